@@ -1,0 +1,138 @@
+import type { z } from 'zod';
+import { ConfigError, type ConfigIssue, formatPath } from './config-error.js';
+import { type MeshConfig, meshConfigSchema } from './schema.js';
+
+/**
+ * Validate raw config (parsed YAML, code options, env) into the model.
+ * Throws ConfigError naming the source and every bad path.
+ */
+export function validateConfig(raw: unknown, source: string): MeshConfig {
+  const result = meshConfigSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  throw new ConfigError(source, toConfigIssues(result.error.issues, raw));
+}
+
+export function toConfigIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeysAt(issue.path);
+      for (const key of issue.keys) {
+        const hint = suggest(key, known);
+        out.push({
+          path: formatPath([...issue.path, key]),
+          message: `unknown field${hint ? ` (did you mean "${hint}"?)` : ''}`,
+        });
+      }
+      continue;
+    }
+    if (issue.code === 'invalid_union') {
+      // Report the branch whose type matched the value (a string endpoint vs
+      // an endpoint map), not a generic "no union member matched".
+      const branch = issue.errors.find((errs) => !errs.some((e) => e.code === 'invalid_type' && e.path.length === 0));
+      if (branch && branch.length > 0) {
+        out.push(...toConfigIssues(branch.map((e) => ({ ...e, path: [...issue.path, ...e.path] })), raw));
+        continue;
+      }
+    }
+    out.push({ path: formatPath(issue.path), message: describe(issue, valueAt(raw, issue.path)) });
+  }
+  return out;
+}
+
+function describe(issue: z.core.$ZodIssue, value: unknown): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      if (!issue.message.startsWith('Invalid input')) return issue.message;
+      if (value === undefined) return `is required (${issue.expected})`;
+      return `must be ${article(issue.expected)}, got ${kindOf(value)}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`;
+    case 'invalid_key':
+      return issue.issues[0]?.message ?? issue.message;
+    case 'invalid_union':
+      return `${JSON.stringify(value)} is not a valid value here`;
+    case 'too_small':
+      return issue.message.startsWith('Too small') ? `must be at least ${String(issue.minimum)}, got ${JSON.stringify(value)}` : issue.message;
+    case 'too_big':
+      return issue.message.startsWith('Too big') ? `must be at most ${String(issue.maximum)}, got ${JSON.stringify(value)}` : issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+function article(expected: string): string {
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = raw;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[seg];
+  }
+  return cur;
+}
+
+/** Field names valid at a path, for "did you mean" hints. */
+function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
+  // biome-ignore lint/suspicious/noExplicitAny: walking zod's internal shape
+  let schema: any = meshConfigSchema;
+  for (const seg of path) {
+    schema = unwrap(schema);
+    const def = schema?._zod?.def;
+    if (def?.type === 'object') schema = def.shape[seg as string];
+    else if (def?.type === 'record') schema = def.valueType;
+    else if (def?.type === 'array') schema = def.element;
+    else if (def?.type === 'union') schema = def.options.find((o: unknown) => unwrap(o)?._zod?.def?.type === 'object');
+    else return [];
+  }
+  const def = unwrap(schema)?._zod?.def;
+  return def?.type === 'object' ? Object.keys(def.shape) : [];
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: walking zod's internal shape
+function unwrap(schema: any): any {
+  let s = schema;
+  for (let i = 0; i < 10 && s?._zod?.def; i++) {
+    const def = s._zod.def;
+    if (def.innerType) s = def.innerType;
+    else if (def.type === 'pipe') s = def.in;
+    else break;
+  }
+  return s;
+}
+
+function suggest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDist = Math.max(2, Math.floor(key.length / 3)) + 1;
+  for (const k of known) {
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDist) {
+      best = k;
+      bestDist = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}

@@ -1,0 +1,75 @@
+/**
+ * The endpoint value that discovery produces: immutable, compared by key.
+ * Live per-endpoint state (in-flight, latency, connection pool) lives on the
+ * endpoint tier (client/upstream.ts), keyed by `key`, so it survives a new
+ * endpoint set that still contains the endpoint.
+ */
+
+export type EndpointHealth = 'healthy' | 'unhealthy' | 'draining';
+
+export interface Endpoint {
+  /** `address:port`, with IPv6 addresses bracketed. Unique within a set. */
+  readonly key: string;
+  /** IP address or host name to dial. */
+  readonly address: string;
+  readonly port: number;
+  /** Relative weight, 1 to 1,000,000; 1 when the source has none. */
+  readonly weight: number;
+  /** Locality; '' when unknown. */
+  readonly region: string;
+  readonly zone: string;
+  /** 0 is the most preferred priority; higher numbers are failover tiers. */
+  readonly priority: number;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Health as reported by the discovery source (not outlier detection). */
+  readonly health: EndpointHealth;
+}
+
+export interface EndpointInit {
+  address: string;
+  port: number;
+  weight?: number;
+  region?: string;
+  zone?: string;
+  priority?: number;
+  labels?: Readonly<Record<string, string>>;
+  health?: EndpointHealth;
+}
+
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
+export function endpointKey(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+export function makeEndpoint(init: EndpointInit): Endpoint {
+  return Object.freeze({
+    key: endpointKey(init.address, init.port),
+    address: init.address,
+    port: init.port,
+    weight: init.weight ?? 1,
+    region: init.region ?? '',
+    zone: init.zone ?? '',
+    priority: init.priority ?? 0,
+    labels: init.labels ? Object.freeze({ ...init.labels }) : NO_LABELS,
+    health: init.health ?? 'healthy',
+  });
+}
+
+/** True when two endpoint values would balance identically. */
+export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  if (
+    a.key !== b.key ||
+    a.weight !== b.weight ||
+    a.region !== b.region ||
+    a.zone !== b.zone ||
+    a.priority !== b.priority ||
+    a.health !== b.health
+  ) {
+    return false;
+  }
+  const ak = Object.keys(a.labels);
+  if (ak.length !== Object.keys(b.labels).length) return false;
+  for (const k of ak) if (a.labels[k] !== b.labels[k]) return false;
+  return true;
+}

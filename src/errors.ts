@@ -1,0 +1,160 @@
+/**
+ * Typed errors with stable codes.
+ *
+ * One table maps every code to its HTTP status, gRPC status, Envoy-style
+ * response flag and retryability, so the HTTP and gRPC adapters, the access
+ * log and metrics all agree. docs/errors.md lists the same codes; a test keeps
+ * the two in step.
+ */
+
+/** gRPC status codes used by the table (numeric values from the gRPC spec). */
+export const GrpcStatus = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+
+interface CodeSpec {
+  readonly httpStatus: number;
+  readonly grpcStatus: number;
+  /** Envoy response flag for access logs and metrics ('-' when none applies). */
+  readonly responseFlag: string;
+  /** True when another attempt, possibly on another endpoint, may succeed. */
+  readonly retryable: boolean;
+  readonly summary: string;
+}
+
+function spec(
+  httpStatus: number,
+  grpcStatus: number,
+  responseFlag: string,
+  retryable: boolean,
+  summary: string,
+): CodeSpec {
+  return { httpStatus, grpcStatus, responseFlag, retryable, summary };
+}
+
+export const ERROR_CODES = {
+  MESH_CONFIG_INVALID: spec(
+    500,
+    GrpcStatus.INVALID_ARGUMENT,
+    '-',
+    false,
+    'Configuration was rejected by validation; the previous good configuration stays in force.',
+  ),
+  MESH_INVALID_ARGUMENT: spec(
+    400,
+    GrpcStatus.INVALID_ARGUMENT,
+    '-',
+    false,
+    'A call into the mesh API had an argument it cannot use (for example a URL that does not parse).',
+  ),
+  MESH_NO_HEALTHY_UPSTREAM: spec(
+    503,
+    GrpcStatus.UNAVAILABLE,
+    'UH',
+    true,
+    'The destination service is known but has no endpoint that can take the request.',
+  ),
+  MESH_CONNECT_FAILURE: spec(
+    503,
+    GrpcStatus.UNAVAILABLE,
+    'UF',
+    true,
+    'Opening a connection to the picked endpoint failed (refused, unreachable, TLS handshake, connect timeout).',
+  ),
+  MESH_UPSTREAM_RESET: spec(
+    503,
+    GrpcStatus.UNAVAILABLE,
+    'UR',
+    true,
+    'The endpoint closed or reset the connection before the response completed.',
+  ),
+  MESH_DISCOVERY_FAILED: spec(
+    503,
+    GrpcStatus.UNAVAILABLE,
+    'NR',
+    true,
+    'Endpoint discovery for the destination failed and no earlier endpoint set is known.',
+  ),
+  MESH_ABORTED: spec(
+    499,
+    GrpcStatus.CANCELLED,
+    'DC',
+    false,
+    'The caller aborted the request (AbortSignal or closed downstream).',
+  ),
+  MESH_CLOSED: spec(
+    503,
+    GrpcStatus.UNAVAILABLE,
+    '-',
+    false,
+    'The mesh was closed or destroyed; it accepts no new requests.',
+  ),
+} as const satisfies Record<string, CodeSpec>;
+
+export type MeshErrorCode = keyof typeof ERROR_CODES;
+
+const BRAND: unique symbol = Symbol.for('proxyless.MeshError') as never;
+
+export interface MeshErrorOptions {
+  cause?: unknown;
+  /** Override the table's retryability for this instance. */
+  retryable?: boolean;
+  /** Structured context (service, endpoint, path); never secrets. */
+  details?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Base class for every error the mesh raises. Check with `isMeshError()`
+ * rather than `instanceof`: two copies of the package in one process have two
+ * classes but share the `Symbol.for` brand.
+ */
+export class MeshError extends Error {
+  readonly [BRAND] = true;
+  readonly code: MeshErrorCode;
+  readonly retryable: boolean;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: MeshErrorCode, message: string, options: MeshErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MeshError';
+    this.code = code;
+    this.retryable = options.retryable ?? ERROR_CODES[code].retryable;
+    this.details = options.details;
+  }
+
+  get httpStatus(): number {
+    return ERROR_CODES[this.code].httpStatus;
+  }
+
+  get grpcStatus(): number {
+    return ERROR_CODES[this.code].grpcStatus;
+  }
+
+  get responseFlag(): string {
+    return ERROR_CODES[this.code].responseFlag;
+  }
+}
+
+export function isMeshError(value: unknown): value is MeshError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** HTTP status for any thrown value: the table's for mesh errors, 500 otherwise. */
+export function httpStatusOf(err: unknown): number {
+  return isMeshError(err) ? ERROR_CODES[err.code].httpStatus : 500;
+}
+
+/** gRPC status for any thrown value: the table's for mesh errors, UNKNOWN otherwise. */
+export function grpcStatusOf(err: unknown): number {
+  return isMeshError(err) ? ERROR_CODES[err.code].grpcStatus : GrpcStatus.UNKNOWN;
+}
