@@ -22,6 +22,8 @@ export interface DiscoveryTarget {
   readonly namespace: string;
   /** Port to use when the source yields addresses without one. */
   readonly defaultPort: number | undefined;
+  /** How often polling providers (dns) re-resolve, from `mesh.dnsRefreshInterval`. */
+  readonly refreshIntervalMs?: number;
   /** Endpoints given inline in config (the `static:` provider's input). */
   readonly endpoints?: readonly Endpoint[];
 }

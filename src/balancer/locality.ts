@@ -1,0 +1,204 @@
+/**
+ * Priority and locality failover with Envoy's arithmetic, over any policy.
+ *
+ * Endpoints are grouped into ordered tiers: by priority, and within a
+ * priority (when locality-aware) the local zone first, then the rest of the
+ * local region, then everywhere else. That is the order Istio's locality
+ * failover produces, expressed as Envoy priorities.
+ *
+ * A tier's health is healthy/total × 1.4 (Envoy's overprovisioning factor),
+ * capped at 100%. Load goes to tiers in order until 100% is placed, so the
+ * preferred tier keeps all traffic until fewer than ~72% of its endpoints
+ * are healthy and then spills only the shortfall onward; a tier with no
+ * healthy endpoint gets nothing. When the tiers' health adds up to less than
+ * 100%, loads are scaled up in proportion (Envoy's "normalized total
+ * availability"), so the healthy endpoints that exist take all the traffic.
+ *
+ * Panic mode: when the healthy share of all endpoints is below the panic
+ * threshold, health is ignored and every endpoint (healthy or not) is
+ * balanced across as one tier. The reasoning is Envoy's: once most endpoints
+ * look unhealthy, the health signal is more likely wrong than right, and
+ * piling all traffic on the few survivors would take them down too.
+ *
+ * Everything is computed when the picker is built; a pick draws one number
+ * (or derives it from the request hash), finds its tier by binary search
+ * over at most a few dozen bounds, and delegates to that tier's picker.
+ */
+import { mix32 } from './hash.js';
+import type { BalancedEndpoint, Picker, PickerFactory, PickerOptions } from './types.js';
+
+export interface TieredEndpoint extends BalancedEndpoint {
+  readonly region: string;
+  readonly zone: string;
+  /** 0 is the most preferred. */
+  readonly priority: number;
+  /** Healthy by discovery and not ejected by outlier detection. */
+  readonly healthy: boolean;
+}
+
+export interface LocalityOptions {
+  /** This process's locality; '' when unknown, which matches nothing. */
+  readonly localRegion: string;
+  readonly localZone: string;
+  readonly localityAware: boolean;
+  /** Percent, 0 to 100; DEFAULT_PANIC_THRESHOLD when omitted; 0 never panics. */
+  readonly panicThreshold?: number;
+}
+
+export const OVERPROVISIONING_FACTOR = 1.4;
+export const DEFAULT_PANIC_THRESHOLD = 50;
+
+/** Where a tier's endpoints sit relative to this process; 'any' when not locality-aware or in panic. */
+export type TierLocality = 'zone' | 'region' | 'other' | 'any';
+
+/** One tier as the admin page shows it. Percentages are 0 to 100. */
+export interface TierInfo {
+  readonly priority: number;
+  readonly locality: TierLocality;
+  readonly healthy: number;
+  readonly total: number;
+  readonly health: number;
+  readonly load: number;
+}
+
+const LOCALITY_ORDER: readonly TierLocality[] = ['zone', 'region', 'other'];
+// Decorrelates the tier choice from the child's use of the same hash: without
+// it, the keys a tier receives would all come from one slice of the hash
+// space and land on one slice of that tier's ring.
+const TIER_SALT = 0x5bd1e995;
+const TWO_POW_32 = 4294967296;
+
+export class LocalityPicker<E extends TieredEndpoint> implements Picker<E> {
+  readonly size: number;
+  /** True when health is being ignored because too few endpoints are healthy. */
+  readonly panic: boolean;
+  readonly tiers: readonly TierInfo[];
+  readonly #pickers: readonly Picker<E>[];
+  /** Upper bounds of each active tier's share of [0, 1), ascending; the last is Infinity. */
+  readonly #bounds: Float64Array;
+  readonly #only: Picker<E> | undefined;
+  readonly #random: () => number;
+
+  constructor(
+    tiers: readonly TierInfo[],
+    pickers: readonly Picker<E>[],
+    bounds: Float64Array,
+    panic: boolean,
+    random: () => number,
+  ) {
+    this.tiers = Object.freeze(tiers.map((t) => Object.freeze(t)));
+    this.panic = panic;
+    this.#pickers = pickers;
+    this.#bounds = bounds;
+    this.#only = pickers.length === 1 ? pickers[0] : undefined;
+    this.#random = random;
+    let size = 0;
+    for (const p of pickers) size += p.size;
+    this.size = size;
+  }
+
+  pick(hash?: number): E | undefined {
+    const only = this.#only;
+    if (only !== undefined) return only.pick(hash);
+    const bounds = this.#bounds;
+    if (bounds.length === 0) return undefined;
+    // A hashed request picks its tier from its hash too, so a key keeps
+    // going to the same tier (and so the same endpoint) while health holds.
+    const u = hash === undefined ? this.#random() : mix32(hash ^ TIER_SALT) / TWO_POW_32;
+    let lo = 0;
+    let hi = bounds.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (u < bounds[mid]!) hi = mid;
+      else lo = mid + 1;
+    }
+    return this.#pickers[lo]!.pick(hash);
+  }
+}
+
+/** True when the picker is a locality picker in panic mode. */
+export function isPanicking(picker: Picker<BalancedEndpoint>): boolean {
+  return picker instanceof LocalityPicker && picker.panic;
+}
+
+function localityOf(e: TieredEndpoint, locality: LocalityOptions): number {
+  if (!locality.localityAware || locality.localRegion === '' || e.region !== locality.localRegion) return 2;
+  return locality.localZone !== '' && e.zone === locality.localZone ? 0 : 1;
+}
+
+export function buildLocalityPicker<E extends TieredEndpoint>(
+  endpoints: readonly E[],
+  factory: PickerFactory,
+  pickerOptions: PickerOptions,
+  locality: LocalityOptions,
+): LocalityPicker<E> {
+  const random = pickerOptions.random ?? Math.random;
+  const threshold = locality.panicThreshold ?? DEFAULT_PANIC_THRESHOLD;
+  let healthyCount = 0;
+  for (const e of endpoints) if (e.healthy) healthyCount++;
+  const total = endpoints.length;
+
+  if (total === 0) return new LocalityPicker([], [], new Float64Array(0), false, random);
+  if ((healthyCount * 100) / total < threshold) {
+    const info: TierInfo = {
+      priority: 0,
+      locality: 'any',
+      healthy: healthyCount,
+      total,
+      health: (healthyCount * 100) / total,
+      load: 100,
+    };
+    const all = factory(endpoints, pickerOptions);
+    return new LocalityPicker([info], [all], Float64Array.of(Number.POSITIVE_INFINITY), true, random);
+  }
+
+  // Group by (priority, locality rank); the numeric id sorts in tier order.
+  const groups = new Map<number, E[]>();
+  for (const e of endpoints) {
+    const id = e.priority * 3 + localityOf(e, locality);
+    const group = groups.get(id);
+    if (group === undefined) groups.set(id, [e]);
+    else group.push(e);
+  }
+  const ids = [...groups.keys()].sort((a, b) => a - b);
+
+  const healths: number[] = [];
+  let healthSum = 0;
+  for (const id of ids) {
+    const members = groups.get(id)!;
+    let healthy = 0;
+    for (const e of members) if (e.healthy) healthy++;
+    const health = Math.min(100, (OVERPROVISIONING_FACTOR * 100 * healthy) / members.length);
+    healths.push(health);
+    healthSum += health;
+  }
+  const normalizedTotal = Math.min(100, healthSum);
+
+  const tiers: TierInfo[] = [];
+  const pickers: Picker<E>[] = [];
+  const bounds: number[] = [];
+  let remaining = 100;
+  for (let t = 0; t < ids.length; t++) {
+    const id = ids[t]!;
+    const members = groups.get(id)!;
+    const healthyMembers = members.filter((e) => e.healthy);
+    const health = healths[t]!;
+    const load = normalizedTotal === 0 ? 0 : Math.min(remaining, (health * 100) / normalizedTotal);
+    remaining -= load;
+    tiers.push({
+      priority: Math.floor(id / 3),
+      locality: locality.localityAware ? LOCALITY_ORDER[id % 3]! : 'any',
+      healthy: healthyMembers.length,
+      total: members.length,
+      health,
+      load,
+    });
+    if (load > 0 && healthyMembers.length > 0) {
+      pickers.push(factory(healthyMembers, pickerOptions));
+      bounds.push((100 - remaining) / 100);
+    }
+  }
+  // Rounding must never leave a draw just below 1 without a tier.
+  if (bounds.length > 0) bounds[bounds.length - 1] = Number.POSITIVE_INFINITY;
+  return new LocalityPicker(tiers, pickers, Float64Array.from(bounds), false, random);
+}
