@@ -1,13 +1,16 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
-  format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts' } },
+const shared = {
   target: 'node22',
   platform: 'node',
   sourcemap: true,
-  clean: true,
   splitting: false,
   treeshake: true,
-});
+} as const;
+
+export default defineConfig([
+  // The library: ESM and CommonJS, with .d.ts / .d.cts.
+  { ...shared, entry: { index: 'src/index.ts' }, format: ['esm', 'cjs'], dts: true, clean: true },
+  // The CLI is ESM only (it uses import.meta.url to re-launch itself for the demo).
+  { ...shared, entry: { cli: 'src/cli.ts' }, format: ['esm'], dts: false, clean: false },
+]);

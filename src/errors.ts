@@ -83,7 +83,7 @@ export const ERROR_CODES = {
     GrpcStatus.UNAVAILABLE,
     'NR',
     true,
-    'Endpoint discovery for the destination failed and no earlier endpoint set is known.',
+    'Endpoint discovery for the destination failed; the last good endpoint set, if any, keeps serving.',
   ),
   MESH_ABORTED: spec(
     499,

@@ -15,35 +15,65 @@ const LABEL_KEY = /^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-
 export const LB_POLICIES = ['peak-ewma', 'least-request', 'round-robin', 'random', 'ring-hash', 'maglev'] as const;
 export type LbPolicyName = (typeof LB_POLICIES)[number];
 
-export const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const ms = typeof value === 'number' ? value : parseDuration(value);
-  if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `${JSON.stringify(value)} is not a duration; write milliseconds as a number or a string like "250ms", "5s", "1m30s"`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
+const DURATION_HINT = 'write milliseconds as a number or a string like "250ms", "5s", "1m30s"';
+
+/** A value as the user wrote it, for messages (`NaN` and `Infinity` stay readable). */
+function shown(value: unknown): string {
+  return typeof value === 'number' ? String(value) : JSON.stringify(value);
+}
+
+export const duration = z
+  .union([z.number(), z.string()], {
+    error: (iss) => `${shown(iss.input)} is not a duration; ${DURATION_HINT}`,
+  })
+  .transform((value, ctx) => {
+    if (typeof value === 'number' && Number.isFinite(value) && value < 0) {
+      ctx.addIssue({ code: 'custom', message: `must not be negative, got ${value}` });
+      return z.NEVER;
+    }
+    const ms = typeof value === 'number' ? value : parseDuration(value);
+    if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
+      ctx.addIssue({ code: 'custom', message: `${shown(value)} is not a duration; ${DURATION_HINT}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 const port = z
-  .number({ error: 'must be a port number' })
-  .int({ error: 'must be a whole number' })
-  .min(1, { error: 'must be a port from 1 to 65535' })
-  .max(65535, { error: 'must be a port from 1 to 65535' });
+  .number()
+  .int({ error: (iss) => `must be a port from 1 to 65535, got ${shown(iss.input)}` })
+  .min(1, { error: (iss) => `must be a port from 1 to 65535, got ${shown(iss.input)}` })
+  .max(65535, { error: (iss) => `must be a port from 1 to 65535, got ${shown(iss.input)}` });
 
 const hostName = z.string().refine((h) => isIP(h) !== 0 || DNS_NAME.test(h), {
   error: (iss) => `${JSON.stringify(iss.input)} is not an IP address or DNS name`,
 });
 
+const LABEL_RULE = 'DNS label: lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters';
+
+/** A namespace or service name: an RFC 1123 label, as Kubernetes requires. */
+function dnsLabel(what: string) {
+  return z.string().refine((s) => s.length <= 63 && DNS_LABEL.test(s), {
+    error: (iss) => `${JSON.stringify(iss.input)} is not a valid ${what} (a ${LABEL_RULE})`,
+  });
+}
+
 const labels = z.record(
-  z.string().regex(LABEL_KEY, { error: (iss) => `label key ${JSON.stringify(iss.input)} is not a valid label name` }),
-  z.string().max(63, { error: 'label values are at most 63 characters' }),
+  z.string().regex(LABEL_KEY, {
+    error: (iss) =>
+      `label key ${JSON.stringify(iss.input)} is not a valid label name (an optional "prefix/", then up to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)`,
+  }),
+  z.string().max(63, {
+    error: (iss) => `label values must be at most 63 characters, got ${String((iss.input as string).length)}`,
+  }),
 );
 
-/** `host:port`, `host`, `[v6]:port` or `[v6]`. */
+/**
+ * `host:port`, `host`, `[v6]:port` or `[v6]`. On failure returns the reason,
+ * worded to follow the quoted input (`"a:b:c" is not host:port ...`).
+ */
 export function parseHostPort(text: string): { address: string; port: number | undefined } | string {
+  if (text.trim() === '') return 'is empty; write "host:port" or "[ipv6]:port"';
   let host: string;
   let portText: string | undefined;
   if (text.startsWith('[')) {
@@ -53,7 +83,7 @@ export function parseHostPort(text: string): { address: string; port: number | u
     const rest = text.slice(close + 1);
     if (rest !== '' && !rest.startsWith(':')) return 'has text after "]" that is not ":port"';
     portText = rest === '' ? undefined : rest.slice(1);
-    if (isIP(host) !== 6) return `"${host}" in brackets is not an IPv6 address`;
+    if (isIP(host) !== 6) return `has "${host}" in brackets, which is not an IPv6 address (only IPv6 goes in [])`;
   } else {
     const colon = text.lastIndexOf(':');
     if (colon >= 0 && text.indexOf(':') !== colon) {
@@ -62,18 +92,19 @@ export function parseHostPort(text: string): { address: string; port: number | u
     }
     host = colon >= 0 ? text.slice(0, colon) : text;
     portText = colon >= 0 ? text.slice(colon + 1) : undefined;
-    if (isIP(host) === 0 && !DNS_NAME.test(host)) return `host "${host}" is not an IP address or DNS name`;
+    if (isIP(host) === 0 && !DNS_NAME.test(host)) return `has host "${host}", which is not an IP address or DNS name`;
   }
   if (portText === undefined) return { address: host, port: undefined };
+  if (portText === '') return 'has nothing after ":"; write "host:port", or just "host" to use the service port';
   const p = Number(portText);
-  if (!/^\d+$/.test(portText) || p < 1 || p > 65535) return `port "${portText}" is not a port from 1 to 65535`;
+  if (!/^\d+$/.test(portText) || p < 1 || p > 65535) return `has port "${portText}"; a port is a number from 1 to 65535`;
   return { address: host, port: p };
 }
 
 const endpointObject = z.strictObject({
   address: hostName,
   port: port.optional(),
-  weight: z.number().int({ error: 'must be a whole number' }).min(1).max(1_000_000).optional(),
+  weight: z.number().int().min(1).max(1_000_000).optional(),
   region: z.string().optional(),
   zone: z.string().optional(),
   priority: z.number().int().min(0).max(16).optional(),
@@ -92,35 +123,73 @@ const endpointEntry = z.union([
   endpointObject,
 ]);
 
-const hashOn = z.union([
-  z.strictObject({ header: z.string().min(1).toLowerCase() }),
-  z.strictObject({ cookie: z.string().min(1) }),
-  z.strictObject({ sourceIp: z.literal(true) }),
-  z.strictObject({ queryParameter: z.string().min(1) }),
-]);
+const HASH_KEYS = ['header', 'cookie', 'sourceIp', 'queryParameter'] as const;
+
+/** What ring-hash and maglev hash a request on: exactly one key. */
+export type HashOn = { header: string } | { cookie: string } | { sourceIp: true } | { queryParameter: string };
+
+// One strict object with all keys optional plus an exactly-one check, rather
+// than a union of four one-key objects: a union can only say "unknown field
+// cookie" for `{ header, cookie }`, which is wrong (cookie is a real field).
+const hashOn = z
+  .strictObject({
+    header: z.string().min(1).toLowerCase().optional(),
+    cookie: z.string().min(1).optional(),
+    sourceIp: z.literal(true, { error: 'must be true to hash on the client address (or leave it out)' }).optional(),
+    queryParameter: z.string().min(1).optional(),
+  })
+  .superRefine((h, ctx) => {
+    const set = HASH_KEYS.filter((k) => h[k] !== undefined);
+    if (set.length === 0) ctx.addIssue({ code: 'custom', message: `set one of ${HASH_KEYS.join(', ')}` });
+    else if (set.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `set only one of ${HASH_KEYS.join(', ')}; got ${set.join(' and ')}`,
+      });
+    }
+  })
+  .transform((h): HashOn => {
+    if (h.header !== undefined) return { header: h.header };
+    if (h.cookie !== undefined) return { cookie: h.cookie };
+    if (h.sourceIp !== undefined) return { sourceIp: h.sourceIp };
+    return { queryParameter: h.queryParameter ?? '' };
+  });
 
 export const loadBalancerSchema = z
   .strictObject({
-    policy: z.enum(LB_POLICIES, {
-      error: (iss) => `unknown policy ${JSON.stringify(iss.input)}; expected one of ${LB_POLICIES.join(', ')}`,
-    }),
+    // validate.ts words this: must be one of "peak-ewma", ..., got "fastest".
+    policy: z.enum(LB_POLICIES),
     hashOn: hashOn.optional(),
     ringSize: z
       .strictObject({
         min: z.number().int().min(1).max(8_388_608).default(1024),
         max: z.number().int().min(1).max(8_388_608).default(8_388_608),
       })
-      .refine((r) => r.min <= r.max, { error: 'min must not exceed max' })
+      .superRefine((r, ctx) => {
+        if (r.min > r.max) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `min (${r.min}) must not exceed max (${r.max}); min defaults to 1024 when not set`,
+          });
+        }
+      })
       .optional(),
     maglevTableSize: z
       .number()
       .int()
       .min(3)
       .max(5_000_011)
-      .refine(isPrime, { error: 'must be a prime number' })
+      // Only judge primality inside the range, so 5000012 gets one message, not two.
+      .refine((n) => !Number.isInteger(n) || n < 3 || n > 5_000_011 || isPrime(n), {
+        error: (iss) => `must be a prime number (such as 65537 or 5000011), got ${shown(iss.input)}`,
+      })
       .optional(),
     localityAware: z.boolean().optional(),
-    panicThreshold: z.number().min(0).max(100, { error: 'is a percentage from 0 to 100' }).optional(),
+    panicThreshold: z
+      .number()
+      .min(0, { error: (iss) => `must be a percentage from 0 to 100, got ${shown(iss.input)}` })
+      .max(100, { error: (iss) => `must be a percentage from 0 to 100, got ${shown(iss.input)}` })
+      .optional(),
   })
   .partial({ policy: true });
 
@@ -135,10 +204,7 @@ const discoveryUri = z.string().regex(/^[a-z][a-z0-9+.-]*:.+$/, {
 
 export const serviceSchema = z
   .strictObject({
-    namespace: z
-      .string()
-      .regex(DNS_LABEL, { error: (iss) => `${JSON.stringify(iss.input)} is not a valid namespace name` })
-      .optional(),
+    namespace: dnsLabel('namespace name').optional(),
     hosts: z.array(hostName).optional(),
     port: port.optional(),
     endpoints: z.array(endpointEntry).optional(),
@@ -158,7 +224,7 @@ export const serviceSchema = z
       ctx.addIssue({
         code: 'custom',
         path: [],
-        message: 'needs endpoints or a discovery URI',
+        message: 'needs either endpoints (a static list) or discovery (a URI such as "dns:reviews.internal:9080")',
       });
     }
     svc.endpoints?.forEach((ep, i) => {
@@ -166,7 +232,7 @@ export const serviceSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['endpoints', i],
-          message: `endpoint "${ep.address}" has no port and the service sets no port`,
+          message: `endpoint "${ep.address}" has no port and the service sets no port; give the endpoint a port or set the service's port`,
         });
       }
     });
@@ -174,10 +240,7 @@ export const serviceSchema = z
 
 export const meshSettingsSchema = z.strictObject({
   serviceName: z.string().min(1).optional(),
-  namespace: z
-    .string()
-    .regex(DNS_LABEL, { error: (iss) => `${JSON.stringify(iss.input)} is not a valid namespace name` })
-    .default('default'),
+  namespace: dnsLabel('namespace name').default('default'),
   clusterDomain: hostName.default('cluster.local'),
   region: z.string().default(''),
   zone: z.string().default(''),
@@ -196,7 +259,7 @@ export const meshConfigSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['services', name],
-          message: `service name "${name}" must be a DNS label (lowercase letters, digits, "-"; at most 63)`,
+          message: `service name ${JSON.stringify(name)} must be a ${LABEL_RULE}`,
         });
       }
     }

@@ -40,36 +40,77 @@ export function toConfigIssues(issues: readonly z.core.$ZodIssue[], raw: unknown
   return out;
 }
 
+/** zod's own messages start like this; anything else was written in schema.ts. */
+const ZOD_DEFAULT = /^(Invalid|Too small|Too big)\b/;
+
 function describe(issue: z.core.$ZodIssue, value: unknown): string {
+  const custom = !ZOD_DEFAULT.test(issue.message);
   switch (issue.code) {
     case 'invalid_type':
-      if (!issue.message.startsWith('Invalid input')) return issue.message;
-      if (value === undefined) return `is required (${issue.expected})`;
-      return `must be ${article(issue.expected)}, got ${kindOf(value)}`;
+      if (custom) return issue.message;
+      if (issue.path.length === 0) return `the config must be a map (with "mesh" and "services"), got ${kindOf(value)}`;
+      if (value === undefined) return `is required (${typeName(issue.expected)})`;
+      return `must be ${typeName(issue.expected)}, got ${kindOf(value)}`;
     case 'invalid_value':
-      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`;
+      if (custom) return issue.message;
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${shown(value)}`;
     case 'invalid_key':
       return issue.issues[0]?.message ?? issue.message;
-    case 'invalid_union':
-      return `${JSON.stringify(value)} is not a valid value here`;
-    case 'too_small':
-      return issue.message.startsWith('Too small') ? `must be at least ${String(issue.minimum)}, got ${JSON.stringify(value)}` : issue.message;
-    case 'too_big':
-      return issue.message.startsWith('Too big') ? `must be at most ${String(issue.maximum)}, got ${JSON.stringify(value)}` : issue.message;
+    case 'invalid_union': {
+      if (custom) return issue.message;
+      // Every member rejected the value's type: name the types they take.
+      const names = new Set<string>();
+      for (const errs of issue.errors) {
+        for (const e of errs) if (e.code === 'invalid_type' && e.path.length === 0) names.add(typeName(e.expected));
+      }
+      return names.size > 0 ? `must be ${[...names].join(' or ')}, got ${kindOf(value)}` : `${shown(value)} is not valid here`;
+    }
+    case 'too_small': {
+      if (custom) return issue.message;
+      const min = String(issue.minimum);
+      if (issue.origin === 'string') return issue.minimum === 1 ? 'must not be empty' : `must be at least ${min} characters`;
+      if (issue.origin === 'array') return `must have at least ${min} ${issue.minimum === 1 ? 'item' : 'items'}`;
+      return `must be at least ${min}, got ${shown(value)}`;
+    }
+    case 'too_big': {
+      if (custom) return issue.message;
+      const max = String(issue.maximum);
+      if (issue.origin === 'string') return `must be at most ${max} characters, got ${String((value as string).length)}`;
+      if (issue.origin === 'array') return `must have at most ${max} items`;
+      return `must be at most ${max}, got ${shown(value)}`;
+    }
     default:
       return issue.message;
   }
 }
 
-function article(expected: string): string {
-  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+/** zod's type names in the words of YAML: maps and lists. */
+function typeName(expected: string): string {
+  switch (expected) {
+    case 'object':
+    case 'record':
+    case 'map':
+      return 'a map';
+    case 'array':
+    case 'tuple':
+      return 'a list';
+    case 'int':
+      return 'a whole number';
+    default:
+      return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+  }
 }
 
 function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a map';
-  return `${typeof value} ${JSON.stringify(value)}`;
+  return `${typeof value} ${shown(value)}`;
+}
+
+/** A value as written, for messages (`NaN` and `Infinity` stay readable). */
+function shown(value: unknown): string {
+  return typeof value === 'number' || typeof value === 'bigint' ? String(value) : JSON.stringify(value);
 }
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
@@ -86,18 +127,21 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   // biome-ignore lint/suspicious/noExplicitAny: walking zod's internal shape
   let schema: any = meshConfigSchema;
   for (const seg of path) {
-    schema = unwrap(schema);
-    const def = schema?._zod?.def;
+    const def = unwrap(schema)?._zod?.def;
     if (def?.type === 'object') schema = def.shape[seg as string];
     else if (def?.type === 'record') schema = def.valueType;
     else if (def?.type === 'array') schema = def.element;
-    else if (def?.type === 'union') schema = def.options.find((o: unknown) => unwrap(o)?._zod?.def?.type === 'object');
     else return [];
   }
   const def = unwrap(schema)?._zod?.def;
   return def?.type === 'object' ? Object.keys(def.shape) : [];
 }
 
+/**
+ * Strip wrappers (optional, default, pipe/transform) down to the schema that
+ * sees the value. A union (an endpoint is a string or a map) resolves to its
+ * map member, the only kind that can have fields; it consumes no path segment.
+ */
 // biome-ignore lint/suspicious/noExplicitAny: walking zod's internal shape
 function unwrap(schema: any): any {
   let s = schema;
@@ -105,6 +149,7 @@ function unwrap(schema: any): any {
     const def = s._zod.def;
     if (def.innerType) s = def.innerType;
     else if (def.type === 'pipe') s = def.in;
+    else if (def.type === 'union') s = def.options.find((o: unknown) => unwrap(o)?._zod?.def?.type === 'object');
     else break;
   }
   return s;

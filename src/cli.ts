@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/**
+ * The `proxyless` command line.
+ */
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { readConfigFile } from './config/file-source.js';
+import { validateConfig } from './config/validate.js';
+import { isMeshError } from './errors.js';
+
+const USAGE = `usage: proxyless <command>
+
+commands:
+  demo                 three local replicas, a mesh client, and a replica crash
+  validate <file>      check a config file; prints every problem with its path
+  help                 this text
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false });
+  const [command, ...rest] = positionals;
+  switch (command) {
+    case 'demo': {
+      const { runDemo } = await import('./demo/demo.js');
+      await runDemo(fileURLToPath(import.meta.url));
+      return 0;
+    }
+    case 'demo-replica': {
+      const { runReplica } = await import('./demo/replica.js');
+      runReplica(rest[0] ?? 'replica');
+      return -1;
+    }
+    case 'validate': {
+      const file = rest[0];
+      if (file === undefined) {
+        process.stderr.write('validate: name a config file\n');
+        return 2;
+      }
+      try {
+        const config = validateConfig(readConfigFile(file), `file ${file}`);
+        process.stdout.write(`${file}: valid (${Object.keys(config.services).length} services)\n`);
+        return 0;
+      } catch (err) {
+        process.stderr.write(`${isMeshError(err) ? err.message : String(err)}\n`);
+        return 1;
+      }
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      process.stderr.write(`unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

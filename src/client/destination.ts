@@ -1,0 +1,253 @@
+/**
+ * The concrete tier for one logical service: its discovery watch, its live
+ * endpoints (Upstreams, kept by key across updates) and the picker snapshots
+ * built from them. A new endpoint set or config builds new pickers and swaps
+ * them in; a request in flight keeps the Upstream it already picked.
+ */
+import type { Dispatcher } from 'undici';
+import { buildLocalityPicker } from '../balancer/locality.js';
+import { compileRequestHash, type RequestHasher } from '../balancer/request-hash.js';
+import type { Picker, PickerFactory } from '../balancer/types.js';
+import type { LoadBalancerConfig, MeshSettings, ServiceConfig } from '../config/schema.js';
+import { type Endpoint, makeEndpoint } from '../discovery/endpoint.js';
+import { type DiscoveryProvider, type DiscoveryTarget, type EndpointWatch, schemeOf } from '../discovery/source.js';
+import { MeshError } from '../errors.js';
+import type { Registry } from '../registry.js';
+import { AttemptHandler } from './attempt-handler.js';
+import { failDispatch } from './fail-dispatch.js';
+import { type PoolSettings, Upstream } from './upstream.js';
+
+export interface DestinationContext {
+  readonly providers: Registry<DiscoveryProvider>;
+  readonly policies: Registry<PickerFactory>;
+  readonly pool: PoolSettings;
+  readonly onDiscoveryError: (service: string, err: MeshError) => void;
+}
+
+const EMPTY_PICKER: Picker<Upstream> = { size: 0, pick: () => undefined };
+
+export class Destination {
+  readonly name: string;
+  readonly #ctx: DestinationContext;
+  #namespace: string;
+  #service!: ServiceConfig;
+  #settings!: MeshSettings;
+  #targetKey = '';
+  #watch: EndpointWatch | undefined;
+  #upstreams = new Map<string, Upstream>();
+  #picker: Picker<Upstream> = EMPTY_PICKER;
+  #subsets = new Map<string, Picker<Upstream>>();
+  #hash: RequestHasher | undefined;
+  #initialized = false;
+  #waiters: Array<() => void> = [];
+  #lastError: MeshError | undefined;
+  #closed = false;
+
+  constructor(name: string, service: ServiceConfig, settings: MeshSettings, ctx: DestinationContext) {
+    this.name = name;
+    this.#ctx = ctx;
+    this.#namespace = service.namespace ?? settings.namespace;
+    this.configure(service, settings);
+  }
+
+  get namespace(): string {
+    return this.#namespace;
+  }
+
+  /** True once discovery has answered (endpoints or an error). */
+  get initialized(): boolean {
+    return this.#initialized;
+  }
+
+  get lastError(): MeshError | undefined {
+    return this.#lastError;
+  }
+
+  get upstreams(): readonly Upstream[] {
+    return [...this.#upstreams.values()];
+  }
+
+  get picker(): Picker<Upstream> {
+    return this.#picker;
+  }
+
+  /** Resolves once discovery has answered for the first time. */
+  whenInitialized(): Promise<void> {
+    if (this.#initialized || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Apply a (possibly changed) service config; reopens discovery only when its target changed. */
+  configure(service: ServiceConfig, settings: MeshSettings): void {
+    this.#service = service;
+    this.#settings = settings;
+    this.#namespace = service.namespace ?? settings.namespace;
+    const lb = this.#lbConfig(undefined);
+    this.#hash = lb.hashOn ? compileRequestHash(lb.hashOn) : undefined;
+
+    const target = this.#target();
+    const key = `${target.uri}|${target.defaultPort ?? ''}|${target.refreshIntervalMs}|${JSON.stringify(target.endpoints ?? [])}`;
+    if (key !== this.#targetKey) {
+      this.#targetKey = key;
+      this.#watch?.close();
+      const provider = this.#ctx.providers.get(schemeOf(target.uri));
+      // The config check rejects unknown schemes before we get here.
+      if (provider === undefined) throw new Error(`no discovery provider for ${target.uri}`);
+      this.#watch = provider.watch(target, {
+        next: (endpoints) => this.#onEndpoints(endpoints),
+        error: (err) => this.#onError(err),
+      });
+    }
+    this.#rebuildPickers();
+  }
+
+  dispatch(origin: string, opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    if (!this.#initialized) {
+      // Only during start-up: wait for discovery's first answer instead of
+      // refusing requests while the mesh warms up.
+      this.whenInitialized().then(() => this.dispatch(origin, opts, handler));
+      return true;
+    }
+    const upstream = this.#picker.pick(this.#hash?.(opts.path, opts.headers));
+    if (upstream === undefined) {
+      failDispatch(handler, this.#noUpstreamError());
+      return true;
+    }
+    return upstream.pool(origin).dispatch(opts, new AttemptHandler(handler, upstream, this.name));
+  }
+
+  #noUpstreamError(): MeshError {
+    if (this.#closed) return new MeshError('MESH_CLOSED', `the mesh is closed; no request to ${this.name}`);
+    if (this.#upstreams.size === 0 && this.#lastError) {
+      return new MeshError('MESH_DISCOVERY_FAILED', `no endpoints for ${this.name}: ${this.#lastError.message}`, {
+        cause: this.#lastError,
+        details: { service: this.name },
+      });
+    }
+    return new MeshError(
+      'MESH_NO_HEALTHY_UPSTREAM',
+      this.#upstreams.size === 0
+        ? `service ${this.name} has no endpoints`
+        : `service ${this.name} has no healthy endpoint (${this.#upstreams.size} known)`,
+      { details: { service: this.name, endpoints: this.#upstreams.size } },
+    );
+  }
+
+  #target(): DiscoveryTarget {
+    const svc = this.#service;
+    const base = {
+      service: this.name,
+      namespace: this.#namespace,
+      defaultPort: svc.port,
+      refreshIntervalMs: this.#settings.dnsRefreshInterval,
+    };
+    if (svc.discovery !== undefined) {
+      return { ...base, uri: svc.discovery, path: svc.discovery.slice(svc.discovery.indexOf(':') + 1) };
+    }
+    const endpoints = (svc.endpoints ?? []).map((e) =>
+      makeEndpoint({ ...e, port: e.port ?? svc.port ?? 80 }),
+    );
+    return { ...base, uri: 'static:', path: '', endpoints };
+  }
+
+  #onEndpoints(endpoints: readonly Endpoint[]): void {
+    if (this.#closed) return;
+    const next = new Map<string, Upstream>();
+    for (const ep of endpoints) {
+      const existing = this.#upstreams.get(ep.key);
+      if (existing) {
+        existing.endpoint = ep;
+        next.set(ep.key, existing);
+      } else {
+        next.set(ep.key, new Upstream(ep, this.#ctx.pool));
+      }
+    }
+    const removed = [...this.#upstreams.values()].filter((u) => !next.has(u.key));
+    this.#upstreams = next;
+    this.#lastError = undefined;
+    this.#rebuildPickers();
+    // Removed endpoints finish what they are serving; they get nothing new.
+    for (const u of removed) void u.close();
+    this.#markInitialized();
+  }
+
+  #onError(err: MeshError): void {
+    if (this.#closed) return;
+    this.#lastError = err;
+    this.#ctx.onDiscoveryError(this.name, err);
+    this.#markInitialized();
+  }
+
+  #markInitialized(): void {
+    if (this.#initialized) return;
+    this.#initialized = true;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  #lbConfig(subset: string | undefined): LoadBalancerConfig {
+    const mesh = this.#settings.loadBalancer;
+    const svc = this.#service.loadBalancer;
+    const sub = subset === undefined ? undefined : this.#service.subsets?.[subset]?.loadBalancer;
+    return { ...mesh, ...svc, ...sub, policy: sub?.policy ?? svc?.policy ?? mesh.policy ?? 'peak-ewma' };
+  }
+
+  #buildPicker(upstreams: readonly Upstream[], lb: LoadBalancerConfig): Picker<Upstream> {
+    if (upstreams.length === 0) return EMPTY_PICKER;
+    const policy = lb.policy ?? 'peak-ewma';
+    const factory = this.#ctx.policies.get(policy);
+    if (factory === undefined) throw new Error(`no load-balancer policy "${policy}"`);
+    return buildLocalityPicker(
+      upstreams,
+      factory,
+      {
+        ...(lb.ringSize ? { ringMin: lb.ringSize.min, ringMax: lb.ringSize.max } : {}),
+        ...(lb.maglevTableSize ? { tableSize: lb.maglevTableSize } : {}),
+      },
+      {
+        localRegion: this.#settings.region,
+        localZone: this.#settings.zone,
+        localityAware: lb.localityAware ?? true,
+        panicThreshold: lb.panicThreshold ?? 50,
+      },
+    );
+  }
+
+  #rebuildPickers(): void {
+    const all = [...this.#upstreams.values()];
+    this.#picker = this.#buildPicker(all, this.#lbConfig(undefined));
+    const subsets = new Map<string, Picker<Upstream>>();
+    for (const [name, subset] of Object.entries(this.#service.subsets ?? {})) {
+      const members = all.filter((u) => matchesLabels(u.endpoint.labels, subset.labels));
+      subsets.set(name, this.#buildPicker(members, this.#lbConfig(name)));
+    }
+    this.#subsets = subsets;
+  }
+
+  /** The picker for a named subset (routes choose subsets). */
+  subsetPicker(name: string): Picker<Upstream> | undefined {
+    return this.#subsets.get(name);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#watch?.close();
+    this.#markInitialized();
+    this.#picker = EMPTY_PICKER;
+    await Promise.all([...this.#upstreams.values()].map((u) => u.close()));
+  }
+
+  async destroy(err?: Error): Promise<void> {
+    this.#closed = true;
+    this.#watch?.close();
+    this.#markInitialized();
+    this.#picker = EMPTY_PICKER;
+    await Promise.all([...this.#upstreams.values()].map((u) => u.destroy(err)));
+  }
+}
+
+function matchesLabels(labels: Readonly<Record<string, string>>, want: Readonly<Record<string, string>>): boolean {
+  for (const k in want) if (labels[k] !== want[k]) return false;
+  return true;
+}

@@ -1,0 +1,115 @@
+/**
+ * The endpoint tier: one live object per endpoint, kept across endpoint-set
+ * updates by key. It owns the endpoint's connection pools and the counters the
+ * pickers read (in-flight, peak-EWMA latency). Pools are keyed by the logical
+ * origin so the Host header and TLS server name stay logical for free: undici
+ * writes the pool's origin as Host, and the connector dials the endpoint's
+ * address instead of resolving the logical name.
+ */
+import { buildConnector, type Dispatcher, Pool } from 'undici';
+import type { TieredEndpoint } from '../balancer/locality.js';
+import { PeakEwma } from '../balancer/peak-ewma.js';
+import type { Endpoint } from '../discovery/endpoint.js';
+
+export interface PoolSettings {
+  /** Max connections per endpoint and origin; unlimited when undefined (undici's default). */
+  readonly connections?: number;
+  readonly keepAliveTimeout?: number;
+  readonly connectTimeout?: number;
+  /** Extra TLS settings for https origins (trusted CAs, client certificate). */
+  readonly tls?: {
+    readonly ca?: string | Buffer | Array<string | Buffer>;
+    readonly cert?: string | Buffer;
+    readonly key?: string | Buffer;
+  };
+}
+
+/**
+ * A failed attempt is charged as this much latency, so a replica that fails
+ * fast (connection refused) does not look like the fastest one to peak-EWMA.
+ */
+const FAILURE_PENALTY_MS = 1000;
+
+export class Upstream implements TieredEndpoint {
+  endpoint: Endpoint;
+  inFlight = 0;
+  readonly #ewma = new PeakEwma();
+  readonly #pools = new Map<string, Pool>();
+  readonly #settings: PoolSettings;
+  #closed = false;
+
+  constructor(endpoint: Endpoint, settings: PoolSettings) {
+    this.endpoint = endpoint;
+    this.#settings = settings;
+  }
+
+  get key(): string {
+    return this.endpoint.key;
+  }
+  get weight(): number {
+    return this.endpoint.weight;
+  }
+  get region(): string {
+    return this.endpoint.region;
+  }
+  get zone(): string {
+    return this.endpoint.zone;
+  }
+  get priority(): number {
+    return this.endpoint.priority;
+  }
+  get healthy(): boolean {
+    return this.endpoint.health === 'healthy';
+  }
+
+  latencyCost(now: number): number {
+    return this.#ewma.cost(now);
+  }
+
+  /** Record a finished attempt: `rttMs` to response headers, or a failure. */
+  observe(rttMs: number, now: number, failed: boolean): void {
+    this.#ewma.observe(failed ? Math.max(rttMs, FAILURE_PENALTY_MS) : rttMs, now);
+  }
+
+  /** The keep-alive pool for one logical origin on this endpoint. */
+  pool(origin: string): Dispatcher {
+    let pool = this.#pools.get(origin);
+    if (pool === undefined) {
+      pool = this.#createPool(origin);
+      this.#pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  #createPool(origin: string): Pool {
+    const url = new URL(origin);
+    const tls = url.protocol === 'https:';
+    const base = buildConnector({
+      timeout: this.#settings.connectTimeout ?? 10_000,
+      ...(tls ? { servername: url.hostname, ...this.#settings.tls } : {}),
+    });
+    const { address, port } = this.endpoint;
+    const connect: buildConnector.connector = (opts, callback) =>
+      base({ ...opts, hostname: address, host: address, port: String(port) }, callback);
+    return new Pool(origin, {
+      connect,
+      ...(this.#settings.connections !== undefined ? { connections: this.#settings.connections } : {}),
+      ...(this.#settings.keepAliveTimeout !== undefined ? { keepAliveTimeout: this.#settings.keepAliveTimeout } : {}),
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Let in-flight requests finish, then close every connection. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#pools.values()].map((p) => p.close()));
+  }
+
+  async destroy(err?: Error): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#pools.values()].map((p) => p.destroy(err ?? null)));
+  }
+}

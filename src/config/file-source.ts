@@ -1,0 +1,111 @@
+/**
+ * The local config file (YAML or JSON), read at start and watched.
+ *
+ * Editors and Kubernetes ConfigMaps replace files rather than write them in
+ * place (rename, symlink swap), so the watch is on the directory and the file
+ * is re-read by name. Bursts of events are coalesced into one reload.
+ */
+import { type FSWatcher, readFileSync, watch } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { ConfigError } from './config-error.js';
+
+export function readConfigFile(path: string): unknown {
+  const source = `file ${path}`;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new ConfigError(source, [{ path: '', message: `cannot read the file (${code})` }], err);
+  }
+  return parseConfigText(text, source);
+}
+
+export function parseConfigText(text: string, source: string): unknown {
+  const docs = parseAllDocuments(text, { prettyErrors: true });
+  const list = Array.isArray(docs) ? docs : [docs];
+  const errors = list.flatMap((d) => d.errors);
+  if (errors.length > 0) {
+    throw new ConfigError(
+      source,
+      errors.map((e) => ({
+        path: '',
+        message: `YAML syntax error at line ${e.linePos?.[0].line ?? '?'}, column ${e.linePos?.[0].col ?? '?'}: ${e.message.split('\n')[0]}`,
+      })),
+    );
+  }
+  const values = list.map((d) => d.toJS()).filter((v) => v !== null && v !== undefined);
+  if (values.length > 1) {
+    throw new ConfigError(source, [
+      { path: '', message: `expected one YAML document, found ${values.length}` },
+    ]);
+  }
+  return values[0] ?? {};
+}
+
+export interface ConfigFileWatch {
+  close(): void;
+}
+
+/**
+ * Calls `onChange` with the parsed content after the file changes, or
+ * `onError` when it no longer parses or reads. Never calls back after close.
+ */
+export function watchConfigFile(
+  path: string,
+  onChange: (raw: unknown) => void,
+  onError: (err: ConfigError) => void,
+  debounceMs = 50,
+): ConfigFileWatch {
+  const abs = resolve(path);
+  const name = basename(abs);
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  let last: string | undefined;
+  try {
+    last = readFileSync(abs, 'utf8');
+  } catch {
+    last = undefined;
+  }
+
+  const reload = () => {
+    timer = undefined;
+    if (closed) return;
+    let text: string;
+    try {
+      text = readFileSync(abs, 'utf8');
+    } catch (err) {
+      // A rename-based save briefly leaves no file; the next event reloads it.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      onError(new ConfigError(`file ${path}`, [{ path: '', message: 'cannot read the file' }], err));
+      return;
+    }
+    if (text === last) return;
+    last = text;
+    let raw: unknown;
+    try {
+      raw = parseConfigText(text, `file ${path}`);
+    } catch (err) {
+      onError(err as ConfigError);
+      return;
+    }
+    onChange(raw);
+  };
+
+  const watcher: FSWatcher = watch(dirname(abs), { persistent: false }, (_event, file) => {
+    if (closed || (file !== null && file !== name && !file.startsWith('..'))) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(reload, debounceMs);
+    timer.unref();
+  });
+  watcher.on('error', () => {});
+
+  return {
+    close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      watcher.close();
+    },
+  };
+}

@@ -1,0 +1,29 @@
+// The public API. Re-exports only; nothing here runs at import time.
+
+export type { BalancedEndpoint, Picker, PickerFactory, PickerOptions } from './balancer/types.js';
+export type { PoolSettings } from './client/upstream.js';
+export { ConfigError, type ConfigIssue } from './config/config-error.js';
+export type { LoadBalancerConfig, MeshConfig, MeshConfigInput, MeshSettings, ServiceConfig } from './config/schema.js';
+export type { ConfigLayer, ConfigRejection, ConfigSnapshot, ConfigSourceInfo } from './config/store.js';
+export { defaultMesh, meshFetch } from './default-mesh.js';
+export { type DnsProviderOptions, type DnsResolver, type DnsSrvRecord, dnsProvider } from './discovery/dns.js';
+export type { Endpoint, EndpointHealth, EndpointInit } from './discovery/endpoint.js';
+export { makeEndpoint } from './discovery/endpoint.js';
+export type {
+  DiscoveryProvider,
+  DiscoveryTarget,
+  EndpointListener,
+  EndpointWatch,
+} from './discovery/source.js';
+export {
+  ERROR_CODES,
+  GrpcStatus,
+  grpcStatusOf,
+  httpStatusOf,
+  isMeshError,
+  MeshError,
+  type MeshErrorCode,
+  type MeshErrorOptions,
+} from './errors.js';
+export { createMesh, Mesh, type MeshOptions } from './mesh.js';
+export type { MeshLogger } from './telemetry/logger.js';

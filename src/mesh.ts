@@ -1,0 +1,202 @@
+/**
+ * createMesh(): the assembly root. It wires the config store, the registries,
+ * the directory of destinations and the dispatcher, and owns their lifecycle.
+ * It holds no request logic itself.
+ */
+import { Agent, type Dispatcher, fetch as undiciFetch, request as undiciRequest } from 'undici';
+import { builtinPolicies } from './balancer/policies.js';
+import type { PickerFactory } from './balancer/types.js';
+import { Directory } from './client/directory.js';
+import { MeshDispatcher } from './client/dispatcher.js';
+import type { PoolSettings } from './client/upstream.js';
+import type { ConfigIssue } from './config/config-error.js';
+import { readEnv } from './config/env.js';
+import { type ConfigFileWatch, readConfigFile, watchConfigFile } from './config/file-source.js';
+import type { MeshConfig, MeshConfigInput } from './config/schema.js';
+import { type ConfigLayer, ConfigStore } from './config/store.js';
+import { dnsProvider } from './discovery/dns.js';
+import { type DiscoveryProvider, schemeOf } from './discovery/source.js';
+import { staticProvider } from './discovery/static.js';
+import { MeshError } from './errors.js';
+import { Registry } from './registry.js';
+import { type MeshLogger, stderrLogger } from './telemetry/logger.js';
+
+export interface MeshOptions {
+  /** Config in the YAML file's shape; highest precedence. */
+  config?: MeshConfigInput;
+  /** Path to a YAML/JSON config file (else `MESH_CONFIG_FILE`). */
+  configFile?: string;
+  /** Re-read the config file when it changes (default true). */
+  watchConfigFile?: boolean;
+  /** Environment to read `MESH_*` from; `false` ignores the environment. Default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>> | false;
+  /** Extra discovery providers (or replacements for `static`/`dns`), registered before the first config is applied. */
+  discoveryProviders?: readonly DiscoveryProvider[];
+  /** Per-endpoint connection pool settings. */
+  pool?: PoolSettings;
+  logger?: MeshLogger;
+}
+
+type RequestOptions = NonNullable<Parameters<typeof undiciRequest>[1]>;
+type FetchInput = Parameters<typeof undiciFetch>[0];
+type FetchInit = NonNullable<Parameters<typeof undiciFetch>[1]>;
+
+export class Mesh {
+  readonly config: ConfigStore;
+  readonly discovery: Registry<DiscoveryProvider>;
+  readonly balancers: Registry<PickerFactory>;
+  readonly dispatcher: MeshDispatcher;
+  readonly logger: MeshLogger;
+  readonly #directory: Directory;
+  readonly #passthrough = new Agent();
+  readonly #fetchDefaults: FetchInit;
+  readonly #requestDefaults: RequestOptions;
+  #fileWatch: ConfigFileWatch | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: MeshOptions = {}) {
+    this.logger = options.logger ?? stderrLogger();
+    this.discovery = new Registry<DiscoveryProvider>('discovery provider');
+    this.balancers = new Registry<PickerFactory>('load-balancer policy', builtinPolicies());
+    this.config = new ConfigStore((config) => this.#checkConfig(config));
+    this.#directory = new Directory({
+      providers: this.discovery,
+      policies: this.balancers,
+      pool: options.pool ?? {},
+      onDiscoveryError: (service, err) =>
+        this.logger.warn('discovery failed; serving on the last good endpoints', { service, error: err.message }),
+    });
+    this.dispatcher = new MeshDispatcher(this.#directory, this.#passthrough, {
+      close: () => this.close(),
+      destroy: (err) => this.destroy(err),
+    });
+    this.#fetchDefaults = { dispatcher: this.dispatcher };
+    this.#requestDefaults = { dispatcher: this.dispatcher };
+
+    const env = options.env === false ? undefined : readEnv(options.env ?? process.env);
+    // Providers passed in options replace built-ins of the same scheme.
+    for (const provider of [staticProvider(), dnsProvider(), ...(options.discoveryProviders ?? [])]) {
+      this.discovery.set(provider.scheme, provider);
+    }
+
+    // The first config is applied synchronously, so createMesh() throws a
+    // ConfigError for bad initial config instead of starting half-configured.
+    this.config.subscribe((snapshot) => this.#directory.apply(snapshot.config));
+    const configFile = options.configFile ?? env?.configFile;
+    const layers: { layer: ConfigLayer; raw: unknown; source: string }[] = [];
+    if (configFile !== undefined) layers.push({ layer: 'file', raw: readConfigFile(configFile), source: `file ${configFile}` });
+    if (env?.raw !== undefined) layers.push({ layer: 'env', raw: env.raw, source: 'env' });
+    if (options.config !== undefined) layers.push({ layer: 'options', raw: options.config, source: 'options' });
+    this.config.setLayers(layers.length > 0 ? layers : [{ layer: 'options', raw: {}, source: 'options' }]);
+
+    if (configFile !== undefined && options.watchConfigFile !== false) {
+      this.#fileWatch = watchConfigFile(
+        configFile,
+        (raw) => {
+          try {
+            this.config.setLayer('file', raw, `file ${configFile}`);
+            this.logger.info('config file applied', { file: configFile, version: this.config.current.version });
+          } catch (err) {
+            this.#reportRejected(err);
+          }
+        },
+        (err) => {
+          this.config.recordRejection('file', err);
+          this.#reportRejected(err);
+        },
+      );
+    }
+  }
+
+  #reportRejected(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.logger.warn('config update rejected; the previous config stays in force', { error: message });
+  }
+
+  #checkConfig(config: MeshConfig): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    for (const [name, svc] of Object.entries(config.services)) {
+      if (svc.discovery === undefined) continue;
+      const scheme = schemeOf(svc.discovery);
+      const provider = this.discovery.get(scheme);
+      if (provider === undefined) {
+        issues.push({
+          path: `services.${name}.discovery`,
+          message: `no discovery provider for scheme "${scheme}:"; registered: ${this.discovery.names().join(', ')}`,
+        });
+        continue;
+      }
+      const problem = provider.validate?.({
+        uri: svc.discovery,
+        path: svc.discovery.slice(scheme.length + 1),
+        service: name,
+        namespace: svc.namespace ?? config.mesh.namespace,
+        defaultPort: svc.port,
+        refreshIntervalMs: config.mesh.dnsRefreshInterval,
+      });
+      if (problem !== undefined) issues.push({ path: `services.${name}.discovery`, message: problem });
+    }
+    return issues;
+  }
+
+  /** Resolves once every configured service's discovery has answered once. */
+  async ready(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const all = Promise.all(this.#directory.list().map((d) => d.whenInitialized()));
+    if (options.signal === undefined) {
+      await all;
+      return;
+    }
+    options.signal.throwIfAborted();
+    const signal = options.signal;
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      all.then(
+        () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject,
+      );
+    });
+  }
+
+  /** undici.request's contract, on the mesh. */
+  request(url: string | URL, options?: RequestOptions): Promise<Dispatcher.ResponseData<unknown>> {
+    return undiciRequest(url, options === undefined ? this.#requestDefaults : { ...options, dispatcher: this.dispatcher });
+  }
+
+  /** fetch's contract, on the mesh. */
+  fetch(input: FetchInput, init?: FetchInit): ReturnType<typeof undiciFetch> {
+    return undiciFetch(input, init === undefined ? this.#fetchDefaults : { ...init, dispatcher: this.dispatcher });
+  }
+
+  /** The live destinations (for status views and tests). */
+  get destinations(): Directory {
+    return this.#directory;
+  }
+
+  /** Stop taking requests, let in-flight ones finish, then release everything. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.dispatcher.markClosed();
+      this.#fileWatch?.close();
+      await Promise.all([this.#directory.close(), this.#passthrough.close()]);
+      await Promise.all([...this.discovery.values()].map((p) => p.close?.()));
+    })();
+    return this.#closing;
+  }
+
+  /** Stop at once: in-flight requests fail. */
+  async destroy(err?: Error): Promise<void> {
+    this.dispatcher.markClosed();
+    this.#fileWatch?.close();
+    const reason = err ?? new MeshError('MESH_CLOSED', 'the mesh was destroyed');
+    await Promise.all([this.#directory.destroy(reason), this.#passthrough.destroy(reason)]);
+    await Promise.all([...this.discovery.values()].map((p) => p.close?.()));
+  }
+}
+
+export function createMesh(options?: MeshOptions): Mesh {
+  return new Mesh(options);
+}
