@@ -1,0 +1,155 @@
+/** The load bench's command-line flags and its rows. */
+import { parseArgs } from 'node:util';
+
+export type RowId =
+  | 'raw'
+  | 'raw-again'
+  | 'fetch'
+  | 'mesh-request'
+  | 'mesh-fetch'
+  | 'haproxy-1'
+  | 'nginx-1'
+  | 'haproxy-2'
+  | 'nginx-2';
+
+export const ROW_LABELS: Record<RowId, string> = {
+  raw: 'raw undici.request',
+  // An A/A control: the raw row again in a process of its own, to show how far
+  // two identical rows differ on this machine (only with --rows).
+  'raw-again': 'raw undici.request (A/A)',
+  fetch: 'global fetch',
+  'mesh-request': 'mesh.request',
+  'mesh-fetch': 'mesh.fetch',
+  'haproxy-1': 'haproxy, 1 hop',
+  'nginx-1': 'nginx, 1 hop',
+  'haproxy-2': 'haproxy, 2 hops',
+  'nginx-2': 'nginx, 2 hops',
+};
+export const ALL_ROWS = Object.keys(ROW_LABELS) as RowId[];
+const DEFAULT_ROWS = ALL_ROWS.filter((id) => id !== 'raw-again');
+
+export const HELP = `npm run bench -- [flags]
+
+  --quick              CI-sized run (~45 s): 1 round, short runs
+  --duration S         measured seconds per run, both tables (default 4; quick 1.5)
+  --fixed-duration S   measured seconds per fixed-rate run (default: --duration, else 4; quick 2)
+  --warmup S           first warm-up of each load generator (default 3; quick 1.5)
+  --rewarm S           warm-up before every later run (default 0.5; quick 0.3)
+  --rounds N           closed-loop rounds per row (default 3; quick 1)
+  --fixed-rounds N     fixed-rate rounds per row (default 2; quick 1)
+  --concurrency N      closed-loop concurrency (default 50)
+  --rate N             fixed-rate requests per second (default 1000)
+  --rows a,b,…         only these rows (raw is always run): ${ALL_ROWS.join(',')}
+                       (raw-again: an A/A control, the raw row in a second process)
+  --no-fixed           skip the fixed-rate table
+  --pin                pin the load generators to CPU 0 and everything else to the
+                       other CPUs with taskset (default off: pinning puts V8's
+                       helper threads on the load generator's core)
+  --no-install         do not run bench/setup.sh (apt-get install haproxy nginx)
+  --json FILE          where to write the JSON results (default bench/results/last.json)
+  -h, --help           this text`;
+
+export interface Options {
+  quick: boolean;
+  concurrency: number;
+  rate: number;
+  warmupMs: number;
+  rewarmMs: number;
+  closedMs: number;
+  fixedMs: number;
+  rounds: number;
+  fixedRounds: number;
+  fixed: boolean;
+  pin: boolean;
+  install: boolean;
+  rows: RowId[];
+  json: string | undefined;
+}
+
+/** Parses argv; prints help or an error and exits on bad input. */
+export function parseOptions(argv: string[]): Options {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse(argv).values;
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    process.exit(0);
+  }
+  const quick = values.quick;
+  const seconds = (name: string, value: string | undefined, fallback: number, min: number, max: number) =>
+    numberFlag(name, value, fallback, min, max) * 1000;
+  const closedMs = seconds('duration', values.duration, quick ? 1.5 : 4, 0.2, 120);
+  return {
+    quick,
+    concurrency: Math.round(numberFlag('concurrency', values.concurrency, 50, 1, 1000)),
+    rate: Math.round(numberFlag('rate', values.rate, 1000, 1, 20_000)),
+    warmupMs: seconds('warmup', values.warmup, quick ? 1.5 : 3, 0, 60),
+    rewarmMs: seconds('rewarm', values.rewarm, quick ? 0.3 : 0.5, 0, 30),
+    closedMs,
+    fixedMs: seconds(
+      'fixed-duration',
+      values['fixed-duration'],
+      values.duration !== undefined ? closedMs / 1000 : quick ? 2 : 4,
+      0.2,
+      120,
+    ),
+    rounds: Math.round(numberFlag('rounds', values.rounds, quick ? 1 : 3, 1, 20)),
+    fixedRounds: Math.round(numberFlag('fixed-rounds', values['fixed-rounds'], quick ? 1 : 2, 1, 20)),
+    fixed: !values['no-fixed'],
+    pin: values.pin,
+    install: !values['no-install'],
+    rows: rowsFlag(values.rows),
+    json: values.json,
+  };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      'fixed-duration': { type: 'string' },
+      warmup: { type: 'string' },
+      rewarm: { type: 'string' },
+      rounds: { type: 'string' },
+      'fixed-rounds': { type: 'string' },
+      concurrency: { type: 'string' },
+      rate: { type: 'string' },
+      rows: { type: 'string' },
+      'no-fixed': { type: 'boolean', default: false },
+      pin: { type: 'boolean', default: false },
+      'no-install': { type: 'boolean', default: false },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n\n${HELP}\n`);
+  process.exit(2);
+}
+
+function numberFlag(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    fail(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function rowsFlag(value: string | undefined): RowId[] {
+  if (value === undefined) return DEFAULT_ROWS;
+  const wanted = value.split(',').map((s) => s.trim());
+  const unknown = wanted.filter((w) => !ALL_ROWS.includes(w as RowId));
+  if (unknown.length > 0) fail(`unknown row(s) ${unknown.join(', ')}; rows are ${ALL_ROWS.join(', ')}`);
+  // The "vs raw" columns need the raw row.
+  return ALL_ROWS.filter((id) => id === 'raw' || wanted.includes(id));
+}
