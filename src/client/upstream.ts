@@ -27,8 +27,11 @@ export interface PoolSettings {
 /**
  * A failed attempt is charged as this much latency, so a replica that fails
  * fast (connection refused) does not look like the fastest one to peak-EWMA.
+ * It must dwarf a live replica's cost under load (latency × in-flight, with
+ * a warm-up peak that decays over 10 s), or a dead replica keeps winning
+ * picks; the estimate decays, so the replica is probed again after ~30 s.
  */
-const FAILURE_PENALTY_MS = 1000;
+const FAILURE_PENALTY_MS = 10_000;
 
 export class Upstream implements TieredEndpoint {
   endpoint: Endpoint;

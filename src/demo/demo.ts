@@ -81,9 +81,10 @@ export async function runDemo(cliPath: string): Promise<void> {
     console.log(`\n2. SIGKILL ${victim.name} (a crash: no goodbye, connections just die).`);
     print(`   the next ${total} requests:`, await drive(mesh, total, 10), total, names);
     console.log(
-      '\n   The requests that were already bound to the dead replica fail with typed\n' +
-        '   errors; peak-EWMA charges each failure as a slow response, so traffic\n' +
-        '   moves to the live replicas within a few requests.',
+      '\n   Only requests already sent to the dead replica fail, each with a typed\n' +
+        '   error (code, endpoint, retryability). Peak-EWMA charges a failure as a\n' +
+        '   10 s response, so every later request goes to the live replicas; the\n' +
+        '   dead one is probed again once that penalty has decayed.',
     );
   } finally {
     await mesh.close();
