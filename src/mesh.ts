@@ -3,6 +3,7 @@
  * the directory of destinations and the dispatcher, and owns their lifecycle.
  * It holds no request logic itself.
  */
+import { networkInterfaces } from 'node:os';
 import { Agent, type Dispatcher, fetch as undiciFetch, request as undiciRequest } from 'undici';
 import { builtinPolicies } from './balancer/policies.js';
 import type { PickerFactory } from './balancer/types.js';
@@ -63,6 +64,7 @@ export class Mesh {
       providers: this.discovery,
       policies: this.balancers,
       pool: options.pool ?? {},
+      sourceIp: ownAddress(options.env === false ? {} : (options.env ?? process.env)),
       onDiscoveryError: (service, err) =>
         this.logger.warn('discovery failed; serving on the last good endpoints', { service, error: err.message }),
     });
@@ -195,6 +197,16 @@ export class Mesh {
     await Promise.all([this.#directory.destroy(reason), this.#passthrough.destroy(reason)]);
     await Promise.all([...this.discovery.values()].map((p) => p.close?.()));
   }
+}
+
+/** POD_IP from the downward API, else the first non-internal IPv4 address. */
+function ownAddress(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const fromEnv = env.MESH_POD_IP?.trim() || env.POD_IP?.trim();
+  if (fromEnv) return fromEnv;
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
 }
 
 export function createMesh(options?: MeshOptions): Mesh {

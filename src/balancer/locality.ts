@@ -15,7 +15,8 @@
  * availability"), so the healthy endpoints that exist take all the traffic.
  *
  * Panic mode: when the healthy share of all endpoints is below the panic
- * threshold, health is ignored and every endpoint (healthy or not) is
+ * threshold and the tiers together cannot absorb the load (normalized health
+ * below 100%), health is ignored and every endpoint (healthy or not) is
  * balanced across as one tier. The reasoning is Envoy's: once most endpoints
  * look unhealthy, the health signal is more likely wrong than right, and
  * piling all traffic on the few survivors would take them down too.
@@ -139,19 +140,6 @@ export function buildLocalityPicker<E extends TieredEndpoint>(
   const total = endpoints.length;
 
   if (total === 0) return new LocalityPicker([], [], new Float64Array(0), false, random);
-  if ((healthyCount * 100) / total < threshold) {
-    const info: TierInfo = {
-      priority: 0,
-      locality: 'any',
-      healthy: healthyCount,
-      total,
-      health: (healthyCount * 100) / total,
-      load: 100,
-    };
-    const all = factory(endpoints, pickerOptions);
-    return new LocalityPicker([info], [all], Float64Array.of(Number.POSITIVE_INFINITY), true, random);
-  }
-
   // Group by (priority, locality rank); the numeric id sorts in tier order.
   const groups = new Map<number, E[]>();
   for (const e of endpoints) {
@@ -173,6 +161,23 @@ export function buildLocalityPicker<E extends TieredEndpoint>(
     healthSum += health;
   }
   const normalizedTotal = Math.min(100, healthSum);
+
+  // Envoy's rule: panic only when the tiers together cannot take the load
+  // (normalized health below 100%); a dead zone beside a healthy one fails
+  // over instead of spraying traffic at the dead endpoints.
+  if (normalizedTotal < 100 && (healthyCount * 100) / total < threshold) {
+    const info: TierInfo = {
+      priority: 0,
+      locality: 'any',
+      healthy: healthyCount,
+      total,
+      health: (healthyCount * 100) / total,
+      load: 100,
+    };
+    const all = factory(endpoints, pickerOptions);
+    return new LocalityPicker([info], [all], Float64Array.of(Number.POSITIVE_INFINITY), true, random);
+  }
+
 
   const tiers: TierInfo[] = [];
   const pickers: Picker<E>[] = [];

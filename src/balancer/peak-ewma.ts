@@ -9,6 +9,7 @@
  * slow once and then starved of traffic is eventually probed again instead of
  * being shunned forever.
  */
+import { TwoChoices } from './two-choices.js';
 import type { BalancedEndpoint, Picker, PickerOptions } from './types.js';
 
 /** Finagle's and Linkerd's default decay time. */
@@ -72,28 +73,21 @@ export const UNOBSERVED_PENDING_PENALTY = 1e12;
 
 class PeakEwmaPicker<E extends BalancedEndpoint> implements Picker<E> {
   readonly size: number;
-  readonly #endpoints: readonly E[];
-  readonly #random: () => number;
+  readonly #choices: TwoChoices<E>;
   readonly #now: () => number;
+  #pickTime = 0;
+  // Bound once so a pick allocates no closure; it reads the time the pick took.
+  readonly #cheaper = (a: E, b: E): boolean => cost(b, this.#pickTime) < cost(a, this.#pickTime);
 
   constructor(endpoints: readonly E[], random: () => number, now: () => number) {
-    this.#endpoints = endpoints.slice();
+    this.#choices = new TwoChoices(endpoints, random);
     this.size = endpoints.length;
-    this.#random = random;
     this.#now = now;
   }
 
   pick(): E | undefined {
-    const n = this.size;
-    if (n < 2) return this.#endpoints[0];
-    const x = this.#random() * n;
-    const i = Math.floor(x);
-    let j = Math.floor((x - i) * (n - 1));
-    if (j >= i) j++;
-    const a = this.#endpoints[i]!;
-    const b = this.#endpoints[j]!;
-    const now = this.#now();
-    return cost(b, now) < cost(a, now) ? b : a;
+    if (this.size > 1) this.#pickTime = this.#now();
+    return this.#choices.choose(this.#cheaper);
   }
 }
 

@@ -6,8 +6,8 @@
  * an endpoint only moves the keys on the arcs it gains or loses, which is
  * the point of the policy (session affinity, cache locality).
  *
- * Sizing follows Envoy's `RingHashLoadBalancer::Ring`, so DestinationRule
- * `minimumRingSize` / `maximumRingSize` mean what they mean in Istio: the
+ * Sizing follows Envoy's `RingHashLoadBalancer::Ring` (plus a floor, below), so
+ * `ringMin` / `ringMax` mean what Envoy's `minimum_ring_size` / `maximum_ring_size` (Istio: `minimumRingSize`) mean: the
  * lightest endpoint gets a whole number of points, the ring has at least
  * `ringMin` entries unless that would exceed `ringMax`, and fractional shares
  * are distributed by running sums.

@@ -69,7 +69,8 @@ export class AttemptHandler implements Handler {
 
   onResponseError(controller: Controller, err: Error): void {
     const phase = this.#phase;
-    this.#finish(phase < 2);
+    // The caller giving up says nothing about the endpoint; do not charge it.
+    this.#finish(phase < 2 && !ABORT_NAMES.has(err.name));
     this.#inner.onResponseError?.(controller, this.#translate(err, phase));
   }
 

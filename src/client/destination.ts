@@ -22,7 +22,11 @@ export interface DestinationContext {
   readonly policies: Registry<PickerFactory>;
   readonly pool: PoolSettings;
   readonly onDiscoveryError: (service: string, err: MeshError) => void;
+  /** This workload's own IP, the key for `hashOn: { sourceIp: true }` (Envoy hashes the downstream address, which for outbound traffic is us). */
+  readonly sourceIp: string | undefined;
 }
+
+const HASH_POLICIES = new Set(['ring-hash', 'maglev']);
 
 const EMPTY_PICKER: Picker<Upstream> = { size: 0, pick: () => undefined };
 
@@ -83,7 +87,8 @@ export class Destination {
     this.#settings = settings;
     this.#namespace = service.namespace ?? settings.namespace;
     const lb = this.#lbConfig(undefined);
-    this.#hash = lb.hashOn ? compileRequestHash(lb.hashOn) : undefined;
+    // Other policies ignore the hash, so it is not computed for them.
+    this.#hash = lb.hashOn && HASH_POLICIES.has(lb.policy ?? '') ? compileRequestHash(lb.hashOn) : undefined;
 
     const target = this.#target();
     const key = `${target.uri}|${target.defaultPort ?? ''}|${target.refreshIntervalMs}|${JSON.stringify(target.endpoints ?? [])}`;
@@ -108,7 +113,7 @@ export class Destination {
       this.whenInitialized().then(() => this.dispatch(origin, opts, handler));
       return true;
     }
-    const upstream = this.#picker.pick(this.#hash?.(opts.path, opts.headers));
+    const upstream = this.#picker.pick(this.#hash?.(opts.path, opts.headers, this.#ctx.sourceIp));
     if (upstream === undefined) {
       failDispatch(handler, this.#noUpstreamError());
       return true;
@@ -215,7 +220,8 @@ export class Destination {
   }
 
   #rebuildPickers(): void {
-    const all = [...this.#upstreams.values()];
+    // Sorted, so every client builds the same ring and maglev table from the same set.
+    const all = [...this.#upstreams.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     this.#picker = this.#buildPicker(all, this.#lbConfig(undefined));
     const subsets = new Map<string, Picker<Upstream>>();
     for (const [name, subset] of Object.entries(this.#service.subsets ?? {})) {

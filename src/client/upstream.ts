@@ -29,7 +29,9 @@ export interface PoolSettings {
  * fast (connection refused) does not look like the fastest one to peak-EWMA.
  * It must dwarf a live replica's cost under load (latency × in-flight, with
  * a warm-up peak that decays over 10 s), or a dead replica keeps winning
- * picks; the estimate decays, so the replica is probed again after ~30 s.
+ * picks. The estimate decays (tau 10 s), so the replica is probed again once
+ * it falls below its rivals' cost: 10 s × ln(10 000 / rival cost in ms),
+ * about 45 s against 100 ms rivals.
  */
 const FAILURE_PENALTY_MS = 10_000;
 

@@ -57,6 +57,30 @@ describe('outbound HTTP through the mesh', () => {
     expect(names[0]).not.toBe(names[1]);
   });
 
+  test('ring-hash on a header keeps each user on one replica; sourceIp keeps this client on one', async () => {
+    const eps = await echos(4);
+    const m = mesh({
+      config: {
+        services: {
+          'by-user': { endpoints: eps.map((e) => e.address), loadBalancer: { policy: 'ring-hash', hashOn: { header: 'x-user' } } },
+          'by-source': { endpoints: eps.map((e) => e.address), loadBalancer: { policy: 'maglev', hashOn: { sourceIp: true } } },
+        },
+      },
+    });
+    const replicaOf = new Map<string, Set<string>>();
+    for (let i = 0; i < 120; i++) {
+      const user = `user-${i % 12}`;
+      const res = await m.request('http://by-user/', { headers: { 'x-user': user } });
+      const { name } = (await res.body.json()) as { name: string };
+      replicaOf.set(user, (replicaOf.get(user) ?? new Set()).add(name));
+    }
+    for (const names of replicaOf.values()) expect(names.size).toBe(1);
+    expect(new Set([...replicaOf.values()].map((s) => [...s][0])).size).toBeGreaterThan(1);
+    const seen = new Set<string>();
+    for (let i = 0; i < 30; i++) seen.add(await nameOf(m, 'http://by-source/'));
+    expect(seen.size).toBe(1);
+  });
+
   test('every logical form of the name reaches the service, and Host stays logical', async () => {
     const [a] = await echos(1);
     const m = mesh({ config: { mesh: { namespace: 'default' }, services: { echo: { endpoints: [a!.address] } } } });

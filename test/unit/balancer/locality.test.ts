@@ -160,10 +160,19 @@ describe('panic threshold', () => {
   });
 
   it('ignores locality in panic mode', () => {
-    const eps = [...zone('eu', 'eu-a', 5, 0), ...zone('us', 'us-a', 5, 4)]; // 40% healthy
+    const eps = [...zone('eu', 'eu-a', 5, 0), ...zone('us', 'us-a', 5, 1)]; // 10% healthy, us tier at 28%
     const picker = buildLocalityPicker(eps, roundRobinPicker, { random: seeded(11) }, local);
     expect(picker.panic).toBe(true);
     expect(zoneShares(picker).get('eu-a')).toBeCloseTo(0.5, 10);
+  });
+
+  it('does not panic while other tiers can take the load (Envoy: normalized health at 100%)', () => {
+    // 10 dead local endpoints beside 3 healthy remote ones: 23% healthy overall,
+    // below the threshold, but the remote tier alone is at 100% health.
+    const eps = [...zone('eu', 'eu-a', 10, 0), ...zone('us', 'us-a', 3, 3)];
+    const picker = buildLocalityPicker(eps, roundRobinPicker, { random: seeded(14) }, local);
+    expect(picker.panic).toBe(false);
+    for (let i = 0; i < 200; i++) expect(picker.pick()!.healthy).toBe(true);
   });
 
   it('uses only healthy endpoints at or above the threshold', () => {
