@@ -69,8 +69,15 @@ export class AttemptHandler implements Handler {
 
   onResponseError(controller: Controller, err: Error): void {
     const phase = this.#phase;
-    // The caller giving up says nothing about the endpoint; do not charge it.
-    this.#finish(phase < 2 && !ABORT_NAMES.has(err.name));
+    // The caller giving up (any signal reason, AbortSignal.timeout included)
+    // says nothing about the endpoint: it is not charged, and the caller gets
+    // its own reason back, as undici's contract promises.
+    if (controller?.aborted === true || ABORT_NAMES.has(err.name)) {
+      this.#finish(false);
+      this.#inner.onResponseError?.(controller, err);
+      return;
+    }
+    this.#finish(phase < 2);
     this.#inner.onResponseError?.(controller, this.#translate(err, phase));
   }
 
@@ -96,10 +103,9 @@ export class AttemptHandler implements Handler {
     this.#phase = 3;
   }
 
-  /** Aborts keep undici's own error so callers' AbortError checks still work. */
-  #translate(err: Error, phase: number): Error {
+    #translate(err: Error, phase: number): Error {
     const code = (err as { code?: string }).code ?? err.name;
-    if (ABORT_NAMES.has(err.name) || UNTRANSLATED_CODES.has(code)) return err;
+    if (UNTRANSLATED_CODES.has(code)) return err;
     const where = `${this.#service} endpoint ${this.#upstream.key}`;
     if (phase === 0) {
       return new MeshError('MESH_CONNECT_FAILURE', `connecting to ${where} failed (${code})`, {

@@ -31,7 +31,7 @@ export interface PoolSettings {
  * a warm-up peak that decays over 10 s), or a dead replica keeps winning
  * picks. The estimate decays (tau 10 s), so the replica is probed again once
  * it falls below its rivals' cost: 10 s × ln(10 000 / rival cost in ms),
- * about 45 s against 100 ms rivals.
+ * about 46 s against 100 ms rivals.
  */
 const FAILURE_PENALTY_MS = 10_000;
 

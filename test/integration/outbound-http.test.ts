@@ -175,6 +175,28 @@ describe('outbound HTTP through the mesh', () => {
     expect(((err as Error).cause as { code: string }).code).toBe('ECONNREFUSED');
   });
 
+  test('a caller abort returns the caller’s own reason and does not charge the endpoint', async () => {
+    const [a] = await echos(1);
+    const m = mesh({ config: { services: { echo: { endpoints: [a!.address] } } } });
+    await nameOf(m, 'http://echo/warm');
+    const upstream = m.destinations.get('echo')!.upstreams[0]!;
+    const release = a!.hold();
+    const controller = new AbortController();
+    const mine = new Error('caller gave up');
+    const pending = m.request('http://echo/slow', { signal: controller.signal }).catch((e: unknown) => e);
+    await expect.poll(() => a!.seen.length).toBe(2);
+    controller.abort(mine);
+    expect(await pending).toBe(mine);
+    const timedOut = await m
+      .request('http://echo/slow', { signal: AbortSignal.timeout(50) })
+      .catch((e: unknown) => e);
+    expect((timedOut as Error).name).toBe('TimeoutError');
+    release();
+    // A charged failure would have pushed the estimate to 10 s.
+    expect(upstream.latencyCost(performance.now())).toBeLessThan(1000);
+    expect(upstream.inFlight).toBe(0);
+  });
+
   test('a config update swaps endpoints; a request in flight on a removed endpoint completes', async () => {
     const [a, b] = await echos(2);
     const m = mesh({ config: { services: { echo: { endpoints: [a!.address] } } } });
