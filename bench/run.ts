@@ -3,24 +3,26 @@
  *  1. closed-loop throughput at concurrency 50: req/s, p50, p99, client CPU
  *     per request, and both against raw undici.request;
  *  2. open-loop latency at 1,000 req/s: p50, p99, p99.9, added p50;
- *  3. the mesh's performance targets, met or not;
+ *  3. the mesh's performance targets, met or not, with 90% intervals;
  * for raw undici.request, global fetch, mesh.request, mesh.fetch, and one and
  * two sidecar hops through haproxy and nginx. It also writes
  * bench/results/last.json.
  *
  * Processes: three upstream replicas (lib/upstream.ts), the proxies
- * (lib/proxies.ts), and one load generator per row (lib/loadgen.ts), which
- * warms up once and then measures whenever asked. This process only
- * orchestrates: rows take turns, A B C … A B C …, so drift on the machine hits
- * every row alike. Flags: `npm run bench -- --help`.
+ * (lib/proxies.ts), one closed-loop load generator per row and then one
+ * latency probe holding every row's client (lib/loadgen.ts). This process
+ * only orchestrates. Rows take turns, round after round, so drift on the
+ * machine hits every row alike; runs that other processes on the machine
+ * disturbed are re-done (lib/rounds.ts). Flags: `npm run bench -- --help`.
  */
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasTaskset, installExitHandlers, killAll, spawnNode } from './lib/children.js';
-import { parseOptions, ROW_LABELS, type RowId } from './lib/options.js';
+import { hasTaskset, installExitHandlers, killAll, nextMessage, spawnNode } from './lib/children.js';
+import { LoadGenerator } from './lib/generators.js';
+import { parseOptions, ROW_LABELS, type RowId, roundOrder } from './lib/options.js';
 import {
   findBinary,
   oneHop,
@@ -39,21 +41,12 @@ import {
   targets,
   targetsTable,
 } from './lib/report.js';
+import { DISTURBED, type Redo, runUnit } from './lib/rounds.js';
 import { num } from './lib/table.js';
-import type {
-  ClientSpec,
-  LoadgenMessage,
-  LoadgenRequest,
-  LoadMode,
-  LoadReply,
-  LoadResult,
-  UpstreamMessage,
-  UpstreamRequest,
-} from './lib/types.js';
+import type { ClientSpec, LoadReply, UpstreamMessage, UpstreamRequest } from './lib/types.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH_DIR);
-const LOADGEN = join(BENCH_DIR, 'lib', 'loadgen.ts');
 const UPSTREAM = join(BENCH_DIR, 'lib', 'upstream.ts');
 const REPLICAS = 3;
 const PATH = '/bench';
@@ -63,42 +56,6 @@ const options = parseOptions(process.argv.slice(2));
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
-}
-
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-function waitExit(child: ChildProcess, ms: number): Promise<void> {
-  if (exited(child)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve();
-    }, ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-/** The child's next IPC message, or why none came (it exited, or `ms` passed). */
-function nextMessage<T>(child: ChildProcess, ms: number): Promise<{ message: T } | { gone: string }> {
-  return new Promise((resolve) => {
-    const done = (value: { message: T } | { gone: string }) => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(value);
-    };
-    const onMessage = (message: T) => done({ message });
-    const onExit = (code: number | null, signal: string | null) => done({ gone: `exited (${signal ?? code})` });
-    const timer = setTimeout(() => done({ gone: `no answer within ${Math.round(ms / 1000)} s` }), ms);
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-    if (exited(child)) done({ gone: `exited (${child.signalCode ?? child.exitCode})` });
-  });
 }
 
 // ---------------------------------------------------------------- upstreams
@@ -147,92 +104,6 @@ async function smokeTest(url: string): Promise<void> {
   }
 }
 
-// ---------------------------------------------------------------- load generators
-
-interface Row {
-  id: RowId;
-  label: string;
-  child?: ChildProcess;
-  /** Whether the generator had its first, long warm-up. */
-  warmed: boolean;
-  record: RowRecord;
-}
-
-async function startRow(id: RowId, client: ClientSpec | { reason: string }, cpus: string | undefined): Promise<Row> {
-  const label = ROW_LABELS[id];
-  const row: Row = { id, label, warmed: false, record: { id, label, runs: [] } };
-  if ('reason' in client) {
-    row.record.reason = client.reason;
-    return row;
-  }
-  const child = spawnNode(LOADGEN, [JSON.stringify(client)], {
-    nodeFlags: ['--expose-gc'],
-    ...(cpus === undefined ? {} : { cpus }),
-  });
-  const first = await nextMessage<LoadgenMessage>(child, 30_000);
-  if ('message' in first && first.message.type === 'ready') {
-    if (!first.message.node.startsWith('v24.')) log(`bench: warning: ${label} runs Node ${first.message.node}`);
-    row.child = child;
-  } else {
-    row.record.reason =
-      'gone' in first
-        ? `load generator ${first.gone}`
-        : first.message.type === 'unavailable'
-          ? first.message.reason
-          : 'unexpected first message';
-    child.kill('SIGKILL');
-  }
-  return row;
-}
-
-async function measure(row: Row, mode: LoadMode, durationMs: number): Promise<LoadReply> {
-  const warmupMs = row.warmed ? options.rewarmMs : options.warmupMs;
-  row.warmed = true;
-  const child = row.child!;
-  const request: LoadgenRequest = {
-    type: 'run',
-    run: { mode, warmupMs, durationMs, maxRequests: MAX_REQUESTS_PER_RUN },
-  };
-  child.send(request);
-  const answer = await nextMessage<LoadgenMessage>(child, warmupMs + durationMs + 45_000);
-  if ('message' in answer && answer.message.type === 'result') return answer.message.reply;
-  child.kill('SIGKILL');
-  return { ok: false, reason: `load generator ${'gone' in answer ? answer.gone : 'sent an unexpected message'}` };
-}
-
-async function runRounds(
-  title: string,
-  rows: Row[],
-  rounds: number,
-  upstreams: Upstream[],
-  mode: LoadMode,
-  durationMs: number,
-  describe: (r: LoadResult) => string,
-): Promise<RowRecord[]> {
-  const records = rows.map((row) => ({ ...row.record, runs: [] }) as RowRecord);
-  for (let round = 1; round <= rounds; round++) {
-    for (const [i, row] of rows.entries()) {
-      const record = records[i]!;
-      if (record.reason !== undefined || !row.child) continue;
-      const before = await Promise.all(upstreams.map(requestCount));
-      const reply = await measure(row, mode, durationMs);
-      const after = await Promise.all(upstreams.map(requestCount));
-      const perReplica = after.map((n, k) => n - before[k]!);
-      const tag = `[${title} ${round}/${rounds}] ${row.label.padEnd(20)}`;
-      if (reply.ok) {
-        record.runs.push({ round, result: reply, perReplica });
-        log(`${tag} ${describe(reply)}${reply.errors ? ` (${reply.errors} errors: ${reply.firstError})` : ''}`);
-      } else {
-        // A row that failed once is not run again: its numbers would mislead.
-        record.runs.push({ round, error: reply.reason });
-        record.reason = reply.reason;
-        log(`${tag} failed: ${reply.reason}`);
-      }
-    }
-  }
-  return records;
-}
-
 // ---------------------------------------------------------------- header
 
 function gitCommit(): string | undefined {
@@ -261,6 +132,20 @@ function undiciVersion(): string {
 
 // ---------------------------------------------------------------- main
 
+function describeClosed(label: string, reply: LoadReply): string {
+  if (!reply.ok) return `${label} failed: ${reply.reason}`;
+  const errors = reply.errors ? ` (${reply.errors} errors: ${reply.firstError})` : '';
+  return (
+    `${label} ${num(reply.rps).padStart(7)} req/s  p50 ${num(reply.latencyUs.p50)} µs  ` +
+    `p99 ${num(reply.latencyUs.p99)} µs  ${num(reply.cpuPerRequestUs, 1)} µs CPU/req${errors}`
+  );
+}
+
+function busyNote(foreign: number | undefined, redoing: boolean): string {
+  if (foreign === undefined || foreign <= DISTURBED) return '';
+  return `  [other processes used ${(foreign * 100).toFixed(0)}% of the CPU${redoing ? '; re-doing' : ''}]`;
+}
+
 async function main(): Promise<void> {
   const startedAt = Date.now();
   const tmp = mkdtempSync(join(os.tmpdir(), 'proxyless-bench-'));
@@ -272,11 +157,9 @@ async function main(): Promise<void> {
   const restCpus = pin ? `1-${cpuCount - 1}` : undefined;
 
   const n = options.rows.length;
+  const fixedS = options.fixed ? n * (options.warmupMs / 2000 + options.fixedMs / 1000 + 0.05) + 3 : 0;
   const estimateS = Math.round(
-    n * options.warmupMs / 1000 +
-      n * options.rounds * ((options.rewarmMs + options.closedMs) / 1000 + 0.15) +
-      (options.fixed ? n * options.fixedRounds * ((options.rewarmMs + options.fixedMs) / 1000 + 0.35) : 0) +
-      6,
+    (n * options.warmupMs) / 1000 + n * options.rounds * ((options.rewarmMs + options.closedMs) / 1000 + 0.1) + fixedS + 8,
   );
   // Bounded as a whole: if anything hangs, stop everything.
   const limitS = estimateS * 2 + 120;
@@ -321,15 +204,21 @@ async function main(): Promise<void> {
   print('# proxyless load bench');
   print();
   print(`- command: \`${meta.command}\``);
-  print(`- Node ${meta.node} (children ${meta.childNode}); undici ${meta.undici}; global fetch: Node's undici ${meta.nodeBundledUndici}`);
+  print(
+    `- Node ${meta.node} (children ${meta.childNode}); undici ${meta.undici}; ` +
+      `global fetch: Node's bundled undici ${meta.nodeBundledUndici}`,
+  );
   print(`- CPU: ${meta.cpu}; ${meta.os}${meta.commit ? `; commit ${meta.commit}` : ''}`);
   print(`- haproxy: ${meta.haproxy}; nginx: ${meta.nginx}`);
   print(
-    `- ${REPLICAS} replicas (node:http, 1 KiB bodies, keep-alive), one load-generator process per row; ` +
-      `first warm-up ${options.warmupMs / 1000} s, then ${options.rewarmMs / 1000} s before each run; pinning: ${meta.pinning}`,
+    `- ${REPLICAS} upstream replicas (node:http, 1 KiB bodies, keep-alive), each its own process; ` +
+      `load generators in processes of their own; pinning: ${meta.pinning}` +
+      `${options.meshLb ? `; mesh load balancer: ${options.meshLb}` : ''}`,
   );
   print();
-  if (meta.childNode !== process.version) log(`bench: warning: children run ${meta.childNode}, this process ${process.version}`);
+  if (meta.childNode !== process.version) {
+    log(`bench: warning: children run ${meta.childNode}, this process ${process.version}`);
+  }
   log(`bench: replicas on ports ${replicaPorts.join(', ')}; expected run time ~${estimateS} s`);
 
   // One topology per proxy row.
@@ -365,66 +254,173 @@ async function main(): Promise<void> {
         return { kind: 'fetch', urls: replicaUrls };
       case 'mesh-request':
       case 'mesh-fetch':
-        return { kind: id, service: 'echo', endpoints, path: PATH };
+        return {
+          kind: id,
+          service: 'echo',
+          endpoints,
+          path: PATH,
+          ...(options.meshLb === undefined ? {} : { lbPolicy: options.meshLb }),
+        };
       default:
         return proxyTargets.get(id)!;
     }
   };
-  const rows = await Promise.all(options.rows.map((id) => startRow(id, clientFor(id), loadCpus)));
-  for (const row of rows) if (row.record.reason) log(`bench: ${row.label}: unavailable: ${row.record.reason}`);
 
-  const closedRecords = await runRounds(
-    'closed',
-    rows,
-    options.rounds,
-    upstreams,
-    { kind: 'closed', concurrency: options.concurrency },
-    options.closedMs,
-    (r) =>
-      `${num(r.rps).padStart(7)} req/s  p50 ${num(r.latencyUs.p50)} µs  p99 ${num(r.latencyUs.p99)} µs  ` +
-      `${num(r.cpuPerRequestUs, 1)} µs CPU/req`,
-  );
-  // A row that failed in the closed loop is not retried at a fixed rate.
-  for (const [i, row] of rows.entries()) {
-    const reason = closedRecords[i]!.reason;
-    if (reason !== undefined) row.record.reason ??= reason;
+  // Rows that cannot run carry their reason into both tables.
+  const reasons = new Map<RowId, string>();
+  const clients = new Map<RowId, ClientSpec>();
+  for (const id of options.rows) {
+    const client = clientFor(id);
+    if ('reason' in client) reasons.set(id, client.reason);
+    else clients.set(id, client);
   }
-  const fixedRecords = options.fixed
-    ? await runRounds(
-        'fixed',
-        rows,
-        options.fixedRounds,
-        upstreams,
-        { kind: 'fixed', rate: options.rate, warmupConcurrency: options.concurrency },
-        options.fixedMs,
-        (r) =>
-          `${num(r.rps).padStart(7)} req/s  p50 ${num(r.latencyUs.p50)} µs  p99 ${num(r.latencyUs.p99)} µs  ` +
-          `p99.9 ${num(r.latencyUs.p999)} µs  send lag ≤ ${r.maxSendLagMs} ms`,
-      )
-    : [];
+  const newRecords = () =>
+    new Map<RowId, RowRecord>(
+      options.rows.map((id) => {
+        const record: RowRecord = { id, label: ROW_LABELS[id], runs: [] };
+        const reason = reasons.get(id);
+        if (reason !== undefined) record.reason = reason;
+        return [id, record];
+      }),
+    );
+  const redo: Redo = {
+    count: 0,
+    maxCount: Math.ceil((n * options.rounds + (options.fixed ? options.fixedMs / options.sliceMs : 0)) * 0.5),
+    spentMs: 0,
+    maxMs: estimateS * 150,
+    worstForeign: 0,
+  };
+  const counts = () => Promise.all(upstreams.map(requestCount));
 
-  // Close the clients (mesh.close() included), then the servers.
+  // ---- Phase 1: closed loop, one load generator per row.
+  const closedRecords = newRecords();
+  const generators = new Map<RowId, LoadGenerator>();
   await Promise.all(
-    rows.map(async (row) => {
-      if (!row.child || exited(row.child)) return;
-      row.child.send({ type: 'close' } satisfies LoadgenRequest);
-      await waitExit(row.child, 4000);
+    [...clients].map(async ([id, client]) => {
+      try {
+        const generator = await LoadGenerator.start({ [id]: client }, loadCpus);
+        generators.set(id, generator);
+        const reason = generator.unavailable[id];
+        if (reason !== undefined) reasons.set(id, reason);
+      } catch (error) {
+        reasons.set(id, (error as Error).message);
+      }
     }),
   );
+  for (const [id, reason] of reasons) {
+    closedRecords.get(id)!.reason ??= reason;
+    log(`bench: ${ROW_LABELS[id]}: unavailable: ${reason}`);
+  }
+  const warmed = new Set<RowId>();
+  // The replicas' own JIT warms up here, on the raw row's generator, so the
+  // first row of round 1 does not pay for it.
+  const first = generators.get('raw');
+  if (first && closedRecords.get('raw')!.reason === undefined) {
+    const run = { kind: 'closed' as const, row: 'raw', concurrency: options.concurrency, durationMs: 100 };
+    await first.run({ ...run, warmupMs: options.warmupMs, maxRequests: MAX_REQUESTS_PER_RUN }, options.warmupMs + 45_000);
+    warmed.add('raw');
+  }
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const id of roundOrder(options.rows, round)) {
+      const generator = generators.get(id);
+      if (!generator || closedRecords.get(id)!.reason !== undefined) continue;
+      const tag = `[closed ${round}/${options.rounds}] ${ROW_LABELS[id].padEnd(24)}`;
+      await runUnit(
+        {
+          rows: [id],
+          replicaCounts: counts,
+          run: () => {
+            const warmupMs = warmed.has(id) ? options.rewarmMs : options.warmupMs;
+            warmed.add(id);
+            const run = {
+              kind: 'closed' as const,
+              row: id,
+              concurrency: options.concurrency,
+              warmupMs,
+              durationMs: options.closedMs,
+              maxRequests: MAX_REQUESTS_PER_RUN,
+            };
+            return generator.run(run, warmupMs + options.closedMs + 45_000);
+          },
+        },
+        round,
+        closedRecords,
+        redo,
+        (replies, foreign, redoing) => log(`${tag}${describeClosed('', replies[id]!)}${busyNote(foreign, redoing)}`),
+      );
+    }
+  }
+  await Promise.all([...generators.values()].map((g) => g.close()));
+
+  // ---- Phase 2: fixed rate, one probe holding every row that ran, slice by slice.
+  const fixedRecords = newRecords();
+  const fixedRows = options.rows.filter((id) => clients.has(id) && closedRecords.get(id)!.runs.some((r) => r.result));
+  for (const id of options.rows) {
+    const closedReason = closedRecords.get(id)!.reason;
+    if (!fixedRows.includes(id) && closedReason !== undefined) fixedRecords.get(id)!.reason ??= closedReason;
+  }
+  if (options.fixed && fixedRows.length > 0) {
+    let probe: LoadGenerator | undefined;
+    try {
+      probe = await LoadGenerator.start(Object.fromEntries(fixedRows.map((id) => [id, clients.get(id)!])), loadCpus);
+    } catch (error) {
+      for (const id of fixedRows) fixedRecords.get(id)!.reason = (error as Error).message;
+    }
+    const slices = Math.max(1, Math.round(options.fixedMs / options.sliceMs));
+    for (let round = 1; probe && round <= slices; round++) {
+      const rows = fixedRows.filter((id) => fixedRecords.get(id)!.reason === undefined);
+      if (rows.length === 0) break;
+      const order = roundOrder(rows, round);
+      const warmupMs = round === 1 ? options.warmupMs / 2 : 0;
+      await runUnit(
+        {
+          rows: order,
+          run: () =>
+            probe.run(
+              {
+                kind: 'sliced',
+                rows: order,
+                rate: options.rate,
+                sliceMs: options.sliceMs,
+                warmupMs,
+                warmupConcurrency: options.concurrency,
+              },
+              rows.length * (warmupMs + options.sliceMs) + 45_000,
+            ),
+        },
+        round,
+        fixedRecords,
+        redo,
+        (replies, foreign, redoing) => {
+          if (round % 10 !== 1 && !redoing && slices > 12) return;
+          const p50s = rows.map((id) => {
+            const r = replies[id];
+            return `${id} ${r?.ok ? num(r.latencyUs.p50) : 'failed'}`;
+          });
+          log(`[fixed ${round}/${slices}] p50 µs: ${p50s.join(' · ')}${busyNote(foreign, redoing)}`);
+        },
+      );
+    }
+    await probe?.close();
+  }
   for (const t of running) t.stop();
 
-  const closed = closedRecords.map(summarizeClosed);
-  const fixed = fixedRecords.map(summarizeFixed);
+  // ---- Report.
+  const closedList = [...closedRecords.values()];
+  const fixedList = [...fixedRecords.values()];
+  const closed = closedList.map(summarizeClosed);
+  const fixed = fixedList.map(summarizeFixed);
   print(
     `## Throughput: closed loop, concurrency ${options.concurrency} ` +
-      `(median of ${options.rounds} run${options.rounds > 1 ? 's' : ''} × ${options.closedMs / 1000} s)`,
+      `(median of ${options.rounds} run${options.rounds > 1 ? 's' : ''} × ${options.closedMs / 1000} s per row)`,
   );
   print();
   print(closedTable(closed));
   print();
   print(
-    'Client CPU: user + system CPU of the load-generator process over the run / completed requests (the harness is in ' +
-      'every row alike). Spread: ± half the range of the runs’ req/s. “× raw” and “added”: against raw undici.request.',
+    'Client CPU: user + system CPU of the row’s load-generator process over the run / completed requests (the ' +
+      'harness is in every row alike). 90% CI: bootstrap interval of the median req/s. “× raw” and “added”: against ' +
+      'raw undici.request.',
   );
   for (const s of closed) {
     if (s.replicaShare?.some((x) => Math.abs(x - 1 / REPLICAS) > 0.1)) {
@@ -436,25 +432,35 @@ async function main(): Promise<void> {
   if (options.fixed) {
     print(
       `## Latency: open loop at ${num(options.rate)} req/s ` +
-        `(${options.fixedRounds} run${options.fixedRounds > 1 ? 's' : ''} × ${options.fixedMs / 1000} s, samples pooled)`,
+        `(${options.fixedMs / 1000} s per row, in ${options.sliceMs} ms slices taking turns, samples pooled)`,
     );
     print();
     print(fixedTable(fixed));
     print();
-    print('Latency: from the call to the last body byte, timed from the actual send. “Added”: against raw undici.request.');
-    for (const s of fixed) {
-      if (s.maxSendLagMs > 20) print(`- note: ${s.label}: sends fell up to ${s.maxSendLagMs} ms behind schedule`);
-      if (s.errors > 0) print(`- note: ${s.label} had ${num(s.errors)} failed requests`);
+    print(
+      'Latency: from the call to the last body byte, timed from the actual send. All rows share one probe process, ' +
+        'so they are measured under the same conditions. “Added”: against raw undici.request.',
+    );
+    const lag = Math.max(0, ...fixed.map((s) => s.maxSendLagMs));
+    if (lag > 20) {
+      print(`- note: the probe's sends fell up to ${num(lag, 1)} ms behind schedule at times (event-loop stalls)`);
     }
+    for (const s of fixed) if (s.errors > 0) print(`- note: ${s.label} had ${num(s.errors)} failed requests`);
     print();
   }
-  const goals = targets(closed, fixed, options.rate);
+  const goals = targets(closedList, fixedList, options.rate);
   print('## Targets');
   print();
   print(targetsTable(goals));
   print();
+  const kept = [...closedList, ...fixedList].flatMap((r) => r.runs).filter((r) => r.disturbed).length;
   const elapsedS = Math.round((Date.now() - startedAt) / 1000);
-  print(`(${elapsedS} s)`);
+  print(
+    `Other processes on the machine used at most ${(redo.worstForeign * 100).toFixed(0)}% of its CPU during a run; ` +
+      `${redo.count} disturbed run${redo.count === 1 ? ' was' : 's were'} re-done` +
+      `${kept > 0 ? `; ${kept} could not be, and are left out where a row has undisturbed runs` : ''}. ` +
+      `${elapsedS} s in all.`,
+  );
 
   const withoutSamples = (records: RowRecord[]) =>
     records.map((r) => ({
@@ -462,11 +468,11 @@ async function main(): Promise<void> {
       runs: r.runs.map((run) => ({ ...run, result: run.result && { ...run.result, samplesUs: undefined } })),
     }));
   const json = {
-    meta: { ...meta, elapsedS },
+    meta: { ...meta, elapsedS, redone: redo.count, disturbedKept: kept, worstForeignCpu: redo.worstForeign },
     options,
     replicas: replicaPorts,
-    closed: { summary: closed, rows: withoutSamples(closedRecords) },
-    fixed: options.fixed ? { summary: fixed, rows: withoutSamples(fixedRecords) } : undefined,
+    closed: { summary: closed, rows: withoutSamples(closedList) },
+    fixed: options.fixed ? { summary: fixed, rows: withoutSamples(fixedList) } : undefined,
     targets: goals,
     markdown: out.join('\n'),
   };

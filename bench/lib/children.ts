@@ -66,6 +66,18 @@ export function hasTaskset(): boolean {
   return tasksetAvailable;
 }
 
+let setprivAvailable: boolean | undefined;
+
+/**
+ * `[command, args]` that the kernel kills when this process dies, even by
+ * SIGKILL (util-linux `setpriv --pdeathsig`), where available. For children
+ * that cannot watch an IPC channel themselves: the proxies.
+ */
+export function tiedToUs(command: string, args: string[]): [string, string[]] {
+  setprivAvailable ??= spawnSync('setpriv', ['--version'], { stdio: 'ignore', timeout: 2000 }).status === 0;
+  return setprivAvailable ? ['setpriv', ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, args];
+}
+
 /** `[command, args]`, wrapped in `taskset -c cpus` when `cpus` is given. */
 export function pinned(cpus: string | undefined, command: string, args: string[]): [string, string[]] {
   return cpus === undefined ? [command, args] : ['taskset', ['-c', cpus, command, ...args]];
@@ -89,4 +101,41 @@ export function spawnNode(script: string, args: string[], options: { cpus?: stri
   const child = spawn(command, argv, { stdio: ['ignore', 2, 2, 'ipc'] });
   track(child);
   return child;
+}
+
+export function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/** Waits for `child` to exit, SIGKILLing it after `ms`. */
+export function waitExit(child: ChildProcess, ms: number): Promise<void> {
+  if (exited(child)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve();
+    }, ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** The child's next IPC message, or why none came (it exited, or `ms` passed). */
+export function nextMessage<T>(child: ChildProcess, ms: number): Promise<{ message: T } | { gone: string }> {
+  return new Promise((resolve) => {
+    const done = (value: { message: T } | { gone: string }) => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(value);
+    };
+    const onMessage = (message: T) => done({ message });
+    const onExit = (code: number | null, signal: string | null) => done({ gone: `exited (${signal ?? code})` });
+    const timer = setTimeout(() => done({ gone: `no answer within ${Math.round(ms / 1000)} s` }), ms);
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    if (exited(child)) done({ gone: `exited (${child.signalCode ?? child.exitCode})` });
+  });
 }

@@ -1,11 +1,14 @@
 /**
- * The load generator: one process per bench row, started by bench/run.ts
- * with a ClientSpec (JSON) as its only argument. It builds its one client
- * (raw undici, global fetch, the mesh, or undici against a proxy), says
- * `ready` (or `unavailable`), then answers each `run` request over IPC with
- * one measurement: a closed-loop warm-up, then the measured phase. The
- * process lives for the whole bench, so its JIT warm-up is paid once, while
- * the orchestrator alternates the rows' runs.
+ * The load generator, started by bench/run.ts with its clients (row id ->
+ * ClientSpec, as JSON) as its only argument. It builds them (raw undici,
+ * global fetch, the mesh, or undici against a proxy), says `ready`, then
+ * answers each `run` over IPC:
+ *  - closed: one row, a warm-up, then a closed loop (bench/run.ts starts one
+ *    such process per row, so rows never share a heap or JIT state);
+ *  - sliced: a fixed-rate slice for each of several rows in turn (the latency
+ *    probe: all rows in one process, so the rows' latencies are compared
+ *    under the same conditions, slice by slice).
+ * A process lives for the whole phase, so its JIT warm-up is paid once.
  *
  * CPU per request is this process's `process.cpuUsage()` (user + system, all
  * threads, GC included) over the measured phase divided by the completed
@@ -18,7 +21,17 @@ import { createHistogram, performance, type RecordableHistogram } from 'node:per
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Pool, request } from 'undici';
-import type { ClientSpec, Latency, LoadgenMessage, LoadgenRequest, LoadReply, LoadResult, RunSpec } from './types.js';
+import type {
+  ClientSpec,
+  ClosedRun,
+  Latency,
+  LoadgenClients,
+  LoadgenMessage,
+  LoadgenRequest,
+  LoadReply,
+  LoadResult,
+  SlicedRun,
+} from './types.js';
 
 /** Sends one request, reads the whole body, and resolves to the status code. */
 type Send = () => Promise<number>;
@@ -94,7 +107,11 @@ async function createClient(spec: ClientSpec): Promise<Client> {
     case 'mesh-request':
     case 'mesh-fetch': {
       const createMesh = await loadCreateMesh();
-      const mesh = createMesh({ config: { services: { [spec.service]: { endpoints: spec.endpoints } } } });
+      const service = {
+        endpoints: spec.endpoints,
+        ...(spec.lbPolicy === undefined ? {} : { loadBalancer: { policy: spec.lbPolicy } }),
+      };
+      const mesh = createMesh({ config: { services: { [spec.service]: service } } });
       await mesh.ready();
       const url = `http://${spec.service}${spec.path}`;
       const send: Send =
@@ -265,37 +282,22 @@ function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-async function measure(run: RunSpec, client: Client): Promise<LoadReply> {
-  const mode = run.mode;
-  const warmConcurrency = mode.kind === 'closed' ? mode.concurrency : mode.warmupConcurrency;
-  const warm = newTally();
-  await closedLoop(client.send, warmConcurrency, run.warmupMs, Number.MAX_SAFE_INTEGER, undefined, warm);
-  if (run.warmupMs > 0 && warm.completed === 0) {
-    return { ok: false, reason: `no request succeeded during warm-up: ${warm.firstError ?? 'unknown'}` };
-  }
-  gc();
-  if (mode.kind === 'fixed') await sleep(200);
+interface Measured {
+  tally: Tally;
+  h: RecordableHistogram;
+  elapsedMs: number;
+  cpu: NodeJS.CpuUsage;
+  fixed?: { samples: Float64Array; count: number; maxLagMs: number };
+}
 
-  const h = createHistogram();
-  const tally = newTally();
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  let fixed: { samples: Float64Array; count: number; maxLagMs: number } | undefined;
-  if (mode.kind === 'closed') {
-    await closedLoop(client.send, mode.concurrency, run.durationMs, run.maxRequests, h, tally);
-  } else {
-    fixed = await fixedRate(client.send, mode.rate, run.durationMs, run.maxRequests, h, tally);
-  }
-  const elapsedMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-
+function resultOf({ tally, h, elapsedMs, cpu, fixed }: Measured): LoadReply {
   if (tally.completed === 0) return { ok: false, reason: `no request succeeded: ${tally.firstError ?? 'unknown'}` };
   const result: LoadResult = {
     ok: true,
     node: process.version,
     completed: tally.completed,
     errors: tally.errors,
-    elapsedMs: Math.round(elapsedMs),
+    elapsedMs: Math.round(elapsedMs * 10) / 10,
     rps: Math.round((tally.completed * 1000) / elapsedMs),
     cpuUserUs: cpu.user,
     cpuSystemUs: cpu.system,
@@ -310,6 +312,50 @@ async function measure(run: RunSpec, client: Client): Promise<LoadReply> {
   return result;
 }
 
+async function warmUp(client: Client, concurrency: number, ms: number): Promise<string | undefined> {
+  if (ms <= 0) return undefined;
+  const warm = newTally();
+  await closedLoop(client.send, concurrency, ms, Number.MAX_SAFE_INTEGER, undefined, warm);
+  return warm.completed === 0 ? `no request succeeded during warm-up: ${warm.firstError ?? 'unknown'}` : undefined;
+}
+
+async function runClosed(run: ClosedRun, client: Client): Promise<LoadReply> {
+  const failed = await warmUp(client, run.concurrency, run.warmupMs);
+  if (failed) return { ok: false, reason: failed };
+  gc();
+  const h = createHistogram();
+  const tally = newTally();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await closedLoop(client.send, run.concurrency, run.durationMs, run.maxRequests, h, tally);
+  const elapsedMs = performance.now() - t0;
+  return resultOf({ tally, h, elapsedMs, cpu: process.cpuUsage(cpu0) });
+}
+
+async function runSliced(run: SlicedRun, clients: Map<string, Client>): Promise<Record<string, LoadReply>> {
+  const replies: Record<string, LoadReply> = {};
+  if (run.warmupMs > 0) {
+    for (const row of run.rows) {
+      const failed = await warmUp(clients.get(row)!, run.warmupConcurrency, run.warmupMs);
+      if (failed) replies[row] = { ok: false, reason: failed };
+    }
+    gc();
+    await sleep(200);
+  }
+  const maxRequests = Math.ceil((run.rate * run.sliceMs) / 1000);
+  for (const row of run.rows) {
+    if (replies[row]) continue;
+    const h = createHistogram();
+    const tally = newTally();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const fixed = await fixedRate(clients.get(row)!.send, run.rate, run.sliceMs, maxRequests, h, tally);
+    const elapsedMs = performance.now() - t0;
+    replies[row] = resultOf({ tally, h, elapsedMs, cpu: process.cpuUsage(cpu0), fixed });
+  }
+  return replies;
+}
+
 function send(message: LoadgenMessage): Promise<void> {
   return new Promise((resolve) => {
     if (process.send) process.send(message, () => resolve());
@@ -322,32 +368,39 @@ async function main(): Promise<void> {
     process.stderr.write('loadgen: run by bench/run.ts (needs an IPC channel)\n');
     process.exit(2);
   }
-  const spec = JSON.parse(process.argv[2] ?? '') as ClientSpec;
-  let client: Client;
-  try {
-    client = await createClient(spec);
-  } catch (error) {
-    await send({ type: 'unavailable', reason: error instanceof Unavailable ? error.message : firstLine(error) });
-    process.exit(0);
+  const specs = JSON.parse(process.argv[2] ?? '{}') as LoadgenClients;
+  const clients = new Map<string, Client>();
+  const unavailable: Record<string, string> = {};
+  for (const [row, spec] of Object.entries(specs)) {
+    try {
+      clients.set(row, await createClient(spec));
+    } catch (error) {
+      unavailable[row] = error instanceof Unavailable ? error.message : firstLine(error);
+    }
   }
   let busy = false;
   process.on('message', async (message: LoadgenRequest) => {
     if (message.type === 'close') {
-      await Promise.race([client.close().catch(() => {}), sleep(2000)]);
+      const closing = Promise.all([...clients.values()].map((c) => c.close().catch(() => {})));
+      await Promise.race([closing, sleep(2000)]);
       process.exit(0);
     }
     if (message.type !== 'run' || busy) return;
     busy = true;
-    let reply: LoadReply;
+    const run = message.run;
+    let replies: Record<string, LoadReply>;
     try {
-      reply = await measure(message.run, client);
+      if (run.kind === 'closed') replies = { [run.row]: await runClosed(run, clients.get(run.row)!) };
+      else replies = await runSliced(run, clients);
     } catch (error) {
-      reply = { ok: false, reason: firstLine(error) };
+      const reason = firstLine(error);
+      const rows = run.kind === 'closed' ? [run.row] : run.rows;
+      replies = Object.fromEntries(rows.map((row) => [row, { ok: false, reason } as LoadReply]));
     }
     busy = false;
-    await send({ type: 'result', reply });
+    await send({ type: 'result', replies });
   });
-  await send({ type: 'ready', node: process.version });
+  await send({ type: 'ready', node: process.version, unavailable });
 }
 
 // The orchestrator went away: stop at once.

@@ -28,20 +28,54 @@ export const ROW_LABELS: Record<RowId, string> = {
 export const ALL_ROWS = Object.keys(ROW_LABELS) as RowId[];
 const DEFAULT_ROWS = ALL_ROWS.filter((id) => id !== 'raw-again');
 
+/**
+ * The order rows run in within a round: each pair a target compares stands
+ * side by side, and rounds go forwards and backwards in turn, so the pair's
+ * runs are moments apart and neither always goes first.
+ */
+export const RUN_ORDER: RowId[] = [
+  'raw',
+  'mesh-request',
+  'fetch',
+  'mesh-fetch',
+  'haproxy-2',
+  'nginx-2',
+  'haproxy-1',
+  'nginx-1',
+  'raw-again',
+];
+
+/** The rows of round `round` (from 1), in the order they run. */
+export function roundOrder(rows: RowId[], round: number): RowId[] {
+  const ordered = RUN_ORDER.filter((id) => rows.includes(id));
+  return round % 2 === 1 ? ordered : ordered.reverse();
+}
+
 export const HELP = `npm run bench -- [flags]
 
-  --quick              CI-sized run (~45 s): 1 round, short runs
-  --duration S         measured seconds per run, both tables (default 4; quick 1.5)
-  --fixed-duration S   measured seconds per fixed-rate run (default: --duration, else 4; quick 2)
-  --warmup S           first warm-up of each load generator (default 3; quick 1.5)
-  --rewarm S           warm-up before every later run (default 0.5; quick 0.3)
-  --rounds N           closed-loop rounds per row (default 3; quick 1)
-  --fixed-rounds N     fixed-rate rounds per row (default 2; quick 1)
+Throughput: every row has its own load-generator process, warmed up once;
+then the rows take turns, one short closed-loop run each per round (forwards,
+then backwards), so drift on the machine hits every row alike; per-row
+numbers are medians over rounds.
+Latency: one probe process holds every row's client and sends at the fixed
+rate for one slice per row in turn; samples are pooled per row.
+Runs that other processes on the machine disturbed are re-done.
+
+  --quick              CI-sized run (~45 s): 3 rounds of short runs, 1 s per row at a fixed rate
+  --duration S         measured seconds per closed-loop run (default 0.75; quick 0.5)
+  --rounds N           closed-loop rounds (default 16; quick 3)
+  --warmup S           first warm-up of each closed-loop load generator (default 2.5; quick 1.5);
+                       the latency probe warms each row for half of it
+  --rewarm S           warm-up before every closed-loop run (default 0.15)
+  --fixed-duration S   measured seconds per row at the fixed rate (default 6; quick 1)
+  --slice MS           the fixed-rate rows take turns in slices of MS milliseconds (default 100)
   --concurrency N      closed-loop concurrency (default 50)
   --rate N             fixed-rate requests per second (default 1000)
   --rows a,b,…         only these rows (raw is always run): ${ALL_ROWS.join(',')}
                        (raw-again: an A/A control, the raw row in a second process)
   --no-fixed           skip the fixed-rate table
+  --mesh-lb POLICY     the mesh rows' load-balancer policy (default: the mesh's own
+                       default); round-robin matches the raw row's picking
   --pin                pin the load generators to CPU 0 and everything else to the
                        other CPUs with taskset (default off: pinning puts V8's
                        helper threads on the load generator's core)
@@ -57,12 +91,13 @@ export interface Options {
   rewarmMs: number;
   closedMs: number;
   fixedMs: number;
+  sliceMs: number;
   rounds: number;
-  fixedRounds: number;
   fixed: boolean;
   pin: boolean;
   install: boolean;
   rows: RowId[];
+  meshLb: string | undefined;
   json: string | undefined;
 }
 
@@ -81,27 +116,22 @@ export function parseOptions(argv: string[]): Options {
   const quick = values.quick;
   const seconds = (name: string, value: string | undefined, fallback: number, min: number, max: number) =>
     numberFlag(name, value, fallback, min, max) * 1000;
-  const closedMs = seconds('duration', values.duration, quick ? 1.5 : 4, 0.2, 120);
+  const closedMs = seconds('duration', values.duration, quick ? 0.5 : 0.75, 0.1, 120);
   return {
     quick,
     concurrency: Math.round(numberFlag('concurrency', values.concurrency, 50, 1, 1000)),
     rate: Math.round(numberFlag('rate', values.rate, 1000, 1, 20_000)),
-    warmupMs: seconds('warmup', values.warmup, quick ? 1.5 : 3, 0, 60),
-    rewarmMs: seconds('rewarm', values.rewarm, quick ? 0.3 : 0.5, 0, 30),
+    warmupMs: seconds('warmup', values.warmup, quick ? 1.5 : 2.5, 0, 60),
+    rewarmMs: seconds('rewarm', values.rewarm, 0.15, 0, 30),
     closedMs,
-    fixedMs: seconds(
-      'fixed-duration',
-      values['fixed-duration'],
-      values.duration !== undefined ? closedMs / 1000 : quick ? 2 : 4,
-      0.2,
-      120,
-    ),
-    rounds: Math.round(numberFlag('rounds', values.rounds, quick ? 1 : 3, 1, 20)),
-    fixedRounds: Math.round(numberFlag('fixed-rounds', values['fixed-rounds'], quick ? 1 : 2, 1, 20)),
+    fixedMs: seconds('fixed-duration', values['fixed-duration'], quick ? 1 : 6, 0.1, 120),
+    sliceMs: Math.round(numberFlag('slice', values.slice, 100, 10, 10_000)),
+    rounds: Math.round(numberFlag('rounds', values.rounds, quick ? 3 : 16, 1, 100)),
     fixed: !values['no-fixed'],
     pin: values.pin,
     install: !values['no-install'],
     rows: rowsFlag(values.rows),
+    meshLb: values['mesh-lb'],
     json: values.json,
   };
 }
@@ -116,13 +146,14 @@ function parse(argv: string[]) {
       warmup: { type: 'string' },
       rewarm: { type: 'string' },
       rounds: { type: 'string' },
-      'fixed-rounds': { type: 'string' },
+      slice: { type: 'string' },
       concurrency: { type: 'string' },
       rate: { type: 'string' },
       rows: { type: 'string' },
       'no-fixed': { type: 'boolean', default: false },
       pin: { type: 'boolean', default: false },
       'no-install': { type: 'boolean', default: false },
+      'mesh-lb': { type: 'string' },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },

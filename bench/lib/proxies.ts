@@ -16,7 +16,7 @@ import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pinned, track } from './children.js';
+import { pinned, tiedToUs, track } from './children.js';
 
 export type ProxyKind = 'haproxy' | 'nginx';
 
@@ -206,7 +206,7 @@ export async function startTopology(
       const file = join(sub, `${kind}.conf`);
       writeFileSync(file, kind === 'haproxy' ? haproxyConfig(proc.listeners) : nginxConfig(sub, proc.listeners));
       const args = kind === 'haproxy' ? ['-db', '-f', file] : ['-p', `${sub}/`, '-e', join(sub, 'error.log'), '-c', file];
-      const [command, argv] = pinned(cpus, binary, args);
+      const [command, argv] = pinned(cpus, ...tiedToUs(binary, args));
       const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
       track(child);

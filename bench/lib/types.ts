@@ -1,7 +1,7 @@
 /**
  * Messages between the bench orchestrator (bench/run.ts) and its child
- * processes: the load generators (bench/lib/loadgen.ts, one per row) and the
- * upstream replicas (bench/lib/upstream.ts). Plain JSON over the IPC channel.
+ * processes: the load generators (bench/lib/loadgen.ts) and the upstream
+ * replicas (bench/lib/upstream.ts). Plain JSON over the IPC channel.
  */
 
 /** What the load generator sends requests with. */
@@ -10,23 +10,39 @@ export type ClientSpec =
   | { kind: 'undici'; urls: string[] }
   /** Node's global `fetch`, round-robin over the URLs by hand. */
   | { kind: 'fetch'; urls: string[] }
-  /** `mesh.request(url)` / `mesh.fetch(url)` on a mesh whose service `service` has these endpoints. */
-  | { kind: 'mesh-request' | 'mesh-fetch'; service: string; endpoints: string[]; path: string };
+  /**
+   * `mesh.request(url)` / `mesh.fetch(url)` on a mesh whose service `service`
+   * has these endpoints (and this load-balancer policy, if given).
+   */
+  | { kind: 'mesh-request' | 'mesh-fetch'; service: string; endpoints: string[]; path: string; lbPolicy?: string };
 
-export type LoadMode =
-  /** `concurrency` requests in flight at all times, as fast as they complete. */
-  | { kind: 'closed'; concurrency: number }
-  /** Open loop: one request every 1/rate seconds, whatever is still in flight. */
-  | { kind: 'fixed'; rate: number; warmupConcurrency: number };
-
-/** One measurement, asked of a running load generator. */
-export interface RunSpec {
-  mode: LoadMode;
-  /** Closed-loop warm-up right before the measured phase (the first run of a process warms for longer). */
+/**
+ * Closed loop on one row: a warm-up, then `concurrency` requests in flight at
+ * all times, each sent as soon as one completes, for `durationMs`.
+ */
+export interface ClosedRun {
+  kind: 'closed';
+  row: string;
+  concurrency: number;
   warmupMs: number;
   durationMs: number;
   /** Hard cap on requests in the measured phase (loops are bounded in count as well as time). */
   maxRequests: number;
+}
+
+/**
+ * Open loop at a fixed rate, one slice of `sliceMs` per row in the given
+ * order: request i of a slice is sent at start + i/rate, whatever is still in
+ * flight. With `warmupMs` > 0, each row first runs a closed-loop warm-up at
+ * `warmupConcurrency`.
+ */
+export interface SlicedRun {
+  kind: 'sliced';
+  rows: string[];
+  rate: number;
+  sliceMs: number;
+  warmupMs: number;
+  warmupConcurrency: number;
 }
 
 /** Latency percentiles in microseconds. */
@@ -67,13 +83,17 @@ export interface LoadFailure {
 
 export type LoadReply = LoadResult | LoadFailure;
 
+/** A load generator's clients: row id -> client (its only argument, as JSON). */
+export type LoadgenClients = Record<string, ClientSpec>;
 /** Orchestrator -> load generator. */
-export type LoadgenRequest = { type: 'run'; run: RunSpec } | { type: 'close' };
-/** Load generator -> orchestrator: `ready` or `unavailable` once, then one `result` per `run`. */
+export type LoadgenRequest = { type: 'run'; run: ClosedRun | SlicedRun } | { type: 'close' };
+/**
+ * Load generator -> orchestrator: `ready` once (naming the rows whose client
+ * could not be built, and why), then one `result` per `run`, keyed by row.
+ */
 export type LoadgenMessage =
-  | { type: 'ready'; node: string }
-  | { type: 'unavailable'; reason: string }
-  | { type: 'result'; reply: LoadReply };
+  | { type: 'ready'; node: string; unavailable: Record<string, string> }
+  | { type: 'result'; replies: Record<string, LoadReply> };
 
 /** Orchestrator -> upstream. */
 export type UpstreamRequest = { type: 'count' };
