@@ -18,6 +18,7 @@
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { MeshError } from '../errors.js';
+import { type DnsQuery, parseTarget } from './dns-target.js';
 import { type Endpoint, makeEndpoint, sameEndpoint } from './endpoint.js';
 import type { DiscoveryProvider, DiscoveryTarget, EndpointListener, EndpointWatch } from './source.js';
 
@@ -26,7 +27,6 @@ export const DEFAULT_DNS_REFRESH_INTERVAL_MS = 5000;
 const FIRST_RETRY_MS = 500;
 /** Longest delay `setTimeout` honours; larger values would fire at once. */
 const MAX_TIMER_MS = 2_147_483_647;
-const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9_]([-A-Za-z0-9_]*[A-Za-z0-9])?(\.[A-Za-z0-9_]([-A-Za-z0-9_]*[A-Za-z0-9])?)*\.?$/;
 /** Answers that say "no such records", as opposed to "could not find out". */
 const NO_RECORDS = new Set(['ENODATA', 'ENOTFOUND']);
 
@@ -59,11 +59,6 @@ export interface DnsProviderOptions {
   /** Use this resolver instead of creating one; `servers`, `timeoutMs` and `tries` are then ignored. */
   resolver?: DnsResolver;
 }
-
-type DnsQuery =
-  | { readonly kind: 'ip'; readonly address: string; readonly port: number }
-  | { readonly kind: 'host'; readonly host: string; readonly port: number }
-  | { readonly kind: 'srv'; readonly name: string };
 
 /** One failed lookup: which record type of which name, and the resolver's code. */
 class LookupFailure {
@@ -236,53 +231,6 @@ function failureError(target: DiscoveryTarget, f: LookupFailure, kept: readonly 
       details: { service: target.service, uri: target.uri, name: f.name, rrtype: f.rrtype, dnsCode: f.code },
     },
   );
-}
-
-/** Parse a target path, or say why it cannot be used. */
-function parseTarget(target: DiscoveryTarget): DnsQuery | string {
-  let path = target.path;
-  if (path.startsWith('//')) {
-    const slash = path.indexOf('/', 2);
-    const authority = slash < 0 ? path.slice(2) : path.slice(2, slash);
-    if (slash < 0 || authority !== '') {
-      return `names a DNS server authority ("${authority}"), which is not supported; write dns:host:port and set the provider's servers`;
-    }
-    path = path.slice(slash + 1);
-  }
-  if (path === '') return 'has no host name';
-  if (path.startsWith('_')) {
-    if (path.includes(':')) return `"${path}" is an SRV name, whose records carry the ports; remove ":port"`;
-    if (!DNS_NAME.test(path)) return `"${path}" is not a DNS name`;
-    return { kind: 'srv', name: path };
-  }
-  let host = path;
-  let portText: string | undefined;
-  if (path.startsWith('[')) {
-    const close = path.indexOf(']');
-    const rest = close < 0 ? '' : path.slice(close + 1);
-    host = path.slice(1, close);
-    if (close < 0 || isIP(host) !== 6 || (rest !== '' && !rest.startsWith(':'))) {
-      return `"${path}" is not [IPv6]:port`;
-    }
-    portText = rest === '' ? undefined : rest.slice(1);
-  } else if (isIP(path) !== 6) {
-    const colon = path.lastIndexOf(':');
-    if (colon >= 0) {
-      host = path.slice(0, colon);
-      portText = path.slice(colon + 1);
-    }
-    if (host.includes(':')) return `"${path}" is not host:port (write IPv6 addresses as [addr]:port)`;
-    if (isIP(host) === 0 && !DNS_NAME.test(host)) return `"${host}" is not a DNS name or IP address`;
-  }
-  let port = target.defaultPort;
-  if (portText !== undefined) {
-    port = Number(portText);
-    if (!/^\d+$/.test(portText) || port < 1 || port > 65535) return `port "${portText}" is not a port from 1 to 65535`;
-  }
-  if (port === undefined) {
-    return `"${host}" has no port: write dns:${host}:PORT, set the service's port, or use an SRV name (_service._proto.${host})`;
-  }
-  return isIP(host) === 0 ? { kind: 'host', host, port } : { kind: 'ip', address: host, port };
 }
 
 async function resolveQuery(resolver: DnsResolver, query: DnsQuery): Promise<Endpoint[]> {
