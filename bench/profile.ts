@@ -1,0 +1,78 @@
+/**
+ * CPU profile of the client side: a fixed number of requests at concurrency
+ * 50 to three local replicas, through raw undici.request or mesh.request,
+ * then self time aggregated by function so the mesh's own frames show.
+ *
+ *   npx tsx bench/profile.ts [raw|mesh] [requests]
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { Session } from 'node:inspector/promises';
+import { fileURLToPath } from 'node:url';
+import { Pool, request } from 'undici';
+import { createMesh } from '../src/index.js';
+
+const mode = process.argv[2] ?? 'mesh';
+const total = Number(process.argv[3] ?? 150_000);
+
+function startReplica(): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(fileURLToPath(new URL('./lib/upstream.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+  });
+  return new Promise((resolve) => child.on('message', (m: { type: string; port: number }) => m.type === 'ready' && resolve({ child, port: m.port })));
+}
+
+const replicas = await Promise.all([0, 1, 2].map(startReplica));
+const addresses = replicas.map((r) => `127.0.0.1:${r.port}`);
+const pools = addresses.map((a) => new Pool(`http://${a}`));
+const mesh = createMesh({ env: false, config: { services: { echo: { endpoints: addresses, loadBalancer: { policy: 'round-robin' } } } } });
+await mesh.ready();
+
+let rr = 0;
+const once = async () => {
+  if (mode === 'raw') {
+    const k = rr++ % 3;
+    const res = await request(`http://${addresses[k]}/bench`, { dispatcher: pools[k]! });
+    await res.body.arrayBuffer();
+  } else {
+    const res = await mesh.request('http://echo/bench');
+    await res.body.arrayBuffer();
+  }
+};
+const run = async (n: number) => {
+  let next = 0;
+  await Promise.all(Array.from({ length: 50 }, async () => { while (next++ < n) await once(); }));
+};
+
+await run(20_000); // warm-up
+const session = new Session();
+session.connect();
+await session.post('Profiler.enable');
+await session.post('Profiler.setSamplingInterval', { interval: 100 });
+await session.post('Profiler.start');
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+await run(total);
+const cpu = process.cpuUsage(cpu0);
+const ms = performance.now() - t0;
+const { profile } = await session.post('Profiler.stop');
+
+const self = new Map<string, number>();
+const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+const dt = profile.timeDeltas ?? [];
+profile.samples?.forEach((id, i) => {
+  const n = nodes.get(id)!;
+  const f = n.callFrame;
+  const file = f.url.replace(/^.*\/(node_modules\/[^/]+|src|bench)\//, '$1/');
+  const key = `${f.functionName || '(anon)'} ${file}:${f.lineNumber + 1}`;
+  self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
+});
+const totalUs = [...self.values()].reduce((a, b) => a + b, 0);
+console.log(`${mode}: ${total} requests in ${ms.toFixed(0)} ms, ${(total / ms * 1000).toFixed(0)} req/s, CPU ${((cpu.user + cpu.system) / total).toFixed(2)} µs/req`);
+const rows = [...self].sort((a, b) => b[1] - a[1]).filter(([k], i) => i < 12 || / src\//.test(k)).slice(0, 30);
+for (const [k, v] of rows) console.log(`${((v / total)).toFixed(3).padStart(7)} µs/req  ${(100 * v / totalUs).toFixed(1).padStart(5)}%  ${k}`);
+const meshUs = [...self].filter(([k]) => / src\//.test(k)).reduce((a, [, v]) => a + v, 0);
+console.log(`self time in src/ (the mesh's own code): ${(meshUs / total).toFixed(3)} µs/req`);
+
+await mesh.destroy();
+for (const p of pools) await p.destroy();
+for (const r of replicas) r.child.kill();
