@@ -1,7 +1,7 @@
 /**
  * Least request by power of two choices: draw two distinct endpoints at
- * random and take the one with the lower (inFlight + 1) / weight. The "+ 1"
- * prices in the request about to be sent, so weights matter when idle too.
+ * random (by weight when weights differ, see two-choices.ts) and take the one
+ * with fewer requests in flight per unit of weight.
  *
  * Why two choices rather than a scan for the global minimum: P2C is O(1),
  * and it avoids the herd behaviour of "everyone picks the least loaded",
@@ -12,8 +12,8 @@
 import { TwoChoices } from './two-choices.js';
 import type { BalancedEndpoint, Picker, PickerOptions } from './types.js';
 
-const fewerInFlight = (a: BalancedEndpoint, b: BalancedEndpoint): boolean =>
-  (b.inFlight + 1) * a.weight < (a.inFlight + 1) * b.weight;
+// In-flight per unit of weight; equal loads tie, and the first (weighted) candidate wins.
+const fewerInFlight = (a: BalancedEndpoint, b: BalancedEndpoint): boolean => b.inFlight * a.weight < a.inFlight * b.weight;
 
 class LeastRequestPicker<E extends BalancedEndpoint> implements Picker<E> {
   readonly size: number;

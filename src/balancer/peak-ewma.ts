@@ -94,14 +94,15 @@ class PeakEwmaPicker<E extends BalancedEndpoint> implements Picker<E> {
 function cost(e: BalancedEndpoint, now: number): number {
   const latency = e.latencyCost(now);
   const pending = e.inFlight;
-  if (latency === 0 && pending > 0) return (UNOBSERVED_PENDING_PENALTY + pending) / e.weight;
-  return (latency * (pending + 1)) / e.weight;
+  // Weight is not in the cost: unequal weights already bias the candidate draw.
+  if (latency === 0 && pending > 0) return UNOBSERVED_PENDING_PENALTY + pending;
+  return latency * (pending + 1);
 }
 
 const performanceNow = (): number => performance.now();
 
 /**
- * Power of two choices on latencyCost(now) * (inFlight + 1) / weight.
+ * Power of two choices (candidates drawn by weight) on latencyCost(now) * (inFlight + 1).
  * `now` is read once per pick, and only when there are two candidates;
  * tests and simulations may pass their own clock.
  */

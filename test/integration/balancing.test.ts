@@ -72,7 +72,7 @@ afterEach(async () => {
 // Peak-EWMA is left out on purpose: there latency dominates and weight only
 // scales the cost, so real-socket jitter decides the order of shares.
 test.each(['round-robin', 'random', 'least-request'] as const)(
-  '%s honours endpoint weights over 10,000 requests (±5 points for round-robin and random; ordered shares for least-request)',
+  '%s honours endpoint weights within ±5 points over 10,000 requests',
   async (policy) => {
     const rs = await Promise.all(['w1', 'w3', 'w6'].map((n) => replica(n)));
     const weights = [1, 3, 6];
@@ -86,19 +86,10 @@ test.each(['round-robin', 'random', 'least-request'] as const)(
         },
       },
     });
-    // Least-request weighs by (load + 1) / weight, so it only settles into
-    // weight order under load: run at concurrency 50.
     const counts = await load(m, 'http://echo/', 10_000, 50);
-    if (policy === 'round-robin' || policy === 'random') {
-      weights.forEach((w, i) => {
-        expect(Math.abs((counts.get(rs[i]!.name) ?? 0) / 10_000 - w / 10)).toBeLessThanOrEqual(0.05);
-      });
-    } else {
-      // Heavier endpoints take more: the order of shares follows the weights.
-      const shares = rs.map((r) => counts.get(r.name) ?? 0);
-      expect(shares[0]!).toBeLessThan(shares[1]!);
-      expect(shares[1]!).toBeLessThan(shares[2]!);
-    }
+    weights.forEach((w, i) => {
+      expect(Math.abs((counts.get(rs[i]!.name) ?? 0) / 10_000 - w / 10)).toBeLessThanOrEqual(0.05);
+    });
   },
 );
 

@@ -111,6 +111,17 @@ describe('weights are honoured within ±5% over 10,000 picks', () => {
     expect(worstWeightError(tally(hashes.map((h) => picker.pick(h))), eps, PICKS)).toBeLessThanOrEqual(0.05);
   });
 
+  it('least-request splits idle traffic by weight within ±5%', () => {
+    const picker = leastRequestPicker(eps, { random: seeded(18) });
+    const counts = new Map<string, number>();
+    // Requests that finish before the next pick: in-flight is always zero.
+    for (let i = 0; i < PICKS; i++) {
+      const e = picker.pick()!;
+      counts.set(e.key, (counts.get(e.key) ?? 0) + 1);
+    }
+    expect(worstWeightError(counts, eps, PICKS)).toBeLessThanOrEqual(0.05);
+  });
+
   it('least-request prices weight in: in-flight settles in proportion to weight', () => {
     const picker = leastRequestPicker(eps, { random: seeded(8) });
     // Requests that never finish: the picker sees in-flight grow.
