@@ -21,10 +21,10 @@ import { createHistogram, performance, type RecordableHistogram } from 'node:per
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Pool, request } from 'undici';
+import { latencyOf } from './latency.js';
 import type {
   ClientSpec,
   ClosedRun,
-  Latency,
   LoadgenClients,
   LoadgenMessage,
   LoadgenRequest,
@@ -154,18 +154,6 @@ function newTally(): Tally {
   return { completed: 0, errors: 0, firstError: undefined };
 }
 
-function latencyOf(h: RecordableHistogram): Latency {
-  const us = (ns: number) => Math.round(ns / 100) / 10;
-  if (h.count === 0) return { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
-  return {
-    p50: us(h.percentile(50)),
-    p90: us(h.percentile(90)),
-    p99: us(h.percentile(99)),
-    p999: us(h.percentile(99.9)),
-    max: us(h.max),
-    mean: us(h.mean),
-  };
-}
 
 /**
  * Closed loop: `concurrency` workers, each sending its next request as soon

@@ -7,6 +7,7 @@
  * of every row).
  */
 import { createHistogram } from 'node:perf_hooks';
+import { latencyOf } from './latency.js';
 import { ROW_LABELS, type RowId } from './options.js';
 import { markdownTable, num, ratio, signed } from './table.js';
 import type { Latency, LoadResult } from './types.js';
@@ -224,7 +225,6 @@ export function summarizeFixed(record: RowRecord): FixedSummary {
   const results = resultsOf(record);
   const h = createHistogram();
   for (const r of results) for (const us of r.samplesUs ?? []) h.record(Math.max(1, Math.round(us * 1000)));
-  const us = (ns: number) => Math.round(ns / 100) / 10;
   const summary: FixedSummary = {
     id: record.id,
     label: record.label,
@@ -235,16 +235,7 @@ export function summarizeFixed(record: RowRecord): FixedSummary {
     maxSendLagMs: Math.max(0, ...results.map((r) => r.maxSendLagMs ?? 0)),
     errors: results.reduce((a, r) => a + r.errors, 0),
   };
-  if (h.count > 0) {
-    summary.latencyUs = {
-      p50: us(h.percentile(50)),
-      p90: us(h.percentile(90)),
-      p99: us(h.percentile(99)),
-      p999: us(h.percentile(99.9)),
-      max: us(h.max),
-      mean: us(h.mean),
-    };
-  }
+  if (h.count > 0) summary.latencyUs = latencyOf(h);
   if (results.length === 0) summary.reason = record.reason ?? 'no result';
   return summary;
 }

@@ -148,7 +148,7 @@ interface DocRow {
   responseFlag: string;
   retryable: boolean;
   meaning: string;
-  whatToDo: string;
+  remedy: string;
 }
 
 /** The rows of the table under "## Codes" in docs/errors.md. */
@@ -171,7 +171,7 @@ function parseCodeTable(markdown: string): DocRow[] {
   return lines.slice(2).map((line) => {
     const cells = line.split('|').map((c) => c.trim());
     expect(cells, line).toHaveLength(9);
-    const [, code, http, grpc, flag, retryable, meaning, whatToDo] = cells as [
+    const [, code, http, grpc, flag, retryable, meaning, remedy] = cells as [
       string,
       string,
       string,
@@ -192,7 +192,7 @@ function parseCodeTable(markdown: string): DocRow[] {
       responseFlag: flag.replace(/^`|`$/g, ''),
       retryable: retryable === 'yes',
       meaning,
-      whatToDo,
+      remedy,
     };
   });
 }
@@ -231,7 +231,7 @@ describe('docs/errors.md', () => {
   it('explains each code and what to do about it', () => {
     for (const row of rows) {
       expect(row.meaning.length, row.code).toBeGreaterThan(20);
-      expect(row.whatToDo.length, row.code).toBeGreaterThan(10);
+      expect(row.remedy.length, row.code).toBeGreaterThan(10);
     }
   });
 });
