@@ -15,6 +15,7 @@ export const GrpcStatus = {
   INVALID_ARGUMENT: 3,
   DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
+  UNIMPLEMENTED: 12,
   PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
   FAILED_PRECONDITION: 9,
@@ -91,6 +92,13 @@ export const ERROR_CODES = {
     'DC',
     false,
     'The caller aborted the request (AbortSignal or closed downstream).',
+  ),
+  MESH_NO_ROUTE: spec(
+    404,
+    GrpcStatus.UNIMPLEMENTED,
+    'NR',
+    false,
+    'The destination has routes, and none of them matches the request.',
   ),
   MESH_DEADLINE_EXCEEDED: spec(
     504,

@@ -1,6 +1,7 @@
 // The public API. Re-exports only; nothing here runs at import time.
 
 export type { BalancedEndpoint, Picker, PickerFactory, PickerOptions } from './balancer/types.js';
+export type { Fallback, LocalReply } from './client/call-types.js';
 export type { PoolSettings } from './client/upstream.js';
 export { ConfigError, type ConfigIssue } from './config/config-error.js';
 export type { LoadBalancerConfig, MeshConfig, MeshConfigInput, MeshSettings, ServiceConfig } from './config/schema.js';
@@ -26,4 +27,21 @@ export {
   type MeshErrorOptions,
 } from './errors.js';
 export { createMesh, Mesh, type MeshOptions } from './mesh.js';
+export {
+  type AttemptOutcome,
+  builtinClassifier,
+  type Classifier,
+  type FailureReason,
+  type Verdict,
+  type VerdictClass,
+} from './resilience/classifier.js';
+export {
+  budgetFromHeaders,
+  currentDeadline,
+  DEADLINE_HEADER,
+  type Deadline,
+  runWithDeadline,
+  withDeadline,
+} from './resilience/deadline-context.js';
+export { CHANNELS } from './telemetry/events.js';
 export type { MeshLogger } from './telemetry/logger.js';

@@ -9,10 +9,13 @@ import { builtinPolicies } from './balancer/policies.js';
 import type { PickerFactory } from './balancer/types.js';
 import { Directory } from './client/directory.js';
 import { MeshDispatcher } from './client/dispatcher.js';
+import type { Fallback } from './client/call-types.js';
+import type { CallEnv } from './client/stack.js';
 import type { PoolSettings } from './client/upstream.js';
 import type { ConfigIssue } from './config/config-error.js';
 import { readEnv } from './config/env.js';
 import { type ConfigFileWatch, readConfigFile, watchConfigFile } from './config/file-source.js';
+import { checkRouteTargets } from './config/route-targets.js';
 import type { MeshConfig, MeshConfigInput } from './config/schema.js';
 import { type ConfigLayer, ConfigStore } from './config/store.js';
 import { dnsProvider } from './discovery/dns.js';
@@ -20,6 +23,8 @@ import { type DiscoveryProvider, schemeOf } from './discovery/source.js';
 import { staticProvider } from './discovery/static.js';
 import { MeshError } from './errors.js';
 import { Registry } from './registry.js';
+import { builtinClassifier, type Classifier } from './resilience/classifier.js';
+import { DeadlineWheel } from './resilience/deadline-wheel.js';
 import { type MeshLogger, stderrLogger } from './telemetry/logger.js';
 
 export interface MeshOptions {
@@ -35,6 +40,13 @@ export interface MeshOptions {
   discoveryProviders?: readonly DiscoveryProvider[];
   /** Per-endpoint connection pool settings. */
   pool?: PoolSettings;
+  /**
+   * Replaces the response classifier that retries, the circuit breaker and
+   * outlier detection all use (docs/resilience.md).
+   */
+  classifier?: Classifier;
+  /** Per service: what to answer when the mesh stops a call (open circuit, overflow, no endpoint). */
+  fallbacks?: Readonly<Record<string, Fallback>>;
   logger?: MeshLogger;
 }
 
@@ -50,6 +62,7 @@ export class Mesh {
   readonly logger: MeshLogger;
   readonly #directory: Directory;
   readonly #passthrough = new Agent();
+  readonly #wheel = new DeadlineWheel();
   readonly #fetchDefaults: FetchInit;
   readonly #requestDefaults: RequestOptions;
   #fileWatch: ConfigFileWatch | undefined;
@@ -60,7 +73,14 @@ export class Mesh {
     this.discovery = new Registry<DiscoveryProvider>('discovery provider');
     this.balancers = new Registry<PickerFactory>('load-balancer policy', builtinPolicies());
     this.config = new ConfigStore((config) => this.#checkConfig(config));
+    const env: CallEnv = {
+      classifier: options.classifier ?? builtinClassifier,
+      wheel: this.#wheel,
+      now: () => performance.now(),
+    };
     this.#directory = new Directory({
+      env,
+      fallbacks: options.fallbacks ?? {},
       providers: this.discovery,
       policies: this.balancers,
       pool: options.pool ?? {},
@@ -75,7 +95,7 @@ export class Mesh {
     this.#fetchDefaults = { dispatcher: this.dispatcher };
     this.#requestDefaults = { dispatcher: this.dispatcher };
 
-    const env = options.env === false ? undefined : readEnv(options.env ?? process.env);
+    const fromEnv = options.env === false ? undefined : readEnv(options.env ?? process.env);
     // Providers passed in options replace built-ins of the same scheme.
     for (const provider of [staticProvider(), dnsProvider(), ...(options.discoveryProviders ?? [])]) {
       this.discovery.set(provider.scheme, provider);
@@ -84,10 +104,10 @@ export class Mesh {
     // The first config is applied synchronously, so createMesh() throws a
     // ConfigError for bad initial config instead of starting half-configured.
     this.config.subscribe((snapshot) => this.#directory.apply(snapshot.config));
-    const configFile = options.configFile ?? env?.configFile;
+    const configFile = options.configFile ?? fromEnv?.configFile;
     const layers: { layer: ConfigLayer; raw: unknown; source: string }[] = [];
     if (configFile !== undefined) layers.push({ layer: 'file', raw: readConfigFile(configFile), source: `file ${configFile}` });
-    if (env?.raw !== undefined) layers.push({ layer: 'env', raw: env.raw, source: 'env' });
+    if (fromEnv?.raw !== undefined) layers.push({ layer: 'env', raw: fromEnv.raw, source: 'env' });
     if (options.config !== undefined) layers.push({ layer: 'options', raw: options.config, source: 'options' });
     this.config.setLayers(layers.length > 0 ? layers : [{ layer: 'options', raw: {}, source: 'options' }]);
 
@@ -116,7 +136,7 @@ export class Mesh {
   }
 
   #checkConfig(config: MeshConfig): ConfigIssue[] {
-    const issues: ConfigIssue[] = [];
+    const issues: ConfigIssue[] = checkRouteTargets(config);
     for (const [name, svc] of Object.entries(config.services)) {
       if (svc.discovery === undefined) continue;
       const scheme = schemeOf(svc.discovery);
@@ -184,6 +204,7 @@ export class Mesh {
       this.dispatcher.markClosed();
       this.#fileWatch?.close();
       await Promise.all([this.#directory.close(), this.#passthrough.close()]);
+      this.#wheel.close();
       await Promise.all([...this.discovery.values()].map((p) => p.close?.()));
     })();
     return this.#closing;
@@ -195,6 +216,7 @@ export class Mesh {
     this.#fileWatch?.close();
     const reason = err ?? new MeshError('MESH_CLOSED', 'the mesh was destroyed');
     await Promise.all([this.#directory.destroy(reason), this.#passthrough.destroy(reason)]);
+    this.#wheel.close();
     await Promise.all([...this.discovery.values()].map((p) => p.close?.()));
   }
 }

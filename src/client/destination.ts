@@ -1,20 +1,34 @@
 /**
- * The concrete tier for one logical service: its discovery watch, its live
- * endpoints (Upstreams, kept by key across updates) and the picker snapshots
- * built from them. A new endpoint set or config builds new pickers and swaps
- * them in; a request in flight keeps the Upstream it already picked.
+ * One logical service: its discovery watch, its live endpoints (Upstreams,
+ * kept by key across updates), the picker snapshots built from them, its
+ * compiled routes, and the concrete tier's shared state (retry budget, pool
+ * limits, breaker, rate limit, outlier detection). A new endpoint set or
+ * config builds new pickers and swaps them in; a request in flight keeps the
+ * Upstream it already picked.
  */
 import type { Dispatcher } from 'undici';
 import { buildLocalityPicker } from '../balancer/locality.js';
+import { OutlierDetector } from '../balancer/outlier-detection.js';
 import { compileRequestHash, type RequestHasher } from '../balancer/request-hash.js';
 import type { Picker, PickerFactory } from '../balancer/types.js';
+import { resolveOutlierConfig } from '../config/outlier-schema.js';
 import type { LoadBalancerConfig, MeshSettings, ServiceConfig } from '../config/schema.js';
 import { type Endpoint, makeEndpoint } from '../discovery/endpoint.js';
 import { type DiscoveryProvider, type DiscoveryTarget, type EndpointWatch, schemeOf } from '../discovery/source.js';
 import { MeshError } from '../errors.js';
 import type { Registry } from '../registry.js';
-import { AttemptHandler } from './attempt-handler.js';
+import { outlierResultOf, type Verdict } from '../resilience/classifier.js';
+import { CircuitBreaker } from '../resilience/circuit-breaker.js';
+import { LatencyWindow } from '../resilience/latency-window.js';
+import { PoolLimits } from '../resilience/pool-limits.js';
+import { TokenBucket } from '../resilience/rate-limit.js';
+import { DEFAULT_RETRY_BUDGET, RetryBudget } from '../resilience/retry-budget.js';
+import { publish } from '../telemetry/events.js';
+import type { CallRequest, Cluster, Fallback } from './call-types.js';
 import { failDispatch } from './fail-dispatch.js';
+import { HttpCall, HttpRequestView } from './http.js';
+import { compileRoutePolicies, type RoutePolicies } from './route-policies.js';
+import type { CallEnv } from './stack.js';
 import { type PoolSettings, Upstream } from './upstream.js';
 
 export interface DestinationContext {
@@ -24,14 +38,25 @@ export interface DestinationContext {
   readonly onDiscoveryError: (service: string, err: MeshError) => void;
   /** This workload's own IP, the key for `hashOn: { sourceIp: true }` (Envoy hashes the downstream address, which for outbound traffic is us). */
   readonly sourceIp: string | undefined;
+  readonly env: CallEnv;
+  /** Code-only fallbacks by service name (config files cannot hold functions). */
+  readonly fallbacks: Readonly<Record<string, Fallback>>;
 }
 
 const HASH_POLICIES = new Set(['ring-hash', 'maglev']);
 
 const EMPTY_PICKER: Picker<Upstream> = { size: 0, pick: () => undefined };
 
-export class Destination {
+export class Destination implements Cluster {
   readonly name: string;
+  readonly budget = new RetryBudget(DEFAULT_RETRY_BUDGET);
+  readonly limits = new PoolLimits({});
+  readonly latency = new LatencyWindow();
+  breaker: CircuitBreaker | undefined;
+  rateLimit: TokenBucket | undefined;
+  #outlier: OutlierDetector | undefined;
+  #routes: RoutePolicies | undefined;
+  #rebuildQueued = false;
   readonly #ctx: DestinationContext;
   #namespace: string;
   #service!: ServiceConfig;
@@ -71,14 +96,14 @@ export class Destination {
     return [...this.#upstreams.values()];
   }
 
-  get picker(): Picker<Upstream> {
-    return this.#picker;
-  }
-
   /** Resolves once discovery has answered for the first time. */
   whenInitialized(): Promise<void> {
     if (this.#initialized || this.#closed) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  get fallback(): Fallback | undefined {
+    return this.#ctx.fallbacks[this.name];
   }
 
   /** Apply a (possibly changed) service config; reopens discovery only when its target changed. */
@@ -86,6 +111,7 @@ export class Destination {
     this.#service = service;
     this.#settings = settings;
     this.#namespace = service.namespace ?? settings.namespace;
+    this.#configureResilience(service, settings);
     const lb = this.#lbConfig(undefined);
     // Other policies ignore the hash, so it is not computed for them.
     this.#hash = lb.hashOn && HASH_POLICIES.has(lb.policy ?? '') ? compileRequestHash(lb.hashOn) : undefined;
@@ -106,22 +132,47 @@ export class Destination {
     this.#rebuildPickers();
   }
 
-  dispatch(origin: string, opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    if (!this.#initialized) {
-      // Only during start-up: wait for discovery's first answer instead of
-      // refusing requests while the mesh warms up.
-      this.whenInitialized().then(() => this.dispatch(origin, opts, handler));
-      return true;
-    }
-    const upstream = this.#picker.pick(this.#hash?.(opts.path, opts.headers, this.#ctx.sourceIp));
-    if (upstream === undefined) {
-      failDispatch(handler, this.#noUpstreamError());
-      return true;
-    }
-    return upstream.pool(origin).dispatch(opts, new AttemptHandler(handler, upstream, this.name));
+  /** Compile routes; called after every destination has its config, since routes may name other services. */
+  compileRoutes(resolve: (service: string) => Cluster | undefined): void {
+    this.#routes = compileRoutePolicies(this, this.#service, this.#settings, resolve);
   }
 
-  #noUpstreamError(): MeshError {
+  get routes(): RoutePolicies | undefined {
+    return this.#routes;
+  }
+
+  dispatch(origin: string, opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const request = new HttpRequestView(opts);
+    const policy = this.#routes?.match(request);
+    if (policy === undefined) {
+      failDispatch(
+        handler,
+        new MeshError('MESH_NO_ROUTE', `no route of ${this.name} matches ${request.method} ${request.path}`, {
+          details: { service: this.name, method: request.method, path: request.path },
+        }),
+      );
+      return true;
+    }
+    new HttpCall(origin, opts, handler, request, policy, this.#ctx.env).start();
+    return true;
+  }
+
+  // --- Cluster ------------------------------------------------------------
+
+  picker(subset: string | undefined): Picker<Upstream> | undefined {
+    return subset === undefined ? this.#picker : this.#subsets.get(subset);
+  }
+
+  hashOf(request: CallRequest): number | undefined {
+    return this.#hash?.(request.path, request.headers, this.#ctx.sourceIp);
+  }
+
+  recordVerdict(upstream: Upstream, verdict: Verdict): void {
+    const state = upstream.outlier;
+    if (state !== undefined) this.#outlier?.record(state, outlierResultOf(verdict));
+  }
+
+  noUpstreamError(): MeshError {
     if (this.#closed) return new MeshError('MESH_CLOSED', `the mesh is closed; no request to ${this.name}`);
     if (this.#upstreams.size === 0 && this.#lastError) {
       return new MeshError('MESH_DISCOVERY_FAILED', `no endpoints for ${this.name}: ${this.#lastError.message}`, {
@@ -164,9 +215,10 @@ export class Destination {
         existing.endpoint = ep;
         next.set(ep.key, existing);
       } else {
-        next.set(ep.key, new Upstream(ep, this.#ctx.pool));
+        next.set(ep.key, new Upstream(ep, this.#poolSettings()));
       }
     }
+    this.#trackOutliers(next);
     const removed = [...this.#upstreams.values()].filter((u) => !next.has(u.key));
     this.#upstreams = next;
     this.#lastError = undefined;
@@ -231,13 +283,94 @@ export class Destination {
     this.#subsets = subsets;
   }
 
-  /** The picker for a named subset (routes choose subsets). */
-  subsetPicker(name: string): Picker<Upstream> | undefined {
-    return this.#subsets.get(name);
+  #poolSettings(): PoolSettings {
+    const cp = this.#service.connectionPool ?? this.#settings.connectionPool;
+    if (cp?.maxConnections === undefined && cp?.connectTimeout === undefined) return this.#ctx.pool;
+    return {
+      ...this.#ctx.pool,
+      ...(cp.maxConnections !== undefined ? { connections: cp.maxConnections } : {}),
+      ...(cp.connectTimeout !== undefined ? { connectTimeout: cp.connectTimeout } : {}),
+    };
+  }
+
+  #configureResilience(service: ServiceConfig, mesh: MeshSettings): void {
+    const budget = { ...mesh.retryBudget, ...service.retryBudget };
+    this.budget.configure({
+      ratio: budget.ratio ?? DEFAULT_RETRY_BUDGET.ratio,
+      minRetriesPerSecond: budget.minRetriesPerSecond ?? DEFAULT_RETRY_BUDGET.minRetriesPerSecond,
+      ttlMs: budget.ttl ?? DEFAULT_RETRY_BUDGET.ttlMs,
+    });
+    const pool = { ...mesh.connectionPool, ...service.connectionPool };
+    this.limits.configure({
+      maxPendingRequests: pool.maxPendingRequests,
+      maxRequests: pool.maxRequests,
+      maxRetries: pool.maxRetries,
+    });
+    const cb = service.circuitBreaker ?? mesh.circuitBreaker;
+    if (cb === undefined) this.breaker = undefined;
+    else {
+      const config = {
+        errorThresholdPercentage: cb.errorThresholdPercentage ?? 50,
+        minimumRequests: cb.minimumRequests ?? 20,
+        windowMs: cb.window ?? 10_000,
+        openMs: cb.openFor ?? 5_000,
+        halfOpenRequests: cb.halfOpenRequests ?? 1,
+      };
+      if (this.breaker === undefined) {
+        this.breaker = new CircuitBreaker(config, {
+          onStateChange: (from: string, to: string) => publish('circuit', () => ({ service: this.name, from, to })),
+        });
+      } else this.breaker.configure(config);
+    }
+    const rl = service.rateLimit;
+    if (rl === undefined) this.rateLimit = undefined;
+    else {
+      const max = rl.maxTokens ?? rl.tokensPerFill ?? 100;
+      const cfg = { maxTokens: max, tokensPerFill: rl.tokensPerFill ?? max, fillIntervalMs: rl.fillInterval ?? 1000 };
+      if (this.rateLimit === undefined) this.rateLimit = new TokenBucket(cfg);
+      else this.rateLimit.configure(cfg);
+    }
+    const od = resolveOutlierConfig([mesh.outlierDetection, service.outlierDetection]);
+    if (od === undefined) {
+      this.#outlier?.close();
+      this.#outlier = undefined;
+      for (const u of this.#upstreams.values()) u.outlier = undefined;
+    } else if (this.#outlier === undefined) {
+      this.#outlier = new OutlierDetector(od, {
+        onChange: () => this.#queueRebuild(),
+        onEject: (endpoint, reason, untilMs) =>
+          publish('ejection', () => ({ service: this.name, endpoint, reason, untilMs })),
+        onReturn: (endpoint) => publish('ejectionReturn', () => ({ service: this.name, endpoint })),
+      });
+      this.#trackOutliers(this.#upstreams);
+    } else this.#outlier.configure(od);
+  }
+
+  #trackOutliers(upstreams: ReadonlyMap<string, Upstream>): void {
+    const detector = this.#outlier;
+    if (detector === undefined) return;
+    const states = detector.track([...upstreams.keys()]);
+    for (const [key, u] of upstreams) u.outlier = states.get(key);
+  }
+
+  /** Ejections and returns rebuild the pickers once, after the current turn. */
+  #queueRebuild(): void {
+    if (this.#rebuildQueued) return;
+    this.#rebuildQueued = true;
+    queueMicrotask(() => {
+      this.#rebuildQueued = false;
+      if (!this.#closed) this.#rebuildPickers();
+    });
+  }
+
+  /** Outlier-detection state, for status views and tests. */
+  get outlierDetector(): OutlierDetector | undefined {
+    return this.#outlier;
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#outlier?.close();
     this.#watch?.close();
     this.#markInitialized();
     this.#picker = EMPTY_PICKER;
@@ -246,6 +379,7 @@ export class Destination {
 
   async destroy(err?: Error): Promise<void> {
     this.#closed = true;
+    this.#outlier?.close();
     this.#watch?.close();
     this.#markInitialized();
     this.#picker = EMPTY_PICKER;

@@ -33,6 +33,8 @@ export class Directory {
     }
     for (const [name, dest] of this.#destinations) if (!next.has(name)) void dest.close();
     this.#destinations = next;
+    // Routes may name other services, so they compile once every destination exists.
+    for (const dest of next.values()) dest.compileRoutes((name) => next.get(name));
     this.#index = new HostIndex(
       [...next.values()].map((d) => [{ name: d.name, namespace: d.namespace, hosts: config.services[d.name]?.hosts }, d]),
       config.mesh.namespace,

@@ -9,6 +9,7 @@
 import { buildConnector, type Dispatcher, Pool } from 'undici';
 import type { TieredEndpoint } from '../balancer/locality.js';
 import { PeakEwma } from '../balancer/peak-ewma.js';
+import type { OutlierState } from '../balancer/outlier-detection.js';
 import type { Endpoint } from '../discovery/endpoint.js';
 
 export interface PoolSettings {
@@ -38,6 +39,8 @@ const FAILURE_PENALTY_MS = 10_000;
 export class Upstream implements TieredEndpoint {
   endpoint: Endpoint;
   inFlight = 0;
+  /** Outlier-detection state; undefined when detection is off for the service. */
+  outlier: OutlierState | undefined;
   readonly #ewma = new PeakEwma();
   readonly #pools = new Map<string, Pool>();
   readonly #settings: PoolSettings;
@@ -63,8 +66,9 @@ export class Upstream implements TieredEndpoint {
   get priority(): number {
     return this.endpoint.priority;
   }
+  /** Healthy by discovery and not ejected by outlier detection. */
   get healthy(): boolean {
-    return this.endpoint.health === 'healthy';
+    return this.endpoint.health === 'healthy' && this.outlier?.ejected !== true;
   }
 
   latencyCost(now: number): number {

@@ -7,37 +7,27 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DNS_NAME } from '../net/names.js';
-import { parseDuration } from './duration.js';
+import { duration, parseHostPort, shown } from './fields.js';
+import { outlierDetectionSchema } from './outlier-schema.js';
+import {
+  circuitBreakerSchema,
+  connectionPoolSchema,
+  hedgingSchema,
+  rateLimitSchema,
+  retriesSchema,
+  retryBudgetSchema,
+  retryBufferBytesSchema,
+  timeoutSchema,
+} from './resilience-schema.js';
+import { makeRoutesSchema } from './route-schema.js';
+
+export { duration, parseHostPort } from './fields.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_KEY = /^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 export const LB_POLICIES = ['peak-ewma', 'least-request', 'round-robin', 'random', 'ring-hash', 'maglev'] as const;
 export type LbPolicyName = (typeof LB_POLICIES)[number];
-
-const DURATION_HINT = 'write milliseconds as a number or a string like "250ms", "5s", "1m30s"';
-
-/** A value as the user wrote it, for messages (`NaN` and `Infinity` stay readable). */
-function shown(value: unknown): string {
-  return typeof value === 'number' ? String(value) : JSON.stringify(value);
-}
-
-export const duration = z
-  .union([z.number(), z.string()], {
-    error: (iss) => `${shown(iss.input)} is not a duration; ${DURATION_HINT}`,
-  })
-  .transform((value, ctx) => {
-    if (typeof value === 'number' && Number.isFinite(value) && value < 0) {
-      ctx.addIssue({ code: 'custom', message: `must not be negative, got ${value}` });
-      return z.NEVER;
-    }
-    const ms = typeof value === 'number' ? value : parseDuration(value);
-    if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
-      ctx.addIssue({ code: 'custom', message: `${shown(value)} is not a duration; ${DURATION_HINT}` });
-      return z.NEVER;
-    }
-    return ms;
-  });
 
 const port = z
   .number()
@@ -67,39 +57,6 @@ const labels = z.record(
     error: (iss) => `label values must be at most 63 characters, got ${String((iss.input as string).length)}`,
   }),
 );
-
-/**
- * `host:port`, `host`, `[v6]:port` or `[v6]`. On failure returns the reason,
- * worded to follow the quoted input (`"a:b:c" is not host:port ...`).
- */
-export function parseHostPort(text: string): { address: string; port: number | undefined } | string {
-  if (text.trim() === '') return 'is empty; write "host:port" or "[ipv6]:port"';
-  let host: string;
-  let portText: string | undefined;
-  if (text.startsWith('[')) {
-    const close = text.indexOf(']');
-    if (close < 0) return 'has an unclosed "["';
-    host = text.slice(1, close);
-    const rest = text.slice(close + 1);
-    if (rest !== '' && !rest.startsWith(':')) return 'has text after "]" that is not ":port"';
-    portText = rest === '' ? undefined : rest.slice(1);
-    if (isIP(host) !== 6) return `has "${host}" in brackets, which is not an IPv6 address (only IPv6 goes in [])`;
-  } else {
-    const colon = text.lastIndexOf(':');
-    if (colon >= 0 && text.indexOf(':') !== colon) {
-      if (isIP(text) === 6) return { address: text, port: undefined };
-      return 'is not host:port (write IPv6 addresses as [addr]:port)';
-    }
-    host = colon >= 0 ? text.slice(0, colon) : text;
-    portText = colon >= 0 ? text.slice(colon + 1) : undefined;
-    if (isIP(host) === 0 && !DNS_NAME.test(host)) return `has host "${host}", which is not an IP address or DNS name`;
-  }
-  if (portText === undefined) return { address: host, port: undefined };
-  if (portText === '') return 'has nothing after ":"; write "host:port", or just "host" to use the service port';
-  const p = Number(portText);
-  if (!/^\d+$/.test(portText) || p < 1 || p > 65535) return `has port "${portText}"; a port is a number from 1 to 65535`;
-  return { address: host, port: p };
-}
 
 const endpointObject = z.strictObject({
   address: hostName,
@@ -202,8 +159,24 @@ const discoveryUri = z.string().regex(/^[a-z][a-z0-9+.-]*:.+$/, {
   error: (iss) => `${JSON.stringify(iss.input)} is not a discovery URI such as "dns:reviews.internal:9080"`,
 });
 
+const routesSchema = makeRoutesSchema({ retries: retriesSchema, hedging: hedgingSchema, rateLimit: rateLimitSchema });
+
+/** Resilience settings a service may set, and the mesh may default for every service. */
+const resilienceFields = {
+  timeout: timeoutSchema.optional(),
+  retries: retriesSchema.optional(),
+  retryBudget: retryBudgetSchema.optional(),
+  hedging: hedgingSchema.optional(),
+  connectionPool: connectionPoolSchema.optional(),
+  circuitBreaker: circuitBreakerSchema.optional(),
+  outlierDetection: outlierDetectionSchema.optional(),
+};
+
 export const serviceSchema = z
   .strictObject({
+    ...resilienceFields,
+    rateLimit: rateLimitSchema.optional(),
+    routes: routesSchema.optional(),
     namespace: dnsLabel('namespace name').optional(),
     hosts: z.array(hostName).optional(),
     port: port.optional(),
@@ -246,6 +219,8 @@ export const meshSettingsSchema = z.strictObject({
   zone: z.string().default(''),
   dnsRefreshInterval: duration.default(5000),
   loadBalancer: loadBalancerSchema.default({ policy: 'peak-ewma' }),
+  ...resilienceFields,
+  retryBufferBytes: retryBufferBytesSchema.optional(),
 });
 
 export const meshConfigSchema = z
@@ -272,6 +247,7 @@ export type MeshConfig = z.output<typeof meshConfigSchema>;
 export type ServiceConfig = z.output<typeof serviceSchema>;
 export type LoadBalancerConfig = z.output<typeof loadBalancerSchema>;
 export type MeshSettings = z.output<typeof meshSettingsSchema>;
+export type RouteConfig = NonNullable<ServiceConfig['routes']>[number];
 
 function isPrime(n: number): boolean {
   if (n < 2) return false;

@@ -242,8 +242,8 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'service, nothing close',
-    input: svc({ endpoints: ['a:1'], retries: {} }),
-    issues: one(`${SVC}.retries`, 'unknown field'),
+    input: svc({ endpoints: ['a:1'], sidecar: {} }),
+    issues: one(`${SVC}.sidecar`, 'unknown field'),
   },
   {
     name: 'loadBalancer, close to "policy"',
@@ -278,10 +278,10 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'several unknown fields in one map',
-    input: { mesh: { tracing: true, metrics: true } },
+    input: { mesh: { tracing: true, sidecarImage: true } },
     issues: [
       { path: 'mesh.tracing', message: 'unknown field' },
-      { path: 'mesh.metrics', message: 'unknown field' },
+      { path: 'mesh.sidecarImage', message: 'unknown field' },
     ],
   },
 

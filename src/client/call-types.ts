@@ -1,0 +1,94 @@
+/**
+ * The protocol-neutral contract between the outbound pipeline (call.ts,
+ * stack.ts) and a protocol adapter (http.ts today, grpc.ts next). The
+ * pipeline decides; the adapter moves bytes. Nothing here knows undici or
+ * grpc-js.
+ */
+import type { Picker } from '../balancer/types.js';
+import type { MeshError } from '../errors.js';
+import type { Verdict } from '../resilience/classifier.js';
+import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
+import type { LatencyWindow } from '../resilience/latency-window.js';
+import type { PoolLimits } from '../resilience/pool-limits.js';
+import type { TokenBucket } from '../resilience/rate-limit.js';
+import type { RetryBudget } from '../resilience/retry-budget.js';
+import type { RouteRequest } from '../routing/route-table.js';
+import type { Upstream } from './upstream.js';
+
+/** A reply the mesh makes itself (fault abort, redirect, fallback) instead of asking an endpoint. */
+export interface LocalReply {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** Envoy response flag for logs and metrics: FI (fault), - (redirect), or the fallback's cause. */
+  readonly flag: string;
+}
+
+/** What a fallback receives when the breaker (or any typed failure) stops a call. */
+export type Fallback = (err: MeshError, request: { readonly method: string; readonly path: string }) => LocalReply | undefined;
+
+/** The concrete tier of one service (a cluster, Envoy would say): what the pipeline asks of it. */
+export interface Cluster {
+  readonly name: string;
+  /** The picker for a subset (undefined: the whole service); undefined for an unknown subset. */
+  picker(subset: string | undefined): Picker<Upstream> | undefined;
+  readonly budget: RetryBudget;
+  readonly limits: PoolLimits;
+  readonly breaker: CircuitBreaker | undefined;
+  readonly rateLimit: TokenBucket | undefined;
+  readonly latency: LatencyWindow;
+  readonly fallback: Fallback | undefined;
+  /** The request's hash for consistent-hash policies, or undefined. */
+  hashOf(request: CallRequest): number | undefined;
+  /** Feed one attempt's verdict to the endpoint's outlier detection. */
+  recordVerdict(upstream: Upstream, verdict: Verdict): void;
+  /** The typed error for "nothing to pick" (no endpoints, all ejected, discovery failed). */
+  noUpstreamError(): MeshError;
+  /** Resolves once discovery has answered; `initialized` is true after that. */
+  readonly initialized: boolean;
+  whenInitialized(): Promise<void>;
+}
+
+/** The request as the pipeline sees it. */
+export interface CallRequest extends RouteRequest {
+  /** Path as the caller sent it (the route may rewrite it per attempt). */
+  readonly path: string;
+  /** The protocol's own header shape (undici's array or record; gRPC metadata as a record), for hashing. */
+  readonly headers: unknown;
+  readonly hasIdempotencyKey: boolean;
+  /** Undefined when the body can be sent again; else why not (for the error and the log). */
+  readonly replayBlocker: string | undefined;
+}
+
+/** One try on one endpoint. The adapter keeps its own per-attempt state in `io`. */
+export interface Attempt {
+  readonly upstream: Upstream;
+  readonly cluster: Cluster;
+  /** 0 for the first try; hedges and retries count up. */
+  readonly number: number;
+  readonly hedge: boolean;
+  /** performance.now() when the attempt began. */
+  readonly startedAt: number;
+  /** Path to send (after rewrite). */
+  readonly path: string;
+  /** Extra headers for this attempt: route mutations, the deadline budget. */
+  readonly requestHeaders: import('../routing/header-mutation.js').HeaderMutation | undefined;
+  readonly remainingMs: number | undefined;
+}
+
+/** What the adapter must do for the pipeline. */
+export interface CallTransport {
+  readonly request: CallRequest;
+  /** Send one attempt; report back through the call's on* methods. */
+  startAttempt(attempt: Attempt): void;
+  /** Stop an attempt whose result is no longer wanted (hedge loser, per-try timeout). */
+  cancelAttempt(attempt: Attempt, reason: Error): void;
+  /** The committed attempt must end with this error (deadline while streaming, caller abort). */
+  failCommitted(attempt: Attempt, err: Error): void;
+  /** Nothing was committed: end the caller's request with this error. */
+  fail(err: Error): void;
+  /** Nothing was committed: answer the caller locally. */
+  reply(reply: LocalReply): void;
+  /** Send a fire-and-forget copy to another cluster (mirroring). */
+  mirror(cluster: Cluster, subset: string | undefined): void;
+}

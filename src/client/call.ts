@@ -1,0 +1,476 @@
+/**
+ * One logical outbound call, protocol-neutral: the mechanics of attempts,
+ * retries, hedges and deadlines. What runs in which order (and why) is in
+ * stack.ts; how bytes move is the adapter's (http.ts). An adapter reports
+ * each attempt's fate through onSent / onResponse / onError / onEnd and the
+ * call answers with decisions, so HTTP and gRPC share one retry loop.
+ *
+ * Timers (deadline, per-try, hedge, backoff) all go on the shared wheel: no
+ * call creates a timer of its own.
+ */
+import { isMeshError, MeshError } from '../errors.js';
+import type { AttemptOutcome, Verdict } from '../resilience/classifier.js';
+import { backoffDelay, parseRetryAfter } from '../resilience/backoff.js';
+import { currentDeadline } from '../resilience/deadline-context.js';
+import type { TimerEntry } from '../resilience/deadline-wheel.js';
+import { isIdempotent } from '../resilience/retry-policy.js';
+import { publish } from '../telemetry/events.js';
+import type { CallPolicy, RouteTarget } from './call-policy.js';
+import type { Attempt, CallTransport, Cluster } from './call-types.js';
+import { type CallEnv, admitAttempt, admitCall, pickEndpoint, recordOutcome } from './stack.js';
+import type { Upstream } from './upstream.js';
+
+/** A server's Retry-After longer than this is not waited for; the response goes to the caller. */
+export const MAX_RETRY_AFTER_MS = 10_000;
+
+class AttemptState implements Attempt {
+  readonly upstream: Upstream;
+  readonly cluster: Cluster;
+  readonly number: number;
+  readonly hedge: boolean;
+  readonly path: string;
+  readonly requestHeaders: Attempt['requestHeaders'];
+  readonly remainingMs: number | undefined;
+  readonly startedAt: number;
+  readonly isRetry: boolean;
+  perTry: TimerEntry | undefined;
+  pending = true;
+  finished = false;
+
+  constructor(
+    upstream: Upstream,
+    target: RouteTarget,
+    n: number,
+    hedge: boolean,
+    path: string,
+    remainingMs: number | undefined,
+    now: number,
+    isRetry: boolean,
+  ) {
+    this.upstream = upstream;
+    this.cluster = target.cluster;
+    this.number = n;
+    this.hedge = hedge;
+    this.path = path;
+    this.requestHeaders = target.requestHeaders;
+    this.remainingMs = remainingMs;
+    this.startedAt = now;
+    this.isRetry = isRetry;
+  }
+}
+
+export class OutboundCall {
+  readonly policy: CallPolicy;
+  readonly transport: CallTransport;
+  readonly env: CallEnv;
+  target!: RouteTarget;
+  #deadlineAt = Number.POSITIVE_INFINITY;
+  #deadlineSource: 'timeout' | 'inherited' = 'timeout';
+  #deadlineTimer: TimerEntry | undefined;
+  #waitTimer: TimerEntry | undefined;
+  #hedgeTimer: TimerEntry | undefined;
+  #inflight: AttemptState[] = [];
+  #committed: AttemptState | undefined;
+  #started = 0;
+  #retries = 0;
+  #hedges = 0;
+  #tried: Upstream[] = [];
+  #done = false;
+  #lastError: Error | undefined;
+
+  constructor(policy: CallPolicy, transport: CallTransport, env: CallEnv) {
+    this.policy = policy;
+    this.transport = transport;
+    this.env = env;
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** Milliseconds left before the deadline, or undefined when there is none. */
+  remainingMs(now: number): number | undefined {
+    return this.#deadlineAt === Number.POSITIVE_INFINITY ? undefined : Math.max(0, Math.floor(this.#deadlineAt - now));
+  }
+
+  start(): void {
+    const now = this.env.now();
+    const p = this.policy;
+    if (p.timeoutMs !== undefined && p.timeoutMs > 0) this.#deadlineAt = now + p.timeoutMs;
+    const inherited = currentDeadline();
+    if (inherited !== undefined && inherited.at < this.#deadlineAt) {
+      this.#deadlineAt = inherited.at;
+      this.#deadlineSource = 'inherited';
+    }
+    this.target = p.pickTarget(p.targets.length > 1 ? Math.random() : 0);
+    const outcome = admitCall(this);
+    if (outcome === 'stop') return;
+    if (this.#deadlineAt !== Number.POSITIVE_INFINITY) {
+      if (this.#deadlineAt <= now) {
+        this.#failDeadline();
+        return;
+      }
+      this.#deadlineTimer = this.env.wheel.schedule(this.#deadlineAt, () => this.#onDeadline());
+    }
+    if (outcome > 0) {
+      // Fault injection's delay: held on the wheel like every other wait.
+      this.#waitTimer = this.env.wheel.schedule(now + outcome, () => {
+        this.#waitTimer = undefined;
+        this.#beginFirst();
+      });
+      return;
+    }
+    this.#beginFirst();
+  }
+
+  #beginFirst(): void {
+    if (this.#done) return;
+    const cluster = this.target.cluster;
+    if (!cluster.initialized) {
+      // Only during start-up: wait for discovery's first answer instead of
+      // refusing requests while the mesh warms up.
+      cluster.whenInitialized().then(() => this.#beginFirst());
+      return;
+    }
+    this.#launch(false, false);
+  }
+
+  /** Start an attempt; false when none could start (the call has then been failed). */
+  #launch(hedge: boolean, isRetry: boolean): boolean {
+    const cluster = this.target.cluster;
+    const refused = admitAttempt(cluster, isRetry);
+    if (refused !== undefined) {
+      if (hedge) return false;
+      this.#finishWithError(refused);
+      return false;
+    }
+    const upstream = pickEndpoint(cluster, this.target.subset, this.transport.request, this.#tried);
+    if (upstream === undefined) {
+      releaseAdmission(cluster, isRetry, true);
+      cluster.breaker?.release();
+      if (hedge) return false;
+      this.#finishWithError(cluster.noUpstreamError());
+      return false;
+    }
+    this.#tried.push(upstream);
+    const now = this.env.now();
+    const path = this.policy.route.rewritePath?.(this.transport.request.path) ?? this.transport.request.path;
+    const att = new AttemptState(upstream, this.target, this.#started++, hedge, path, this.remainingMs(now), now, isRetry);
+    upstream.inFlight++;
+    this.#inflight.push(att);
+    const perTry = this.policy.retry.perTryTimeoutMs;
+    if (perTry !== undefined && perTry > 0 && now + perTry < this.#deadlineAt) {
+      att.perTry = this.env.wheel.schedule(now + perTry, () => this.#onPerTryTimeout(att));
+    }
+    if (!hedge && this.#started === 1) this.#armHedge(now);
+    this.transport.startAttempt(att);
+    return true;
+  }
+
+  // --- adapter callbacks -------------------------------------------------
+
+  /** The attempt's request left for the endpoint (it is no longer pending a connection). */
+  onSent(att: Attempt): void {
+    const a = att as AttemptState;
+    if (a.pending) {
+      a.pending = false;
+      a.cluster.limits.endPending();
+    }
+  }
+
+  /**
+   * Response headers arrived. True: the adapter passes this response to the
+   * caller. False: the adapter discards it (drains or aborts) and the call
+   * carries on (retry, or another attempt in flight).
+   */
+  onResponse(att: Attempt, outcome: AttemptOutcome): boolean {
+    const a = att as AttemptState;
+    if (a.finished || this.#done) return false;
+    const verdict = this.env.classifier(outcome);
+    this.#settle(a, verdict, false);
+    // A hedge is still out; it may do better than this failure.
+    if (verdict.class !== 'success' && this.#inflight.length > 0) return false;
+    if (verdict.class !== 'success' && this.#tryRetry(verdict, outcome, undefined)) return false;
+    // Commit: this response is the call's answer.
+    this.#committed = a;
+    this.#clearHedge();
+    for (const other of this.#inflight) this.#abandon(other, new MeshError('MESH_ABORTED', 'another attempt won'));
+    this.#inflight = [a];
+    return true;
+  }
+
+  /** The attempt failed before a response was committed. */
+  onError(att: Attempt, err: Error, responseStarted: boolean): void {
+    const a = att as AttemptState;
+    if (a.finished || this.#done) return;
+    const outcome: AttemptOutcome = { kind: 'error', error: err, responseStarted };
+    const verdict = this.env.classifier(outcome);
+    this.#settle(a, verdict, true);
+    this.#lastError = err;
+    if (this.#inflight.length > 0) return;
+    if (this.#tryRetry(verdict, outcome, err)) return;
+    this.#finishWithError(this.#explained(err));
+  }
+
+  /** The committed response finished (body and trailers delivered). */
+  onEnd(att: Attempt): void {
+    const a = att as AttemptState;
+    this.#release(a);
+    this.#inflight = [];
+    this.#finish();
+  }
+
+  /** The committed response broke off mid-body; the adapter has told the caller. */
+  onCommittedError(att: Attempt): void {
+    // The verdict was given at the headers; a broken body is the caller's
+    // error to see, not a second verdict on the endpoint.
+    this.#release(att as AttemptState);
+    this.#inflight = [];
+    this.#finish();
+  }
+
+  /** The caller gave up: stop everything, charge no endpoint. */
+  abort(reason: Error): void {
+    if (this.#done) return;
+    const committed = this.#committed;
+    for (const a of this.#inflight) {
+      if (a === committed) continue;
+      this.#abandon(a, reason);
+    }
+    if (committed !== undefined && !committed.finished) {
+      this.#release(committed);
+      this.transport.failCommitted(committed, reason);
+      this.#inflight = [];
+      this.#finish();
+      return;
+    }
+    this.#inflight = [];
+    this.#finishWithError(reason);
+  }
+
+  // --- decisions ---------------------------------------------------------
+
+  /** Counters and stats for an attempt that has its verdict. */
+  #settle(a: AttemptState, verdict: Verdict, failed: boolean): void {
+    if (a.perTry !== undefined) {
+      a.perTry.cancel();
+      a.perTry = undefined;
+    }
+    const now = this.env.now();
+    recordOutcome(a, verdict, now, failed);
+    if (verdict.class === 'success') a.cluster.latency.record(now - a.startedAt);
+    this.#inflight = this.#inflight.filter((x) => x !== a);
+    if (verdict.class !== 'success' || failed) this.#release(a);
+  }
+
+  #tryRetry(verdict: Verdict, outcome: AttemptOutcome, err: Error | undefined): boolean {
+    const why = this.#whyNotRetry(verdict, outcome);
+    if (why === undefined) return true;
+    if (why !== 'not-retryable') {
+      const p = this.policy;
+      publish('retrySkipped', () => ({
+        service: this.target.cluster.name,
+        route: p.route.name,
+        reason: verdict.reason,
+        why,
+      }));
+      if (err !== undefined) this.#lastError = annotate(err, why, this.target.cluster.name);
+    }
+    return false;
+  }
+
+  /** Schedules a retry and returns undefined, or says why there is none. */
+  #whyNotRetry(verdict: Verdict, outcome: AttemptOutcome): string | undefined {
+    const p = this.policy;
+    const req = this.transport.request;
+    if (!p.retry.retries(verdict, outcome)) return 'not-retryable';
+    if (this.#retries >= p.retry.maxRetries) return 'attempts-exhausted';
+    if (req.replayBlocker !== undefined) return req.replayBlocker;
+    // A connect failure sent nothing, so even a POST is safe to send again.
+    const nothingSent = verdict.reason === 'connect-failure';
+    if (!nothingSent && !p.retry.retryNonIdempotent && !isIdempotent(req.method, req.hasIdempotencyKey)) {
+      return 'non-idempotent';
+    }
+    const now = this.env.now();
+    let delay = backoffDelay(this.#retries + 1, { baseMs: p.retry.backoffBaseMs, maxMs: p.retry.backoffMaxMs }, Math.random());
+    if (outcome.kind === 'response') {
+      const after = parseRetryAfter(outcome.header('retry-after'), Date.now());
+      if (after !== undefined) {
+        if (after > MAX_RETRY_AFTER_MS) return 'retry-after-too-long';
+        delay = Math.max(delay, after);
+      }
+    }
+    if (now + delay >= this.#deadlineAt) return 'deadline';
+    if (!this.target.cluster.budget.tryWithdraw()) return 'budget';
+    this.#retries++;
+    publish('retry', () => ({
+      service: this.target.cluster.name,
+      route: p.route.name,
+      attempt: this.#retries,
+      reason: verdict.reason,
+      delayMs: delay,
+    }));
+    if (delay <= 0) {
+      this.#launch(false, true);
+      return undefined;
+    }
+    this.#waitTimer = this.env.wheel.schedule(now + delay, () => {
+      this.#waitTimer = undefined;
+      if (!this.#done) this.#launch(false, true);
+    });
+    return undefined;
+  }
+
+  #armHedge(now: number): void {
+    const h = this.policy.hedge;
+    if (h === undefined || this.#hedges >= h.maxRequests) return;
+    const req = this.transport.request;
+    if (req.replayBlocker !== undefined) return;
+    if (!this.policy.retry.retryNonIdempotent && !isIdempotent(req.method, req.hasIdempotencyKey)) return;
+    const delay = h.delay === 'p95' ? this.target.cluster.latency.quantile(0.95) : h.delay;
+    if (delay === undefined || now + delay >= this.#deadlineAt) return;
+    this.#hedgeTimer = this.env.wheel.schedule(now + delay, () => {
+      this.#hedgeTimer = undefined;
+      if (this.#done || this.#committed !== undefined) return;
+      if (!this.target.cluster.budget.tryWithdraw()) return;
+      this.#hedges++;
+      publish('hedge', () => ({
+        service: this.target.cluster.name,
+        route: this.policy.route.name,
+        attempt: this.#started,
+        delayMs: delay,
+      }));
+      if (this.#launch(true, true)) this.#armHedge(this.env.now());
+    });
+  }
+
+  #onPerTryTimeout(a: AttemptState): void {
+    a.perTry = undefined;
+    if (a.finished || this.#done) return;
+    const err = new MeshError(
+      'MESH_ATTEMPT_TIMEOUT',
+      `attempt ${a.number + 1} to ${a.cluster.name} endpoint ${a.upstream.key} exceeded its per-try timeout of ${this.policy.retry.perTryTimeoutMs} ms`,
+      { details: { service: a.cluster.name, endpoint: a.upstream.key, perTryTimeoutMs: this.policy.retry.perTryTimeoutMs } },
+    );
+    this.transport.cancelAttempt(a, err);
+    this.onError(a, err, false);
+  }
+
+  #onDeadline(): void {
+    this.#deadlineTimer = undefined;
+    if (this.#done) return;
+    const err = this.#deadlineError();
+    publish('rejected', () => ({ service: this.target.cluster.name, code: err.code }));
+    const committed = this.#committed;
+    for (const a of this.#inflight) if (a !== committed) this.#abandon(a, err);
+    if (committed !== undefined && !committed.finished) {
+      this.#release(committed);
+      this.transport.failCommitted(committed, err);
+      this.#inflight = [];
+      this.#finish();
+      return;
+    }
+    this.#inflight = [];
+    this.#finishWithError(err);
+  }
+
+  #failDeadline(): void {
+    this.#finishWithError(this.#deadlineError());
+  }
+
+  #deadlineError(): MeshError {
+    const name = this.target.cluster.name;
+    const what =
+      this.#deadlineSource === 'inherited'
+        ? 'the deadline inherited from the inbound request'
+        : `its timeout of ${this.policy.timeoutMs} ms`;
+    return new MeshError('MESH_DEADLINE_EXCEEDED', `call to ${name} ran out of time: ${what} passed`, {
+      details: { service: name, route: this.policy.route.name, source: this.#deadlineSource, attempts: this.#started },
+      ...(this.#lastError !== undefined ? { cause: this.#lastError } : {}),
+    });
+  }
+
+  #clearHedge(): void {
+    if (this.#hedgeTimer !== undefined) {
+      this.#hedgeTimer.cancel();
+      this.#hedgeTimer = undefined;
+    }
+  }
+
+  /** Stop an attempt nobody wants any more; not charged to the endpoint. */
+  #abandon(a: AttemptState, reason: Error): void {
+    if (a.finished) return;
+    if (a.perTry !== undefined) {
+      a.perTry.cancel();
+      a.perTry = undefined;
+    }
+    a.cluster.breaker?.release();
+    this.#release(a);
+    this.transport.cancelAttempt(a, reason);
+  }
+
+  /** Give back everything the attempt held: in-flight count, pool-limit slots. */
+  #release(a: AttemptState): void {
+    if (a.finished) return;
+    a.finished = true;
+    a.upstream.inFlight--;
+    releaseAdmission(a.cluster, a.isRetry, a.pending);
+    a.pending = false;
+  }
+
+  #explained(err: Error): Error {
+    return this.#lastError ?? err;
+  }
+
+  #finishWithError(err: Error): void {
+    if (this.#done) return;
+    const fallback = this.target?.cluster.fallback;
+    const reply = fallback !== undefined && isMeshError(err) ? fallback(err, this.transport.request) : undefined;
+    this.#finish();
+    if (reply !== undefined) this.transport.reply(reply);
+    else this.transport.fail(err);
+  }
+
+  /** Everything is over: cancel the timers. */
+  #finish(): void {
+    this.#done = true;
+    this.#deadlineTimer?.cancel();
+    this.#deadlineTimer = undefined;
+    this.#waitTimer?.cancel();
+    this.#waitTimer = undefined;
+    this.#clearHedge();
+  }
+}
+
+function releaseAdmission(cluster: Cluster, isRetry: boolean, pending: boolean): void {
+  cluster.limits.endRequest();
+  if (pending) cluster.limits.endPending();
+  if (isRetry) cluster.limits.endRetry();
+}
+
+
+/** The same failure, saying why it was not retried (budget gets its own code). */
+function annotate(err: Error, why: string, service: string): Error {
+  if (why === 'budget') {
+    return new MeshError(
+      'MESH_RETRY_BUDGET_EXHAUSTED',
+      `${err.message}; not retried: the retry budget for ${service} is exhausted`,
+      { cause: err, details: { service, notRetried: why } },
+    );
+  }
+  if (!isMeshError(err)) return err;
+  return new MeshError(err.code, `${err.message}; not retried: ${WHY_TEXT[why] ?? why}`, {
+    cause: err.cause ?? err,
+    retryable: err.retryable,
+    details: { ...err.details, notRetried: why },
+  });
+}
+
+const WHY_TEXT: Readonly<Record<string, string>> = {
+  'attempts-exhausted': 'no retry attempts left',
+  'non-idempotent': 'the method is not idempotent (send an Idempotency-Key header, or set retries.retryNonIdempotent)',
+  'body-over-replay-cap': 'the request body is larger than the replay buffer (retryBufferBytes)',
+  'body-not-replayable': 'the request body is a stream that cannot be sent twice',
+  deadline: 'no time left before the deadline',
+  'retry-after-too-long': `the server asked to wait longer than ${MAX_RETRY_AFTER_MS} ms`,
+};

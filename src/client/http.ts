@@ -1,0 +1,277 @@
+/**
+ * The HTTP adapter: undici's dispatch contract on one side, the neutral
+ * call (call.ts) on the other. To the caller's handler it is the one
+ * controller of the request, however many attempts run underneath: pause,
+ * resume and abort go to whichever attempt the call committed to.
+ */
+import type { Dispatcher } from 'undici';
+import { headerString, headerValue } from '../net/headers.js';
+import type { AttemptOutcome } from '../resilience/classifier.js';
+import { DEADLINE_HEADER } from '../resilience/deadline-context.js';
+import { mutateRequestHeaders, mutateResponseHeaders } from '../routing/header-mutation.js';
+import { OutboundCall } from './call.js';
+import type { CallPolicy } from './call-policy.js';
+import type { Attempt, CallRequest, CallTransport, Cluster, LocalReply } from './call-types.js';
+import { HttpAttempt } from './http-attempt.js';
+import { isReplayable, prepareBody } from './request-body.js';
+import type { CallEnv } from './stack.js';
+
+type Handler = Dispatcher.DispatchHandler;
+type Controller = Dispatcher.DispatchController;
+type Headers = Record<string, string | string[] | undefined>;
+
+const EMPTY_HEADERS: Headers = Object.freeze({}) as Headers;
+
+export class HttpRequestView implements CallRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: unknown;
+  readonly hasIdempotencyKey: boolean;
+  replayBlocker: string | undefined;
+
+  constructor(opts: Dispatcher.DispatchOptions) {
+    this.method = (opts.method ?? 'GET').toUpperCase();
+    this.path = opts.path;
+    this.headers = opts.headers;
+    this.hasIdempotencyKey = headerValue(opts.headers, 'idempotency-key') !== undefined;
+    this.replayBlocker = opts.upgrade ? 'upgrade' : undefined;
+  }
+
+  header(lowerName: string): string | undefined {
+    return headerString(this.headers, lowerName);
+  }
+}
+
+export class HttpCall implements CallTransport, Controller {
+  readonly call: OutboundCall;
+  readonly request: HttpRequestView;
+  readonly #origin: string;
+  readonly #opts: Dispatcher.DispatchOptions;
+  readonly #inner: Handler;
+  #body: unknown;
+  #committed: HttpAttempt | undefined;
+  #attempts = new Map<Attempt, HttpAttempt>();
+  #delivered = false;
+  #aborted = false;
+  #paused = false;
+  #reason: Error | null = null;
+
+  constructor(
+    origin: string,
+    opts: Dispatcher.DispatchOptions,
+    inner: Handler,
+    request: HttpRequestView,
+    policy: CallPolicy,
+    env: CallEnv,
+  ) {
+    this.#origin = origin;
+    this.#opts = opts;
+    this.#inner = inner;
+    this.#body = opts.body;
+    this.request = request;
+    this.call = new OutboundCall(policy, this, env);
+  }
+
+  /** Hand the caller its controller, then run the call (after buffering a streamed body if it may be replayed). */
+  start(): void {
+    // Given up front, so the caller can abort during backoff or a fault delay.
+    this.#inner.onRequestStart?.(this, undefined);
+    if (this.#aborted) return;
+    const p = this.call.policy;
+    const mayReplay = p.retry.maxRetries > 0 || p.hedge !== undefined || p.mirror !== undefined;
+    if (!mayReplay || isReplayable(this.#body) || this.request.replayBlocker !== undefined) {
+      if (!isReplayable(this.#body)) this.request.replayBlocker ??= 'body-not-replayable';
+      this.call.start();
+      return;
+    }
+    prepareBody(this.#body, p.replayCap).then(
+      (prepared) => {
+        this.#body = prepared.body;
+        this.request.replayBlocker = prepared.replayBlocker;
+        if (!this.#aborted) this.call.start();
+      },
+      (err: Error) => this.fail(err),
+    );
+  }
+
+  // --- Controller, as the caller sees it --------------------------------
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+  get paused(): boolean {
+    return this.#paused;
+  }
+  get reason(): Error | null {
+    return this.#reason;
+  }
+  get rawHeaders(): Controller['rawHeaders'] {
+    return this.#committed?.controller?.rawHeaders;
+  }
+  get rawTrailers(): Controller['rawTrailers'] {
+    return this.#committed?.controller?.rawTrailers;
+  }
+  abort(reason: Error): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.call.abort(reason);
+    // A call that never started (still buffering its body) has nobody else to tell the caller.
+    if (!this.#delivered) this.fail(reason);
+  }
+  pause(): void {
+    this.#paused = true;
+    this.#committed?.controller?.pause();
+  }
+  resume(): void {
+    this.#paused = false;
+    this.#committed?.controller?.resume();
+  }
+
+  // --- CallTransport ------------------------------------------------------
+
+  startAttempt(attempt: Attempt): void {
+    const handler = new HttpAttempt(this, attempt);
+    this.#attempts.set(attempt, handler);
+    const body = this.#body;
+    // A single-use stream goes to the first attempt only; later ones could not resend it.
+    if (!isReplayable(body)) this.#body = null;
+    attempt.upstream.pool(this.#origin).dispatch(this.#attemptOptions(attempt, body), handler);
+  }
+
+  cancelAttempt(attempt: Attempt, reason: Error): void {
+    this.#attempts.get(attempt)?.cancel(reason);
+    this.#attempts.delete(attempt);
+  }
+
+  failCommitted(attempt: Attempt, err: Error): void {
+    const h = this.#attempts.get(attempt);
+    if (h === undefined) this.deliverError(err);
+    else h.failCommitted(err);
+  }
+
+  fail(err: Error): void {
+    if (this.#delivered) return;
+    this.#delivered = true;
+    // undici expects handler callbacks after dispatch() has returned.
+    queueMicrotask(() => this.#inner.onResponseError?.(this, err));
+  }
+
+  reply(reply: LocalReply): void {
+    if (this.#delivered) return;
+    this.#delivered = true;
+    queueMicrotask(() => {
+      const body = Buffer.from(reply.body ?? '');
+      const headers: Record<string, string> = { ...reply.headers, 'content-length': String(body.length) };
+      if (reply.body !== undefined) headers['content-type'] ??= 'text/plain';
+      this.#inner.onResponseStart?.(this, reply.status, headers, '');
+      if (this.#aborted) return;
+      if (body.length > 0) this.#inner.onResponseData?.(this, body);
+      if (!this.#aborted) this.#inner.onResponseEnd?.(this, {});
+    });
+  }
+
+  mirror(cluster: Cluster, subset: string | undefined): void {
+    if (!isReplayable(this.#body)) return;
+    if (!cluster.initialized) {
+      // Start-up only: the mirror waits for its discovery like the primary does.
+      cluster.whenInitialized().then(() => this.mirror(cluster, subset));
+      return;
+    }
+    const upstream = cluster.picker(subset)?.pick(cluster.hashOf(this.request));
+    if (upstream === undefined) return;
+    const host = this.request.header('host') ?? new URL(this.#origin).host;
+    const headers = mutateRequestHeaders(this.#opts.headers, {
+      set: [['host', shadowHost(host)]],
+      add: [],
+      remove: [],
+    });
+    upstream.inFlight++;
+    const done = () => {
+      upstream.inFlight--;
+    };
+    upstream.pool(this.#origin).dispatch({ ...this.#opts, headers, body: this.#body as never }, mirrorHandler(done));
+  }
+
+  // --- from the attempt handlers -----------------------------------------
+
+  outcome(status: number, headers: Headers): AttemptOutcome {
+    return { kind: 'response', status, grpcStatus: undefined, header: (name) => firstValue(headers?.[name]) };
+  }
+
+  deliverHead(attempt: HttpAttempt, status: number, headers: Headers, statusMessage: string | undefined): void {
+    this.#committed = attempt;
+    this.#delivered = true;
+    for (const [a, h] of this.#attempts) if (h !== attempt) this.#attempts.delete(a);
+    if (this.#paused) attempt.controller?.pause();
+    const mutation = this.call.target.responseHeaders;
+    const out = mutation === undefined ? headers : mutateResponseHeaders(headers ?? EMPTY_HEADERS, mutation);
+    this.#inner.onResponseStart?.(this, status, out as never, statusMessage);
+  }
+
+  deliverUpgrade(_controller: Controller, status: number, headers: never, socket: never): void {
+    this.#delivered = true;
+    this.#inner.onRequestUpgrade?.(this, status, headers, socket);
+  }
+
+  deliverData(chunk: Buffer): void {
+    this.#inner.onResponseData?.(this, chunk);
+  }
+
+  deliverEnd(trailers: never): void {
+    this.#inner.onResponseEnd?.(this, trailers);
+  }
+
+  deliverError(err: Error): void {
+    this.#delivered = true;
+    this.#inner.onResponseError?.(this, err);
+  }
+
+  /** The caller's options, changed only where this attempt differs (path, headers, body). */
+  #attemptOptions(attempt: Attempt, body: unknown): Dispatcher.DispatchOptions {
+    const opts = this.#opts;
+    const budget = attempt.remainingMs;
+    const mutation = attempt.requestHeaders;
+    const authority = this.call.policy.route.rewriteAuthority;
+    if (attempt.path === opts.path && budget === undefined && mutation === undefined && authority === undefined) {
+      return body === opts.body ? opts : { ...opts, body: body as never };
+    }
+    let headers: unknown = opts.headers;
+    if (mutation !== undefined) headers = mutateRequestHeaders(headers, mutation);
+    if (budget !== undefined || authority !== undefined) {
+      const set: [string, string][] = [];
+      if (budget !== undefined) set.push([DEADLINE_HEADER, String(budget)]);
+      if (authority !== undefined) set.push(['host', authority]);
+      headers = mutateRequestHeaders(headers, { set, add: [], remove: [] });
+    }
+    return { ...opts, path: attempt.path, headers: headers as never, body: body as never };
+  }
+}
+
+function firstValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Envoy's convention: the mirror's Host gets "-shadow", so the mirror can tell copies from real traffic. */
+function shadowHost(host: string): string {
+  const colon = host.lastIndexOf(':');
+  if (colon > 0 && !host.endsWith(']')) return `${host.slice(0, colon)}-shadow${host.slice(colon)}`;
+  return `${host}-shadow`;
+}
+
+function mirrorHandler(done: () => void): Handler {
+  let finished = false;
+  const finish = () => {
+    if (!finished) {
+      finished = true;
+      done();
+    }
+  };
+  return {
+    onRequestStart() {},
+    onResponseStart() {},
+    onResponseData() {},
+    onResponseEnd: finish,
+    onResponseError: finish,
+  };
+}

@@ -1,0 +1,222 @@
+/**
+ * A service's `routes`: Istio's VirtualService HTTPRoute in camelCase, so a
+ * VirtualService translates field for field. Validated here, once; the
+ * route table (src/routing/) compiles the output and trusts it.
+ *
+ * Semantics worth knowing when translating from Istio:
+ * - `regex` matches the whole value (RE2 full-match semantics, as in Envoy),
+ *   so `/u/[0-9]+` and `^/u/[0-9]+$` mean the same. Patterns are JavaScript
+ *   regexes, not RE2.
+ * - uri conditions look at the path without its query string.
+ * - with several destinations a missing weight counts as 0 (Istio's rule);
+ *   a lone destination gets 100.
+ * - fault percentages are required: Istio reads a missing one as "never",
+ *   which would silently disable the fault.
+ */
+import { z } from 'zod';
+import { duration, parseHostPort, shown } from './fields.js';
+import { type HeaderOperations, headersSchema, matchEntrySchema } from './route-match-schema.js';
+
+/** What the lead's resilience schemas plug in; `z.unknown()` until then. */
+export interface RouteSchemaExtras<R extends z.ZodType, H extends z.ZodType, L extends z.ZodType> {
+  readonly retries: R;
+  readonly hedging: H;
+  readonly rateLimit: L;
+}
+
+export const MAX_WEIGHT = 100_000;
+export const REDIRECT_CODES = [301, 302, 303, 307, 308] as const;
+
+const PERCENT_RULE = (iss: { input: unknown }) => `must be a percentage from 0 to 100, got ${shown(iss.input)}`;
+const percent = z.number().min(0, { error: PERCENT_RULE }).max(100, { error: PERCENT_RULE });
+
+/** A plain number, or Istio's `{ value: number }` (its Percent message). */
+const percentage = z
+  .union([percent, z.strictObject({ value: percent })], {
+    error: (iss) =>
+      iss.input === undefined ? 'is required (a percentage from 0 to 100, or { value: percentage })' : undefined,
+  })
+  .transform((p) => (typeof p === 'number' ? p : p.value));
+
+const serviceRef = z.string().min(1);
+
+const destinationSchema = z.strictObject({
+  /** Defaults to the service that owns the routes. */
+  service: serviceRef.optional(),
+  subset: z.string().min(1).optional(),
+});
+
+const WEIGHT_RULE = (iss: { input: unknown }) =>
+  `must be a whole number from 0 to ${MAX_WEIGHT}, got ${shown(iss.input)}`;
+
+const weightedDestination = z.strictObject({
+  destination: destinationSchema,
+  weight: z
+    .number()
+    .int({ error: WEIGHT_RULE })
+    .min(0, { error: WEIGHT_RULE })
+    .max(MAX_WEIGHT, { error: WEIGHT_RULE })
+    .optional(),
+  headers: headersSchema.optional(),
+});
+
+const destinations = z
+  .array(weightedDestination)
+  .min(1)
+  .superRefine((list, ctx) => {
+    if (list.length < 2) return;
+    const total = list.reduce((sum, d) => sum + (d.weight ?? 0), 0);
+    if (total === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'weights add up to 0; give at least one destination a weight above 0 (with several destinations, a missing weight counts as 0)',
+      });
+    }
+  })
+  .transform((list) => list.map((d) => ({ ...d, weight: d.weight ?? (list.length === 1 ? 100 : 0) })));
+
+/** `host` or `host:port`, checked like an endpoint address. */
+const authority = z.string().superRefine((text, ctx) => {
+  const parsed = parseHostPort(text);
+  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: `${JSON.stringify(text)} ${parsed}` });
+});
+
+const uriPath = z.string().refine((u) => u.startsWith('/'), {
+  error: (iss) => `must start with "/", got ${shown(iss.input)}`,
+});
+
+const redirectSchema = z
+  .strictObject({
+    /** Replaces the whole path; the query is kept unless this has its own. */
+    uri: uriPath.optional(),
+    authority: authority.optional(),
+    scheme: z.enum(['http', 'https']).optional(),
+    redirectCode: z
+      .number()
+      .refine((c) => (REDIRECT_CODES as readonly number[]).includes(c), {
+        error: (iss) => `must be one of ${REDIRECT_CODES.join(', ')}, got ${shown(iss.input)}`,
+      })
+      .default(301),
+  })
+  .superRefine((r, ctx) => {
+    if (r.uri === undefined && r.authority === undefined && r.scheme === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'set at least one of uri, authority, scheme' });
+    }
+  });
+
+const rewriteSchema = z
+  .strictObject({
+    /** Replaces the matched uri prefix, or the whole path for other matches. */
+    uri: uriPath.optional(),
+    authority: authority.optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.uri === undefined && r.authority === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'set at least one of uri, authority' });
+    }
+  });
+
+const STATUS_RULE = (iss: { input: unknown }) => `must be an HTTP status from 200 to 599, got ${shown(iss.input)}`;
+
+const faultSchema = z
+  .strictObject({
+    delay: z.strictObject({ percentage, fixedDelay: duration }).optional(),
+    abort: z
+      .strictObject({
+        percentage,
+        httpStatus: z
+          .number()
+          .int({ error: STATUS_RULE })
+          .min(200, { error: STATUS_RULE })
+          .max(599, { error: STATUS_RULE }),
+      })
+      .optional(),
+  })
+  .superRefine((f, ctx) => {
+    if (f.delay === undefined && f.abort === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'set delay, abort or both' });
+    }
+  });
+
+/** The route schema with the lead's retries, hedging and rateLimit schemas in place. */
+export function makeRouteSchema<R extends z.ZodType, H extends z.ZodType, L extends z.ZodType>(
+  extra: RouteSchemaExtras<R, H, L>,
+) {
+  return z
+    .strictObject({
+      /** For messages and metrics; unique among a service's routes. */
+      name: z.string().min(1).optional(),
+      /** OR of entries, each an AND of its conditions; absent matches every request. */
+      match: z.array(matchEntrySchema).optional(),
+      route: destinations.optional(),
+      redirect: redirectSchema.optional(),
+      rewrite: rewriteSchema.optional(),
+      timeout: duration.optional(),
+      fault: faultSchema.optional(),
+      mirror: destinationSchema.optional(),
+      /** Defaults to 100 when mirror is set (applied when the table is compiled). */
+      mirrorPercentage: percentage.optional(),
+      headers: headersSchema.optional(),
+      retries: extra.retries.optional(),
+      hedging: extra.hedging.optional(),
+      rateLimit: extra.rateLimit.optional(),
+    })
+    .superRefine((r, ctx) => {
+      if (r.route !== undefined && r.redirect !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['redirect'],
+          message: 'set either route (send the request on) or redirect (answer it), not both',
+        });
+      } else if (r.route === undefined && r.redirect === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'needs either route (weighted destinations) or redirect',
+        });
+      }
+      if (r.redirect !== undefined && r.rewrite !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rewrite'],
+          message: 'a redirect answers the request itself, so rewrite has no effect; remove one of them',
+        });
+      }
+      if (r.mirrorPercentage !== undefined && r.mirror === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mirrorPercentage'],
+          message: 'needs mirror (the destination to copy requests to)',
+        });
+      }
+    });
+}
+
+/** A service's routes, in match order; names must be unique among them. */
+export function makeRoutesSchema<R extends z.ZodType, H extends z.ZodType, L extends z.ZodType>(
+  extra: RouteSchemaExtras<R, H, L>,
+) {
+  return z.array(makeRouteSchema(extra)).superRefine((routes, ctx) => {
+    const seen = new Map<string, number>();
+    routes.forEach((r, i) => {
+      if (r.name === undefined) return;
+      const first = seen.get(r.name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'name'],
+          message: `${JSON.stringify(r.name)} is already the name of routes[${first}]; route names must be unique`,
+        });
+      } else seen.set(r.name, i);
+    });
+  });
+}
+
+const PASSTHROUGH = { retries: z.unknown(), hedging: z.unknown(), rateLimit: z.unknown() };
+
+export const routeSchema = makeRouteSchema(PASSTHROUGH);
+export const routesSchema = makeRoutesSchema(PASSTHROUGH);
+
+export type RouteConfig = z.output<typeof routeSchema>;
+export type RouteConfigInput = z.input<typeof routeSchema>;
+export type RouteDestination = NonNullable<RouteConfig['route']>[number];
+export type { HeaderOperations };

@@ -1,0 +1,129 @@
+/**
+ * The deadline a unit of work must finish by, carried implicitly through
+ * async code with AsyncLocalStorage. An inbound request's remaining budget
+ * (from its headers) becomes the deadline of everything its handler calls,
+ * so a call made three hops down still gives up when the original caller
+ * has.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { MeshError } from '../errors.js';
+
+export interface Deadline {
+  /** Absolute time on the `performance.now()` clock, in ms. */
+  readonly at: number;
+  /** 'timeout': set by this process; 'inherited': from an inbound request's headers. */
+  readonly source: 'timeout' | 'inherited';
+}
+
+/** Remaining budget in ms (an integer) that an outbound call sends to the next hop. */
+export const DEADLINE_HEADER = 'x-mesh-timeout-ms';
+
+// Created on first use: a process that never sets a deadline never pays for
+// the store, and importing this module has no side effects.
+let storage: AsyncLocalStorage<Deadline | undefined> | undefined;
+
+export function currentDeadline(): Deadline | undefined {
+  return storage?.getStore();
+}
+
+/**
+ * Run `fn` with a deadline `timeoutMs` from now. Inside an existing deadline
+ * the earlier of the two applies: a callee can shorten the time its caller
+ * gave it, never extend it.
+ */
+export function withDeadline<T>(timeoutMs: number, fn: () => T): T {
+  if (Number.isNaN(timeoutMs)) {
+    throw new MeshError('MESH_INVALID_ARGUMENT', 'withDeadline needs a timeout in milliseconds, got NaN');
+  }
+  const at = performance.now() + timeoutMs;
+  const outer = currentDeadline();
+  if (outer !== undefined && outer.at <= at) return fn();
+  return store().run({ at, source: 'timeout' }, fn);
+}
+
+/**
+ * Run `fn` with exactly this deadline, replacing any current one (undefined
+ * clears it). For restoring a deadline captured earlier, such as on a
+ * callback that runs outside the original async context, and for a server
+ * that starts a request from its inbound budget (see `deadlineFromBudget`).
+ */
+export function runWithDeadline<T>(deadline: Deadline | undefined, fn: () => T): T {
+  if (deadline === undefined && storage === undefined) return fn();
+  return store().run(deadline, fn);
+}
+
+/** An inherited deadline `budgetMs` from `now`, for a request that arrived with that budget. */
+export function deadlineFromBudget(budgetMs: number, now: number = performance.now()): Deadline {
+  return { at: now + budgetMs, source: 'inherited' };
+}
+
+/** Whole milliseconds left before `deadline` (never negative), as sent in `DEADLINE_HEADER`. */
+export function remainingMs(deadline: Deadline, now: number = performance.now()): number {
+  // Rounded down so each hop can only shrink the budget it passes on.
+  return Math.max(0, Math.floor(deadline.at - now));
+}
+
+function store(): AsyncLocalStorage<Deadline | undefined> {
+  storage ??= new AsyncLocalStorage<Deadline | undefined>();
+  return storage;
+}
+
+// Header values are parsed with anchored patterns compiled once; up to 15
+// digits keeps every accepted value exact as a double.
+const INTEGER_MS = /^\s*(\d{1,15})\s*$/;
+// gRPC spec: TimeoutValue is at most 8 digits, TimeoutUnit one of H M S m u n.
+const GRPC_TIMEOUT = /^\s*(\d{1,8})([HMSmun])\s*$/;
+const GRPC_UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
+
+/**
+ * An inbound request's remaining budget in ms: `x-mesh-timeout-ms`, else
+ * `grpc-timeout`, else Envoy's `x-envoy-expected-rq-timeout-ms`. A malformed
+ * header is skipped as if absent (a bad header must not break serving), so
+ * the next one in that order still counts. `get` reads a lowercase name.
+ */
+export function budgetFromHeaders(get: (lowerName: string) => string | undefined): number | undefined {
+  const mesh = integerMs(get(DEADLINE_HEADER));
+  if (mesh !== undefined) return mesh;
+  const grpc = get('grpc-timeout');
+  if (grpc !== undefined) {
+    const m = GRPC_TIMEOUT.exec(grpc);
+    if (m !== null) return Number(m[1]) * GRPC_UNIT_MS[m[2]!]!;
+  }
+  return integerMs(get('x-envoy-expected-rq-timeout-ms'));
+}
+
+function integerMs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = INTEGER_MS.exec(value);
+  return m === null ? undefined : Number(m[1]);
+}
+
+const GRPC_MAX_VALUE = 99_999_999;
+const UNITS = ['H', 'M', 'S', 'm', 'u', 'n'] as const;
+const UNIT_NS = [3.6e12, 6e10, 1e9, 1e6, 1e3, 1] as const;
+const UNIT_MS = [3_600_000, 60_000, 1000, 1] as const;
+/** Below this many ms, the value in nanoseconds is an exact integer double. */
+const NS_EXACT_BELOW_MS = 9e6;
+
+/**
+ * A `grpc-timeout` value: the largest unit that states `ms` exactly in at
+ * most 8 digits (so 2000 → "2S", 1.5 → "1500u"). When no unit is exact, the
+ * finest unit that fits, rounded up as grpc-go does (a budget a nanosecond
+ * long is better than none); capped at "99999999H".
+ */
+export function formatGrpcTimeout(ms: number): string {
+  if (!(ms > 0)) return '0n';
+  // Integer ticks keep the exactness test free of floating-point error.
+  const fine = ms < NS_EXACT_BELOW_MS;
+  const ticks = fine ? Math.max(1, Math.round(ms * 1e6)) : Math.ceil(ms);
+  const sizes: readonly number[] = fine ? UNIT_NS : UNIT_MS;
+  for (let i = 0; i < sizes.length; i++) {
+    const size = sizes[i]!;
+    if (ticks % size === 0 && ticks / size <= GRPC_MAX_VALUE) return `${ticks / size}${UNITS[i]}`;
+  }
+  for (let i = sizes.length - 1; i >= 0; i--) {
+    const v = Math.ceil(ticks / sizes[i]!);
+    if (v <= GRPC_MAX_VALUE) return `${v}${UNITS[i]}`;
+  }
+  return `${GRPC_MAX_VALUE}H`;
+}

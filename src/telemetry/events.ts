@@ -1,0 +1,43 @@
+/**
+ * What the pipeline decides, published on diagnostics_channel so metrics,
+ * logs and tests can watch retries, hedges, ejections and breaker changes
+ * without the pipeline knowing who listens. Publishing costs one boolean
+ * check when nobody subscribes.
+ */
+import { channel } from 'node:diagnostics_channel';
+
+export const CHANNELS = {
+  /** A retry was scheduled: { service, route, attempt, reason, delayMs }. */
+  retry: 'proxyless:retry',
+  /** A failure that could have been retried was not: { service, route, reason, why }. */
+  retrySkipped: 'proxyless:retry-skipped',
+  /** A backup (hedged) request was sent: { service, route, attempt, delayMs }. */
+  hedge: 'proxyless:hedge',
+  /** An endpoint was ejected: { service, endpoint, reason, untilMs }. */
+  ejection: 'proxyless:ejection',
+  /** An ejected endpoint came back: { service, endpoint }. */
+  ejectionReturn: 'proxyless:ejection-return',
+  /** The service breaker changed state: { service, from, to }. */
+  circuit: 'proxyless:circuit',
+  /** A call was refused locally: { service, code } (overflow, rate limit, open circuit, deadline). */
+  rejected: 'proxyless:rejected',
+} as const;
+
+export type ChannelName = keyof typeof CHANNELS;
+
+const channels = new Map<ChannelName, ReturnType<typeof channel>>();
+
+function get(name: ChannelName): ReturnType<typeof channel> {
+  let ch = channels.get(name);
+  if (ch === undefined) {
+    ch = channel(CHANNELS[name]);
+    channels.set(name, ch);
+  }
+  return ch;
+}
+
+/** Publish when someone listens; `make` builds the message only then. */
+export function publish(name: ChannelName, make: () => object): void {
+  const ch = get(name);
+  if (ch.hasSubscribers) ch.publish(make());
+}

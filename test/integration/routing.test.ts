@@ -1,0 +1,204 @@
+/**
+ * Routes end to end: real servers on port 0, real undici, the mesh's
+ * compiled route tables choosing subsets, rewriting, mirroring and faulting.
+ */
+import { afterEach, expect, test, vi } from 'vitest';
+import { createMesh, isMeshError, type Mesh, type MeshConfigInput } from '../../src/index.js';
+import { closeServers, startServer, type TestServer } from '../helpers/versioned-server.js';
+
+const meshes: Mesh[] = [];
+
+function mesh(config: MeshConfigInput): Mesh {
+  const m = createMesh({ env: false, config });
+  meshes.push(m);
+  return m;
+}
+
+afterEach(async () => {
+  await Promise.all(meshes.splice(0).map((m) => m.destroy()));
+  await closeServers();
+});
+
+async function versions(): Promise<{ v1: TestServer; v2: TestServer }> {
+  return { v1: await startServer('v1'), v2: await startServer('v2') };
+}
+
+function reviews(v1: TestServer, v2: TestServer, routes: NonNullable<MeshConfigInput['services']>[string]['routes']) {
+  return {
+    services: {
+      reviews: {
+        endpoints: [v1.endpoint({ version: 'v1' }), v2.endpoint({ version: 'v2' })],
+        subsets: { v1: { labels: { version: 'v1' } }, v2: { labels: { version: 'v2' } } },
+        routes,
+      },
+    },
+  } satisfies MeshConfigInput;
+}
+
+async function drive(m: Mesh, url: string, total: number, concurrency: number, headers?: Record<string, string>) {
+  const counts = new Map<string, number>();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next++;
+        const res = await m.request(url, headers ? { headers } : undefined);
+        const text = await res.body.text();
+        const key = `${res.statusCode}:${text}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+    }),
+  );
+  return counts;
+}
+
+test('a 90/10 canary split lands within ±3% over 10,000 requests', async () => {
+  const { v1, v2 } = await versions();
+  const m = mesh(
+    reviews(v1, v2, [
+      {
+        route: [
+          { destination: { subset: 'v1' }, weight: 90 },
+          { destination: { subset: 'v2' }, weight: 10 },
+        ],
+      },
+    ]),
+  );
+  const counts = await drive(m, 'http://reviews/r', 10_000, 50);
+  const share = (counts.get('200:v2') ?? 0) / 10_000;
+  expect(counts.get('200:v1')! + counts.get('200:v2')!).toBe(10_000);
+  expect(Math.abs(share - 0.1)).toBeLessThanOrEqual(0.03);
+});
+
+test('a header match sends x-user: jason to v2 only; everyone else stays on v1', async () => {
+  const { v1, v2 } = await versions();
+  const m = mesh(
+    reviews(v1, v2, [
+      { match: [{ headers: { 'x-user': { exact: 'jason' } } }], route: [{ destination: { subset: 'v2' } }] },
+      { route: [{ destination: { subset: 'v1' } }] },
+    ]),
+  );
+  const jason = await drive(m, 'http://reviews/r', 200, 10, { 'x-user': 'jason' });
+  const others = await drive(m, 'http://reviews/r', 200, 10, { 'x-user': 'json' });
+  expect(jason).toEqual(new Map([['200:v2', 200]]));
+  expect(others).toEqual(new Map([['200:v1', 200]]));
+});
+
+test('routes match on path, method and query; first match wins; no match is MESH_NO_ROUTE', async () => {
+  const { v1, v2 } = await versions();
+  const m = mesh(
+    reviews(v1, v2, [
+      { match: [{ uri: { exact: '/exact' } }], route: [{ destination: { subset: 'v2' } }] },
+      { match: [{ uri: { prefix: '/api/' }, method: { exact: 'POST' } }], route: [{ destination: { subset: 'v2' } }] },
+      { match: [{ uri: { regex: '^/u/[0-9]+$' }, queryParams: { debug: { present: true } } }], route: [{ destination: { subset: 'v2' } }] },
+      { match: [{ uri: { prefix: '/' } }], route: [{ destination: { subset: 'v1' } }] },
+    ]),
+  );
+  const who = async (path: string, method = 'GET') => (await (await m.request(`http://reviews${path}`, { method })).body.text());
+  expect(await who('/exact')).toBe('v2');
+  expect(await who('/exact/more')).toBe('v1');
+  expect(await who('/api/x', 'POST')).toBe('v2');
+  expect(await who('/api/x', 'GET')).toBe('v1');
+  expect(await who('/u/42?debug')).toBe('v2');
+  expect(await who('/u/42')).toBe('v1');
+
+  const strict = mesh(reviews(v1, v2, [{ match: [{ uri: { prefix: '/only/' } }], route: [{ destination: { subset: 'v1' } }] }]));
+  const err = await strict.request('http://reviews/elsewhere').catch((e: unknown) => e);
+  expect(isMeshError(err) && err.code).toBe('MESH_NO_ROUTE');
+});
+
+test('header mutation, prefix rewrite, authority rewrite and redirects reach the wire', async () => {
+  const { v1, v2 } = await versions();
+  const m = mesh(
+    reviews(v1, v2, [
+      { match: [{ uri: { prefix: '/old/' } }], redirect: { uri: '/new/place', redirectCode: 302 } },
+      {
+        match: [{ uri: { prefix: '/v1api/' } }],
+        rewrite: { uri: '/api/', authority: 'reviews.internal' },
+        headers: { request: { set: { 'x-route': 'rewritten' }, remove: ['x-secret'] }, response: { add: { 'x-mesh': 'yes' } } },
+        route: [{ destination: { subset: 'v1' }, headers: { request: { add: { 'x-backend': 'v1' } } } }],
+      },
+    ]),
+  );
+  const res = await m.request('http://reviews/v1api/items?q=1', { headers: { 'x-secret': 's', 'x-keep': 'k' } });
+  expect(await res.body.text()).toBe('v1');
+  expect(res.headers['x-mesh']).toBe('yes');
+  const seen = v1.seen.at(-1)!;
+  expect(seen.path).toBe('/api/items?q=1');
+  expect(seen.headers.host).toBe('reviews.internal');
+  expect(seen.headers['x-route']).toBe('rewritten');
+  expect(seen.headers['x-backend']).toBe('v1');
+  expect(seen.headers['x-keep']).toBe('k');
+  expect(seen.headers['x-secret']).toBeUndefined();
+
+  const before = v1.seen.length + v2.seen.length;
+  const redirect = await m.request('http://reviews/old/thing');
+  expect(redirect.statusCode).toBe(302);
+  expect(redirect.headers.location).toBe('/new/place');
+  await redirect.body.dump();
+  expect(v1.seen.length + v2.seen.length).toBe(before);
+});
+
+test('mirroring copies traffic to the mirror without delaying or failing the primary', async () => {
+  const { v1, v2 } = await versions();
+  // The mirror answers nothing until released, then fails: if the primary
+  // waited for its mirror, no primary request could finish below.
+  let release!: () => void;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  let mirrorAnswered = 0;
+  v2.behave(async (_req, res) => {
+    await gate;
+    mirrorAnswered++;
+    res.writeHead(500);
+    res.end('mirror broke');
+  });
+  const m = mesh(
+    reviews(v1, v2, [{ route: [{ destination: { subset: 'v1' } }], mirror: { subset: 'v2' }, mirrorPercentage: 100 }]),
+  );
+  const counts = await drive(m, 'http://reviews/m', 50, 5);
+  expect(counts).toEqual(new Map([['200:v1', 50]]));
+  expect(mirrorAnswered).toBe(0);
+  await expect.poll(() => v2.seen.length, { timeout: 5_000 }).toBe(50);
+  expect(v2.seen[0]!.headers.host).toBe('reviews-shadow');
+  release();
+  await expect.poll(() => mirrorAnswered, { timeout: 5_000 }).toBe(50);
+  // The mirror's failures never reached a caller, and the primary is still fine.
+  expect(await (await m.request('http://reviews/m')).body.text()).toBe('v1');
+});
+
+test('fault abort at 5% aborts 5% ± 1% of 10,000 requests with the configured status', async () => {
+  const { v1, v2 } = await versions();
+  const m = mesh(
+    reviews(v1, v2, [{ fault: { abort: { percentage: 5, httpStatus: 503 } }, route: [{ destination: { subset: 'v1' } }] }]),
+  );
+  const counts = await drive(m, 'http://reviews/f', 10_000, 50);
+  const aborted = counts.get('503:fault filter abort') ?? 0;
+  expect(aborted + (counts.get('200:v1') ?? 0)).toBe(10_000);
+  expect(Math.abs(aborted / 10_000 - 0.05)).toBeLessThanOrEqual(0.01);
+  // Aborted requests never reached the upstream.
+  expect(v1.seen.length).toBe(10_000 - aborted);
+});
+
+test('fault delay holds the request for the configured time before it is sent', async () => {
+  const { v1, v2 } = await versions();
+  const m = mesh(
+    reviews(v1, v2, [
+      { fault: { delay: { percentage: 100, fixedDelay: '5s' } }, route: [{ destination: { subset: 'v1' } }] },
+    ]),
+  );
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+  try {
+    const pending = m.request('http://reviews/d');
+    await vi.advanceTimersByTimeAsync(4_900);
+    expect(v1.seen.length).toBe(0);
+    await vi.advanceTimersByTimeAsync(200);
+    vi.useRealTimers();
+    const res = await pending;
+    expect(await res.body.text()).toBe('v1');
+    expect(v1.seen.length).toBe(1);
+  } finally {
+    vi.useRealTimers();
+  }
+});

@@ -1,0 +1,194 @@
+/** Compiled route tables: every condition kind, ignoreUriCase, and first match wins. */
+import { describe, expect, it } from 'vitest';
+import { compileRouteTable } from '../../../src/routing/route-table.js';
+import { req, routes } from './support.js';
+
+const TO_SELF = [{ destination: {} }];
+
+/** The name of the route `path` (and headers, method) picks, or undefined. */
+function pick(table: ReturnType<typeof compileRouteTable>, path: string, headers = {}, method = 'GET') {
+  return table.match(req(path, headers, method))?.name;
+}
+
+describe('uri conditions', () => {
+  const table = compileRouteTable(
+    'reviews',
+    routes(
+      { name: 'exact', match: [{ uri: { exact: '/a' } }], route: TO_SELF },
+      { name: 'prefix', match: [{ uri: { prefix: '/api/' } }], route: TO_SELF },
+      { name: 'regex', match: [{ uri: { regex: '/u/[0-9]+' } }], route: TO_SELF },
+    ),
+  );
+
+  it.each([
+    ['/a', 'exact'],
+    ['/a?x=1', 'exact'],
+    ['/a/', undefined],
+    ['/ab', undefined],
+    ['/api/', 'prefix'],
+    ['/api/v1/users?id=3', 'prefix'],
+    ['/api', undefined],
+    ['/u/42', 'regex'],
+    ['/u/42?x', 'regex'],
+    ['/u/42/x', undefined],
+    ['/x/u/42', undefined],
+    ['/u/', undefined],
+  ])('%s → %s', (path, name) => {
+    expect(pick(table, path)).toBe(name);
+  });
+
+  it('matches regexes against the whole path, anchored or not', () => {
+    const t = compileRouteTable('s', routes({ name: 'r', match: [{ uri: { regex: '^/u/[0-9]+$' } }], route: TO_SELF }));
+    expect(pick(t, '/u/7')).toBe('r');
+    expect(pick(t, '/u/7x')).toBeUndefined();
+  });
+
+  it('folds case only for entries that ask', () => {
+    const t = compileRouteTable(
+      's',
+      routes(
+        { name: 'exact-i', match: [{ uri: { exact: '/Login' }, ignoreUriCase: true }], route: TO_SELF },
+        { name: 'prefix-i', match: [{ uri: { prefix: '/API/' }, ignoreUriCase: true }], route: TO_SELF },
+        { name: 'regex-i', match: [{ uri: { regex: '/Users/[a-z]+' }, ignoreUriCase: true }], route: TO_SELF },
+        { name: 'cased', match: [{ uri: { prefix: '/Docs' } }], route: TO_SELF },
+      ),
+    );
+    expect(pick(t, '/login')).toBe('exact-i');
+    expect(pick(t, '/LOGIN?next=/')).toBe('exact-i');
+    expect(pick(t, '/api/x')).toBe('prefix-i');
+    expect(pick(t, '/Api/x')).toBe('prefix-i');
+    expect(pick(t, '/USERS/BOB')).toBe('regex-i');
+    expect(pick(t, '/Docs/a')).toBe('cased');
+    expect(pick(t, '/docs/a')).toBeUndefined();
+  });
+});
+
+describe('method, header and query conditions', () => {
+  const table = compileRouteTable(
+    'reviews',
+    routes(
+      { name: 'get', match: [{ method: 'GET', uri: { prefix: '/m' } }], route: TO_SELF },
+      { name: 'p-methods', match: [{ method: { prefix: 'P' }, uri: { prefix: '/m' } }], route: TO_SELF },
+      { name: 'regex-method', match: [{ method: { regex: 'DELETE|HEAD' }, uri: { prefix: '/m' } }], route: TO_SELF },
+      { name: 'h-exact', match: [{ headers: { 'x-user': { exact: 'jason' } } }], route: TO_SELF },
+      { name: 'h-prefix', match: [{ headers: { 'x-user': { prefix: 'ad' } } }], route: TO_SELF },
+      { name: 'h-regex', match: [{ headers: { 'X-Ver': { regex: 'v[0-9]' } } }], route: TO_SELF },
+      { name: 'h-present', match: [{ headers: { 'x-debug': { present: true } } }], route: TO_SELF },
+      {
+        name: 'h-absent',
+        match: [{ uri: { prefix: '/anon' }, headers: { authorization: { absent: true } } }],
+        route: TO_SELF,
+      },
+      { name: 'q-exact', match: [{ queryParams: { debug: { exact: '1' } } }], route: TO_SELF },
+      { name: 'q-prefix', match: [{ queryParams: { v: { prefix: 'beta' } } }], route: TO_SELF },
+      { name: 'q-regex', match: [{ queryParams: { id: { regex: '[0-9]+' } } }], route: TO_SELF },
+      { name: 'q-present', match: [{ queryParams: { trace: { present: true } } }], route: TO_SELF },
+      {
+        name: 'q-absent',
+        match: [{ uri: { prefix: '/q' }, queryParams: { token: { absent: true } } }],
+        route: TO_SELF,
+      },
+    ),
+  );
+
+  it.each([
+    ['GET', 'get'],
+    ['POST', 'p-methods'],
+    ['PUT', 'p-methods'],
+    ['DELETE', 'regex-method'],
+    ['HEAD', 'regex-method'],
+    ['OPTIONS', undefined],
+  ])('method %s → %s', (method, name) => {
+    expect(pick(table, '/m', {}, method)).toBe(name);
+  });
+
+  it.each([
+    [{ 'x-user': 'jason' }, 'h-exact'],
+    [{ 'x-user': 'jasonx' }, undefined],
+    [{ 'x-user': 'admin' }, 'h-prefix'],
+    [{ 'x-ver': 'v2' }, 'h-regex'],
+    [{ 'x-ver': 'v22' }, undefined],
+    [{ 'x-debug': '' }, 'h-present'],
+    [{}, undefined],
+  ])('headers %j → %s', (headers, name) => {
+    expect(pick(table, '/', headers)).toBe(name);
+  });
+
+  it('matches an absent header only when it is missing', () => {
+    expect(pick(table, '/anon')).toBe('h-absent');
+    expect(pick(table, '/anon', { authorization: 'Bearer x' })).toBeUndefined();
+  });
+
+  it.each([
+    ['/?debug=1', 'q-exact'],
+    ['/?a=b&debug=1', 'q-exact'],
+    ['/?debug=10', undefined],
+    ['/?xdebug=1', undefined],
+    ['/?v=beta2', 'q-prefix'],
+    ['/?id=42', 'q-regex'],
+    ['/?id=42x', undefined],
+    ['/?trace', 'q-present'],
+    ['/?trace=', 'q-present'],
+    ['/?debug=%31', 'q-exact'],
+    ['/', undefined],
+    ['/q', 'q-absent'],
+    ['/q?a=1', 'q-absent'],
+    ['/q?token=t', undefined],
+  ])('%s → %s', (path, name) => {
+    expect(pick(table, path)).toBe(name);
+  });
+
+  it('needs every condition of an entry, and any one entry', () => {
+    const t = compileRouteTable(
+      's',
+      routes({
+        name: 'both',
+        match: [
+          { uri: { prefix: '/a' }, headers: { 'x-canary': { exact: '1' } }, method: 'POST' },
+          { uri: { exact: '/b' } },
+        ],
+        route: TO_SELF,
+      }),
+    );
+    expect(pick(t, '/a', { 'x-canary': '1' }, 'POST')).toBe('both');
+    expect(pick(t, '/a', { 'x-canary': '1' }, 'GET')).toBeUndefined();
+    expect(pick(t, '/a', {}, 'POST')).toBeUndefined();
+    expect(pick(t, '/b', {}, 'PATCH')).toBe('both');
+  });
+});
+
+describe('first match wins', () => {
+  it('takes the lowest route index whatever the kind of match', () => {
+    const a = routes(
+      { name: 'regex', match: [{ uri: { regex: '/api/.*' } }], route: TO_SELF },
+      { name: 'prefix', match: [{ uri: { prefix: '/api/' } }], route: TO_SELF },
+      { name: 'exact', match: [{ uri: { exact: '/api/x' } }], route: TO_SELF },
+    );
+    expect(pick(compileRouteTable('s', a), '/api/x')).toBe('regex');
+    expect(pick(compileRouteTable('s', [...a].reverse()), '/api/x')).toBe('exact');
+    expect(pick(compileRouteTable('s', [a[1]!, a[2]!, a[0]!]), '/api/x')).toBe('prefix');
+  });
+
+  it('prefers an earlier short prefix over a later longer one (order, not length)', () => {
+    const t = compileRouteTable(
+      's',
+      routes(
+        { name: 'short', match: [{ uri: { prefix: '/a' } }], route: TO_SELF },
+        { name: 'long', match: [{ uri: { prefix: '/a/b/c' } }], route: TO_SELF },
+      ),
+    );
+    expect(pick(t, '/a/b/c/d')).toBe('short');
+  });
+
+  it('falls through a candidate whose other conditions fail', () => {
+    const t = compileRouteTable(
+      's',
+      routes(
+        { name: 'canary', match: [{ uri: { prefix: '/' }, headers: { 'x-canary': { exact: '1' } } }], route: TO_SELF },
+        { name: 'catch-all', route: TO_SELF },
+      ),
+    );
+    expect(pick(t, '/x', { 'x-canary': '1' })).toBe('canary');
+    expect(pick(t, '/x')).toBe('catch-all');
+  });
+});
