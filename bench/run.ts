@@ -254,6 +254,7 @@ async function main(): Promise<void> {
         return { kind: 'fetch', urls: replicaUrls };
       case 'mesh-request':
       case 'mesh-fetch':
+      case 'mesh-full':
         return {
           kind: id,
           service: 'echo',

@@ -7,6 +7,7 @@ export type RowId =
   | 'fetch'
   | 'mesh-request'
   | 'mesh-fetch'
+  | 'mesh-full'
   | 'haproxy-1'
   | 'nginx-1'
   | 'haproxy-2'
@@ -20,6 +21,7 @@ export const ROW_LABELS: Record<RowId, string> = {
   fetch: 'global fetch',
   'mesh-request': 'mesh.request',
   'mesh-fetch': 'mesh.fetch',
+  'mesh-full': 'mesh.request, full stack',
   'haproxy-1': 'haproxy, 1 hop',
   'nginx-1': 'nginx, 1 hop',
   'haproxy-2': 'haproxy, 2 hops',
@@ -36,6 +38,7 @@ const DEFAULT_ROWS = ALL_ROWS.filter((id) => id !== 'raw-again');
 export const RUN_ORDER: RowId[] = [
   'raw',
   'mesh-request',
+  'mesh-full',
   'fetch',
   'mesh-fetch',
   'haproxy-2',

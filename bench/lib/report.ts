@@ -323,6 +323,8 @@ export function targets(closedRecords: RowRecord[], fixedRecords: RowRecord[], r
   const cpu = (r: LoadResult) => r.cpuPerRequestUs;
   compare('mesh.request ≥ 0.92× raw undici.request req/s', 'mesh-request', 'raw', rps, ratioOf, ratio, (v) => v >= 0.92);
   compare('mesh.request adds ≤ 2 µs client CPU per request', 'mesh-request', 'raw', cpu, differenceOf, micros, (v) => v <= 2);
+  compare('full stack ≥ 0.88× raw undici.request req/s', 'mesh-full', 'raw', rps, ratioOf, ratio, (v) => v >= 0.88);
+  compare('full stack adds ≤ 5 µs client CPU per request', 'mesh-full', 'raw', cpu, differenceOf, micros, (v) => v <= 5);
   for (const id of ['haproxy-2', 'nginx-2'] as const) {
     compare(`mesh.request ≥ 1.25× ${ROW_LABELS[id]} req/s`, 'mesh-request', id, rps, ratioOf, ratio, (v) => v >= 1.25);
   }

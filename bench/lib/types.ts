@@ -14,7 +14,14 @@ export type ClientSpec =
    * `mesh.request(url)` / `mesh.fetch(url)` on a mesh whose service `service`
    * has these endpoints (and this load-balancer policy, if given).
    */
-  | { kind: 'mesh-request' | 'mesh-fetch'; service: string; endpoints: string[]; path: string; lbPolicy?: string };
+  | { kind: 'mesh-request' | 'mesh-fetch'; service: string; endpoints: string[]; path: string; lbPolicy?: string }
+  /**
+   * `mesh.request(url)` with the whole stack on: 20 routes ahead of the one
+   * that matches, retries with a budget and a per-try timeout, an overall
+   * timeout (so a deadline and its header), a circuit breaker, pool limits
+   * and outlier detection.
+   */
+  | { kind: 'mesh-full'; service: string; endpoints: string[]; path: string; lbPolicy?: string };
 
 /**
  * Closed loop on one row: a warm-up, then `concurrency` requests in flight at

@@ -4,11 +4,12 @@
  * merged mesh → service → route, its timeout, hedging and rate limit. The
  * hot path only reads these values.
  */
+
+import type { TokenBucket } from '../resilience/rate-limit.js';
+import type { RetryPolicy } from '../resilience/retry-policy.js';
 import type { HeaderMutation } from '../routing/header-mutation.js';
 import { mergeMutations } from '../routing/header-mutation.js';
 import type { CompiledRoute, RouteBackend } from '../routing/route-table.js';
-import type { TokenBucket } from '../resilience/rate-limit.js';
-import type { RetryPolicy } from '../resilience/retry-policy.js';
 import type { Cluster } from './call-types.js';
 
 export interface RouteTarget {

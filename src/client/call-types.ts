@@ -6,8 +6,8 @@
  */
 import type { Picker } from '../balancer/types.js';
 import type { MeshError } from '../errors.js';
-import type { Verdict } from '../resilience/classifier.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
+import type { Verdict } from '../resilience/classifier.js';
 import type { LatencyWindow } from '../resilience/latency-window.js';
 import type { PoolLimits } from '../resilience/pool-limits.js';
 import type { TokenBucket } from '../resilience/rate-limit.js';
@@ -74,6 +74,8 @@ export interface Attempt {
   /** Extra headers for this attempt: route mutations, the deadline budget. */
   readonly requestHeaders: import('../routing/header-mutation.js').HeaderMutation | undefined;
   readonly remainingMs: number | undefined;
+  /** The adapter's own per-attempt object; the pipeline never reads it. */
+  io: unknown;
 }
 
 /** What the adapter must do for the pipeline. */

@@ -9,15 +9,15 @@
  * call creates a timer of its own.
  */
 import { isMeshError, MeshError } from '../errors.js';
-import type { AttemptOutcome, Verdict } from '../resilience/classifier.js';
 import { backoffDelay, parseRetryAfter } from '../resilience/backoff.js';
+import type { AttemptOutcome, Verdict } from '../resilience/classifier.js';
 import { currentDeadline } from '../resilience/deadline-context.js';
 import type { TimerEntry } from '../resilience/deadline-wheel.js';
 import { isIdempotent } from '../resilience/retry-policy.js';
 import { publish } from '../telemetry/events.js';
 import type { CallPolicy, RouteTarget } from './call-policy.js';
 import type { Attempt, CallTransport, Cluster } from './call-types.js';
-import { type CallEnv, admitAttempt, admitCall, pickEndpoint, recordOutcome } from './stack.js';
+import { admitAttempt, admitCall, type CallEnv, pickEndpoint, recordOutcome } from './stack.js';
 import type { Upstream } from './upstream.js';
 
 /** A server's Retry-After longer than this is not waited for; the response goes to the caller. */
@@ -34,6 +34,8 @@ class AttemptState implements Attempt {
   readonly startedAt: number;
   readonly isRetry: boolean;
   perTry: TimerEntry | undefined;
+  /** The adapter's own per-attempt object (the HTTP handler). */
+  io: unknown;
   pending = true;
   finished = false;
 
@@ -195,7 +197,8 @@ export class OutboundCall {
     this.#committed = a;
     this.#clearHedge();
     for (const other of this.#inflight) this.#abandon(other, new MeshError('MESH_ABORTED', 'another attempt won'));
-    this.#inflight = [a];
+    this.#inflight.length = 0;
+    this.#inflight.push(a);
     return true;
   }
 
@@ -216,7 +219,7 @@ export class OutboundCall {
   onEnd(att: Attempt): void {
     const a = att as AttemptState;
     this.#release(a);
-    this.#inflight = [];
+    this.#inflight.length = 0;
     this.#finish();
   }
 
@@ -225,7 +228,7 @@ export class OutboundCall {
     // The verdict was given at the headers; a broken body is the caller's
     // error to see, not a second verdict on the endpoint.
     this.#release(att as AttemptState);
-    this.#inflight = [];
+    this.#inflight.length = 0;
     this.#finish();
   }
 
@@ -240,12 +243,14 @@ export class OutboundCall {
     if (committed !== undefined && !committed.finished) {
       this.#release(committed);
       this.transport.failCommitted(committed, reason);
-      this.#inflight = [];
+      this.#inflight.length = 0;
       this.#finish();
       return;
     }
-    this.#inflight = [];
-    this.#finishWithError(reason);
+    this.#inflight.length = 0;
+    // The caller's own reason goes back as it is: no fallback answers a caller who left.
+    this.#finish();
+    this.transport.fail(reason);
   }
 
   // --- decisions ---------------------------------------------------------
@@ -259,7 +264,8 @@ export class OutboundCall {
     const now = this.env.now();
     recordOutcome(a, verdict, now, failed);
     if (verdict.class === 'success') a.cluster.latency.record(now - a.startedAt);
-    this.#inflight = this.#inflight.filter((x) => x !== a);
+    const i = this.#inflight.indexOf(a);
+    if (i >= 0) this.#inflight.splice(i, 1);
     if (verdict.class !== 'success' || failed) this.#release(a);
   }
 
@@ -366,11 +372,11 @@ export class OutboundCall {
     if (committed !== undefined && !committed.finished) {
       this.#release(committed);
       this.transport.failCommitted(committed, err);
-      this.#inflight = [];
+      this.#inflight.length = 0;
       this.#finish();
       return;
     }
-    this.#inflight = [];
+    this.#inflight.length = 0;
     this.#finishWithError(err);
   }
 

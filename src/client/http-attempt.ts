@@ -27,14 +27,21 @@ const UNTRANSLATED_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 
-const enum Mode {
+enum Mode {
   Deciding = 0,
   Committed = 1,
   Discarding = 2,
   Cancelled = 3,
 }
 
+/**
+ * Also the attempt's response outcome for the classifier (kind, status,
+ * header), so judging a response allocates nothing.
+ */
 export class HttpAttempt implements Dispatcher.DispatchHandler {
+  readonly kind = 'response' as const;
+  readonly grpcStatus = undefined;
+  status = 0;
   readonly attempt: Attempt;
   readonly #call: HttpCall;
   controller: Controller | undefined;
@@ -78,17 +85,20 @@ export class HttpAttempt implements Dispatcher.DispatchHandler {
   onRequestUpgrade(controller: Controller, statusCode: number, headers: never, socket: never): void {
     if (this.#mode === Mode.Cancelled) return;
     this.#phase = 2;
-    if (!this.#call.call.onResponse(this.attempt, this.#call.outcome(statusCode, headers))) return;
+    this.status = statusCode;
+    this.#headers = headers;
+    if (!this.#call.call.onResponse(this.attempt, this)) return;
     this.#mode = Mode.Committed;
     this.#call.deliverUpgrade(controller, statusCode, headers, socket);
     this.#call.call.onEnd(this.attempt);
   }
 
-  onResponseStart(controller: Controller, statusCode: number, headers: never, statusMessage?: string): void {
+  onResponseStart(_controller: Controller, statusCode: number, headers: never, statusMessage?: string): void {
     if (statusCode < 200 || this.#mode === Mode.Cancelled) return;
     this.#phase = 2;
     this.#headers = headers;
-    if (this.#call.call.onResponse(this.attempt, this.#call.outcome(statusCode, headers))) {
+    this.status = statusCode;
+    if (this.#call.call.onResponse(this.attempt, this)) {
       this.#mode = Mode.Committed;
       this.#call.deliverHead(this, statusCode, headers, statusMessage);
     } else if (this.#mode === Mode.Deciding) {
@@ -128,9 +138,10 @@ export class HttpAttempt implements Dispatcher.DispatchHandler {
     }
   }
 
-  /** Response headers of this attempt (for Retry-After and the classifier). */
-  get headers(): Record<string, string | string[] | undefined> | undefined {
-    return this.#headers;
+  /** A response header (lowercase name), first value: Retry-After, and whatever a custom classifier reads. */
+  header(name: string): string | undefined {
+    const v = this.#headers?.[name];
+    return Array.isArray(v) ? v[0] : v;
   }
 
   #translate(err: Error): Error {

@@ -6,7 +6,6 @@
  */
 import type { Dispatcher } from 'undici';
 import { headerString, headerValue } from '../net/headers.js';
-import type { AttemptOutcome } from '../resilience/classifier.js';
 import { DEADLINE_HEADER } from '../resilience/deadline-context.js';
 import { mutateRequestHeaders, mutateResponseHeaders } from '../routing/header-mutation.js';
 import { OutboundCall } from './call.js';
@@ -50,7 +49,6 @@ export class HttpCall implements CallTransport, Controller {
   readonly #inner: Handler;
   #body: unknown;
   #committed: HttpAttempt | undefined;
-  #attempts = new Map<Attempt, HttpAttempt>();
   #delivered = false;
   #aborted = false;
   #paused = false;
@@ -132,7 +130,7 @@ export class HttpCall implements CallTransport, Controller {
 
   startAttempt(attempt: Attempt): void {
     const handler = new HttpAttempt(this, attempt);
-    this.#attempts.set(attempt, handler);
+    attempt.io = handler;
     const body = this.#body;
     // A single-use stream goes to the first attempt only; later ones could not resend it.
     if (!isReplayable(body)) this.#body = null;
@@ -140,12 +138,11 @@ export class HttpCall implements CallTransport, Controller {
   }
 
   cancelAttempt(attempt: Attempt, reason: Error): void {
-    this.#attempts.get(attempt)?.cancel(reason);
-    this.#attempts.delete(attempt);
+    (attempt.io as HttpAttempt | undefined)?.cancel(reason);
   }
 
   failCommitted(attempt: Attempt, err: Error): void {
-    const h = this.#attempts.get(attempt);
+    const h = attempt.io as HttpAttempt | undefined;
     if (h === undefined) this.deliverError(err);
     else h.failCommitted(err);
   }
@@ -195,14 +192,9 @@ export class HttpCall implements CallTransport, Controller {
 
   // --- from the attempt handlers -----------------------------------------
 
-  outcome(status: number, headers: Headers): AttemptOutcome {
-    return { kind: 'response', status, grpcStatus: undefined, header: (name) => firstValue(headers?.[name]) };
-  }
-
   deliverHead(attempt: HttpAttempt, status: number, headers: Headers, statusMessage: string | undefined): void {
     this.#committed = attempt;
     this.#delivered = true;
-    for (const [a, h] of this.#attempts) if (h !== attempt) this.#attempts.delete(a);
     if (this.#paused) attempt.controller?.pause();
     const mutation = this.call.target.responseHeaders;
     const out = mutation === undefined ? headers : mutateResponseHeaders(headers ?? EMPTY_HEADERS, mutation);
@@ -246,10 +238,6 @@ export class HttpCall implements CallTransport, Controller {
     }
     return { ...opts, path: attempt.path, headers: headers as never, body: body as never };
   }
-}
-
-function firstValue(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
 }
 
 /** Envoy's convention: the mirror's Host gets "-shadow", so the mirror can tell copies from real traffic. */

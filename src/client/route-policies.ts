@@ -5,8 +5,8 @@
  * work.
  */
 import type { MeshSettings, ServiceConfig } from '../config/schema.js';
-import { compileRetryPolicy } from '../resilience/retry-policy.js';
 import { TokenBucket } from '../resilience/rate-limit.js';
+import { compileRetryPolicy } from '../resilience/retry-policy.js';
 import { type CompiledRoute, compileRouteTable, type RouteRequest, type RouteTable } from '../routing/route-table.js';
 import { type CallPolicy, type HedgePolicy, makeCallPolicy, makeTarget } from './call-policy.js';
 import type { Cluster } from './call-types.js';

@@ -8,8 +8,8 @@
  */
 import { buildConnector, type Dispatcher, Pool } from 'undici';
 import type { TieredEndpoint } from '../balancer/locality.js';
-import { PeakEwma } from '../balancer/peak-ewma.js';
 import type { OutlierState } from '../balancer/outlier-detection.js';
+import { PeakEwma } from '../balancer/peak-ewma.js';
 import type { Endpoint } from '../discovery/endpoint.js';
 
 export interface PoolSettings {

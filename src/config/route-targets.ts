@@ -30,7 +30,9 @@ export function checkRouteTargets(config: MeshConfig): ConfigIssue[] {
   for (const [owner, svc] of Object.entries(services)) {
     svc.routes?.forEach((route, i) => {
       const base = `services.${owner}.routes[${i}]`;
-      route.route?.forEach((dest, j) => check(`${base}.route[${j}].destination`, owner, dest.destination ?? {}));
+      route.route?.forEach((dest, j) => {
+        check(`${base}.route[${j}].destination`, owner, dest.destination ?? {});
+      });
       if (route.mirror !== undefined) check(`${base}.mirror`, owner, route.mirror);
     });
   }

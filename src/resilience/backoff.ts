@@ -61,7 +61,7 @@ function parseHttpDate(v: string, nowEpochMs: number): number | undefined {
   m = RFC850_DATE.exec(v);
   if (m !== null) return utc(fullYear(Number(m[3]), nowEpochMs), m[2]!, m[1]!, m[4]!, m[5]!, m[6]!);
   m = ASCTIME_DATE.exec(v);
-  if (m !== null) return utc(Number(m[7]), m[1]!, m[2]!, m[3]!, m[4]!, m[5]!);
+  if (m !== null) return utc(Number(m[6]), m[1]!, m[2]!, m[3]!, m[4]!, m[5]!);
   return undefined;
 }
 
