@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, test, vi } from 'vitest';
-import { createMesh, isMeshError, type Mesh, type MeshConfigInput, withDeadline } from '../../src/index.js';
+import { builtinClassifier, createMesh, isMeshError, type Mesh, type MeshConfigInput, withDeadline } from '../../src/index.js';
 import { closeServers, reset, startServer, status } from '../helpers/versioned-server.js';
 
 const meshes: Mesh[] = [];
@@ -348,4 +348,49 @@ test('Retry-After delays the retry by what the server asked; too long a wait is 
   expect(tooLong.statusCode).toBe(503);
   await tooLong.body.dump();
   expect(s.seen.length).toBe(3);
+});
+
+test('a replacement classifier decides what is retried and what the breaker counts', async () => {
+  const s = await startServer('svc', (_req, res, n) => {
+    res.writeHead(n === 0 ? 409 : 200);
+    res.end(n === 0 ? 'conflict' : 'ok');
+  });
+  const m = mesh(
+    { services: { svc: { endpoints: [s.endpoint()], retries: { backoff: { baseInterval: 1 } } } } },
+    {
+      // Treat 409 as "try again" (say, an optimistic-lock conflict the server resolves).
+      classifier: (outcome) =>
+        outcome.kind === 'response' && outcome.status === 409
+          ? { class: 'retryable', reason: 'other' }
+          : builtinClassifier(outcome),
+    },
+  );
+  expect(await (await m.request('http://svc/')).body.text()).toBe('ok');
+  expect(s.seen.length).toBe(2);
+});
+
+test('maxConnections caps sockets per endpoint and maxPendingRequests caps the queue behind them', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const sockets = new Set<unknown>();
+  const s = await startServer('slow', async (req, res) => {
+    sockets.add(req.socket);
+    await gate;
+    res.end('ok');
+  });
+  const m = mesh({
+    services: { slow: { endpoints: [s.endpoint()], connectionPool: { maxConnections: 1, maxPendingRequests: 1 } } },
+  });
+  const first = m.request('http://slow/');
+  await expect.poll(() => s.seen.length).toBe(1);
+  const second = m.request('http://slow/');
+  const err = await errorOf(m.request('http://slow/'));
+  expect(isMeshError(err) && err.code).toBe('MESH_OVERFLOW');
+  expect(isMeshError(err) && err.details?.limit).toBe('maxPendingRequests');
+  release();
+  expect(await (await first).body.text()).toBe('ok');
+  expect(await (await second).body.text()).toBe('ok');
+  expect(sockets.size).toBe(1);
 });

@@ -1,0 +1,90 @@
+/**
+ * Routes and resilience settings in a whole config: what a user sees when
+ * one is wrong, with its full path, whether the schema or the
+ * cross-reference check (unknown service or subset) catches it.
+ */
+import { expect, test } from 'vitest';
+import { ConfigError } from '../../../src/config/config-error.js';
+import { validateConfig } from '../../../src/config/validate.js';
+import { createMesh } from '../../../src/index.js';
+
+function issuesOf(raw: unknown): Array<{ path: string; message: string }> {
+  try {
+    validateConfig(raw, 'test');
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues.map((i) => ({ path: i.path, message: i.message }));
+    throw err;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+const base = {
+  endpoints: ['10.0.0.1:9080'],
+  subsets: { v1: { labels: { version: 'v1' } } },
+};
+
+test('a bad duration deep in a route names its full path', () => {
+  const issues = issuesOf({
+    services: { reviews: { ...base, routes: [{ route: [{ destination: { subset: 'v1' } }], retries: { perTryTimeout: 'fast' } }] } },
+  });
+  expect(issues).toHaveLength(1);
+  expect(issues[0]!.path).toBe('services.reviews.routes[0].retries.perTryTimeout');
+  expect(issues[0]!.message).toContain('"fast" is not a duration');
+});
+
+test('an unknown retryOn condition lists the allowed ones', () => {
+  const issues = issuesOf({ services: { reviews: { ...base, retries: { retryOn: '5xx,gateway-eror' } } } });
+  expect(issues[0]!.path).toMatch(/^services\.reviews\.retries\.retryOn/);
+  expect(issues[0]!.message).toContain('gateway-error');
+});
+
+test('mesh-level defaults are validated too', () => {
+  const issues = issuesOf({ mesh: { retryBudget: { ratio: -1 } }, services: {} });
+  expect(issues[0]!.path).toBe('mesh.retryBudget.ratio');
+});
+
+test('a route to a subset or service that does not exist is rejected with its path, and nothing is applied', () => {
+  const good = { services: { reviews: { ...base, routes: [{ route: [{ destination: { subset: 'v1' } }] }] } } };
+  const mesh = createMesh({ env: false, config: good });
+  try {
+    const before = mesh.config.current.version;
+    let caught: unknown;
+    try {
+      mesh.config.setLayer(
+        'options',
+        {
+          services: {
+            reviews: {
+              ...base,
+              routes: [
+                { route: [{ destination: { subset: 'v3' } }] },
+                { route: [{ destination: { service: 'ratings' } }], mirror: { service: 'shadow' } },
+              ],
+            },
+          },
+        },
+        'options',
+      );
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).issues).toEqual([
+      {
+        path: 'services.reviews.routes[0].route[0].destination.subset',
+        message: 'names subset "v3" of service "reviews", which defines only v1',
+      },
+      {
+        path: 'services.reviews.routes[1].route[0].destination.service',
+        message: 'names service "ratings", which is not configured; known services: reviews',
+      },
+      {
+        path: 'services.reviews.routes[1].mirror.service',
+        message: 'names service "shadow", which is not configured; known services: reviews',
+      },
+    ]);
+    expect(mesh.config.current.version).toBe(before);
+  } finally {
+    void mesh.destroy();
+  }
+});
