@@ -62,6 +62,8 @@ export class Mesh {
   readonly logger: MeshLogger;
   readonly #directory: Directory;
   readonly #passthrough = new Agent();
+  // Never closed: calls still draining after close() or destroy() may need
+  // a timer, and the wheel disarms itself (and is unref'd) once empty.
   readonly #wheel = new DeadlineWheel();
   readonly #fetchDefaults: FetchInit;
   readonly #requestDefaults: RequestOptions;
@@ -204,7 +206,6 @@ export class Mesh {
       this.dispatcher.markClosed();
       this.#fileWatch?.close();
       await Promise.all([this.#directory.close(), this.#passthrough.close()]);
-      this.#wheel.close();
       await Promise.all([...this.discovery.values()].map((p) => p.close?.()));
     })();
     return this.#closing;
@@ -216,7 +217,6 @@ export class Mesh {
     this.#fileWatch?.close();
     const reason = err ?? new MeshError('MESH_CLOSED', 'the mesh was destroyed');
     await Promise.all([this.#directory.destroy(reason), this.#passthrough.destroy(reason)]);
-    this.#wheel.close();
     await Promise.all([...this.discovery.values()].map((p) => p.close?.()));
   }
 }

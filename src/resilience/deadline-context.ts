@@ -35,6 +35,8 @@ export function withDeadline<T>(timeoutMs: number, fn: () => T): T {
   if (Number.isNaN(timeoutMs)) {
     throw new MeshError('MESH_INVALID_ARGUMENT', 'withDeadline needs a timeout in milliseconds, got NaN');
   }
+  // No limit adds no deadline (an infinite one would be sent on as "Infinity").
+  if (timeoutMs === Number.POSITIVE_INFINITY) return fn();
   const at = performance.now() + timeoutMs;
   const outer = currentDeadline();
   if (outer !== undefined && outer.at <= at) return fn();

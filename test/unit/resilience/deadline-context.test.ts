@@ -58,6 +58,14 @@ describe('withDeadline', () => {
     expect(await result).toBe(t0 + 1000);
   });
 
+  it('adds no deadline for an infinite timeout, and keeps an outer one', () => {
+    expect(withDeadline(Number.POSITIVE_INFINITY, () => currentDeadline())).toBeUndefined();
+    const t0 = performance.now();
+    withDeadline(100, () => {
+      expect(withDeadline(Number.POSITIVE_INFINITY, () => currentDeadline()?.at)).toBe(t0 + 100);
+    });
+  });
+
   it('rejects a NaN timeout', () => {
     expect(() => withDeadline(Number.NaN, () => 1)).toThrow(expect.objectContaining({ code: 'MESH_INVALID_ARGUMENT' }));
   });
