@@ -33,7 +33,8 @@ class AttemptState implements Attempt {
   readonly remainingMs: number | undefined;
   readonly startedAt: number;
   readonly isRetry: boolean;
-  perTry: TimerEntry | undefined;
+  perTry: TimerEntry<AttemptState> | undefined;
+  readonly call: OutboundCall;
   /** The adapter's own per-attempt object (the HTTP handler). */
   io: unknown;
   pending = true;
@@ -48,7 +49,9 @@ class AttemptState implements Attempt {
     remainingMs: number | undefined,
     now: number,
     isRetry: boolean,
+    call: OutboundCall,
   ) {
+    this.call = call;
     this.upstream = upstream;
     this.cluster = target.cluster;
     this.number = n;
@@ -68,7 +71,7 @@ export class OutboundCall {
   target!: RouteTarget;
   #deadlineAt = Number.POSITIVE_INFINITY;
   #deadlineSource: 'timeout' | 'inherited' = 'timeout';
-  #deadlineTimer: TimerEntry | undefined;
+  #deadlineTimer: TimerEntry<OutboundCall> | undefined;
   #waitTimer: TimerEntry | undefined;
   #hedgeTimer: TimerEntry | undefined;
   #inflight: AttemptState[] = [];
@@ -112,7 +115,7 @@ export class OutboundCall {
         this.#failDeadline();
         return;
       }
-      this.#deadlineTimer = this.env.wheel.schedule(this.#deadlineAt, () => this.#onDeadline());
+      this.#deadlineTimer = this.env.wheel.schedule(this.#deadlineAt, fireDeadline, this);
     }
     if (outcome > 0) {
       // Fault injection's delay: held on the wheel like every other wait.
@@ -157,12 +160,22 @@ export class OutboundCall {
     this.#tried.push(upstream);
     const now = this.env.now();
     const path = this.policy.route.rewritePath?.(this.transport.request.path) ?? this.transport.request.path;
-    const att = new AttemptState(upstream, this.target, this.#started++, hedge, path, this.remainingMs(now), now, isRetry);
+    const att = new AttemptState(
+      upstream,
+      this.target,
+      this.#started++,
+      hedge,
+      path,
+      this.remainingMs(now),
+      now,
+      isRetry,
+      this,
+    );
     upstream.inFlight++;
     this.#inflight.push(att);
     const perTry = this.policy.retry.perTryTimeoutMs;
     if (perTry !== undefined && perTry > 0 && now + perTry < this.#deadlineAt) {
-      att.perTry = this.env.wheel.schedule(now + perTry, () => this.#onPerTryTimeout(att));
+      att.perTry = this.env.wheel.schedule(now + perTry, firePerTry, att);
     }
     if (!hedge && this.#started === 1) this.#armHedge(now);
     this.transport.startAttempt(att);
@@ -350,7 +363,8 @@ export class OutboundCall {
     });
   }
 
-  #onPerTryTimeout(a: AttemptState): void {
+  /** @internal The wheel's callback (one shared function, so scheduling allocates no closure). */
+  onPerTryTimeout(a: AttemptState): void {
     a.perTry = undefined;
     if (a.finished || this.#done) return;
     const err = new MeshError(
@@ -362,7 +376,8 @@ export class OutboundCall {
     this.onError(a, err, false);
   }
 
-  #onDeadline(): void {
+  /** @internal See onPerTryTimeout. */
+  onDeadline(): void {
     this.#deadlineTimer = undefined;
     if (this.#done) return;
     const err = this.#deadlineError();
@@ -446,6 +461,14 @@ export class OutboundCall {
     this.#waitTimer = undefined;
     this.#clearHedge();
   }
+}
+
+function fireDeadline(entry: TimerEntry<OutboundCall>): void {
+  entry.context.onDeadline();
+}
+
+function firePerTry(entry: TimerEntry<AttemptState>): void {
+  entry.context.call.onPerTryTimeout(entry.context);
 }
 
 function releaseAdmission(cluster: Cluster, isRetry: boolean, pending: boolean): void {
