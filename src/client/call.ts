@@ -248,22 +248,28 @@ export class OutboundCall {
   /** The caller gave up: stop everything, charge no endpoint. */
   abort(reason: Error): void {
     if (this.#done) return;
-    const committed = this.#committed;
-    for (const a of this.#inflight) {
-      if (a === committed) continue;
-      this.#abandon(a, reason);
-    }
-    if (committed !== undefined && !committed.finished) {
-      this.#release(committed);
-      this.transport.failCommitted(committed, reason);
-      this.#inflight.length = 0;
-      this.#finish();
-      return;
-    }
-    this.#inflight.length = 0;
     // The caller's own reason goes back as it is: no fallback answers a caller who left.
+    if (!this.#stopAll(reason)) {
+      this.#finish();
+      this.transport.fail(reason);
+    }
+  }
+
+  /**
+   * Cancel every attempt with `err`; a committed response still streaming
+   * ends with `err` too. True when that committed response carried the
+   * error (the call is then over); false when the caller is still owed an
+   * answer.
+   */
+  #stopAll(err: Error): boolean {
+    const committed = this.#committed;
+    for (const a of this.#inflight) if (a !== committed) this.#abandon(a, err);
+    this.#inflight.length = 0;
+    if (committed === undefined || committed.finished) return false;
+    this.#release(committed);
+    this.transport.failCommitted(committed, err);
     this.#finish();
-    this.transport.fail(reason);
+    return true;
   }
 
   // --- decisions ---------------------------------------------------------
@@ -382,17 +388,7 @@ export class OutboundCall {
     if (this.#done) return;
     const err = this.#deadlineError();
     publish('rejected', () => ({ service: this.target.cluster.name, code: err.code }));
-    const committed = this.#committed;
-    for (const a of this.#inflight) if (a !== committed) this.#abandon(a, err);
-    if (committed !== undefined && !committed.finished) {
-      this.#release(committed);
-      this.transport.failCommitted(committed, err);
-      this.#inflight.length = 0;
-      this.#finish();
-      return;
-    }
-    this.#inflight.length = 0;
-    this.#finishWithError(err);
+    if (!this.#stopAll(err)) this.#finishWithError(err);
   }
 
   #failDeadline(): void {

@@ -12,6 +12,7 @@ import { MeshError } from '../errors.js';
 import { formatDuration } from './duration.js';
 // fields.js, not schema.js: schema.ts embeds these blocks, so importing it back would be a cycle.
 import { duration, shown } from './fields.js';
+import { closestName } from './suggest.js';
 
 function wholeNumber(min: number, max: number, note = '') {
   const rule = (iss: { input?: unknown }) =>
@@ -63,7 +64,7 @@ function isRetryCondition(name: string): name is RetryCondition {
 }
 
 function unknownConditionMessage(name: string): string {
-  const hint = closest(name, RETRY_CONDITIONS);
+  const hint = closestName(name, RETRY_CONDITIONS);
   return `unknown retry condition ${JSON.stringify(name)}${hint ? ` (did you mean "${hint}"?)` : ''}; allowed: ${RETRY_CONDITIONS.join(', ')}`;
 }
 
@@ -248,31 +249,3 @@ export type CircuitBreakerSettings = z.output<typeof circuitBreakerSchema>;
 export type RateLimitSettings = z.output<typeof rateLimitSchema>;
 export type RetryBufferBytesSetting = z.output<typeof retryBufferBytesSchema>;
 
-/** The closest name within a small edit distance, for "did you mean" hints. */
-function closest(name: string, known: readonly string[]): string | undefined {
-  const lower = name.toLowerCase();
-  let best: string | undefined;
-  let bestDist = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const k of known) {
-    const d = editDistance(lower, k);
-    if (d < bestDist) {
-      best = k;
-      bestDist = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
-}

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue, formatPath } from './config-error.js';
 import { type MeshConfig, meshConfigSchema } from './schema.js';
+import { closestName } from './suggest.js';
 
 /**
  * Validate raw config (parsed YAML, code options, env) into the model.
@@ -18,7 +19,7 @@ export function toConfigIssues(issues: readonly z.core.$ZodIssue[], raw: unknown
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeysAt(issue.path);
       for (const key of issue.keys) {
-        const hint = suggest(key, known);
+        const hint = closestName(key, known);
         out.push({
           path: formatPath([...issue.path, key]),
           message: `unknown field${hint ? ` (did you mean "${hint}"?)` : ''}`,
@@ -155,29 +156,3 @@ function unwrap(schema: any): any {
   return s;
 }
 
-function suggest(key: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDist = Math.max(2, Math.floor(key.length / 3)) + 1;
-  for (const k of known) {
-    const d = editDistance(key.toLowerCase(), k.toLowerCase());
-    if (d < bestDist) {
-      best = k;
-      bestDist = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
-}

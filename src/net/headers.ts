@@ -4,7 +4,8 @@
  * or a Record<string, string | string[]> whose names may be in any case.
  */
 
-const utf8 = new TextDecoder();
+// Header bytes are Latin-1 on the wire; decoding them that way round-trips.
+const latin1 = new TextDecoder('latin1');
 
 /** ASCII case-insensitive equality with an already lowercased name; header names are ASCII. */
 export function sameName(candidate: unknown, lower: string): boolean {
@@ -59,6 +60,6 @@ export function headerValue(headers: unknown, lower: string): unknown {
 export function headerString(headers: unknown, lower: string): string | undefined {
   const v = headerValue(headers, lower);
   if (typeof v === 'string') return v;
-  if (v instanceof Uint8Array) return utf8.decode(v);
+  if (v instanceof Uint8Array) return latin1.decode(v);
   return undefined;
 }

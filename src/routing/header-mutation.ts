@@ -11,6 +11,7 @@
  * that callers can write as a literal.
  */
 import type { HeaderOperations } from '../config/route-schema.js';
+import { sameName } from '../net/headers.js';
 
 export interface HeaderMutation {
   readonly set: readonly [string, string][];
@@ -65,17 +66,6 @@ function text(value: unknown): string | undefined {
   return String(value);
 }
 
-/** ASCII case-insensitive equality with an already lowercased name. */
-function sameName(candidate: string, lower: string): boolean {
-  if (candidate.length !== lower.length) return false;
-  if (candidate === lower) return true;
-  for (let i = 0; i < lower.length; i++) {
-    let c = candidate.charCodeAt(i);
-    if (c >= 65 && c <= 90) c |= 0x20;
-    if (c !== lower.charCodeAt(i)) return false;
-  }
-  return true;
-}
 
 /** True when the mutation drops this incoming name (removed, or replaced by set). */
 function drops(name: string, m: HeaderMutation): boolean {
