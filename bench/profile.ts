@@ -3,13 +3,16 @@
  * 50 to three local replicas, through raw undici.request or mesh.request,
  * then self time aggregated by function so the mesh's own frames show.
  *
- *   npx tsx bench/profile.ts [raw|mesh] [requests]
+ *   npx tsx bench/profile.ts [raw|mesh|full] [requests]
+ *
+ * `full` is mesh.request with the full-stack row's routes and resilience.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { Pool, request } from 'undici';
 import { createMesh } from '../src/index.js';
+import { fullStack } from './lib/full-stack.js';
 
 const mode = process.argv[2] ?? 'mesh';
 const total = Number(process.argv[3] ?? 150_000);
@@ -24,7 +27,18 @@ function startReplica(): Promise<{ child: ChildProcess; port: number }> {
 const replicas = await Promise.all([0, 1, 2].map(startReplica));
 const addresses = replicas.map((r) => `127.0.0.1:${r.port}`);
 const pools = addresses.map((a) => new Pool(`http://${a}`));
-const mesh = createMesh({ env: false, config: { services: { echo: { endpoints: addresses, loadBalancer: { policy: 'round-robin' } } } } });
+const mesh = createMesh({
+  env: false,
+  config: {
+    services: {
+      echo: {
+        endpoints: addresses,
+        loadBalancer: { policy: 'round-robin' },
+        ...(mode === 'full' ? (fullStack('/bench') as object) : {}),
+      },
+    },
+  },
+});
 await mesh.ready();
 
 let rr = 0;

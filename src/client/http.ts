@@ -25,19 +25,22 @@ export class HttpRequestView implements CallRequest {
   readonly method: string;
   readonly path: string;
   readonly headers: unknown;
-  readonly hasIdempotencyKey: boolean;
   replayBlocker: string | undefined;
 
   constructor(opts: Dispatcher.DispatchOptions) {
     this.method = (opts.method ?? 'GET').toUpperCase();
     this.path = opts.path;
     this.headers = opts.headers;
-    this.hasIdempotencyKey = headerValue(opts.headers, 'idempotency-key') !== undefined;
     this.replayBlocker = opts.upgrade ? 'upgrade' : undefined;
   }
 
   header(lowerName: string): string | undefined {
     return headerString(this.headers, lowerName);
+  }
+
+  /** Read only when a retry or hedge is being decided, so most calls never scan for it. */
+  get hasIdempotencyKey(): boolean {
+    return headerValue(this.headers, 'idempotency-key') !== undefined;
   }
 }
 
