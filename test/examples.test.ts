@@ -17,3 +17,44 @@ test('examples/outbound runs and shows all three ways of calling a meshed servic
   expect(lines.find((l) => l.startsWith('mesh.request'))).toContain('"host":"catalog.shop.svc.cluster.local:8080"');
   expect(lines.find((l) => l.startsWith('global fetch'))).toMatch(/catalog-\d/);
 });
+
+test('examples/canary splits 1,000 requests about 90/10 and routes x-user: jason to v2 only', async () => {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/canary/main.ts'], {
+    timeout: 15_000,
+    env: { ...process.env, MESH_SERVICES: '', MESH_CONFIG_FILE: '' },
+  });
+  const count = (version: string) => Number(stdout.match(new RegExp(`^split ${version}: (\\d+) of 1000`, 'm'))?.[1]);
+  const v1 = count('v1');
+  const v2 = count('v2');
+  expect(v1 + v2).toBe(1_000);
+  // Binomial(1000, 0.1) has a standard deviation of 9.5: ±50 is over five of them.
+  expect(Math.abs(v2 - 100)).toBeLessThanOrEqual(50);
+  expect(stdout).toMatch(/^x-user: jason -> v2 \(20 requests\)$/m);
+});
+
+test('examples/resilience retries GETs to success, refuses to retry a POST, enforces a deadline and opens a breaker', async () => {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/resilience/main.ts'], {
+    timeout: 15_000,
+    env: { ...process.env, MESH_SERVICES: '', MESH_CONFIG_FILE: '' },
+  });
+  const lines = stdout.trim().split('\n');
+  // a. Every other request is dropped, so every GET needed exactly one retry.
+  expect(lines).toContain('a. GET x20: 20 ok, 0 failed, 20 retries, 40 requests reached the backend');
+  expect(lines).toContain('a. POST: MESH_UPSTREAM_RESET, notRetried=non-idempotent');
+  expect(lines.find((l) => l.startsWith('a. POST message:'))).toContain('not retried: the method is not idempotent');
+  // b. The 200 ms deadline won over the service's 10 s timeout.
+  const deadline = lines.find((l) => l.startsWith('b. search:'))!;
+  expect(deadline).toMatch(/^b\. search: MESH_DEADLINE_EXCEEDED after \d+ ms \(details\.source=inherited\)$/);
+  const ms = Number(deadline.match(/after (\d+) ms/)![1]);
+  expect(ms).toBeGreaterThanOrEqual(190);
+  expect(ms).toBeLessThan(1_000);
+  const budget = Number(lines.find((l) => l.startsWith('b. the backend was told'))!.split(': ')[1]);
+  expect(budget).toBeGreaterThan(0);
+  expect(budget).toBeLessThanOrEqual(200);
+  // c. Five 500s open the breaker; after that the fallback answers and the backend sees nothing.
+  const inventory = lines.filter((l) => l.startsWith('c. inventory #'));
+  expect(inventory.slice(0, 5).every((l) => / 500 /.test(l))).toBe(true);
+  expect(inventory.slice(5)).toEqual([6, 7, 8].map((i) => `c. inventory #${i}: 200 {"items":[],"stale":true}`));
+  expect(lines).toContain('c. circuit inventory: closed -> open');
+  expect(lines).toContain('c. requests that reached the inventory backend: 5');
+});
