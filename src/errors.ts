@@ -19,6 +19,7 @@ export const GrpcStatus = {
   PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
   FAILED_PRECONDITION: 9,
+  INTERNAL: 13,
   UNAVAILABLE: 14,
   UNAUTHENTICATED: 16,
 } as const;
@@ -141,6 +142,34 @@ export const ERROR_CODES = {
     'RL',
     false,
     'The local rate limit (token bucket) for the route or destination has no token for this request.',
+  ),
+  MESH_UNAUTHENTICATED: spec(
+    401,
+    GrpcStatus.UNAUTHENTICATED,
+    '-',
+    false,
+    'A credential on the request (a JWT) is present but invalid: bad signature, expired, wrong issuer or audience, malformed.',
+  ),
+  MESH_PERMISSION_DENIED: spec(
+    403,
+    GrpcStatus.PERMISSION_DENIED,
+    '-',
+    false,
+    'An authorization policy denied the request, or no ALLOW policy matched it where ALLOW policies apply.',
+  ),
+  MESH_PEER_VERIFICATION_FAILED: spec(
+    503,
+    GrpcStatus.UNAVAILABLE,
+    'UF',
+    true,
+    'The TLS peer presented a certificate that does not chain to the trust bundle or does not carry the expected SPIFFE ID.',
+  ),
+  MESH_CERTIFICATE_INVALID: spec(
+    500,
+    GrpcStatus.INTERNAL,
+    '-',
+    false,
+    'Certificate or key material could not be used: malformed PEM, a broken chain, expired, or outside the trust domain.',
   ),
   MESH_CLOSED: spec(
     503,
