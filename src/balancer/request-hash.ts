@@ -12,6 +12,7 @@
  */
 import type { LoadBalancerConfig } from '../config/schema.js';
 import { headerValue, sameName } from '../net/headers.js';
+import { findQueryValue, queryValueEnd } from '../net/query.js';
 import { hashBytes, hashString } from './hash.js';
 
 export type HashOn = NonNullable<LoadBalancerConfig['hashOn']>;
@@ -111,20 +112,6 @@ function hashCookieIn(value: unknown, name: string): number | undefined {
 
 /** Hashes the raw (still percent-encoded) value; a parameter given without '=' hashes as ''. */
 function hashQueryParameter(path: string, name: string): number | undefined {
-  let end = path.indexOf('#');
-  if (end < 0) end = path.length;
-  const q = path.indexOf('?');
-  if (q < 0 || q > end) return undefined;
-  let i = q + 1;
-  while (i < end) {
-    let stop = path.indexOf('&', i);
-    if (stop < 0 || stop > end) stop = end;
-    if (path.startsWith(name, i)) {
-      const after = i + name.length;
-      if (after === stop) return hashString('');
-      if (after < stop && path.charCodeAt(after) === 61 /* = */) return hashString(path, 0, after + 1, stop);
-    }
-    i = stop + 1;
-  }
-  return undefined;
+  const start = findQueryValue(path, name);
+  return start < 0 ? undefined : hashString(path, 0, start, queryValueEnd(path, start));
 }

@@ -10,6 +10,7 @@
  * that has them is reached, by scanning the query in place.
  */
 import type { MatchEntry, StringMatch, ValueMatch } from '../config/route-match-schema.js';
+import { findQueryValue, queryValueEnd } from '../net/query.js';
 import { asciiLower, type IndexKey } from './path-index.js';
 import { literalPrefix } from './regex-prefix.js';
 
@@ -81,22 +82,8 @@ export function pathOnly(path: string): string {
  * as Envoy leaves it); '' for a bare `?name`; undefined when absent.
  */
 export function queryParam(path: string, name: string): string | undefined {
-  const q = path.indexOf('?');
-  if (q < 0) return undefined;
-  let end = path.indexOf('#', q);
-  if (end < 0) end = path.length;
-  let i = q + 1;
-  while (i < end) {
-    let stop = path.indexOf('&', i);
-    if (stop < 0 || stop > end) stop = end;
-    if (path.startsWith(name, i)) {
-      const after = i + name.length;
-      if (after === stop) return '';
-      if (path.charCodeAt(after) === 61 /* = */) return decode(path.slice(after + 1, stop));
-    }
-    i = stop + 1;
-  }
-  return undefined;
+  const start = findQueryValue(path, name);
+  return start < 0 ? undefined : decode(path.slice(start, queryValueEnd(path, start)));
 }
 
 function decode(raw: string): string {
