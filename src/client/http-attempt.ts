@@ -7,7 +7,7 @@
  * small limit, so its keep-alive connection survives.
  */
 import type { Dispatcher } from 'undici';
-import { MeshError } from '../errors.js';
+import { isMeshError, MeshError } from '../errors.js';
 import type { Attempt } from './call-types.js';
 import type { HttpCall } from './http.js';
 
@@ -146,7 +146,8 @@ export class HttpAttempt implements Dispatcher.DispatchHandler {
 
   #translate(err: Error): Error {
     const code = (err as { code?: string }).code ?? err.name;
-    if (UNTRANSLATED_CODES.has(code)) return err;
+    // Already typed where it was raised (a peer that failed SPIFFE verification).
+    if (UNTRANSLATED_CODES.has(code) || isMeshError(err)) return err;
     const { cluster, upstream } = this.attempt;
     const where = `${cluster.name} endpoint ${upstream.key}`;
     const details = { service: cluster.name, endpoint: upstream.key, responseStarted: this.#phase === 2 };

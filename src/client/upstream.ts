@@ -11,6 +11,7 @@ import type { TieredEndpoint } from '../balancer/locality.js';
 import type { OutlierState } from '../balancer/outlier-detection.js';
 import { PeakEwma } from '../balancer/peak-ewma.js';
 import type { Endpoint } from '../discovery/endpoint.js';
+import type { TransportSecurity } from '../security/tls/transport-security.js';
 
 export interface PoolSettings {
   /** Max connections per endpoint and origin; unlimited when undefined (undici's default). */
@@ -18,6 +19,11 @@ export interface PoolSettings {
   readonly keepAliveTimeout?: number;
   readonly connectTimeout?: number;
   /** Extra TLS settings for https origins (trusted CAs, client certificate). */
+  /**
+   * mTLS or TLS that the mesh adds to a plain `http://` call (the destination's
+   * `tls` setting); undefined leaves the connection as the URL says.
+   */
+  readonly security?: TransportSecurity;
   readonly tls?: {
     readonly ca?: string | Buffer | Array<string | Buffer>;
     readonly cert?: string | Buffer;
@@ -92,19 +98,26 @@ export class Upstream implements TieredEndpoint {
 
   #createPool(origin: string): Pool {
     const url = new URL(origin);
-    const tls = url.protocol === 'https:';
-    const base = buildConnector({
-      timeout: this.#settings.connectTimeout ?? 10_000,
-      ...(tls ? { servername: url.hostname, ...this.#settings.tls } : {}),
-    });
     const { address, port } = this.endpoint;
-    const connect: buildConnector.connector = (opts, callback) =>
-      base({ ...opts, hostname: address, host: address, port: String(port) }, callback);
+    const timeout = this.#settings.connectTimeout ?? 10_000;
+    const security = url.protocol === 'http:' ? this.#settings.security : undefined;
+    const connect: buildConnector.connector =
+      security !== undefined ? security.connector(address, port, url.hostname, timeout) : this.#plainConnector(url, timeout);
     return new Pool(origin, {
       connect,
       ...(this.#settings.connections !== undefined ? { connections: this.#settings.connections } : {}),
       ...(this.#settings.keepAliveTimeout !== undefined ? { keepAliveTimeout: this.#settings.keepAliveTimeout } : {}),
     });
+  }
+
+  #plainConnector(url: URL, timeout: number): buildConnector.connector {
+    const tls = url.protocol === 'https:';
+    const base = buildConnector({
+      timeout,
+      ...(tls ? { servername: url.hostname, ...this.#settings.tls } : {}),
+    });
+    const { address, port } = this.endpoint;
+    return (opts, callback) => base({ ...opts, hostname: address, host: address, port: String(port) }, callback);
   }
 
   get closed(): boolean {

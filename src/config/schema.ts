@@ -20,6 +20,7 @@ import {
   timeoutSchema,
 } from './resilience-schema.js';
 import { makeRoutesSchema } from './route-schema.js';
+import { securitySettingsSchema, serviceTlsSchema } from './security-schema.js';
 
 export { duration, parseHostPort } from './fields.js';
 
@@ -184,6 +185,7 @@ export const serviceSchema = z
     discovery: discoveryUri.optional(),
     loadBalancer: loadBalancerSchema.optional(),
     subsets: z.record(z.string(), subset).optional(),
+    tls: serviceTlsSchema.optional(),
   })
   .superRefine((svc, ctx) => {
     if (svc.endpoints !== undefined && svc.discovery !== undefined) {
@@ -221,6 +223,7 @@ export const meshSettingsSchema = z.strictObject({
   loadBalancer: loadBalancerSchema.default({ policy: 'peak-ewma' }),
   ...resilienceFields,
   retryBufferBytes: retryBufferBytesSchema.optional(),
+  security: securitySettingsSchema.optional(),
 });
 
 export const meshConfigSchema = z
