@@ -4,7 +4,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ConfigError } from './config/config-error.js';
 import { readConfigFile } from './config/file-source.js';
+import { checkRouteTargets } from './config/route-targets.js';
 import { validateConfig } from './config/validate.js';
 import { isMeshError } from './errors.js';
 
@@ -38,6 +40,9 @@ async function main(argv: string[]): Promise<number> {
       }
       try {
         const config = validateConfig(readConfigFile(file), `file ${file}`);
+        // The cross-references createMesh() checks too (routes naming services and subsets).
+        const issues = checkRouteTargets(config);
+        if (issues.length > 0) throw new ConfigError(`file ${file}`, issues);
         process.stdout.write(`${file}: valid (${Object.keys(config.services).length} services)\n`);
         return 0;
       } catch (err) {

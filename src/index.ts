@@ -40,6 +40,7 @@ export {
   currentDeadline,
   DEADLINE_HEADER,
   type Deadline,
+  deadlineFromBudget,
   runWithDeadline,
   withDeadline,
 } from './resilience/deadline-context.js';

@@ -56,6 +56,10 @@ export interface CallRequest extends RouteRequest {
   /** The protocol's own header shape (undici's array or record; gRPC metadata as a record), for hashing. */
   readonly headers: unknown;
   readonly hasIdempotencyKey: boolean;
+  /** The authority the caller addressed (Host header, else the URL's host). */
+  readonly authority: string;
+  /** `http` or `https`, as the caller wrote it. */
+  readonly scheme: string;
   /** Undefined when the body can be sent again; else why not (for the error and the log). */
   readonly replayBlocker: string | undefined;
 }
@@ -91,6 +95,6 @@ export interface CallTransport {
   fail(err: Error): void;
   /** Nothing was committed: answer the caller locally. */
   reply(reply: LocalReply): void;
-  /** Send a fire-and-forget copy to another cluster (mirroring). */
-  mirror(cluster: Cluster, subset: string | undefined): void;
+  /** Send a fire-and-forget copy of the transformed request to the mirror target. */
+  mirror(target: import('./call-policy.js').RouteTarget): void;
 }

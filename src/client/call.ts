@@ -16,7 +16,7 @@ import type { TimerEntry } from '../resilience/deadline-wheel.js';
 import { isIdempotent } from '../resilience/retry-policy.js';
 import { publish } from '../telemetry/events.js';
 import type { CallPolicy, RouteTarget } from './call-policy.js';
-import type { Attempt, CallTransport, Cluster } from './call-types.js';
+import type { Attempt, CallTransport, Cluster, LocalReply } from './call-types.js';
 import { admitAttempt, admitCall, type CallEnv, pickEndpoint, recordOutcome } from './stack.js';
 import type { Upstream } from './upstream.js';
 
@@ -69,6 +69,8 @@ export class OutboundCall {
   readonly transport: CallTransport;
   readonly env: CallEnv;
   target!: RouteTarget;
+  /** Set by fault injection when the call is to be aborted once its fault delay has passed. */
+  faultReply: LocalReply | undefined;
   #deadlineAt = Number.POSITIVE_INFINITY;
   #deadlineSource: 'timeout' | 'inherited' = 'timeout';
   #deadlineTimer: TimerEntry<OutboundCall> | undefined;
@@ -130,6 +132,11 @@ export class OutboundCall {
 
   #beginFirst(): void {
     if (this.#done) return;
+    if (this.faultReply !== undefined) {
+      this.#finish();
+      this.transport.reply(this.faultReply);
+      return;
+    }
     const cluster = this.target.cluster;
     if (!cluster.initialized) {
       // Only during start-up: wait for discovery's first answer instead of
@@ -205,7 +212,12 @@ export class OutboundCall {
     this.#settle(a, verdict, false);
     // A hedge is still out; it may do better than this failure.
     if (verdict.class !== 'success' && this.#inflight.length > 0) return false;
-    if (verdict.class !== 'success' && this.#tryRetry(verdict, outcome, undefined)) return false;
+    const mayRetry = verdict.class !== 'success' || this.policy.retry.retriesStatuses;
+    if (mayRetry && this.#tryRetry(verdict, outcome, undefined)) {
+      // A retried status the classifier called a success was not released by #settle.
+      this.#release(a);
+      return false;
+    }
     // Commit: this response is the call's answer.
     this.#committed = a;
     this.#clearHedge();

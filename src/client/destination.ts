@@ -27,6 +27,7 @@ import { publish } from '../telemetry/events.js';
 import type { CallRequest, Cluster, Fallback } from './call-types.js';
 import { failDispatch } from './fail-dispatch.js';
 import { HttpCall, HttpRequestView } from './http.js';
+import { type OutboundTlsContext, PoolConfig } from './pool-config.js';
 import { compileRoutePolicies, type RoutePolicies } from './route-policies.js';
 import type { CallEnv } from './stack.js';
 import { type PoolSettings, Upstream } from './upstream.js';
@@ -41,6 +42,8 @@ export interface DestinationContext {
   readonly env: CallEnv;
   /** Code-only fallbacks by service name (config files cannot hold functions). */
   readonly fallbacks: Readonly<Record<string, Fallback>>;
+  /** The mesh's workload certificate for destinations with `tls.mode: mutual`. */
+  readonly tls?: OutboundTlsContext;
 }
 
 const HASH_POLICIES = new Set(['ring-hash', 'maglev']);
@@ -64,6 +67,7 @@ export class Destination implements Cluster {
   #targetKey = '';
   #watch: EndpointWatch | undefined;
   #upstreams = new Map<string, Upstream>();
+  readonly #pool = new PoolConfig();
   #picker: Picker<Upstream> = EMPTY_PICKER;
   #subsets = new Map<string, Picker<Upstream>>();
   #hash: RequestHasher | undefined;
@@ -112,6 +116,7 @@ export class Destination implements Cluster {
     this.#settings = settings;
     this.#namespace = service.namespace ?? settings.namespace;
     this.#configureResilience(service, settings);
+    if (this.#pool.update(service, settings, this.#ctx.pool, this.#ctx.tls)) this.#renewPools();
     const lb = this.#lbConfig(undefined);
     // Other policies ignore the hash, so it is not computed for them.
     this.#hash = lb.hashOn && HASH_POLICIES.has(lb.policy ?? '') ? compileRequestHash(lb.hashOn) : undefined;
@@ -142,7 +147,7 @@ export class Destination implements Cluster {
   }
 
   dispatch(origin: string, opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const request = new HttpRequestView(opts);
+    const request = new HttpRequestView(origin, opts);
     const policy = this.#routes?.match(request);
     if (policy === undefined) {
       failDispatch(
@@ -215,7 +220,7 @@ export class Destination implements Cluster {
         existing.endpoint = ep;
         next.set(ep.key, existing);
       } else {
-        next.set(ep.key, new Upstream(ep, this.#poolSettings()));
+        next.set(ep.key, new Upstream(ep, this.#pool.settings));
       }
     }
     this.#trackOutliers(next);
@@ -283,14 +288,17 @@ export class Destination implements Cluster {
     this.#subsets = subsets;
   }
 
-  #poolSettings(): PoolSettings {
-    const cp = this.#service.connectionPool ?? this.#settings.connectionPool;
-    if (cp?.maxConnections === undefined && cp?.connectTimeout === undefined) return this.#ctx.pool;
-    return {
-      ...this.#ctx.pool,
-      ...(cp.maxConnections !== undefined ? { connections: cp.maxConnections } : {}),
-      ...(cp.connectTimeout !== undefined ? { connectTimeout: cp.connectTimeout } : {}),
-    };
+  /**
+   * Pool settings changed (limits, TLS): every endpoint gets a fresh Upstream
+   * whose pools use them. The old ones finish what they are serving.
+   */
+  #renewPools(): void {
+    const old = this.#upstreams;
+    const next = new Map<string, Upstream>();
+    for (const [key, u] of old) next.set(key, new Upstream(u.endpoint, this.#pool.settings));
+    this.#trackOutliers(next);
+    this.#upstreams = next;
+    for (const u of old.values()) void u.close();
   }
 
   #configureResilience(service: ServiceConfig, mesh: MeshSettings): void {
@@ -371,6 +379,7 @@ export class Destination implements Cluster {
   async close(): Promise<void> {
     this.#closed = true;
     this.#outlier?.close();
+    this.#pool.close();
     this.#watch?.close();
     this.#markInitialized();
     this.#picker = EMPTY_PICKER;
@@ -380,6 +389,7 @@ export class Destination implements Cluster {
   async destroy(err?: Error): Promise<void> {
     this.#closed = true;
     this.#outlier?.close();
+    this.#pool.close();
     this.#watch?.close();
     this.#markInitialized();
     this.#picker = EMPTY_PICKER;

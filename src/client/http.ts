@@ -9,8 +9,8 @@ import { headerString, headerValue } from '../net/headers.js';
 import { DEADLINE_HEADER } from '../resilience/deadline-context.js';
 import { mutateRequestHeaders, mutateResponseHeaders } from '../routing/header-mutation.js';
 import { OutboundCall } from './call.js';
-import type { CallPolicy } from './call-policy.js';
-import type { Attempt, CallRequest, CallTransport, Cluster, LocalReply } from './call-types.js';
+import type { CallPolicy, RouteTarget } from './call-policy.js';
+import type { Attempt, CallRequest, CallTransport, LocalReply } from './call-types.js';
 import { HttpAttempt } from './http-attempt.js';
 import { isReplayable, prepareBody } from './request-body.js';
 import type { CallEnv } from './stack.js';
@@ -26,8 +26,10 @@ export class HttpRequestView implements CallRequest {
   readonly path: string;
   readonly headers: unknown;
   replayBlocker: string | undefined;
+  readonly #origin: string;
 
-  constructor(opts: Dispatcher.DispatchOptions) {
+  constructor(origin: string, opts: Dispatcher.DispatchOptions) {
+    this.#origin = origin;
     this.method = (opts.method ?? 'GET').toUpperCase();
     this.path = opts.path;
     this.headers = opts.headers;
@@ -36,6 +38,15 @@ export class HttpRequestView implements CallRequest {
 
   header(lowerName: string): string | undefined {
     return headerString(this.headers, lowerName);
+  }
+
+  /** Read only by redirects and mirrors, so no call pays for it up front. */
+  get authority(): string {
+    return this.header('host') ?? this.#origin.slice(this.#origin.indexOf('//') + 2);
+  }
+
+  get scheme(): string {
+    return this.#origin.slice(0, this.#origin.indexOf(':'));
   }
 
   /** Read only when a retry or hedge is being decided, so most calls never scan for it. */
@@ -56,6 +67,8 @@ export class HttpCall implements CallTransport, Controller {
   #aborted = false;
   #paused = false;
   #reason: Error | null = null;
+  /** fetch reads the raw header list, so a route's response-header changes must show there too. */
+  #mutatedRawHeaders: Buffer[] | undefined;
 
   constructor(
     origin: string,
@@ -107,7 +120,7 @@ export class HttpCall implements CallTransport, Controller {
     return this.#reason;
   }
   get rawHeaders(): Controller['rawHeaders'] {
-    return this.#committed?.controller?.rawHeaders;
+    return this.#mutatedRawHeaders ?? this.#committed?.controller?.rawHeaders;
   }
   get rawTrailers(): Controller['rawTrailers'] {
     return this.#committed?.controller?.rawTrailers;
@@ -171,18 +184,23 @@ export class HttpCall implements CallTransport, Controller {
     });
   }
 
-  mirror(cluster: Cluster, subset: string | undefined): void {
+  /** The request as the route transformed it (path, headers, authority), to the mirror's cluster. */
+  mirror(target: RouteTarget): void {
     if (!isReplayable(this.#body)) return;
+    const cluster = target.cluster;
     if (!cluster.initialized) {
       // Start-up only: the mirror waits for its discovery like the primary does.
-      cluster.whenInitialized().then(() => this.mirror(cluster, subset));
+      cluster.whenInitialized().then(() => this.mirror(target));
       return;
     }
-    const upstream = cluster.picker(subset)?.pick(cluster.hashOf(this.request));
+    const upstream = cluster.picker(target.subset)?.pick(cluster.hashOf(this.request));
     if (upstream === undefined) return;
-    const host = this.request.header('host') ?? new URL(this.#origin).host;
-    const headers = mutateRequestHeaders(this.#opts.headers, {
-      set: [['host', shadowHost(host)]],
+    const route = this.call.policy.route;
+    const path = route.rewritePath?.(this.request.path) ?? this.request.path;
+    let headers: unknown = this.#opts.headers;
+    if (target.requestHeaders !== undefined) headers = mutateRequestHeaders(headers, target.requestHeaders);
+    headers = mutateRequestHeaders(headers, {
+      set: [['host', shadowHost(route.rewriteAuthority ?? this.request.authority)]],
       add: [],
       remove: [],
     });
@@ -190,7 +208,8 @@ export class HttpCall implements CallTransport, Controller {
     const done = () => {
       upstream.inFlight--;
     };
-    upstream.pool(this.#origin).dispatch({ ...this.#opts, headers, body: this.#body as never }, mirrorHandler(done));
+    const opts = { ...this.#opts, path, headers: headers as never, body: this.#body as never };
+    upstream.pool(this.#origin).dispatch(opts, mirrorHandler(done));
   }
 
   // --- from the attempt handlers -----------------------------------------
@@ -200,7 +219,11 @@ export class HttpCall implements CallTransport, Controller {
     this.#delivered = true;
     if (this.#paused) attempt.controller?.pause();
     const mutation = this.call.target.responseHeaders;
-    const out = mutation === undefined ? headers : mutateResponseHeaders(headers ?? EMPTY_HEADERS, mutation);
+    let out = headers;
+    if (mutation !== undefined) {
+      out = mutateResponseHeaders(headers ?? EMPTY_HEADERS, mutation) as Headers;
+      this.#mutatedRawHeaders = rawHeaderList(out);
+    }
     this.#inner.onResponseStart?.(this, status, out as never, statusMessage);
   }
 
@@ -241,6 +264,15 @@ export class HttpCall implements CallTransport, Controller {
     }
     return { ...opts, path: attempt.path, headers: headers as never, body: body as never };
   }
+}
+
+function rawHeaderList(headers: Headers): Buffer[] {
+  const raw: Buffer[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) raw.push(Buffer.from(name, 'latin1'), Buffer.from(v, 'latin1'));
+  }
+  return raw;
 }
 
 /** Envoy's convention: the mirror's Host gets "-shadow", so the mirror can tell copies from real traffic. */

@@ -20,7 +20,7 @@ import type { Classifier, Verdict } from '../resilience/classifier.js';
 import type { DeadlineWheel } from '../resilience/deadline-wheel.js';
 import { publish } from '../telemetry/events.js';
 import type { OutboundCall } from './call.js';
-import type { Attempt, CallRequest, Cluster } from './call-types.js';
+import type { Attempt, CallRequest, Cluster, LocalReply } from './call-types.js';
 import type { Upstream } from './upstream.js';
 
 /** What every call of one mesh shares. */
@@ -41,7 +41,7 @@ export function admitCall(call: OutboundCall): 'stop' | number {
 
   // Redirects first: they never reach a cluster, so nothing below applies.
   if (route.redirect !== undefined) {
-    const r = route.redirect(req.path, req.header('host') ?? '', 'http');
+    const r = route.redirect(req.path, req.authority, req.scheme);
     transport.reply({ status: r.status, headers: { location: r.location }, flag: '-' });
     return 'stop';
   }
@@ -49,8 +49,9 @@ export function admitCall(call: OutboundCall): 'stop' | number {
   // Rate limits before faults and retries: a limited call must cost nothing
   // downstream, and its refusal must not count against the retry budget.
   const cluster = call.target.cluster;
-  if (!(policy.rateLimit?.tryTake() ?? true) || !(cluster.rateLimit?.tryTake() ?? true)) {
-    const scope = policy.rateLimit !== undefined ? `route ${route.name}` : `service ${cluster.name}`;
+  const routeAllows = policy.rateLimit?.tryTake() ?? true;
+  if (!routeAllows || !(cluster.rateLimit?.tryTake() ?? true)) {
+    const scope = routeAllows ? `service ${cluster.name}` : `route ${route.name}`;
     publish('rejected', () => ({ service: cluster.name, code: 'MESH_RATE_LIMITED' }));
     transport.fail(
       new MeshError('MESH_RATE_LIMITED', `local rate limit for ${scope} exceeded`, {
@@ -62,10 +63,18 @@ export function admitCall(call: OutboundCall): 'stop' | number {
 
   // Faults stand in for the upstream, so they come after admission (a
   // limited call is not also aborted) and before anything touches the network.
+  // The delay comes first, as Envoy's fault filter applies it: an aborted
+  // call that was also picked for a delay is answered after the delay.
   const fault = route.fault;
+  const delay = fault?.delay !== undefined && Math.random() < fault.delay.fraction ? fault.delay.ms : 0;
   if (fault?.abort !== undefined && Math.random() < fault.abort.fraction) {
-    transport.reply({ status: fault.abort.status, body: 'fault filter abort', flag: 'FI' });
-    return 'stop';
+    const reply: LocalReply = { status: fault.abort.status, body: 'fault filter abort', flag: delay > 0 ? 'DI,FI' : 'FI' };
+    if (delay === 0) {
+      transport.reply(reply);
+      return 'stop';
+    }
+    call.faultReply = reply;
+    return delay;
   }
 
   // Every call that may go out pays into the budget that later retries draw on.
@@ -75,11 +84,9 @@ export function admitCall(call: OutboundCall): 'stop' | number {
   // wait for, or be cancelled by, the primary.
   const mirror = policy.mirror;
   if (mirror !== undefined && route.mirror !== undefined && Math.random() < route.mirror.fraction) {
-    transport.mirror(mirror.cluster, mirror.subset);
+    transport.mirror(mirror);
   }
-
-  if (fault?.delay !== undefined && Math.random() < fault.delay.fraction) return fault.delay.ms;
-  return 0;
+  return delay;
 }
 
 /**

@@ -167,7 +167,10 @@ export const HEDGE_AFTER_P95 = 'p95';
 
 const hedgeDelay = z
   .union([z.number(), z.string()], {
-    error: (iss) => `must be a duration such as "50ms", or "p95", got ${shown(iss.input)}`,
+    error: (iss) =>
+      iss.input === undefined
+        ? 'is required: how long to wait before a backup request, such as "50ms", or "p95"'
+        : `must be a duration such as "50ms", or "p95", got ${shown(iss.input)}`,
   })
   .transform((value, ctx): number | typeof HEDGE_AFTER_P95 => {
     if (value === HEDGE_AFTER_P95) return HEDGE_AFTER_P95;
@@ -191,7 +194,8 @@ const hedgeDelay = z
   });
 
 export const hedgingSchema = z.strictObject({
-  delay: hedgeDelay.optional(),
+  // Required: a block without it would send no backup requests, silently.
+  delay: hedgeDelay,
   /** Backup requests on top of the first. */
   maxRequests: wholeNumber(1, 3, ' (backup requests on top of the first)').optional(),
 });

@@ -64,8 +64,8 @@ const destinations = z
   .array(weightedDestination)
   .min(1)
   .superRefine((list, ctx) => {
-    if (list.length < 2) return;
-    const total = list.reduce((sum, d) => sum + (d.weight ?? 0), 0);
+    // A lone destination without a weight gets all traffic; with weight 0 it would get none.
+    const total = list.reduce((sum, d) => sum + (d.weight ?? (list.length === 1 ? 100 : 0)), 0);
     if (total === 0) {
       ctx.addIssue({
         code: 'custom',
@@ -174,12 +174,16 @@ export function makeRouteSchema<R extends z.ZodType, H extends z.ZodType, L exte
           message: 'needs either route (weighted destinations) or redirect',
         });
       }
-      if (r.redirect !== undefined && r.rewrite !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['rewrite'],
-          message: 'a redirect answers the request itself, so rewrite has no effect; remove one of them',
-        });
+      if (r.redirect !== undefined) {
+        // A redirect is answered before anything that would send the request on.
+        for (const field of ['rewrite', 'mirror', 'fault', 'timeout', 'retries', 'hedging', 'headers', 'rateLimit'] as const) {
+          if (r[field] === undefined) continue;
+          ctx.addIssue({
+            code: 'custom',
+            path: [field],
+            message: `a redirect answers the request itself, so ${field} has no effect; remove one of them`,
+          });
+        }
       }
       if (r.mirrorPercentage !== undefined && r.mirror === undefined) {
         ctx.addIssue({

@@ -48,7 +48,8 @@ export const certificatesSchema = z.strictObject({
 });
 
 export const securitySettingsSchema = z.strictObject({
-  trustDomain: trustDomainSchema.default('cluster.local'),
+  /** Else MESH_TRUST_DOMAIN, else `cluster.local`. */
+  trustDomain: trustDomainSchema.optional(),
   /** This workload's service account (else MESH_SERVICE_ACCOUNT, else `default`). */
   serviceAccount: z.string().min(1).max(253).optional(),
   certificates: certificatesSchema.optional(),

@@ -11,7 +11,12 @@ import { MeshError } from '../errors.js';
 export interface Deadline {
   /** Absolute time on the `performance.now()` clock, in ms. */
   readonly at: number;
-  /** 'timeout': set by this process; 'inherited': from an inbound request's headers. */
+  /**
+   * 'timeout': set in this process (withDeadline); 'inherited': from an
+   * inbound request's headers. An outbound call that runs out of a deadline
+   * from the context reports `details.source: 'inherited'` either way: it
+   * was not the call's own timeout.
+   */
   readonly source: 'timeout' | 'inherited';
 }
 

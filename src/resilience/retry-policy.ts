@@ -25,6 +25,8 @@ export interface RetryPolicy {
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
   readonly retryNonIdempotent: boolean;
+  /** True when some status codes are retried whatever the classifier says of them. */
+  readonly retriesStatuses: boolean;
   /** True when this verdict (on this outcome) may be retried. */
   retries(verdict: Verdict, outcome: AttemptOutcome): boolean;
 }
@@ -76,18 +78,25 @@ export function compileRetryPolicy(layers: ReadonlyArray<RetriesInput | undefine
   const conditions = conditionsOf(retryOn);
   const reasons = new Set<FailureReason>();
   for (const c of conditions) for (const r of CONDITION_REASONS[c] ?? []) reasons.add(r);
-  const statusCodes = conditions.includes('retriable-status-codes') ? new Set(codes ?? [503]) : undefined;
+  // Listing codes is asking for them to be retried, with or without the
+  // condition's name in retryOn; ignoring the list would drop config silently.
+  const statusCodes =
+    codes !== undefined || conditions.includes('retriable-status-codes') ? new Set(codes ?? [503]) : undefined;
   return {
     maxRetries: attempts,
     perTryTimeoutMs: perTry,
     backoffBaseMs: base,
     backoffMaxMs: Math.max(max ?? base * 10, base),
     retryNonIdempotent: nonIdempotent,
+    retriesStatuses: statusCodes !== undefined,
     retries(verdict, outcome) {
+      // A listed status is retried even when the classifier calls it a
+      // success (a 429 is a 4xx), as Envoy's retriable_status_codes does.
+      if (statusCodes !== undefined && outcome.kind === 'response' && statusCodes.has(outcome.status)) return true;
       if (verdict.class === 'success') return false;
       if (verdict.class === 'retryable') return true;
       if (verdict.reason !== undefined && reasons.has(verdict.reason)) return true;
-      return statusCodes !== undefined && outcome.kind === 'response' && statusCodes.has(outcome.status);
+      return false;
     },
   };
 }

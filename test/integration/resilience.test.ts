@@ -394,3 +394,22 @@ test('maxConnections caps sockets per endpoint and maxPendingRequests caps the q
   expect(await (await second).body.text()).toBe('ok');
   expect(sockets.size).toBe(1);
 });
+
+test('a status listed in retriableStatusCodes is retried even when the classifier calls it a success (429)', async () => {
+  const s = await startServer('svc', (_req, res, n) => {
+    res.writeHead(n === 0 ? 429 : 200);
+    res.end(n === 0 ? 'slow down' : 'ok');
+  });
+  const m = mesh({
+    services: {
+      svc: { endpoints: [s.endpoint()], retries: { attempts: 1, retriableStatusCodes: [429], backoff: { baseInterval: 1 } } },
+    },
+  });
+  const res = await m.request('http://svc/');
+  expect(res.statusCode).toBe(200);
+  expect(await res.body.text()).toBe('ok');
+  expect(s.seen.length).toBe(2);
+  // The retried 429 gave back its in-flight slot.
+  const upstreams = m.destinations.get('svc')!.upstreams;
+  expect(upstreams.every((u) => u.inFlight === 0)).toBe(true);
+});

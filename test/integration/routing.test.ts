@@ -130,11 +130,16 @@ test('header mutation, prefix rewrite, authority rewrite and redirects reach the
   expect(seen.headers['x-backend']).toBe('v1');
   expect(seen.headers['x-keep']).toBe('k');
   expect(seen.headers['x-secret']).toBeUndefined();
+  // fetch builds its Headers from the raw list; the route's changes must be there too.
+  const page = await m.fetch('http://reviews/v1api/items');
+  expect(page.headers.get('x-mesh')).toBe('yes');
+  await page.text();
 
   const before = v1.seen.length + v2.seen.length;
   const redirect = await m.request('http://reviews/old/thing');
   expect(redirect.statusCode).toBe(302);
-  expect(redirect.headers.location).toBe('/new/place');
+  // An absolute Location: the authority the caller addressed, with its scheme.
+  expect(redirect.headers.location).toBe('http://reviews/new/place');
   await redirect.body.dump();
   expect(v1.seen.length + v2.seen.length).toBe(before);
 });
@@ -198,6 +203,57 @@ test('fault delay holds the request for the configured time before it is sent', 
     const res = await pending;
     expect(await res.body.text()).toBe('v1');
     expect(v1.seen.length).toBe(1);
+  } finally {
+    vi.useRealTimers();
+  }
+});
+
+test('the mirror gets the request as the route transformed it: rewritten path, route headers, shadow of the new authority', async () => {
+  const { v1, v2 } = await versions();
+  const m = mesh(
+    reviews(v1, v2, [
+      {
+        match: [{ uri: { prefix: '/old/' } }],
+        rewrite: { uri: '/new/', authority: 'reviews.internal' },
+        headers: { request: { set: { 'x-route': 'r1' } } },
+        route: [{ destination: { subset: 'v1' } }],
+        mirror: { subset: 'v2' },
+      },
+    ]),
+  );
+  expect(await (await m.request('http://reviews/old/a?q=1')).body.text()).toBe('v1');
+  await expect.poll(() => v2.seen.length, { timeout: 5_000 }).toBe(1);
+  const copy = v2.seen[0]!;
+  expect(copy.path).toBe('/new/a?q=1');
+  expect(copy.headers['x-route']).toBe('r1');
+  expect(copy.headers.host).toBe('reviews.internal-shadow');
+});
+
+test('a call picked for both a fault delay and an abort is aborted after the delay, as Envoy orders them', async () => {
+  const { v1, v2 } = await versions();
+  const m = mesh(
+    reviews(v1, v2, [
+      {
+        fault: { delay: { percentage: 100, fixedDelay: '2s' }, abort: { percentage: 100, httpStatus: 418 } },
+        route: [{ destination: { subset: 'v1' } }],
+      },
+    ]),
+  );
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+  try {
+    let settled = false;
+    const pending = m.request('http://reviews/d').then((r) => {
+      settled = true;
+      return r;
+    });
+    await vi.advanceTimersByTimeAsync(1_900);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(200);
+    vi.useRealTimers();
+    const res = await pending;
+    expect(res.statusCode).toBe(418);
+    await res.body.dump();
+    expect(v1.seen.length).toBe(0);
   } finally {
     vi.useRealTimers();
   }

@@ -88,3 +88,26 @@ test('a route to a subset or service that does not exist is rejected with its pa
     void mesh.destroy();
   }
 });
+
+test('config that would be ignored is refused instead: a lone weight of 0, a redirect with send-on settings, hedging without a delay', () => {
+  const zero = issuesOf({
+    services: { reviews: { ...base, routes: [{ route: [{ destination: { subset: 'v1' }, weight: 0 }] }] } },
+  });
+  expect(zero[0]!.path).toBe('services.reviews.routes[0].route');
+  expect(zero[0]!.message).toContain('weights add up to 0');
+
+  const redirect = issuesOf({
+    services: {
+      reviews: { ...base, routes: [{ redirect: { uri: '/new' }, timeout: '1s', mirror: { subset: 'v1' }, rateLimit: { maxTokens: 5 } }] },
+    },
+  });
+  expect(redirect.map((i) => i.path).sort()).toEqual([
+    'services.reviews.routes[0].mirror',
+    'services.reviews.routes[0].rateLimit',
+    'services.reviews.routes[0].timeout',
+  ]);
+  expect(redirect[0]!.message).toContain('a redirect answers the request itself');
+
+  const hedging = issuesOf({ services: { reviews: { ...base, hedging: { maxRequests: 1 } } } });
+  expect(hedging[0]!.path).toBe('services.reviews.hedging.delay');
+});

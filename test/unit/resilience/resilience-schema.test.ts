@@ -170,8 +170,8 @@ describe('hedgingSchema', () => {
     [{ delay: 'fast' }, 'delay', '"fast" is neither "p95" nor a duration; write milliseconds as a number or a string like "50ms"'],
     [{ delay: -5 }, 'delay', 'must not be negative, got -5'],
     [{ delay: true }, 'delay', 'must be a duration such as "50ms", or "p95", got true'],
-    [{ maxRequests: 0 }, 'maxRequests', 'must be a whole number from 1 to 3 (backup requests on top of the first), got 0'],
-    [{ maxRequests: 4 }, 'maxRequests', 'must be a whole number from 1 to 3 (backup requests on top of the first), got 4'],
+    [{ delay: '50ms', maxRequests: 0 }, 'maxRequests', 'must be a whole number from 1 to 3 (backup requests on top of the first), got 0'],
+    [{ delay: '50ms', maxRequests: 4 }, 'maxRequests', 'must be a whole number from 1 to 3 (backup requests on top of the first), got 4'],
   ])('rejects %j at %s', (raw, path, message) => {
     expect(issues(hedgingSchema, raw)).toEqual([{ path, message }]);
   });
