@@ -44,5 +44,15 @@ export {
   runWithDeadline,
   withDeadline,
 } from './resilience/deadline-context.js';
+export type { WorkloadIdentity } from './security/identity/workload-identity.js';
+export {
+  type InboundHandler,
+  type InboundRequest,
+  type InboundResponse,
+  MeshServer,
+  type MtlsMode,
+  type Peer,
+  peerOf,
+} from './server/index.js';
 export { CHANNELS } from './telemetry/events.js';
 export type { MeshLogger } from './telemetry/logger.js';

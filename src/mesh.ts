@@ -25,6 +25,9 @@ import { MeshError } from './errors.js';
 import { Registry } from './registry.js';
 import { builtinClassifier, type Classifier } from './resilience/classifier.js';
 import { DeadlineWheel } from './resilience/deadline-wheel.js';
+import type { WorkloadIdentity } from './security/identity/workload-identity.js';
+import { MeshSecurity } from './security/mesh-security.js';
+import { type InboundHandler, MeshServer } from './server/mesh-server.js';
 import { type MeshLogger, stderrLogger } from './telemetry/logger.js';
 
 export interface MeshOptions {
@@ -61,6 +64,7 @@ export class Mesh {
   readonly dispatcher: MeshDispatcher;
   readonly logger: MeshLogger;
   readonly #directory: Directory;
+  readonly #security: MeshSecurity;
   readonly #passthrough = new Agent();
   // Never closed: calls still draining after close() or destroy() may need
   // a timer, and the wheel disarms itself (and is unref'd) once empty.
@@ -72,6 +76,7 @@ export class Mesh {
 
   constructor(options: MeshOptions = {}) {
     this.logger = options.logger ?? stderrLogger();
+    this.#security = new MeshSecurity(options.env === false ? {} : (options.env ?? process.env), this.logger);
     this.discovery = new Registry<DiscoveryProvider>('discovery provider');
     this.balancers = new Registry<PickerFactory>('load-balancer policy', builtinPolicies());
     this.config = new ConfigStore((config) => this.#checkConfig(config));
@@ -87,6 +92,7 @@ export class Mesh {
       policies: this.balancers,
       pool: options.pool ?? {},
       sourceIp: ownAddress(options.env === false ? {} : (options.env ?? process.env)),
+      tls: this.#security,
       onDiscoveryError: (service, err) =>
         this.logger.warn('discovery failed; serving on the last good endpoints', { service, error: err.message }),
     });
@@ -105,7 +111,11 @@ export class Mesh {
 
     // The first config is applied synchronously, so createMesh() throws a
     // ConfigError for bad initial config instead of starting half-configured.
-    this.config.subscribe((snapshot) => this.#directory.apply(snapshot.config));
+    // Security first: a destination asking for mTLS needs the certificate source in place.
+    this.config.subscribe((snapshot) => {
+      this.#security.apply(snapshot.config);
+      this.#directory.apply(snapshot.config);
+    });
     const configFile = options.configFile ?? fromEnv?.configFile;
     const layers: { layer: ConfigLayer; raw: unknown; source: string }[] = [];
     if (configFile !== undefined) layers.push({ layer: 'file', raw: readConfigFile(configFile), source: `file ${configFile}` });
@@ -138,7 +148,7 @@ export class Mesh {
   }
 
   #checkConfig(config: MeshConfig): ConfigIssue[] {
-    const issues: ConfigIssue[] = checkRouteTargets(config);
+    const issues: ConfigIssue[] = [...checkRouteTargets(config), ...this.#security.check(config)];
     for (const [name, svc] of Object.entries(config.services)) {
       if (svc.discovery === undefined) continue;
       const scheme = schemeOf(svc.discovery);
@@ -165,7 +175,10 @@ export class Mesh {
 
   /** Resolves once every configured service's discovery has answered once. */
   async ready(options: { signal?: AbortSignal } = {}): Promise<void> {
-    const all = Promise.all(this.#directory.list().map((d) => d.whenInitialized()));
+    const all = Promise.all([
+      ...this.#directory.list().map((d) => d.whenInitialized()),
+      this.#security.ready(options.signal !== undefined ? { signal: options.signal } : {}),
+    ]);
     if (options.signal === undefined) {
       await all;
       return;
@@ -195,6 +208,28 @@ export class Mesh {
     return undiciFetch(input, init === undefined ? this.#fetchDefaults : { ...init, dispatcher: this.dispatcher });
   }
 
+  /** This workload's SPIFFE identity, once `mesh.security.certificates` is configured. */
+  get identity(): WorkloadIdentity | undefined {
+    return this.#security.identity();
+  }
+
+  /**
+   * An inbound server on the mesh's identity: mTLS per `mesh.security.mtls`
+   * (STRICT, PERMISSIVE or DISABLE, with per-port overrides); handlers read
+   * the verified caller with `peerOf(req)`. Call `listen()` on the result.
+   */
+  createServer(handler: InboundHandler, options: { http2?: boolean; firstByteTimeoutMs?: number } = {}): MeshServer {
+    const inbound = this.#security.inbound();
+    const tls = this.#security.workload();
+    return new MeshServer(handler, {
+      mode: inbound.mode,
+      portLevelMtls: inbound.portLevelMtls,
+      ...(tls !== undefined ? { tls } : {}),
+      ...options,
+      onTlsError: (err) => this.logger.info('inbound TLS handshake failed', { error: err.message }),
+    });
+  }
+
   /** The live destinations (for status views and tests). */
   get destinations(): Directory {
     return this.#directory;
@@ -207,6 +242,7 @@ export class Mesh {
       this.#fileWatch?.close();
       await Promise.all([this.#directory.close(), this.#passthrough.close()]);
       await Promise.all([...this.discovery.values()].map((p) => p.close?.()));
+      await this.#security.close();
     })();
     return this.#closing;
   }
@@ -218,6 +254,7 @@ export class Mesh {
     const reason = err ?? new MeshError('MESH_CLOSED', 'the mesh was destroyed');
     await Promise.all([this.#directory.destroy(reason), this.#passthrough.destroy(reason)]);
     await Promise.all([...this.discovery.values()].map((p) => p.close?.()));
+    await this.#security.close();
   }
 }
 

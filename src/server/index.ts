@@ -6,7 +6,7 @@ import { type InboundHandler, MeshServer, type MeshServerOptions } from './mesh-
 
 export { type ConnectionKind, classifyFirstBytes } from './first-bytes.js';
 export { type InboundHandler, type InboundRequest, type InboundResponse, MeshServer, type MeshServerOptions, type MtlsMode, type ServerTlsSource } from './mesh-server.js';
-export { type Peer, peerOfSocket } from './peer.js';
+export { type Peer, peerOf, peerOfSocket } from './peer.js';
 
 export function createMeshServer(handler: InboundHandler, options: MeshServerOptions): MeshServer {
   return new MeshServer(handler, options);

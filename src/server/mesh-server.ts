@@ -31,8 +31,10 @@ export type InboundHandler = (req: InboundRequest, res: InboundResponse) => void
 
 /** Where the server's certificate, key and trust bundle come from; rotates under the server. */
 export interface ServerTlsSource {
-  /** Key, certificate chain and CA bundle for new handshakes. */
+  /** Key, certificate chain and CA bundle for new handshakes; may throw until ready() resolves. */
   current(): SecureContextOptions;
+  /** Resolves once current() has material. */
+  ready(): Promise<unknown>;
   /** Called after every rotation; returns the unsubscribe function. */
   subscribe(onChange: () => void): () => void;
 }
@@ -76,8 +78,8 @@ export class MeshServer {
     this.#plain = createHttpServer(handler as (req: IncomingMessage, res: ServerResponse) => void);
     this.#h2c = options.http2 ? createH2Server(handler) : undefined;
     if (needsTls && options.tls !== undefined) {
+      // The key and certificate are installed by listen(), once the source is ready.
       const tlsOptions = {
-        ...options.tls.current(),
         requestCert: true,
         rejectUnauthorized: true,
         minVersion: 'TLSv1.2' as const,
@@ -121,7 +123,7 @@ export class MeshServer {
     }
     if (head !== undefined) socket.unshift(head);
     (kind === 'tls' ? this.#secure! : this.#plain).emit('connection', socket);
-    socket.resume();
+    if (kind !== 'tls') socket.resume();
   }
 
   /** The mode that applies to connections accepted on `port`. */
@@ -129,7 +131,12 @@ export class MeshServer {
     return this.#options.portLevelMtls?.[port] ?? this.#options.mode;
   }
 
-  listen(port = 0, host?: string): Promise<AddressInfo> {
+  async listen(port = 0, host?: string): Promise<AddressInfo> {
+    const tls = this.#options.tls;
+    if (this.#secure !== undefined && tls !== undefined) {
+      await tls.ready();
+      this.#secure.setSecureContext(tls.current());
+    }
     return new Promise((resolve, reject) => {
       this.#outer.once('error', reject);
       this.#outer.listen(port, host, () => {

@@ -45,3 +45,8 @@ function readPeer(socket: Socket): Peer {
 function stripMappedPrefix(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
+
+/** The verified caller of an inbound request (HTTP/1.1 or HTTP/2). */
+export function peerOf(req: { readonly socket: unknown }): Peer {
+  return peerOfSocket(req.socket as Socket);
+}

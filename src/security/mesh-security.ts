@@ -1,0 +1,146 @@
+/**
+ * One mesh's security state: this workload's identity, its certificate
+ * provider (created from the first config that names one), and the TLS
+ * material both sides use. The mesh applies each config here before its
+ * destinations, so a destination asking for mTLS finds the certificate
+ * source already in place.
+ */
+import { accessSync, constants } from 'node:fs';
+import type { ConfigIssue } from '../config/config-error.js';
+import type { MeshConfig } from '../config/schema.js';
+import type { MtlsModeName } from '../config/security-schema.js';
+import type { MeshLogger } from '../telemetry/logger.js';
+import { DevCaProvider } from './certs/dev-ca-provider.js';
+import { FileCertificateProvider } from './certs/file-provider.js';
+import type { CertificateProvider } from './certs/provider.js';
+import { resolveWorkloadIdentity, type WorkloadIdentity } from './identity/workload-identity.js';
+import { WorkloadTls } from './tls/workload-tls.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface InboundMtls {
+  readonly mode: MtlsModeName;
+  readonly portLevelMtls: Readonly<Record<number, MtlsModeName>>;
+}
+
+export class MeshSecurity {
+  readonly #env: Env;
+  readonly #logger: MeshLogger;
+  #identity: WorkloadIdentity | undefined;
+  #provider: CertificateProvider | undefined;
+  #tls: WorkloadTls | undefined;
+  /** The certificates block the provider was built from; it cannot change while running. */
+  #certificatesKey: string | undefined;
+  #config: MeshConfig | undefined;
+
+  constructor(env: Env, logger: MeshLogger) {
+    this.#env = env;
+    this.#logger = logger;
+  }
+
+  /** Problems with a config's security settings, each with its path. */
+  check(config: MeshConfig): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const sec = config.mesh.security;
+    const hasCerts = sec?.certificates !== undefined;
+    const key = JSON.stringify(sec?.certificates ?? null);
+    if (this.#certificatesKey !== undefined && key !== this.#certificatesKey) {
+      issues.push({
+        path: 'mesh.security.certificates',
+        message: 'cannot change while the mesh is running (the certificate source is chosen once, at start); restart to change it',
+      });
+    }
+    if (sec?.certificates?.provider === 'files' && sec.certificates.dir === undefined) {
+      issues.push({ path: 'mesh.security.certificates.dir', message: 'is required for provider "files": the directory the certificates are mounted in' });
+    }
+    if (!hasCerts && sec?.outboundTls === 'mutual') {
+      issues.push({ path: 'mesh.security.outboundTls', message: '"mutual" needs a workload certificate: set mesh.security.certificates' });
+    }
+    const inbound = [sec?.mtls?.mode, ...Object.values(sec?.mtls?.portLevelMtls ?? {}).map((p) => p.mode)];
+    if (!hasCerts && inbound.some((m) => m === 'STRICT' || m === 'PERMISSIVE')) {
+      issues.push({
+        path: 'mesh.security.mtls',
+        message: 'STRICT and PERMISSIVE need a workload certificate: set mesh.security.certificates, or use mode DISABLE',
+      });
+    }
+    for (const [name, svc] of Object.entries(config.services)) {
+      if (svc.tls?.mode === 'mutual' && !hasCerts) {
+        issues.push({ path: `services.${name}.tls.mode`, message: '"mutual" needs a workload certificate: set mesh.security.certificates' });
+      }
+      const ca = svc.tls?.caCertificates;
+      if (ca !== undefined && !readable(ca)) {
+        issues.push({ path: `services.${name}.tls.caCertificates`, message: `cannot read ${JSON.stringify(ca)}` });
+      }
+    }
+    return issues;
+  }
+
+  /** Take a validated, checked config; starts the certificate provider the first time one is named. */
+  apply(config: MeshConfig): void {
+    this.#config = config;
+    const sec = config.mesh.security;
+    if (sec?.certificates === undefined || this.#provider !== undefined) return;
+    this.#certificatesKey = JSON.stringify(sec.certificates);
+    const identity = resolveWorkloadIdentity(
+      {
+        ...(sec.trustDomain !== undefined ? { trustDomain: sec.trustDomain } : {}),
+        namespace: config.mesh.namespace,
+        ...(sec.serviceAccount !== undefined ? { serviceAccount: sec.serviceAccount } : {}),
+      },
+      this.#env,
+    );
+    this.#identity = identity;
+    const c = sec.certificates;
+    const renewAt = c.renewAt !== undefined ? { renewAt: c.renewAt } : {};
+    this.#provider =
+      c.provider === 'files'
+        ? new FileCertificateProvider({ dir: c.dir!, trustDomain: identity.trustDomain, logger: this.#logger }).start()
+        : new DevCaProvider({
+            spiffeId: identity.spiffeId,
+            ...(c.dir !== undefined ? { dir: c.dir } : {}),
+            ...(c.ttl !== undefined ? { workloadTtlMs: c.ttl } : {}),
+            ...renewAt,
+            logger: this.#logger,
+          }).start();
+    this.#tls = new WorkloadTls(this.#provider);
+  }
+
+  /** The workload certificate source, when the config names one. */
+  workload(): WorkloadTls | undefined {
+    return this.#tls;
+  }
+
+  identity(): WorkloadIdentity | undefined {
+    return this.#identity;
+  }
+
+  trustDomain(): string {
+    return this.#identity?.trustDomain ?? this.#config?.mesh.security?.trustDomain ?? this.#env.MESH_TRUST_DOMAIN ?? 'cluster.local';
+  }
+
+  /** Inbound mTLS modes: as configured, else PERMISSIVE with a certificate and DISABLE without (as Istio's default is PERMISSIVE). */
+  inbound(): InboundMtls {
+    const mtls = this.#config?.mesh.security?.mtls;
+    const portLevelMtls: Record<number, MtlsModeName> = {};
+    for (const [port, p] of Object.entries(mtls?.portLevelMtls ?? {})) portLevelMtls[Number(port)] = p.mode;
+    return { mode: mtls?.mode ?? (this.#tls !== undefined ? 'PERMISSIVE' : 'DISABLE'), portLevelMtls };
+  }
+
+  /** Resolves once the workload certificate (if any) has loaded. */
+  async ready(options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#provider?.ready(options);
+  }
+
+  async close(): Promise<void> {
+    await this.#provider?.close();
+  }
+}
+
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
