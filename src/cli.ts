@@ -15,6 +15,7 @@ const USAGE = `usage: proxyless <command>
 commands:
   demo                 three local replicas, a mesh client, and a replica crash
   validate <file>      check a config file; prints every problem with its path
+  certs <subcommand>   create-ca, issue, inspect: workload certificates (proxyless certs help)
   help                 this text
 `;
 
@@ -49,6 +50,11 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`${isMeshError(err) ? err.message : String(err)}\n`);
         return 1;
       }
+    }
+    case 'certs': {
+      const { runCertsCommand } = await import('./security/certs-cli.js');
+      const at = argv.indexOf('certs');
+      return runCertsCommand(argv.slice(at + 1), { stdout: process.stdout, stderr: process.stderr });
     }
     case undefined:
     case 'help':
