@@ -53,6 +53,8 @@ export {
   type MtlsMode,
   type Peer,
   peerOf,
+  type RequestAuth,
+  requestAuthOf,
 } from './server/index.js';
 export { CHANNELS } from './telemetry/events.js';
 export type { MeshLogger } from './telemetry/logger.js';

@@ -225,6 +225,7 @@ export class Mesh {
       mode: inbound.mode,
       portLevelMtls: inbound.portLevelMtls,
       ...(tls !== undefined ? { tls } : {}),
+      guard: () => this.#security.guard(),
       ...options,
       onTlsError: (err) => this.logger.info('inbound TLS handshake failed', { error: err.message }),
     });

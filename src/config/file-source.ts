@@ -36,12 +36,48 @@ export function parseConfigText(text: string, source: string): unknown {
     );
   }
   const values = list.map((d) => d.toJS()).filter((v) => v !== null && v !== undefined);
-  if (values.length > 1) {
-    throw new ConfigError(source, [
-      { path: '', message: `expected one YAML document, found ${values.length}` },
-    ]);
+  return assembleDocuments(values, source);
+}
+
+/** Istio resources a config file may hold beside (or instead of) our own document, by the config key they join. */
+const RESOURCE_KEYS: Readonly<Record<string, string>> = {
+  AuthorizationPolicy: 'authorizationPolicies',
+  RequestAuthentication: 'requestAuthentications',
+};
+
+/**
+ * One config from a file's documents: at most one of our own (no `kind`),
+ * plus Istio resources, each appended to its list, so a user can keep the
+ * Istio YAML they already have in the same file.
+ */
+function assembleDocuments(values: unknown[], source: string): unknown {
+  const own = values.filter((v) => !isResource(v));
+  if (own.length > 1) {
+    throw new ConfigError(source, [{ path: '', message: `expected at most one mesh config document (without "kind"), found ${own.length}` }]);
   }
-  return values[0] ?? {};
+  const resources = values.filter(isResource);
+  if (resources.length === 0) return own[0] ?? {};
+  const out: Record<string, unknown> = { ...((own[0] as Record<string, unknown> | undefined) ?? {}) };
+  const issues: { path: string; message: string }[] = [];
+  values.forEach((doc, i) => {
+    if (!isResource(doc)) return;
+    const key = RESOURCE_KEYS[doc.kind];
+    if (key === undefined) {
+      issues.push({
+        path: `document ${i + 1}`,
+        message: `kind ${doc.kind} is not supported in a config file; supported: ${Object.keys(RESOURCE_KEYS).join(', ')} (routes and destinations go under services)`,
+      });
+      return;
+    }
+    const list = Array.isArray(out[key]) ? (out[key] as unknown[]) : [];
+    out[key] = [...list, doc];
+  });
+  if (issues.length > 0) throw new ConfigError(source, issues);
+  return out;
+}
+
+function isResource(v: unknown): v is { kind: string } {
+  return typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string';
 }
 
 export interface ConfigFileWatch {

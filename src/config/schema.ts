@@ -7,6 +7,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DNS_NAME } from '../net/names.js';
+import type { AuthorizationPolicy } from '../security/authz/model.js';
+import type { RequestAuthenticationPolicy } from '../security/jwt/model.js';
 import { duration, parseHostPort, shown } from './fields.js';
 import { outlierDetectionSchema } from './outlier-schema.js';
 import {
@@ -224,12 +226,18 @@ export const meshSettingsSchema = z.strictObject({
   ...resilienceFields,
   retryBufferBytes: retryBufferBytesSchema.optional(),
   security: securitySettingsSchema.optional(),
+  /** This workload's labels (as on its pod), for policy `selector`s. */
+  labels: labels.optional(),
 });
 
 export const meshConfigSchema = z
   .strictObject({
     mesh: meshSettingsSchema.default(() => meshSettingsSchema.parse({})),
     services: z.record(z.string(), serviceSchema).default({}),
+    // Istio resources verbatim or our compact form; each list is validated by
+    // its own engine's parser in validate.ts, which knows their semantics.
+    authorizationPolicies: z.array(z.unknown()).default([]),
+    requestAuthentications: z.array(z.unknown()).default([]),
   })
   .superRefine((cfg, ctx) => {
     for (const name of Object.keys(cfg.services)) {
@@ -246,7 +254,10 @@ export const meshConfigSchema = z
 /** What users write (YAML, `createMesh({ config })`). */
 export type MeshConfigInput = z.input<typeof meshConfigSchema>;
 /** The validated, defaulted model the mesh runs on. */
-export type MeshConfig = z.output<typeof meshConfigSchema>;
+export type MeshConfig = Omit<z.output<typeof meshConfigSchema>, 'authorizationPolicies' | 'requestAuthentications'> & {
+  readonly authorizationPolicies: readonly AuthorizationPolicy[];
+  readonly requestAuthentications: readonly RequestAuthenticationPolicy[];
+};
 export type ServiceConfig = z.output<typeof serviceSchema>;
 export type LoadBalancerConfig = z.output<typeof loadBalancerSchema>;
 export type MeshSettings = z.output<typeof meshSettingsSchema>;

@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import { parseAuthorizationPolicies } from '../security/authz/parse.js';
+import { validateRequestAuthentications } from '../security/jwt/parse.js';
 import { ConfigError, type ConfigIssue, formatPath } from './config-error.js';
 import { type MeshConfig, meshConfigSchema } from './schema.js';
 import { closestName } from './suggest.js';
@@ -9,8 +11,38 @@ import { closestName } from './suggest.js';
  */
 export function validateConfig(raw: unknown, source: string): MeshConfig {
   const result = meshConfigSchema.safeParse(raw ?? {});
-  if (result.success) return result.data;
-  throw new ConfigError(source, toConfigIssues(result.error.issues, raw));
+  const issues = result.success ? [] : toConfigIssues(result.error.issues, raw);
+  const lists = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  const policies = checked(issues, 'policies', 'authorizationPolicies', () =>
+    parseAuthorizationPolicies(listOrEmpty(lists.authorizationPolicies), { source }),
+  );
+  const authns = checked(issues, 'requestAuthentications', 'requestAuthentications', () =>
+    validateRequestAuthentications(listOrEmpty(lists.requestAuthentications), { source }),
+  );
+  if (!result.success || issues.length > 0) throw new ConfigError(source, issues);
+  return { ...result.data, authorizationPolicies: policies ?? [], requestAuthentications: authns ?? [] };
+}
+
+/** A non-list is the schema's to report; the engine's parser sees an empty list then. */
+function listOrEmpty(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/**
+ * Run an engine's own validator and file its issues under the config's key
+ * (the engines name their list `policies[i]`, the config `authorizationPolicies[i]`).
+ */
+function checked<T>(issues: ConfigIssue[], theirs: string, ours: string, parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const i of err.issues) {
+      const path = i.path.startsWith(theirs) ? ours + i.path.slice(theirs.length) : i.path === '' ? ours : `${ours}.${i.path}`;
+      issues.push({ path, message: i.message });
+    }
+    return undefined;
+  }
 }
 
 export function toConfigIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): ConfigIssue[] {

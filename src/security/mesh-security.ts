@@ -9,11 +9,15 @@ import { accessSync, constants } from 'node:fs';
 import type { ConfigIssue } from '../config/config-error.js';
 import type { MeshConfig } from '../config/schema.js';
 import type { MtlsModeName } from '../config/security-schema.js';
+import { InboundGuard } from '../server/inbound-guard.js';
 import type { MeshLogger } from '../telemetry/logger.js';
+import { compileAuthorization } from './authz/compile.js';
 import { DevCaProvider } from './certs/dev-ca-provider.js';
 import { FileCertificateProvider } from './certs/file-provider.js';
 import type { CertificateProvider } from './certs/provider.js';
 import { resolveWorkloadIdentity, type WorkloadIdentity } from './identity/workload-identity.js';
+import { compileRequestAuthentication } from './jwt/authenticator.js';
+import { JwksCache } from './jwt/jwks-cache.js';
 import { WorkloadTls } from './tls/workload-tls.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -32,10 +36,14 @@ export class MeshSecurity {
   /** The certificates block the provider was built from; it cannot change while running. */
   #certificatesKey: string | undefined;
   #config: MeshConfig | undefined;
+  #guard: InboundGuard | undefined;
+  // One key cache for every policy version, so a config update keeps the keys already fetched.
+  readonly #jwks: JwksCache;
 
   constructor(env: Env, logger: MeshLogger) {
     this.#env = env;
     this.#logger = logger;
+    this.#jwks = new JwksCache({ logger });
   }
 
   /** Problems with a config's security settings, each with its path. */
@@ -78,6 +86,7 @@ export class MeshSecurity {
   /** Take a validated, checked config; starts the certificate provider the first time one is named. */
   apply(config: MeshConfig): void {
     this.#config = config;
+    this.#applyPolicies(config);
     const sec = config.mesh.security;
     if (sec?.certificates === undefined || this.#provider !== undefined) return;
     this.#certificatesKey = JSON.stringify(sec.certificates);
@@ -103,6 +112,28 @@ export class MeshSecurity {
             logger: this.#logger,
           }).start();
     this.#tls = new WorkloadTls(this.#provider);
+  }
+
+  /**
+   * Compile the policies that apply to this workload (its namespace and
+   * labels). The new guard is built before the old one is closed, so JWKS
+   * keys already fetched carry over.
+   */
+  #applyPolicies(config: MeshConfig): void {
+    const workload = { namespace: config.mesh.namespace, labels: config.mesh.labels ?? {} };
+    const authn =
+      config.requestAuthentications.length > 0
+        ? compileRequestAuthentication(config.requestAuthentications, { ...workload, jwks: this.#jwks })
+        : undefined;
+    const authz = config.authorizationPolicies.length > 0 ? compileAuthorization(config.authorizationPolicies, workload) : undefined;
+    const previous = this.#guard;
+    this.#guard = new InboundGuard(authn, authz);
+    previous?.close();
+  }
+
+  /** Authentication and authorization for inbound requests, as of the current config. */
+  guard(): InboundGuard | undefined {
+    return this.#guard;
   }
 
   /** The workload certificate source, when the config names one. */
@@ -132,6 +163,8 @@ export class MeshSecurity {
   }
 
   async close(): Promise<void> {
+    this.#guard?.close();
+    this.#jwks.close();
     await this.#provider?.close();
   }
 }

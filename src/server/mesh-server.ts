@@ -22,6 +22,9 @@ import { type AddressInfo, createServer as createNetServer, type Server as NetSe
 import type { SecureContextOptions } from 'node:tls';
 import { MeshError } from '../errors.js';
 import { type ConnectionKind, replayingHead, sniffConnection } from './first-bytes.js';
+import { type InboundGuard, type RequestAuth, refusal } from './inbound-guard.js';
+import { InboundView } from './inbound-view.js';
+import { peerOf } from './peer.js';
 
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
@@ -50,6 +53,8 @@ export interface MeshServerOptions {
   tls?: ServerTlsSource;
   /** How long a new connection may stay silent before it is closed (default 10 s). */
   firstByteTimeoutMs?: number;
+  /** Authentication and authorization for each request; read per request, so config updates apply at once. */
+  guard?: () => InboundGuard | undefined;
   /** Told about handshake failures (bad client certificate, garbage bytes); never thrown. */
   onTlsError?: (err: Error, socket: Socket) => void;
 }
@@ -65,8 +70,9 @@ export class MeshServer {
   readonly #sockets = new Set<Socket>();
   readonly #unsubscribe: (() => void) | undefined;
 
-  constructor(handler: InboundHandler, options: MeshServerOptions) {
+  constructor(userHandler: InboundHandler, options: MeshServerOptions) {
     this.#options = options;
+    const handler = options.guard === undefined ? userHandler : guarded(userHandler, options.guard);
     const modes = [options.mode, ...Object.values(options.portLevelMtls ?? {})];
     const needsTls = modes.some((m) => m !== 'DISABLE');
     if (needsTls && options.tls === undefined) {
@@ -169,4 +175,45 @@ export class MeshServer {
   #inners(): Inner[] {
     return [this.#plain, this.#h2c, this.#secure].filter((s): s is Inner => s !== undefined);
   }
+}
+
+const requestAuths = new WeakMap<object, RequestAuth>();
+
+/** The JWT identity of an admitted request (undefined when no policy checked one). */
+export function requestAuthOf(req: InboundRequest): RequestAuth | undefined {
+  return requestAuths.get(req);
+}
+
+function guarded(handler: InboundHandler, guardOf: () => InboundGuard | undefined): InboundHandler {
+  return (req, res) => {
+    const guard = guardOf();
+    if (guard === undefined || !guard.active) {
+      handler(req, res);
+      return;
+    }
+    const view = new InboundView(req.method, req.url, req.headers, peerOf(req), req.socket.localPort ?? 0);
+    guard.admit(view, req.headers).then(
+      (auth) => {
+        requestAuths.set(req, auth);
+        try {
+          handler(req, res);
+        } catch (err) {
+          // A throwing handler must not become an unhandled rejection here.
+          if (!res.headersSent) {
+            res.statusCode = 500;
+            res.end();
+          }
+          queueMicrotask(() => {
+            throw err;
+          });
+        }
+      },
+      (err: unknown) => {
+        const r = refusal(err);
+        res.statusCode = r.status;
+        res.setHeader('content-type', 'text/plain; charset=utf-8');
+        res.end(r.body);
+      },
+    );
+  };
 }

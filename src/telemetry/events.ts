@@ -21,6 +21,8 @@ export const CHANNELS = {
   circuit: 'proxyless:circuit',
   /** A call was refused locally: { service, code } (overflow, rate limit, open circuit, deadline). */
   rejected: 'proxyless:rejected',
+  /** An inbound request was refused by authentication or authorization: { code, policy }. */
+  denied: 'proxyless:denied',
 } as const;
 
 export type ChannelName = keyof typeof CHANNELS;

@@ -28,6 +28,7 @@ export class PipelineEventMetrics {
   readonly #ejections: CappedCounter<'destination_service_name' | 'reason'>;
   readonly #transitions: CappedCounter<'destination_service_name' | 'from' | 'to'>;
   readonly #rejections: CappedCounter<'destination_service_name' | 'code'>;
+  readonly #denials: CappedCounter<'code' | 'policy'>;
   readonly #circuitState: Gauge<'destination_service_name'>;
   readonly #circuitCap: LabelCap<'destination_service_name'>;
   /** service → endpoints ejected now: a set, so a repeated event cannot skew the gauge. */
@@ -57,6 +58,11 @@ export class PipelineEventMetrics {
       'proxyless_local_rejections_total',
       'Calls refused locally before reaching an endpoint, by error code (overflow, rate limit, open circuit, deadline).',
       ['destination_service_name', 'code'],
+    );
+    this.#denials = counter(
+      'proxyless_inbound_denials_total',
+      'Inbound requests refused by JWT authentication (MESH_UNAUTHENTICATED) or authorization (MESH_PERMISSION_DENIED), by the deciding policy.',
+      ['code', 'policy'],
     );
 
     const ejected = this.#ejected;
@@ -112,6 +118,11 @@ export class PipelineEventMetrics {
       const service = labelValue(msg.service);
       this.#ejections.inc({ destination_service_name: service, reason: labelValue(msg.reason) });
       this.#track(service, labelValue(msg.endpoint));
+    },
+    denied: (m) => {
+      const msg = asMessage(m);
+      // Policy names come from config, so the label stays bounded; '-' when no single policy decided.
+      this.#denials.inc({ code: labelValue(msg.code), policy: msg.policy === undefined ? '-' : labelValue(msg.policy) });
     },
     ejectionReturn: (m) => {
       const msg = asMessage(m);

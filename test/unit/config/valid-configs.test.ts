@@ -15,6 +15,8 @@ describe('valid configs', () => {
         loadBalancer: { policy: 'peak-ewma' },
       },
       services: {},
+      authorizationPolicies: [],
+      requestAuthentications: [],
     });
   });
 

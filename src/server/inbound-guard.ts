@@ -1,0 +1,76 @@
+/**
+ * Who may call this workload: JWT authentication, then authorization, as
+ * Istio's sidecar runs its jwt_authn and RBAC filters. Compiled once per
+ * config update; with no policies at all it is inactive and the server
+ * skips it entirely.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { isMeshError, MeshError } from '../errors.js';
+import type { Authorizer } from '../security/authz/compile.js';
+import { permissionDeniedError } from '../security/authz/decision.js';
+import type { AuthResult } from '../security/jwt/auth-result.js';
+import type { RequestAuthenticator } from '../security/jwt/authenticator.js';
+import { publish } from '../telemetry/events.js';
+import type { InboundView } from './inbound-view.js';
+
+/** What a handler can read about an admitted request. */
+export interface RequestAuth {
+  /** The verified JWT's `iss/sub`, when the request carried one. */
+  readonly requestPrincipal: string | undefined;
+  readonly claims: Readonly<Record<string, unknown>> | undefined;
+}
+
+export class InboundGuard {
+  readonly #authn: RequestAuthenticator | undefined;
+  readonly #authz: Authorizer | undefined;
+
+  constructor(authn: RequestAuthenticator | undefined, authz: Authorizer | undefined) {
+    this.#authn = authn?.active ? authn : undefined;
+    this.#authz = authz !== undefined && authz.policies.length > 0 ? authz : undefined;
+  }
+
+  get active(): boolean {
+    return this.#authn !== undefined || this.#authz !== undefined;
+  }
+
+  /**
+   * Authenticate and authorize; resolves with what the handler may read, or
+   * rejects with MESH_UNAUTHENTICATED (401) or MESH_PERMISSION_DENIED (403).
+   * Header changes from authentication (the token removed, claims copied)
+   * are applied to `headers` before the handler runs.
+   */
+  async admit(view: InboundView, headers: IncomingHttpHeaders): Promise<RequestAuth> {
+    let auth: AuthResult | undefined;
+    if (this.#authn !== undefined) {
+      try {
+        auth = await this.#authn.authenticate(view);
+      } catch (err) {
+        publish('denied', () => ({ code: isMeshError(err) ? err.code : 'MESH_UNAUTHENTICATED', policy: undefined }));
+        throw err;
+      }
+      view.requestPrincipal = auth.principal;
+      view.claims = auth.claims;
+      for (const name of auth.removeHeaders) delete headers[name];
+      for (const [name, value] of auth.addHeaders) headers[name] = value;
+    }
+    if (this.#authz !== undefined) {
+      const decision = this.#authz.check(view);
+      if (!decision.allowed) {
+        publish('denied', () => ({ code: 'MESH_PERMISSION_DENIED', policy: decision.policy }));
+        throw permissionDeniedError(decision, view.principal);
+      }
+    }
+    return { requestPrincipal: auth?.principal, claims: auth?.claims };
+  }
+
+  close(): void {
+    this.#authn?.close();
+  }
+}
+
+/** The reply for a refused request: the code's status and a short reason, never the token. */
+export function refusal(err: unknown): { status: number; body: string } {
+  if (isMeshError(err)) return { status: err.httpStatus, body: `${err.message}\n` };
+  const fallback = new MeshError('MESH_UNAUTHENTICATED', 'authentication failed');
+  return { status: fallback.httpStatus, body: `${fallback.message}\n` };
+}
