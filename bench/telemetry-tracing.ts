@@ -1,0 +1,158 @@
+/**
+ * Microbenchmark: what tracing adds to one request.
+ *
+ *  - ns per client trace (start + attemptStart + inject + attemptEnd + end)
+ *    with no tracer provider (the api's no-op tracer), with and without an
+ *    incoming trace context to pass on; and with a real BasicTracerProvider,
+ *    BatchSpanProcessor and a no-op exporter, for a plain call, a retried
+ *    call (events), and attempts as child spans;
+ *  - ns per inbound request trace (startServer + runInContext + end);
+ *  - the pooled ID source against crypto.randomBytes per request.
+ *
+ * Run: npx tsx bench/telemetry-tracing.ts   (about 20 s)
+ *
+ * Each cell is the median of several timed rounds after a warm-up, so JIT
+ * tiering and GC pauses do not land in the number.
+ */
+import { randomBytes } from 'node:crypto';
+import { BasicTracerProvider, BatchSpanProcessor, RandomIdGenerator, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ClientInfo, ServerInfo } from '../src/telemetry/tracing/attributes.js';
+import { IdPool, PooledIdGenerator } from '../src/telemetry/tracing/id-pool.js';
+import { MeshTracer, type MeshTracerOptions } from '../src/telemetry/tracing/mesh-tracer.js';
+import { markdownTable, num } from './lib/table.js';
+
+const ROUNDS = 7;
+
+/** Between chunks the event loop runs, so the batch processor exports as it would in a server. */
+const CHUNK = 500;
+
+/**
+ * Median ns per `op` over ROUNDS rounds. Only the calls are timed: the
+ * event-loop turns between chunks (where the SDK's batch export happens,
+ * off the request path) are not.
+ */
+async function nsPerOp(iterations: number, op: () => void): Promise<number> {
+  const rounds: number[] = [];
+  for (let r = -1; r < ROUNDS; r++) {
+    let ns = 0n;
+    for (let done = 0; done < iterations; done += CHUNK) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < CHUNK; i++) op();
+      ns += process.hrtime.bigint() - t0;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Round -1 is the warm-up.
+    if (r >= 0) rounds.push(Number(ns) / iterations);
+  }
+  rounds.sort((a, b) => a - b);
+  return rounds[ROUNDS >> 1]!;
+}
+
+const CALL: ClientInfo = {
+  service: 'reviews',
+  route: 'default',
+  method: 'GET',
+  scheme: 'http',
+  authority: 'reviews:9080',
+  path: '/reviews/1',
+  protocol: 'http',
+};
+const INBOUND: ServerInfo = { method: 'GET', scheme: 'http', authority: 'reviews:9080', path: '/reviews/1', protocol: 'http' };
+const INCOMING = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', host: 'reviews:9080' };
+
+let sink = 0;
+const setHeader = (name: string, value: string): void => {
+  sink += name.length + value.length;
+};
+
+function clientOp(mesh: MeshTracer, attempts: number): () => void {
+  return () => {
+    const ct = mesh.startClient(CALL);
+    for (let n = 0; n < attempts; n++) {
+      ct.attemptStart(n, '10.0.0.7:9080', n > 0 ? 'retriable-status-code' : undefined);
+      ct.inject(setHeader);
+      ct.attemptEnd(n, n + 1 < attempts ? 503 : 200);
+    }
+    ct.end({ status: 200 });
+  };
+}
+
+function serverOp(mesh: MeshTracer, headers: Record<string, string>): () => void {
+  return () => {
+    const st = mesh.startServer(headers, INBOUND);
+    st.runInContext(() => {
+      sink++;
+    });
+    st.end({ status: 200 });
+  };
+}
+
+const noopExporter: SpanExporter = {
+  export: (_spans, done) => done({ code: 0 }),
+  shutdown: () => Promise.resolve(),
+};
+
+function sdkTracer(options: MeshTracerOptions, pooled: boolean): { mesh: MeshTracer; provider: BasicTracerProvider } {
+  const provider = new BasicTracerProvider({
+    // The processor's defaults (2048 queued, batches of 512): export runs between chunks.
+    spanProcessors: [new BatchSpanProcessor(noopExporter)],
+    ...(pooled ? { idGenerator: new PooledIdGenerator() } : {}),
+  });
+  return { mesh: new MeshTracer({ ...options, tracerProvider: provider }), provider };
+}
+
+const rows: string[][] = [];
+const row = (what: string, ns: number) => rows.push([what, num(ns, 0)]);
+
+// (a) No provider registered: nothing in this process has touched the api's globals.
+const bare = new MeshTracer();
+row('client call, no provider, no incoming trace', await nsPerOp(200_000, clientOp(bare, 1)));
+await bare.startServer(INCOMING, INBOUND).runInContext(async () => {
+  row('client call, no provider, incoming trace passed on', await nsPerOp(200_000, clientOp(bare, 1)));
+});
+row('inbound request, no provider, no trace headers', await nsPerOp(200_000, serverOp(bare, {})));
+row('inbound request, no provider, traceparent', await nsPerOp(200_000, serverOp(bare, INCOMING)));
+
+// (b) A real SDK with a no-op exporter.
+const providers: BasicTracerProvider[] = [];
+for (const [what, options, attempts, pooled] of [
+  ['client call, SDK (events)', {}, 1, false],
+  ['client call, SDK (events), pooled IDs', {}, 1, true],
+  ['client call retried once, SDK (events)', {}, 2, true],
+  ['client call, SDK (attempt spans)', { attempts: 'spans' }, 1, true],
+  ['client call retried once, SDK (attempt spans)', { attempts: 'spans' }, 2, true],
+] as const) {
+  const { mesh, provider } = sdkTracer(options, pooled);
+  providers.push(provider);
+  row(what, await nsPerOp(50_000, clientOp(mesh, attempts)));
+}
+{
+  const { mesh, provider } = sdkTracer({}, true);
+  providers.push(provider);
+  row('inbound request, SDK, traceparent', await nsPerOp(50_000, serverOp(mesh, INCOMING)));
+}
+
+// (c) Where trace and span IDs come from.
+const pool = new IdPool();
+const sdkRandom = new RandomIdGenerator();
+const ids: string[][] = [];
+async function idRow(what: string, op: () => string): Promise<void> {
+  const consume = (): void => {
+    sink += op().length;
+  };
+  ids.push([what, num(await nsPerOp(50_000, consume), 0)]);
+}
+await idRow('IdPool: trace ID + span ID', () => pool.traceId() + pool.spanId());
+await idRow('crypto.randomBytes(16) + (8), hex', () => randomBytes(16).toString('hex') + randomBytes(8).toString('hex'));
+await idRow('crypto.randomBytes(24), hex, split', () => {
+  const h = randomBytes(24).toString('hex');
+  return h.slice(0, 32) + h.slice(32);
+});
+await idRow('SDK RandomIdGenerator (Math.random)', () => sdkRandom.generateTraceId() + sdkRandom.generateSpanId());
+
+console.log(`Node ${process.version}, median of ${ROUNDS} rounds\n`);
+console.log(markdownTable(['per request', 'ns'], rows, ['left', 'right']));
+console.log();
+console.log(markdownTable(['IDs for one span (trace + span ID)', 'ns'], ids, ['left', 'right']));
+if (sink === 42) console.log('');
+await Promise.all(providers.map((p) => p.shutdown()));

@@ -1,0 +1,210 @@
+/**
+ * One logical outbound call's trace: a CLIENT span from the first attempt
+ * to the committed response, and its attempts (see docs/tracing.md for why
+ * attempts are span events by default and child spans on request).
+ *
+ * Events are only written once a call has a second attempt: the first
+ * attempt's start and end are kept in fields and flushed as events when a
+ * retry or hedge begins. A call that succeeds first time (nearly all of
+ * them) costs one span and no events.
+ */
+import { type Attributes, type Context, type Span, SpanKind, type Tracer, trace } from '@opentelemetry/api';
+import { runInContext } from './active-context.js';
+import type { HeaderSetter } from './carrier.js';
+import { errorType, markOutcome, type TraceResult } from './outcome.js';
+
+/** What a client trace needs from the MeshTracer that made it. */
+export interface ClientTraceHost {
+  readonly tracer: Tracer;
+  readonly attemptSpans: boolean;
+  /** Writes the trace headers for `span` (or only baggage, without one) under `parent`. */
+  injectFor(parent: Context, span: Span | undefined, setHeader: HeaderSetter): void;
+}
+
+export interface ClientTrace {
+  /** The trace ID for logs and the request record; undefined when the call carries no trace. */
+  readonly traceId: string | undefined;
+  /** True when the call's span is recorded (and attributes and events are worth building). */
+  readonly recording: boolean;
+  /**
+   * Runs `fn` in the caller's context with this call's span, so whatever
+   * `fn` starts (an attempt's dispatch, from a retry timer too) nests under
+   * the call, and stays untraced when the call was.
+   */
+  runInContext<T>(fn: () => T): T;
+  /** Attempt `n` (0-based) starts on `endpoint` (`address:port`); `retryReason` when it is a retry or hedge. */
+  attemptStart(n: number, endpoint: string, retryReason?: string): void;
+  /** Attempt `n` got a response with this HTTP status, or failed with this error. */
+  attemptEnd(n: number, outcome: number | Error, grpcStatus?: number): void;
+  /** Writes the trace headers for the attempt started last, so its server span parents correctly. */
+  inject(setHeader: HeaderSetter): void;
+  /** The call is over (idempotent). */
+  end(result: TraceResult): void;
+}
+
+/** The trace of a call that carries none: no provider and no incoming context, or tracing suppressed. */
+export class NoopClientTrace implements ClientTrace {
+  readonly traceId = undefined;
+  readonly recording = false;
+  /** Kept only for a suppressed call, whose later attempts must stay suppressed. */
+  readonly #parent: Context | undefined;
+
+  constructor(parent?: Context) {
+    this.#parent = parent;
+  }
+
+  runInContext<T>(fn: () => T): T {
+    return this.#parent === undefined ? fn() : runInContext(this.#parent, fn);
+  }
+
+  attemptStart(): void {}
+  attemptEnd(): void {}
+  inject(): void {}
+  end(): void {}
+}
+
+/** Shared by every call that carries no trace: it holds nothing. */
+export const NOOP_CLIENT_TRACE: ClientTrace = new NoopClientTrace();
+
+function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+function outcomeAttributes(n: number, outcome: number | Error, grpcStatus: number | undefined): Attributes {
+  const attrs: Attributes = { 'proxyless.attempt': n + 1 };
+  if (typeof outcome === 'number') {
+    if (outcome > 0) attrs['http.response.status_code'] = outcome;
+  } else {
+    attrs['error.type'] = errorType(outcome);
+    attrs['exception.message'] = outcome.message;
+  }
+  if (grpcStatus !== undefined) attrs['rpc.grpc.status_code'] = grpcStatus;
+  return attrs;
+}
+
+function startAttributes(n: number, endpoint: string, retryReason: string | undefined): Attributes {
+  const attrs: Attributes = { 'proxyless.attempt': n + 1, 'proxyless.endpoint': endpoint };
+  if (retryReason !== undefined) attrs['proxyless.retry_reason'] = retryReason;
+  return attrs;
+}
+
+export class ActiveClientTrace implements ClientTrace {
+  readonly recording: boolean;
+  readonly #host: ClientTraceHost;
+  /** Undefined for a call that carries baggage but no trace. */
+  readonly #span: Span | undefined;
+  readonly #parent: Context;
+  readonly #name: string;
+  #context: Context | undefined;
+  #attempts = 0;
+  #endpoint: string | undefined;
+  #retryReason: string | undefined;
+  #ended = false;
+  // Events mode: attempt 0, held back until a second attempt makes events worth writing.
+  #eventsOn = false;
+  #firstStart = 0;
+  #firstEndpoint = '';
+  #firstEnd = 0;
+  #firstOutcome: number | Error | undefined;
+  #firstGrpc: number | undefined;
+  // Spans mode: one child span per attempt, by attempt number.
+  #attemptSpans: Array<Span | undefined> | undefined;
+  #current: Span | undefined;
+
+  constructor(host: ClientTraceHost, span: Span | undefined, parent: Context, recording: boolean, name: string) {
+    this.#host = host;
+    this.#span = span;
+    this.#parent = parent;
+    this.recording = recording;
+    this.#name = name;
+  }
+
+  get traceId(): string | undefined {
+    return this.#span?.spanContext().traceId;
+  }
+
+  runInContext<T>(fn: () => T): T {
+    return runInContext(this.#spanContext(), fn);
+  }
+
+  /** The caller's context with this call's span, built once and only when asked for. */
+  #spanContext(): Context {
+    this.#context ??= this.#span === undefined ? this.#parent : trace.setSpan(this.#parent, this.#span);
+    return this.#context;
+  }
+
+  attemptStart(n: number, endpoint: string, retryReason?: string): void {
+    if (n >= this.#attempts) this.#attempts = n + 1;
+    this.#endpoint = endpoint;
+    if (retryReason !== undefined) this.#retryReason = retryReason;
+    if (!this.recording) return;
+    const span = this.#span!;
+    if (this.#host.attemptSpans) {
+      const attrs = startAttributes(n, endpoint, retryReason);
+      if (n > 0) attrs['http.request.resend_count'] = n;
+      const child = this.#host.tracer.startSpan(`${this.#name} (attempt ${n + 1})`, { kind: SpanKind.CLIENT, attributes: attrs }, this.#spanContext());
+      this.#attemptSpans ??= [];
+      this.#attemptSpans[n] = child;
+      this.#current = child;
+      return;
+    }
+    const now = epochNow();
+    if (!this.#eventsOn && n === 0) {
+      this.#firstStart = now;
+      this.#firstEndpoint = endpoint;
+      return;
+    }
+    if (!this.#eventsOn) this.#flushFirst();
+    span.addEvent('proxyless.attempt.start', startAttributes(n, endpoint, retryReason), now);
+  }
+
+  attemptEnd(n: number, outcome: number | Error, grpcStatus?: number): void {
+    if (!this.recording) return;
+    if (this.#host.attemptSpans) {
+      const child = this.#attemptSpans?.[n];
+      if (child === undefined) return;
+      this.#attemptSpans![n] = undefined;
+      markOutcome(child, typeof outcome === 'number' ? { status: outcome, grpcStatus } : { error: outcome, grpcStatus }, 'client');
+      child.end();
+      return;
+    }
+    if (!this.#eventsOn && n === 0) {
+      this.#firstEnd = epochNow();
+      this.#firstOutcome = outcome;
+      this.#firstGrpc = grpcStatus;
+      return;
+    }
+    this.#span!.addEvent('proxyless.attempt.end', outcomeAttributes(n, outcome, grpcStatus), epochNow());
+  }
+
+  inject(setHeader: HeaderSetter): void {
+    this.#host.injectFor(this.#parent, this.#current ?? this.#span, setHeader);
+  }
+
+  end(result: TraceResult): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (!this.recording) return;
+    const span = this.#span!;
+    // Hedges that lost (or attempts the caller abandoned) end with the call.
+    if (this.#attemptSpans !== undefined) for (const child of this.#attemptSpans) child?.end();
+    // A call refused before any attempt (open circuit, no endpoint) has no attempt to count.
+    if (this.#attempts > 0) span.setAttribute('proxyless.attempt', this.#attempts);
+    if (this.#attempts > 1) span.setAttribute('http.request.resend_count', this.#attempts - 1);
+    if (this.#endpoint !== undefined) span.setAttribute('proxyless.endpoint', this.#endpoint);
+    if (this.#retryReason !== undefined) span.setAttribute('proxyless.retry_reason', this.#retryReason);
+    markOutcome(span, result, 'client');
+    span.end();
+  }
+
+  /** Writes attempt 0's held-back start (and end, if it has ended) as events. */
+  #flushFirst(): void {
+    this.#eventsOn = true;
+    if (this.#firstStart === 0) return;
+    const span = this.#span!;
+    span.addEvent('proxyless.attempt.start', startAttributes(0, this.#firstEndpoint, undefined), this.#firstStart);
+    if (this.#firstOutcome !== undefined) {
+      span.addEvent('proxyless.attempt.end', outcomeAttributes(0, this.#firstOutcome, this.#firstGrpc), this.#firstEnd);
+    }
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Checks for the lowercase hex IDs that trace headers carry. Written as
+ * char-code loops rather than regexes: every inbound request runs them, and
+ * they must not allocate.
+ */
+
+/** True when s[from, from + length) is all lowercase hex (0-9, a-f). */
+export function isLowerHex(s: string, from: number, length: number): boolean {
+  const end = from + length;
+  if (end > s.length) return false;
+  for (let i = from; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
+/** True when s[from, from + length) is lowercase hex and not all '0' (the spec's invalid ID): one pass. */
+export function isLowerHexId(s: string, from: number, length: number): boolean {
+  const end = from + length;
+  if (end > s.length) return false;
+  let nonZero = false;
+  for (let i = from; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+    if (c !== 48) nonZero = true;
+  }
+  return nonZero;
+}
+
+const ZEROS_16 = '0000000000000000';
+
+/** A 64-bit (16 hex) trace ID widened to OTel's 128 bits, as Zipkin does: zeros on the left. */
+export function padTraceId(id: string): string {
+  return id.length === 16 ? ZEROS_16 + id : id;
+}

@@ -1,0 +1,69 @@
+/**
+ * How a finished request marks its span: status code attributes, `error.type`
+ * and the span status, by the conventions' rules. A client span is an error
+ * for any HTTP status from 400 or any gRPC status but OK; a server span only
+ * for 5xx and the gRPC statuses that mean the server failed, since a 404 or
+ * INVALID_ARGUMENT is the caller's mistake, not the server's.
+ */
+import { type Span, SpanStatusCode } from '@opentelemetry/api';
+
+/** How a request ended, as the pipeline knows it. */
+export interface TraceResult {
+  /** HTTP status; 0 or absent when no response came. */
+  readonly status?: number | undefined;
+  /** gRPC status, for gRPC requests. */
+  readonly grpcStatus?: number | undefined;
+  /** The error the request failed with, if it failed. */
+  readonly error?: Error | undefined;
+  /** Envoy response flags (`UH`, `URX`, …); '-' or absent for none. */
+  readonly responseFlags?: string | undefined;
+}
+
+export const GRPC_STATUS_NAMES: readonly string[] = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+];
+
+const ERROR_STATUS = { code: SpanStatusCode.ERROR } as const;
+
+/** The gRPC statuses that are a server's failure (the RPC conventions' list). */
+const GRPC_SERVER_ERRORS = new Set([2, 4, 12, 13, 14, 15]);
+
+/** A low-cardinality name for an error: its code (`MESH_CONNECT_FAILURE`, `ECONNRESET`) or its class. */
+export function errorType(err: Error): string {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && code !== '') return code;
+  return err.name || err.constructor?.name || 'Error';
+}
+
+/** Marks `span` with how the request ended; does not end it. */
+export function markOutcome(span: Span, result: TraceResult, side: 'client' | 'server'): void {
+  const { status, grpcStatus, error, responseFlags } = result;
+  if (status !== undefined && status > 0) span.setAttribute('http.response.status_code', status);
+  if (responseFlags !== undefined && responseFlags !== '-') span.setAttribute('proxyless.response_flags', responseFlags);
+  let type: string | undefined;
+  if (error !== undefined) type = errorType(error);
+  else if (grpcStatus !== undefined && grpcStatus !== 0) {
+    if (side === 'client' || GRPC_SERVER_ERRORS.has(grpcStatus)) type = GRPC_STATUS_NAMES[grpcStatus] ?? String(grpcStatus);
+  } else if (status !== undefined && status >= (side === 'client' ? 400 : 500)) type = String(status);
+  if (grpcStatus !== undefined) span.setAttribute('rpc.grpc.status_code', grpcStatus);
+  if (type === undefined) return;
+  span.setAttribute('error.type', type);
+  // The conventions leave the description empty for a status code; an exception has a message worth keeping.
+  span.setStatus(error === undefined ? ERROR_STATUS : { code: SpanStatusCode.ERROR, message: error.message });
+}

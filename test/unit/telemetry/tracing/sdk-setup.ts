@@ -1,0 +1,44 @@
+/**
+ * A real OpenTelemetry SDK for tests: NodeTracerProvider (AsyncLocalStorage
+ * context manager) exporting to memory. The propagator is left unregistered
+ * by default, as in an app that set up tracing without choosing one, so the
+ * mesh's own propagation is what runs.
+ */
+import { context, propagation, type TextMapPropagator, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, NodeTracerProvider, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+
+export interface TestSdk {
+  readonly exporter: InMemorySpanExporter;
+  readonly provider: NodeTracerProvider;
+  spans(): ReadableSpan[];
+  span(name: string): ReadableSpan;
+  shutdown(): Promise<void>;
+}
+
+export function startTestSdk(propagator: TextMapPropagator | null = null): TestSdk {
+  const exporter = new InMemorySpanExporter();
+  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  provider.register({ propagator });
+  const spans = () => exporter.getFinishedSpans();
+  return {
+    exporter,
+    provider,
+    spans,
+    span(name) {
+      const found = spans().filter((s) => s.name === name);
+      if (found.length !== 1) throw new Error(`expected one span named "${name}", found ${found.length}: ${spans().map((s) => s.name).join(', ')}`);
+      return found[0]!;
+    },
+    async shutdown() {
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    },
+  };
+}
+
+/** The span ID of a span's parent, or undefined for a root. */
+export function parentOf(span: ReadableSpan): string | undefined {
+  return span.parentSpanContext?.spanId;
+}
