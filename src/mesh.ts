@@ -8,11 +8,12 @@ import { Agent, type Dispatcher, fetch as undiciFetch, request as undiciRequest 
 import { builtinPolicies } from './balancer/policies.js';
 import type { PickerFactory } from './balancer/types.js';
 import type { Fallback } from './client/call-types.js';
+import type { Destination } from './client/destination.js';
 import { Directory } from './client/directory.js';
 import { MeshDispatcher } from './client/dispatcher.js';
 import type { CallEnv } from './client/stack.js';
 import type { PoolSettings } from './client/upstream.js';
-import type { ConfigIssue } from './config/config-error.js';
+import { ConfigError, type ConfigIssue } from './config/config-error.js';
 import { readEnv } from './config/env.js';
 import { type ConfigFileWatch, readConfigFile, watchConfigFile } from './config/file-source.js';
 import { checkRouteTargets } from './config/route-targets.js';
@@ -29,6 +30,10 @@ import type { WorkloadIdentity } from './security/identity/workload-identity.js'
 import { MeshSecurity } from './security/mesh-security.js';
 import { type InboundHandler, MeshServer } from './server/mesh-server.js';
 import { type MeshLogger, stderrLogger } from './telemetry/logger.js';
+import { MeshTelemetry, type TelemetryOptions } from './telemetry/mesh-telemetry.js';
+import type { AnyRegistry as TelemetryMetricsRegistry } from './telemetry/metrics/any-registry.js';
+import type { EndpointHealthCount } from './telemetry/metrics/mesh-state.js';
+import type { SelfDescription } from './telemetry/workload-labels.js';
 
 export interface MeshOptions {
   /** Config in the YAML file's shape; highest precedence. */
@@ -50,6 +55,8 @@ export interface MeshOptions {
   classifier?: Classifier;
   /** Per service: what to answer when the mesh stops a call (open circuit, overflow, no endpoint). */
   fallbacks?: Readonly<Record<string, Fallback>>;
+  /** Metrics, access log and tracing (docs/metrics.md, docs/tracing.md). */
+  telemetry?: TelemetryOptions;
   logger?: MeshLogger;
 }
 
@@ -65,6 +72,7 @@ export class Mesh {
   readonly logger: MeshLogger;
   readonly #directory: Directory;
   readonly #security: MeshSecurity;
+  readonly #telemetry: MeshTelemetry;
   readonly #passthrough = new Agent();
   // Never closed: calls still draining after close() or destroy() may need
   // a timer, and the wheel disarms itself (and is unref'd) once empty.
@@ -76,7 +84,15 @@ export class Mesh {
 
   constructor(options: MeshOptions = {}) {
     this.logger = options.logger ?? stderrLogger();
-    this.#security = new MeshSecurity(options.env === false ? {} : (options.env ?? process.env), this.logger);
+    const envVars = options.env === false ? {} : (options.env ?? process.env);
+    this.#security = new MeshSecurity(envVars, this.logger);
+    this.#telemetry = new MeshTelemetry(options.telemetry ?? {}, envVars, {
+      serviceName: undefined,
+      namespace: 'default',
+      clusterDomain: 'cluster.local',
+      labels: {},
+      spiffeId: undefined,
+    });
     this.discovery = new Registry<DiscoveryProvider>('discovery provider');
     this.balancers = new Registry<PickerFactory>('load-balancer policy', builtinPolicies());
     this.config = new ConfigStore((config) => this.#checkConfig(config));
@@ -84,6 +100,7 @@ export class Mesh {
       classifier: options.classifier ?? builtinClassifier,
       wheel: this.#wheel,
       now: () => performance.now(),
+      ...(this.#telemetry.observer !== undefined ? { observer: this.#telemetry.observer } : {}),
     };
     this.#directory = new Directory({
       env,
@@ -93,8 +110,10 @@ export class Mesh {
       pool: options.pool ?? {},
       sourceIp: ownAddress(options.env === false ? {} : (options.env ?? process.env)),
       tls: this.#security,
-      onDiscoveryError: (service, err) =>
-        this.logger.warn('discovery failed; serving on the last good endpoints', { service, error: err.message }),
+      onDiscoveryError: (service, err, scheme) => {
+        this.#telemetry.metrics?.mesh.discoveryError(service, scheme);
+        this.logger.warn('discovery failed; serving on the last good endpoints', { service, error: err.message });
+      },
     });
     this.dispatcher = new MeshDispatcher(this.#directory, this.#passthrough, {
       close: () => this.close(),
@@ -114,7 +133,14 @@ export class Mesh {
     // Security first: a destination asking for mTLS needs the certificate source in place.
     this.config.subscribe((snapshot) => {
       this.#security.apply(snapshot.config);
+      this.#telemetry.describe(this.#selfDescription(snapshot.config));
       this.#directory.apply(snapshot.config);
+      this.#telemetry.metrics?.mesh.configUpdate(snapshot.sources.at(-1)?.source ?? 'options', true);
+    });
+    this.#telemetry.start({
+      endpoints: () => endpointHealth(this.#directory.list()),
+      circuits: () =>
+        this.#directory.list().flatMap((d) => (d.breaker === undefined ? [] : [{ service: d.name, state: d.breaker.state }])),
     });
     const configFile = options.configFile ?? fromEnv?.configFile;
     const layers: { layer: ConfigLayer; raw: unknown; source: string }[] = [];
@@ -142,7 +168,24 @@ export class Mesh {
     }
   }
 
+  #selfDescription(config: MeshConfig): SelfDescription {
+    return {
+      serviceName: config.mesh.serviceName,
+      namespace: config.mesh.namespace,
+      clusterDomain: config.mesh.clusterDomain,
+      labels: config.mesh.labels ?? {},
+      spiffeId: this.#security.identity()?.spiffeId,
+    };
+  }
+
+  /** The registry `/metrics` serves: Istio's request metrics and the mesh's own; undefined with metrics off. */
+  get metricsRegistry(): TelemetryMetricsRegistry | undefined {
+    return this.#telemetry.metrics?.registry;
+  }
+
   #reportRejected(err: unknown): void {
+    const source = err instanceof ConfigError ? err.source : 'unknown';
+    this.#telemetry.metrics?.mesh.configUpdate(source, false);
     const message = err instanceof Error ? err.message : String(err);
     this.logger.warn('config update rejected; the previous config stays in force', { error: message });
   }
@@ -226,6 +269,13 @@ export class Mesh {
       portLevelMtls: inbound.portLevelMtls,
       ...(tls !== undefined ? { tls } : {}),
       guard: () => this.#security.guard(),
+      telemetry: {
+        tracer: this.#telemetry.tracer,
+        metrics: this.#telemetry.metrics,
+        accessLog: this.#telemetry.accessLog,
+        self: () => this.#telemetry.selfAsDestination(),
+        peers: this.#telemetry.peers,
+      },
       ...options,
       onTlsError: (err) => this.logger.info('inbound TLS handshake failed', { error: err.message }),
     });
@@ -244,6 +294,7 @@ export class Mesh {
       await Promise.all([this.#directory.close(), this.#passthrough.close()]);
       await Promise.all([...this.discovery.values()].map((p) => p.close?.()));
       await this.#security.close();
+      this.#telemetry.close();
     })();
     return this.#closing;
   }
@@ -256,7 +307,21 @@ export class Mesh {
     await Promise.all([this.#directory.destroy(reason), this.#passthrough.destroy(reason)]);
     await Promise.all([...this.discovery.values()].map((p) => p.close?.()));
     await this.#security.close();
+    this.#telemetry.close();
   }
+}
+
+/** Endpoint counts by service and health, for the endpoints gauge (read at scrape time). */
+function endpointHealth(destinations: readonly Destination[]): EndpointHealthCount[] {
+  const out: EndpointHealthCount[] = [];
+  for (const d of destinations) {
+    const counts = { healthy: 0, unhealthy: 0, ejected: 0, draining: 0 };
+    for (const u of d.upstreams) counts[u.outlier?.ejected === true ? 'ejected' : u.endpoint.health]++;
+    for (const [health, count] of Object.entries(counts)) {
+      if (count > 0) out.push({ service: d.name, health: health as EndpointHealthCount['health'], count });
+    }
+  }
+  return out;
 }
 
 /** POD_IP from the downward API, else the first non-internal IPv4 address. */

@@ -30,6 +30,7 @@ export type Fallback = (err: MeshError, request: { readonly method: string; read
 /** The concrete tier of one service (a cluster, Envoy would say): what the pipeline asks of it. */
 export interface Cluster {
   readonly name: string;
+  readonly namespace: string;
   /** The picker for a subset (undefined: the whole service); undefined for an unknown subset. */
   picker(subset: string | undefined): Picker<Upstream> | undefined;
   readonly budget: RetryBudget;
@@ -80,6 +81,8 @@ export interface Attempt {
   readonly remainingMs: number | undefined;
   /** The adapter's own per-attempt object; the pipeline never reads it. */
   io: unknown;
+  /** Headers the observer asked to send with this attempt (trace context). */
+  readonly traceHeaders: readonly (readonly [string, string])[] | undefined;
 }
 
 /** What the adapter must do for the pipeline. */
@@ -97,4 +100,47 @@ export interface CallTransport {
   reply(reply: LocalReply): void;
   /** Send a fire-and-forget copy of the transformed request to the mirror target. */
   mirror(target: import('./call-policy.js').RouteTarget): void;
+}
+
+/** How a call ended, as the adapter saw it: what telemetry records. */
+export interface CallResult {
+  /** HTTP status sent to the caller (a local reply's too); 0 when the call failed without one. */
+  readonly status: number;
+  /** gRPC status for gRPC calls. */
+  readonly grpcStatus: number | undefined;
+  /** Envoy response flags ('-' for none). */
+  readonly flags: string;
+  readonly requestBytes: number;
+  readonly responseBytes: number;
+  /** The endpoint that answered, when one did. */
+  readonly upstream: Upstream | undefined;
+  readonly error: Error | undefined;
+}
+
+/**
+ * Watches calls for telemetry (metrics, access log, traces). One per mesh;
+ * every method runs on the hot path, so each does as little as it can.
+ */
+export interface CallObserver {
+  /** A call is starting; the value returned rides along as `call.observation`. */
+  start(call: ObservedCall): unknown;
+  /** An attempt is starting; returns headers to send with it (trace context), if any. */
+  attempt(call: ObservedCall, attempt: Attempt, retryReason: string | undefined): readonly (readonly [string, string])[] | undefined;
+  /** An attempt got its verdict (a response status) or failed. */
+  attemptEnd(call: ObservedCall, attempt: Attempt, outcome: number | Error): void;
+  /** The call is over for the caller. */
+  end(call: ObservedCall, result: CallResult): void;
+}
+
+/** What an observer may read of a call. */
+export interface ObservedCall {
+  readonly observation: unknown;
+  readonly request: CallRequest;
+  readonly cluster: Cluster;
+  readonly subset: string | undefined;
+  readonly routeName: string;
+  /** Attempts started so far (retries and hedges included). */
+  readonly attempts: number;
+  /** performance.now() when the call started. */
+  readonly startedAt: number;
 }

@@ -16,7 +16,7 @@ import type { TimerEntry } from '../resilience/deadline-wheel.js';
 import { isIdempotent } from '../resilience/retry-policy.js';
 import { publish } from '../telemetry/events.js';
 import type { CallPolicy, RouteTarget } from './call-policy.js';
-import type { Attempt, CallTransport, Cluster, LocalReply } from './call-types.js';
+import type { Attempt, CallRequest, CallTransport, Cluster, LocalReply, ObservedCall } from './call-types.js';
 import { admitAttempt, admitCall, type CallEnv, pickEndpoint, recordOutcome } from './stack.js';
 import type { Upstream } from './upstream.js';
 
@@ -37,6 +37,8 @@ class AttemptState implements Attempt {
   readonly call: OutboundCall;
   /** The adapter's own per-attempt object (the HTTP handler). */
   io: unknown;
+  /** Headers the observer asked to send with this attempt (trace context). */
+  traceHeaders: readonly (readonly [string, string])[] | undefined;
   pending = true;
   finished = false;
 
@@ -64,8 +66,13 @@ class AttemptState implements Attempt {
   }
 }
 
-export class OutboundCall {
+export class OutboundCall implements ObservedCall {
   readonly policy: CallPolicy;
+  /** What the observer keeps for this call (its trace); undefined without an observer. */
+  observation: unknown;
+  startedAt = 0;
+  /** Why the next attempt is a retry (the failure reason), for telemetry. */
+  #retryReason: string | undefined;
   readonly transport: CallTransport;
   readonly env: CallEnv;
   target!: RouteTarget;
@@ -100,8 +107,25 @@ export class OutboundCall {
     return this.#deadlineAt === Number.POSITIVE_INFINITY ? undefined : Math.max(0, Math.floor(this.#deadlineAt - now));
   }
 
+  get request(): CallRequest {
+    return this.transport.request;
+  }
+  get cluster(): Cluster {
+    return this.target.cluster;
+  }
+  get subset(): string | undefined {
+    return this.target.subset;
+  }
+  get routeName(): string {
+    return this.policy.route.name;
+  }
+  get attempts(): number {
+    return this.#started;
+  }
+
   start(): void {
     const now = this.env.now();
+    this.startedAt = now;
     const p = this.policy;
     if (p.timeoutMs !== undefined && p.timeoutMs > 0) this.#deadlineAt = now + p.timeoutMs;
     const inherited = currentDeadline();
@@ -110,6 +134,7 @@ export class OutboundCall {
       this.#deadlineSource = 'inherited';
     }
     this.target = p.pickTarget(p.targets.length > 1 ? Math.random() : 0);
+    if (this.env.observer !== undefined) this.observation = this.env.observer.start(this);
     const outcome = admitCall(this);
     if (outcome === 'stop') return;
     if (this.#deadlineAt !== Number.POSITIVE_INFINITY) {
@@ -185,6 +210,9 @@ export class OutboundCall {
       att.perTry = this.env.wheel.schedule(now + perTry, firePerTry, att);
     }
     if (!hedge && this.#started === 1) this.#armHedge(now);
+    if (this.env.observer !== undefined) {
+      att.traceHeaders = this.env.observer.attempt(this, att, hedge ? 'hedge' : isRetry ? this.#retryReason : undefined);
+    }
     this.transport.startAttempt(att);
     return true;
   }
@@ -210,6 +238,7 @@ export class OutboundCall {
     if (a.finished || this.#done) return false;
     const verdict = this.env.classifier(outcome);
     this.#settle(a, verdict, false);
+    this.env.observer?.attemptEnd(this, a, outcome.kind === 'response' ? outcome.status : 0);
     // A hedge is still out; it may do better than this failure.
     if (verdict.class !== 'success' && this.#inflight.length > 0) return false;
     const mayRetry = verdict.class !== 'success' || this.policy.retry.retriesStatuses;
@@ -234,6 +263,7 @@ export class OutboundCall {
     const outcome: AttemptOutcome = { kind: 'error', error: err, responseStarted };
     const verdict = this.env.classifier(outcome);
     this.#settle(a, verdict, true);
+    this.env.observer?.attemptEnd(this, a, err);
     this.#lastError = err;
     if (this.#inflight.length > 0) return;
     if (this.#tryRetry(verdict, outcome, err)) return;
@@ -294,6 +324,7 @@ export class OutboundCall {
     }
     const now = this.env.now();
     recordOutcome(a, verdict, now, failed);
+    this.#retryReason = verdict.reason;
     if (verdict.class === 'success') a.cluster.latency.record(now - a.startedAt);
     const i = this.#inflight.indexOf(a);
     if (i >= 0) this.#inflight.splice(i, 1);
@@ -435,6 +466,7 @@ export class OutboundCall {
     }
     a.cluster.breaker?.release();
     this.#release(a);
+    this.env.observer?.attemptEnd(this, a, reason);
     this.transport.cancelAttempt(a, reason);
   }
 

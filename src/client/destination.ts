@@ -36,7 +36,7 @@ export interface DestinationContext {
   readonly providers: Registry<DiscoveryProvider>;
   readonly policies: Registry<PickerFactory>;
   readonly pool: PoolSettings;
-  readonly onDiscoveryError: (service: string, err: MeshError) => void;
+  readonly onDiscoveryError: (service: string, err: MeshError, scheme: string) => void;
   /** This workload's own IP, the key for `hashOn: { sourceIp: true }` (Envoy hashes the downstream address, which for outbound traffic is us). */
   readonly sourceIp: string | undefined;
   readonly env: CallEnv;
@@ -236,7 +236,7 @@ export class Destination implements Cluster {
   #onError(err: MeshError): void {
     if (this.#closed) return;
     this.#lastError = err;
-    this.#ctx.onDiscoveryError(this.name, err);
+    this.#ctx.onDiscoveryError(this.name, err, schemeOf(this.#target().uri));
     this.#markInitialized();
   }
 

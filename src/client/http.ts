@@ -5,6 +5,7 @@
  * resume and abort go to whichever attempt the call committed to.
  */
 import type { Dispatcher } from 'undici';
+import { isMeshError } from '../errors.js';
 import { headerString, headerValue } from '../net/headers.js';
 import { DEADLINE_HEADER } from '../resilience/deadline-context.js';
 import { mutateRequestHeaders, mutateResponseHeaders } from '../routing/header-mutation.js';
@@ -69,6 +70,11 @@ export class HttpCall implements CallTransport, Controller {
   #reason: Error | null = null;
   /** fetch reads the raw header list, so a route's response-header changes must show there too. */
   #mutatedRawHeaders: Buffer[] | undefined;
+  // Telemetry: what the caller got (counted only when an observer listens).
+  #status = 0;
+  #responseBytes = 0;
+  #answeredBy: Attempt | undefined;
+  #reported = false;
 
   constructor(
     origin: string,
@@ -166,6 +172,7 @@ export class HttpCall implements CallTransport, Controller {
   fail(err: Error): void {
     if (this.#delivered) return;
     this.#delivered = true;
+    this.#report(err, isMeshError(err) ? err.responseFlag : '-');
     // undici expects handler callbacks after dispatch() has returned.
     queueMicrotask(() => this.#inner.onResponseError?.(this, err));
   }
@@ -173,6 +180,9 @@ export class HttpCall implements CallTransport, Controller {
   reply(reply: LocalReply): void {
     if (this.#delivered) return;
     this.#delivered = true;
+    this.#status = reply.status;
+    this.#responseBytes = reply.body === undefined ? 0 : Buffer.byteLength(reply.body);
+    this.#report(undefined, reply.flag);
     queueMicrotask(() => {
       const body = Buffer.from(reply.body ?? '');
       const headers: Record<string, string> = { ...reply.headers, 'content-length': String(body.length) };
@@ -217,6 +227,8 @@ export class HttpCall implements CallTransport, Controller {
   deliverHead(attempt: HttpAttempt, status: number, headers: Headers, statusMessage: string | undefined): void {
     this.#committed = attempt;
     this.#delivered = true;
+    this.#status = status;
+    this.#answeredBy = attempt.attempt;
     if (this.#paused) attempt.controller?.pause();
     const mutation = this.call.target.responseHeaders;
     let out = headers;
@@ -233,16 +245,36 @@ export class HttpCall implements CallTransport, Controller {
   }
 
   deliverData(chunk: Buffer): void {
+    this.#responseBytes += chunk.length;
     this.#inner.onResponseData?.(this, chunk);
   }
 
   deliverEnd(trailers: never): void {
+    this.#report(undefined, '-');
     this.#inner.onResponseEnd?.(this, trailers);
   }
 
   deliverError(err: Error): void {
     this.#delivered = true;
+    // A response that broke off mid-body keeps its status; Envoy flags it UR/DC.
+    this.#report(err, isMeshError(err) ? err.responseFlag : '-');
     this.#inner.onResponseError?.(this, err);
+  }
+
+  /** Tell the observer how the call ended, once. */
+  #report(error: Error | undefined, flags: string): void {
+    const observer = this.call.env.observer;
+    if (observer === undefined || this.#reported) return;
+    this.#reported = true;
+    observer.end(this.call, {
+      status: this.#status,
+      grpcStatus: undefined,
+      flags,
+      requestBytes: bodyLength(this.#body),
+      responseBytes: this.#responseBytes,
+      upstream: this.#answeredBy?.upstream,
+      error,
+    });
   }
 
   /** The caller's options, changed only where this attempt differs (path, headers, body). */
@@ -251,19 +283,28 @@ export class HttpCall implements CallTransport, Controller {
     const budget = attempt.remainingMs;
     const mutation = attempt.requestHeaders;
     const authority = this.call.policy.route.rewriteAuthority;
-    if (attempt.path === opts.path && budget === undefined && mutation === undefined && authority === undefined) {
+    const trace = attempt.traceHeaders;
+    if (attempt.path === opts.path && budget === undefined && mutation === undefined && authority === undefined && trace === undefined) {
       return body === opts.body ? opts : { ...opts, body: body as never };
     }
     let headers: unknown = opts.headers;
     if (mutation !== undefined) headers = mutateRequestHeaders(headers, mutation);
-    if (budget !== undefined || authority !== undefined) {
-      const set: [string, string][] = [];
+    if (budget !== undefined || authority !== undefined || trace !== undefined) {
+      const set: [string, string][] = trace === undefined ? [] : (trace as [string, string][]).slice();
       if (budget !== undefined) set.push([DEADLINE_HEADER, String(budget)]);
       if (authority !== undefined) set.push(['host', authority]);
       headers = mutateRequestHeaders(headers, { set, add: [], remove: [] });
     }
     return { ...opts, path: attempt.path, headers: headers as never, body: body as never };
   }
+}
+
+/** Bytes of a body the mesh holds (buffered or given whole); 0 for a stream sent once. */
+function bodyLength(body: unknown): number {
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (body instanceof Uint8Array) return body.byteLength;
+  if (Array.isArray(body)) return body.reduce((n: number, c: unknown) => n + (c instanceof Uint8Array ? c.byteLength : 0), 0);
+  return 0;
 }
 
 function rawHeaderList(headers: Headers): Buffer[] {

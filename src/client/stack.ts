@@ -20,7 +20,7 @@ import type { Classifier, Verdict } from '../resilience/classifier.js';
 import type { DeadlineWheel } from '../resilience/deadline-wheel.js';
 import { publish } from '../telemetry/events.js';
 import type { OutboundCall } from './call.js';
-import type { Attempt, CallRequest, Cluster, LocalReply } from './call-types.js';
+import type { Attempt, CallObserver, CallRequest, Cluster, LocalReply } from './call-types.js';
 import type { Upstream } from './upstream.js';
 
 /** What every call of one mesh shares. */
@@ -28,6 +28,8 @@ export interface CallEnv {
   readonly classifier: Classifier;
   readonly wheel: DeadlineWheel;
   readonly now: () => number;
+  /** Telemetry; undefined when metrics, access log and tracing are all off. */
+  readonly observer?: CallObserver;
 }
 
 /**

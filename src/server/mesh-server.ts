@@ -23,6 +23,7 @@ import type { SecureContextOptions } from 'node:tls';
 import { MeshError } from '../errors.js';
 import { type ConnectionKind, replayingHead, sniffConnection } from './first-bytes.js';
 import { type InboundGuard, type RequestAuth, refusal } from './inbound-guard.js';
+import { type InboundTelemetry, observed } from './inbound-telemetry.js';
 import { InboundView } from './inbound-view.js';
 import { peerOf } from './peer.js';
 
@@ -53,6 +54,8 @@ export interface MeshServerOptions {
   tls?: ServerTlsSource;
   /** How long a new connection may stay silent before it is closed (default 10 s). */
   firstByteTimeoutMs?: number;
+  /** Spans, the inherited deadline, metrics and access log for each request. */
+  telemetry?: InboundTelemetry;
   /** Authentication and authorization for each request; read per request, so config updates apply at once. */
   guard?: () => InboundGuard | undefined;
   /** Told about handshake failures (bad client certificate, garbage bytes); never thrown. */
@@ -72,7 +75,9 @@ export class MeshServer {
 
   constructor(userHandler: InboundHandler, options: MeshServerOptions) {
     this.#options = options;
-    const handler = options.guard === undefined ? userHandler : guarded(userHandler, options.guard);
+    const admitted = options.guard === undefined ? userHandler : guarded(userHandler, options.guard);
+    // Telemetry outermost, so refused requests are traced and counted too.
+    const handler = options.telemetry === undefined ? admitted : observed(admitted, options.telemetry);
     const modes = [options.mode, ...Object.values(options.portLevelMtls ?? {})];
     const needsTls = modes.some((m) => m !== 'DISABLE');
     if (needsTls && options.tls === undefined) {

@@ -1,0 +1,167 @@
+/**
+ * Telemetry through real meshes: a client mesh calling a mesh server, with
+ * metrics scraped from each side's registry, one trace spanning both, the
+ * access log, and the caller's deadline reaching the handler's own calls.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { trace } from '@opentelemetry/api';
+import { afterEach, expect, test } from 'vitest';
+import { createMesh, currentDeadline, isMeshError, type Mesh, type MeshServer } from '../../src/index.js';
+import { parentOf, startTestSdk, type TestSdk } from '../unit/telemetry/tracing/sdk-setup.js';
+
+const meshes: Mesh[] = [];
+const servers: MeshServer[] = [];
+const plain: Server[] = [];
+let sdk: TestSdk | undefined;
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close(100)));
+  for (const s of plain.splice(0)) {
+    s.closeAllConnections();
+    s.close();
+  }
+  await Promise.all(meshes.splice(0).map((m) => m.destroy()));
+  await sdk?.shutdown();
+  sdk = undefined;
+});
+
+function mesh(options: Parameters<typeof createMesh>[0]): Mesh {
+  const m = createMesh({ env: false, ...options });
+  meshes.push(m);
+  return m;
+}
+
+/** A backend mesh (service "backend", version v2) whose handler answers with `answer`. */
+async function backend(answer: (path: string) => number | 'reset' = () => 200, extra: Parameters<typeof createMesh>[0] = {}) {
+  const m = mesh({ config: { mesh: { serviceName: 'backend', labels: { app: 'backend', version: 'v2' } } }, ...extra });
+  let calls = 0;
+  const server = m.createServer((req, res) => {
+    calls++;
+    const status = answer(req.url ?? '/');
+    if (status === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    res.statusCode = status;
+    res.end('x'.repeat(100));
+  });
+  servers.push(server);
+  const { port } = await server.listen(0, '127.0.0.1');
+  return { mesh: m, port, calls: () => calls };
+}
+
+function client(port: number, extra: Parameters<typeof createMesh>[0] = {}): Mesh {
+  return mesh({
+    config: {
+      mesh: { serviceName: 'frontend', labels: { app: 'frontend', version: 'v1' } },
+      services: { backend: { endpoints: [{ address: '127.0.0.1', port, labels: { version: 'v2' } }] } },
+    },
+    ...extra,
+  });
+}
+
+function series(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
+test('Istio metrics on both sides: counts match the requests, labels name both workloads, buckets are milliseconds', async () => {
+  const b = await backend((path) => (path === '/missing' ? 404 : 200));
+  const c = client(b.port);
+  for (let i = 0; i < 20; i++) await (await c.request('http://backend/ok')).body.dump();
+  for (let i = 0; i < 3; i++) await (await c.request('http://backend/missing')).body.dump();
+
+  const source = await c.metricsRegistry!.metrics();
+  const base = { reporter: 'source', destination_service: 'backend.default.svc.cluster.local', destination_version: 'v2' };
+  expect(series(source, 'istio_requests_total', { ...base, response_code: '200', source_app: 'frontend' })).toBe(20);
+  expect(series(source, 'istio_requests_total', { ...base, response_code: '404' })).toBe(3);
+  expect(series(source, 'istio_request_duration_milliseconds_count', { ...base, response_code: '200' })).toBe(20);
+  // Loopback calls take well under 10 s: all 20 sit in the le="10000" (ms) bucket.
+  expect(series(source, 'istio_request_duration_milliseconds_bucket', { ...base, response_code: '200', le: '10000' })).toBe(20);
+  expect(series(source, 'istio_response_bytes_sum', { ...base, response_code: '200' })).toBe(2000);
+
+  await expect.poll(async () => series(await b.mesh.metricsRegistry!.metrics(), 'istio_requests_total', { reporter: 'destination', response_code: '200' })).toBe(20);
+  const dest = await b.mesh.metricsRegistry!.metrics();
+  expect(series(dest, 'istio_requests_total', { reporter: 'destination', destination_app: 'backend', destination_version: 'v2', connection_security_policy: 'none' })).toBe(20);
+  // No raw path anywhere in a label.
+  expect(source).not.toContain('/missing');
+  expect(dest).not.toContain('/missing');
+});
+
+test('one trace from the caller through the client span to the server span; a retried call shows its attempts', async () => {
+  sdk = startTestSdk();
+  let n = 0;
+  // The first attempt's connection is reset before any response: retried by default.
+  const b = await backend(() => (n++ === 0 ? 'reset' : 200));
+  const c = client(b.port);
+  const parent = trace.getTracer('test').startSpan('checkout');
+  await trace.getTracer('test').startActiveSpan('checkout-active', async (active) => {
+    const res = await c.request('http://backend/pay', { method: 'GET' });
+    await res.body.dump();
+    active.end();
+  });
+  parent.end();
+  await expect.poll(() => sdk!.spans().filter((s) => s.name.startsWith('GET')).length).toBeGreaterThanOrEqual(3);
+  const spans = sdk.spans();
+  const app = sdk.span('checkout-active');
+  const clientSpan = spans.find((s) => s.kind === 2 /* CLIENT */)!;
+  const serverSpans = spans.filter((s) => s.kind === 1 /* SERVER */);
+  expect(clientSpan.spanContext().traceId).toBe(app.spanContext().traceId);
+  expect(parentOf(clientSpan)).toBe(app.spanContext().spanId);
+  // Two attempts (reset, then 200): both server spans hang under the one client span.
+  expect(serverSpans).toHaveLength(2);
+  for (const s of serverSpans) {
+    expect(s.spanContext().traceId).toBe(app.spanContext().traceId);
+    expect(parentOf(s)).toBe(clientSpan.spanContext().spanId);
+  }
+  expect(clientSpan.events.map((e) => e.name)).toContain('proxyless.attempt.start');
+});
+
+test('the access log writes one JSON line per request with Envoy-like fields', async () => {
+  const lines: string[] = [];
+  const b = await backend();
+  const c = client(b.port, { telemetry: { accessLog: { sink: (l) => lines.push(l) } } });
+  await (await c.request('http://backend/orders?id=7')).body.dump();
+  expect(lines).toHaveLength(1);
+  const entry = JSON.parse(lines[0]!);
+  expect(entry).toMatchObject({
+    method: 'GET',
+    path: '/orders?id=7',
+    response_code: 200,
+    response_flags: '-',
+    upstream_host: `127.0.0.1:${b.port}`,
+    reporter: 'source',
+  });
+  expect(typeof entry.duration).toBe('number');
+});
+
+test("the caller's budget becomes the handler's deadline, and its own outbound call fails within it", async () => {
+  const slow = createServer(() => {});
+  plain.push(slow);
+  await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+  const slowPort = (slow.address() as AddressInfo).port;
+  const middle = mesh({ config: { services: { slow: { endpoints: [`127.0.0.1:${slowPort}`], timeout: '30s' } } } });
+  let seen: number | undefined;
+  let code: string | undefined;
+  const server = middle.createServer(async (_req, res) => {
+    const d = currentDeadline();
+    seen = d === undefined ? undefined : Math.round(d.at - performance.now());
+    const err = await middle.request('http://slow/').catch((e: unknown) => e);
+    code = isMeshError(err) ? err.code : String(err);
+    res.end('done');
+  });
+  servers.push(server);
+  const { port } = await server.listen(0, '127.0.0.1');
+  const c = client(port);
+  const started = performance.now();
+  const res = await c.request('http://backend/', { headers: { 'x-mesh-timeout-ms': '200' } });
+  await res.body.dump();
+  expect(seen).toBeGreaterThan(100);
+  expect(seen).toBeLessThanOrEqual(200);
+  expect(code).toBe('MESH_DEADLINE_EXCEEDED');
+  expect(performance.now() - started).toBeLessThan(5_000);
+});
