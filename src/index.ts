@@ -56,5 +56,18 @@ export {
   type RequestAuth,
   requestAuthOf,
 } from './server/index.js';
+export type { AccessLogOptions } from './telemetry/access-log.js';
 export { CHANNELS } from './telemetry/events.js';
+export type { TelemetryOptions } from './telemetry/mesh-telemetry.js';
+export type { DestinationLabels, RequestRecord, WorkloadLabels } from './telemetry/request-record.js';
+export {
+  B3MultiPropagator,
+  B3SinglePropagator,
+  BaggagePropagator,
+  MeshPropagator,
+  type PropagationFormat,
+  parsePropagation,
+  TraceContextPropagator,
+  withoutTracing,
+} from './telemetry/tracing/index.js';
 export type { MeshLogger } from './telemetry/logger.js';

@@ -3,12 +3,13 @@
  * the directory of destinations and the dispatcher, and owns their lifecycle.
  * It holds no request logic itself.
  */
-import { networkInterfaces } from 'node:os';
 import { Agent, type Dispatcher, fetch as undiciFetch, request as undiciRequest } from 'undici';
+import { type AdminServer, startAdminServer } from './admin/admin-server.js';
+import { adminSettings } from './admin/admin-settings.js';
+import { meshAdminSource } from './admin/mesh-source.js';
 import { builtinPolicies } from './balancer/policies.js';
 import type { PickerFactory } from './balancer/types.js';
 import type { Fallback } from './client/call-types.js';
-import type { Destination } from './client/destination.js';
 import { Directory } from './client/directory.js';
 import { MeshDispatcher } from './client/dispatcher.js';
 import type { CallEnv } from './client/stack.js';
@@ -16,6 +17,7 @@ import type { PoolSettings } from './client/upstream.js';
 import { ConfigError, type ConfigIssue } from './config/config-error.js';
 import { readEnv } from './config/env.js';
 import { type ConfigFileWatch, readConfigFile, watchConfigFile } from './config/file-source.js';
+import { ConfigHistory } from './config/history.js';
 import { checkRouteTargets } from './config/route-targets.js';
 import type { MeshConfig, MeshConfigInput } from './config/schema.js';
 import { type ConfigLayer, ConfigStore } from './config/store.js';
@@ -23,16 +25,17 @@ import { dnsProvider } from './discovery/dns.js';
 import { type DiscoveryProvider, schemeOf } from './discovery/source.js';
 import { staticProvider } from './discovery/static.js';
 import { MeshError } from './errors.js';
+import { ownAddress } from './net/own-address.js';
 import { Registry } from './registry.js';
 import { builtinClassifier, type Classifier } from './resilience/classifier.js';
 import { DeadlineWheel } from './resilience/deadline-wheel.js';
 import type { WorkloadIdentity } from './security/identity/workload-identity.js';
 import { MeshSecurity } from './security/mesh-security.js';
 import { type InboundHandler, MeshServer } from './server/mesh-server.js';
+import { endpointHealth } from './telemetry/endpoint-health.js';
 import { type MeshLogger, stderrLogger } from './telemetry/logger.js';
 import { MeshTelemetry, type TelemetryOptions } from './telemetry/mesh-telemetry.js';
 import type { AnyRegistry as TelemetryMetricsRegistry } from './telemetry/metrics/any-registry.js';
-import type { EndpointHealthCount } from './telemetry/metrics/mesh-state.js';
 import type { SelfDescription } from './telemetry/workload-labels.js';
 
 export interface MeshOptions {
@@ -57,6 +60,11 @@ export interface MeshOptions {
   fallbacks?: Readonly<Record<string, Fallback>>;
   /** Metrics, access log and tracing (docs/metrics.md, docs/tracing.md). */
   telemetry?: TelemetryOptions;
+  /**
+   * The admin endpoint (docs/admin.md): off unless set here or by
+   * MESH_ADMIN_PORT. Binds 127.0.0.1 unless `host` (or MESH_ADMIN_HOST) says otherwise.
+   */
+  admin?: { port: number; host?: string } | false;
   logger?: MeshLogger;
 }
 
@@ -73,6 +81,8 @@ export class Mesh {
   readonly #directory: Directory;
   readonly #security: MeshSecurity;
   readonly #telemetry: MeshTelemetry;
+  readonly #history = new ConfigHistory();
+  #admin: Promise<AdminServer> | undefined;
   readonly #passthrough = new Agent();
   // Never closed: calls still draining after close() or destroy() may need
   // a timer, and the wheel disarms itself (and is unref'd) once empty.
@@ -135,7 +145,9 @@ export class Mesh {
       this.#security.apply(snapshot.config);
       this.#telemetry.describe(this.#selfDescription(snapshot.config));
       this.#directory.apply(snapshot.config);
-      this.#telemetry.metrics?.mesh.configUpdate(snapshot.sources.at(-1)?.source ?? 'options', true);
+      const source = snapshot.sources.at(-1)?.source ?? 'options';
+      this.#telemetry.metrics?.mesh.configUpdate(source, true);
+      this.#history.record({ time: Date.now(), source, version: snapshot.version, accepted: true });
     });
     this.#telemetry.start({
       endpoints: () => endpointHealth(this.#directory.list()),
@@ -166,6 +178,41 @@ export class Mesh {
         },
       );
     }
+    this.#startAdmin(options.admin, envVars);
+  }
+
+  #startAdmin(option: MeshOptions['admin'], env: Readonly<Record<string, string | undefined>>): void {
+    const admin = adminSettings(option, env);
+    const registry = this.#telemetry.metrics?.registry;
+    if (admin === undefined) return;
+    if (registry === undefined) {
+      throw new MeshError('MESH_INVALID_ARGUMENT', 'the admin endpoint serves /metrics: it needs telemetry.metrics on');
+    }
+    this.#admin = startAdminServer({
+      port: admin.port,
+      ...(admin.host !== undefined ? { host: admin.host } : {}),
+      logger: this.logger,
+      source: meshAdminSource({
+        registry,
+        destinations: () => this.#directory.list(),
+        config: this.config,
+        history: this.#history,
+        ready: () => this.#isReady(),
+      }),
+    });
+    // A failed bind is reported when someone awaits ready() or adminAddress(), and logged now.
+    this.#admin.catch((err: Error) => this.logger.error('admin endpoint failed to start', { error: err.message }));
+  }
+
+  /** Ready: discovery answered for every destination, the certificate loaded, not closing. */
+  #isReady(): boolean {
+    return this.#closing === undefined && this.#directory.list().every((d) => d.initialized) && this.#security.certificateLoaded();
+  }
+
+  /** Where the admin endpoint listens, once it does; undefined when it is off. */
+  async adminAddress(): Promise<{ host: string; port: number } | undefined> {
+    const admin = await this.#admin;
+    return admin === undefined ? undefined : { host: admin.host, port: admin.port };
   }
 
   #selfDescription(config: MeshConfig): SelfDescription {
@@ -186,6 +233,13 @@ export class Mesh {
   #reportRejected(err: unknown): void {
     const source = err instanceof ConfigError ? err.source : 'unknown';
     this.#telemetry.metrics?.mesh.configUpdate(source, false);
+    this.#history.record({
+      time: Date.now(),
+      source,
+      version: this.config.current.version,
+      accepted: false,
+      error: err instanceof Error ? err.message : String(err),
+    });
     const message = err instanceof Error ? err.message : String(err);
     this.logger.warn('config update rejected; the previous config stays in force', { error: message });
   }
@@ -220,6 +274,7 @@ export class Mesh {
   async ready(options: { signal?: AbortSignal } = {}): Promise<void> {
     const all = Promise.all([
       ...this.#directory.list().map((d) => d.whenInitialized()),
+      this.#admin,
       this.#security.ready(options.signal !== undefined ? { signal: options.signal } : {}),
     ]);
     if (options.signal === undefined) {
@@ -295,6 +350,7 @@ export class Mesh {
       await Promise.all([...this.discovery.values()].map((p) => p.close?.()));
       await this.#security.close();
       this.#telemetry.close();
+      await (await this.#admin?.catch(() => undefined))?.close();
     })();
     return this.#closing;
   }
@@ -308,30 +364,8 @@ export class Mesh {
     await Promise.all([...this.discovery.values()].map((p) => p.close?.()));
     await this.#security.close();
     this.#telemetry.close();
+    await (await this.#admin?.catch(() => undefined))?.close();
   }
-}
-
-/** Endpoint counts by service and health, for the endpoints gauge (read at scrape time). */
-function endpointHealth(destinations: readonly Destination[]): EndpointHealthCount[] {
-  const out: EndpointHealthCount[] = [];
-  for (const d of destinations) {
-    const counts = { healthy: 0, unhealthy: 0, ejected: 0, draining: 0 };
-    for (const u of d.upstreams) counts[u.outlier?.ejected === true ? 'ejected' : u.endpoint.health]++;
-    for (const [health, count] of Object.entries(counts)) {
-      if (count > 0) out.push({ service: d.name, health: health as EndpointHealthCount['health'], count });
-    }
-  }
-  return out;
-}
-
-/** POD_IP from the downward API, else the first non-internal IPv4 address. */
-function ownAddress(env: Readonly<Record<string, string | undefined>>): string | undefined {
-  const fromEnv = env.MESH_POD_IP?.trim() || env.POD_IP?.trim();
-  if (fromEnv) return fromEnv;
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return undefined;
 }
 
 export function createMesh(options?: MeshOptions): Mesh {

@@ -96,6 +96,11 @@ export class Destination implements Cluster {
     return this.#lastError;
   }
 
+  /** The service's load-balancer policy name (for status views). */
+  get loadBalancerPolicy(): string {
+    return this.#lbConfig(undefined).policy ?? 'peak-ewma';
+  }
+
   get upstreams(): readonly Upstream[] {
     return [...this.#upstreams.values()];
   }

@@ -141,6 +141,11 @@ export class MeshSecurity {
     return this.#tls;
   }
 
+  /** True when no certificate is configured, or the configured one has loaded. */
+  certificateLoaded(): boolean {
+    return this.#tls === undefined || this.#tls.certificate() !== undefined;
+  }
+
   identity(): WorkloadIdentity | undefined {
     return this.#identity;
   }

@@ -165,3 +165,22 @@ test("the caller's budget becomes the handler's deadline, and its own outbound c
   expect(code).toBe('MESH_DEADLINE_EXCEEDED');
   expect(performance.now() - started).toBeLessThan(5_000);
 });
+
+test('the admin endpoint of a running mesh serves its metrics, endpoints, config and readiness', async () => {
+  const b = await backend();
+  const c = client(b.port, { admin: { port: 0 } });
+  await c.ready();
+  for (let i = 0; i < 5; i++) await (await c.request('http://backend/')).body.dump();
+  const admin = await c.adminAddress();
+  const base = `http://127.0.0.1:${admin!.port}`;
+  const { request } = await import('undici');
+  const metrics = await (await request(`${base}/metrics`)).body.text();
+  expect(series(metrics, 'istio_requests_total', { reporter: 'source', response_code: '200' })).toBe(5);
+  const clusters = (await (await request(`${base}/clusters`)).body.json()) as { clusters: Array<{ service: string; endpoints: Array<{ address: string }> }> };
+  expect(clusters.clusters.map((x) => x.service)).toEqual(['backend']);
+  expect(clusters.clusters[0]!.endpoints[0]!.address).toBe(`127.0.0.1:${b.port}`);
+  const dump = (await (await request(`${base}/config_dump`)).body.json()) as { version: number; config: { services: object } };
+  expect(Object.keys(dump.config.services)).toEqual(['backend']);
+  expect((await request(`${base}/readyz`)).statusCode).toBe(200);
+  expect((await (await request(`${base}/`)).body.text())).toContain('proxyless admin');
+});
