@@ -58,6 +58,7 @@ export {
 } from './server/index.js';
 export type { AccessLogOptions } from './telemetry/access-log.js';
 export { CHANNELS } from './telemetry/events.js';
+export type { MeshLogger } from './telemetry/logger.js';
 export type { TelemetryOptions } from './telemetry/mesh-telemetry.js';
 export type { DestinationLabels, RequestRecord, WorkloadLabels } from './telemetry/request-record.js';
 export {
@@ -70,4 +71,3 @@ export {
   TraceContextPropagator,
   withoutTracing,
 } from './telemetry/tracing/index.js';
-export type { MeshLogger } from './telemetry/logger.js';

@@ -58,3 +58,28 @@ test('examples/resilience retries GETs to success, refuses to retry a POST, enfo
   expect(lines).toContain('c. circuit inventory: closed -> open');
   expect(lines).toContain('c. requests that reached the inventory backend: 5');
 });
+
+test('examples/mtls: STRICT mTLS and a default-deny policy let only the frontend GET the API', async () => {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/mtls/main.ts'], {
+    timeout: 15_000,
+    env: { ...process.env, MESH_SERVICES: '', MESH_CONFIG_FILE: '' },
+  });
+  const lines = stdout.trim().split('\n');
+  expect(lines.slice(0, 3)).toEqual([
+    'backend  is spiffe://cluster.local/ns/shop/sa/backend',
+    'frontend is spiffe://cluster.local/ns/shop/sa/frontend',
+    'reports  is spiffe://cluster.local/ns/shop/sa/reports',
+  ]);
+  // The backend read the caller's identity from its client certificate.
+  expect(lines).toContain('frontend GET /api/items: 200, the backend saw spiffe://cluster.local/ns/shop/sa/frontend (namespace shop)');
+  // Only GET is allowed, and only for the frontend: the rest falls to the default deny.
+  expect(lines).toContain('frontend POST /api/items: 403 no ALLOW policy matched');
+  expect(lines).toContain('reports  GET /api/items: 403 no ALLOW policy matched');
+  // The client checks the server's SPIFFE ID, not its host name.
+  expect(lines).toContain(
+    'frontend GET http://payments/api/items: MESH_PEER_VERIFICATION_FAILED: endpoint 127.0.0.1:<port> presented spiffe://cluster.local/ns/shop/sa/backend; expected spiffe://cluster.local/ns/shop/sa/payments',
+  );
+  expect(lines).toContain('plaintext GET /api/items: refused: the connection was closed without an HTTP response');
+  expect(lines).toContain('  the backend logged: inbound TLS handshake failed (http request)');
+  expect(lines).toContain('denials published on proxyless:denied: 2 (MESH_PERMISSION_DENIED)');
+});

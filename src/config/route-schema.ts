@@ -64,6 +64,7 @@ const destinations = z
   .array(weightedDestination)
   .min(1)
   .superRefine((list, ctx) => {
+    if (list.length === 0) return;
     // A lone destination without a weight gets all traffic; with weight 0 it would get none.
     const total = list.reduce((sum, d) => sum + (d.weight ?? (list.length === 1 ? 100 : 0)), 0);
     if (total === 0) {
