@@ -9,6 +9,8 @@ import { readConfigFile } from './config/file-source.js';
 import { checkRouteTargets } from './config/route-targets.js';
 import { validateConfig } from './config/validate.js';
 import { isMeshError } from './errors.js';
+import { MeshSecurity } from './security/mesh-security.js';
+import { stderrLogger } from './telemetry/logger.js';
 
 const USAGE = `usage: proxyless <command>
 
@@ -41,8 +43,8 @@ async function main(argv: string[]): Promise<number> {
       }
       try {
         const config = validateConfig(readConfigFile(file), `file ${file}`);
-        // The cross-references createMesh() checks too (routes naming services and subsets).
-        const issues = checkRouteTargets(config);
+        // The checks createMesh() makes beyond the schema: route targets, security settings.
+        const issues = [...checkRouteTargets(config), ...new MeshSecurity({}, stderrLogger('silent')).check(config)];
         if (issues.length > 0) throw new ConfigError(`file ${file}`, issues);
         process.stdout.write(`${file}: valid (${Object.keys(config.services).length} services)\n`);
         return 0;

@@ -24,6 +24,8 @@ const SIMPLE: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['MESH_ZONE', ['mesh', 'zone']],
   ['MESH_DNS_REFRESH_INTERVAL', ['mesh', 'dnsRefreshInterval']],
   ['MESH_LB_POLICY', ['mesh', 'loadBalancer', 'policy']],
+  ['MESH_TRUST_DOMAIN', ['mesh', 'security', 'trustDomain']],
+  ['MESH_SERVICE_ACCOUNT', ['mesh', 'security', 'serviceAccount']],
 ];
 
 export function readEnv(env: Env = process.env): EnvLayer {

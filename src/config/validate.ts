@@ -16,8 +16,10 @@ export function validateConfig(raw: unknown, source: string): MeshConfig {
   const policies = checked(issues, 'policies', 'authorizationPolicies', () =>
     parseAuthorizationPolicies(listOrEmpty(lists.authorizationPolicies), { source }),
   );
+  // A resource without a namespace belongs to this workload's, as for authorization policies.
+  const defaultNamespace = result.success ? result.data.mesh.namespace : 'default';
   const authns = checked(issues, 'requestAuthentications', 'requestAuthentications', () =>
-    validateRequestAuthentications(listOrEmpty(lists.requestAuthentications), { source }),
+    validateRequestAuthentications(listOrEmpty(lists.requestAuthentications), { source, defaultNamespace }),
   );
   if (!result.success || issues.length > 0) throw new ConfigError(source, issues);
   return { ...result.data, authorizationPolicies: policies ?? [], requestAuthentications: authns ?? [] };

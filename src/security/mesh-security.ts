@@ -6,7 +6,7 @@
  * source already in place.
  */
 import { accessSync, constants } from 'node:fs';
-import type { ConfigIssue } from '../config/config-error.js';
+import { ConfigError, type ConfigIssue } from '../config/config-error.js';
 import type { MeshConfig } from '../config/schema.js';
 import type { MtlsModeName } from '../config/security-schema.js';
 import { InboundGuard } from '../server/inbound-guard.js';
@@ -58,6 +58,22 @@ export class MeshSecurity {
         message: 'cannot change while the mesh is running (the certificate source is chosen once, at start); restart to change it',
       });
     }
+    if (hasCerts) {
+      try {
+        identityOf(config);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        for (const i of err.issues) issues.push({ path: CONFIG_PATH_OF[i.path] ?? i.path, message: i.message });
+      }
+    }
+    if (sec?.certificates?.provider === 'files') {
+      // Files are issued elsewhere; lifetime and renewal are the issuer's to set.
+      for (const field of ['renewAt', 'ttl'] as const) {
+        if (sec.certificates[field] !== undefined) {
+          issues.push({ path: `mesh.security.certificates.${field}`, message: 'applies to provider "dev" only: mounted files are renewed by whoever writes them' });
+        }
+      }
+    }
     if (sec?.certificates?.provider === 'files' && sec.certificates.dir === undefined) {
       issues.push({ path: 'mesh.security.certificates.dir', message: 'is required for provider "files": the directory the certificates are mounted in' });
     }
@@ -75,6 +91,9 @@ export class MeshSecurity {
       if (svc.tls?.mode === 'mutual' && !hasCerts) {
         issues.push({ path: `services.${name}.tls.mode`, message: '"mutual" needs a workload certificate: set mesh.security.certificates' });
       }
+      if (svc.tls?.mode === 'simple' && svc.tls.subjectAltNames !== undefined) {
+        issues.push({ path: `services.${name}.tls.subjectAltNames`, message: 'applies to mode "mutual" only (SPIFFE IDs); "simple" verifies the server by its host name' });
+      }
       const ca = svc.tls?.caCertificates;
       if (ca !== undefined && !readable(ca)) {
         issues.push({ path: `services.${name}.tls.caCertificates`, message: `cannot read ${JSON.stringify(ca)}` });
@@ -90,20 +109,19 @@ export class MeshSecurity {
     const sec = config.mesh.security;
     if (sec?.certificates === undefined || this.#provider !== undefined) return;
     this.#certificatesKey = JSON.stringify(sec.certificates);
-    const identity = resolveWorkloadIdentity(
-      {
-        ...(sec.trustDomain !== undefined ? { trustDomain: sec.trustDomain } : {}),
-        namespace: config.mesh.namespace,
-        ...(sec.serviceAccount !== undefined ? { serviceAccount: sec.serviceAccount } : {}),
-      },
-      this.#env,
-    );
+    const identity = identityOf(config);
     this.#identity = identity;
     const c = sec.certificates;
     const renewAt = c.renewAt !== undefined ? { renewAt: c.renewAt } : {};
     this.#provider =
       c.provider === 'files'
-        ? new FileCertificateProvider({ dir: c.dir!, trustDomain: identity.trustDomain, logger: this.#logger }).start()
+        ? new FileCertificateProvider({
+            dir: c.dir!,
+            trustDomain: identity.trustDomain,
+            // With an account named in config, material for any other identity is refused.
+            ...(sec.serviceAccount !== undefined ? { spiffeId: identity.spiffeId } : {}),
+            logger: this.#logger,
+          }).start()
         : new DevCaProvider({
             spiffeId: identity.spiffeId,
             ...(c.dir !== undefined ? { dir: c.dir } : {}),
@@ -146,7 +164,16 @@ export class MeshSecurity {
     return this.#tls === undefined || this.#tls.certificate() !== undefined;
   }
 
+  /**
+   * This workload's identity. With mounted files and no account in config,
+   * it is whatever SPIFFE ID the certificate in force carries.
+   */
   identity(): WorkloadIdentity | undefined {
+    const cert = this.#tls?.certificate();
+    if (cert !== undefined && cert.spiffeId !== this.#identity?.spiffeId) {
+      const istio = /^spiffe:\/\/[^/]+\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(cert.spiffeId);
+      return { trustDomain: cert.trustDomain, namespace: istio?.[1], serviceAccount: istio?.[2], spiffeId: cert.spiffeId };
+    }
     return this.#identity;
   }
 
@@ -172,6 +199,26 @@ export class MeshSecurity {
     this.#jwks.close();
     await this.#provider?.close();
   }
+}
+
+/** Where each identity field comes from in the config, for messages. */
+const CONFIG_PATH_OF: Readonly<Record<string, string>> = {
+  'identity.trustDomain': 'mesh.security.trustDomain',
+  'identity.namespace': 'mesh.namespace',
+  'identity.serviceAccount': 'mesh.security.serviceAccount',
+};
+
+/** The identity a config names; env vars are already layered into it (MESH_TRUST_DOMAIN, MESH_SERVICE_ACCOUNT). */
+function identityOf(config: MeshConfig): WorkloadIdentity {
+  const sec = config.mesh.security;
+  return resolveWorkloadIdentity(
+    {
+      ...(sec?.trustDomain !== undefined ? { trustDomain: sec.trustDomain } : {}),
+      namespace: config.mesh.namespace,
+      ...(sec?.serviceAccount !== undefined ? { serviceAccount: sec.serviceAccount } : {}),
+    },
+    {},
+  );
 }
 
 function readable(path: string): boolean {

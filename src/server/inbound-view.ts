@@ -12,26 +12,43 @@ import type { Peer } from './peer.js';
 
 type NodeHeaders = Record<string, string | string[] | undefined>;
 
+/** The local end of the connection: what `destination.ip`, `destination.port` and `connection.sni` read. */
+export interface LocalSide {
+  readonly localAddress?: string | undefined;
+  readonly localPort?: number | undefined;
+  /** A TLS socket's SNI; false or absent otherwise. */
+  readonly servername?: string | false | null | undefined;
+}
+
+function unmapped(address: string | undefined): string | undefined {
+  return address?.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
 export class InboundView implements AuthzRequest, AuthRequest {
   readonly principal: string | undefined;
   requestPrincipal: string | undefined;
   claims: Readonly<Record<string, unknown>> | undefined;
   readonly sourceIp: string;
+  readonly destinationIp: string | undefined;
+  readonly sni: string | undefined;
   readonly method: string;
   readonly path: string;
   readonly host: string;
   readonly port: number;
   readonly #headers: NodeHeaders;
 
-  constructor(method: string | undefined, url: string | undefined, headers: NodeHeaders, peer: Peer, port: number) {
+  /** `path` must already be normalized (normalizePath): authorization matches it as it is. */
+  constructor(method: string | undefined, path: string, headers: NodeHeaders, peer: Peer, socket: LocalSide) {
     this.principal = peer.principal;
     this.sourceIp = peer.address;
+    this.destinationIp = unmapped(socket.localAddress);
+    this.sni = typeof socket.servername === 'string' ? socket.servername : undefined;
     this.method = (method ?? 'GET').toUpperCase();
-    this.path = url ?? '/';
+    this.path = path;
     this.#headers = headers;
     const host = headers.host ?? headers[':authority'];
     this.host = (Array.isArray(host) ? host[0] : host) ?? '';
-    this.port = port;
+    this.port = socket.localPort ?? 0;
   }
 
   header(lowerName: string): string | undefined {

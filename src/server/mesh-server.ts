@@ -21,10 +21,11 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import { MeshError } from '../errors.js';
+import { normalizePath } from '../net/normalize-path.js';
 import { type ConnectionKind, replayingHead, sniffConnection } from './first-bytes.js';
 import { type InboundGuard, type RequestAuth, refusal } from './inbound-guard.js';
 import { type InboundTelemetry, observed } from './inbound-telemetry.js';
-import { InboundView } from './inbound-view.js';
+import { InboundView, type LocalSide } from './inbound-view.js';
 import { peerOf } from './peer.js';
 
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
@@ -196,7 +197,15 @@ function guarded(handler: InboundHandler, guardOf: () => InboundGuard | undefine
       handler(req, res);
       return;
     }
-    const view = new InboundView(req.method, req.url, req.headers, peerOf(req), req.socket.localPort ?? 0);
+    const path = normalizePath(req.url ?? '/');
+    if (path === undefined) {
+      res.statusCode = 400;
+      res.end('malformed request path\n');
+      return;
+    }
+    // The handler sees the path authorization judged, so the two never disagree.
+    if (path !== req.url) req.url = path;
+    const view = new InboundView(req.method, path, req.headers, peerOf(req), req.socket as LocalSide);
     guard.admit(view, req.headers).then(
       (auth) => {
         requestAuths.set(req, auth);

@@ -167,3 +167,52 @@ test('an Istio kind the config file does not support is named in the error', () 
     /document 2: kind Gateway is not supported in a config file/,
   );
 });
+
+test('a DENY on /admin* cannot be walked around with encoded, doubled or dotted paths; destination.ip conditions apply', async () => {
+  const m = createMesh({
+    env: false,
+    config: {
+      mesh: { namespace: 'shop' },
+      authorizationPolicies: [
+        { name: 'no-admin', action: 'DENY', rules: [{ to: [{ paths: ['/admin*'] }] }] },
+        { name: 'not-on-loopback', action: 'DENY', rules: [{ to: [{ paths: ['/local-only'] }], when: [{ key: 'destination.ip', values: ['127.0.0.1'] }] }] },
+      ],
+    },
+  });
+  meshes.push(m);
+  const server = m.createServer((req, res) => res.end(`saw ${req.url}`));
+  servers.push(server);
+  const { port } = await server.listen(0, '127.0.0.1');
+  const { Client } = await import('undici');
+  // A Client sends the path exactly as written (a URL would resolve the dot segments first).
+  const raw = new Client(`http://127.0.0.1:${port}`);
+  const send = (path: string) => raw.request({ method: 'GET', path });
+  const status = async (path: string) => {
+    const res = await send(path);
+    await res.body.dump();
+    return res.statusCode;
+  };
+  for (const path of ['/admin', '/%61dmin', '//admin', '/./admin', '/x/../admin', '/admin/users']) expect(await status(path)).toBe(403);
+  expect(await status('/local-only')).toBe(403);
+  const ok = await send('//public/./x/../page');
+  expect(await ok.body.text()).toBe('saw /public/page');
+  await raw.close();
+});
+
+test('a RequestAuthentication without a namespace applies to the workload in its own namespace', async () => {
+  const m = createMesh({
+    env: false,
+    config: {
+      mesh: { namespace: 'shop' },
+      requestAuthentications: [{ name: 'jwt', jwtRules: [{ issuer: 'https://issuer.example', jwks }] }],
+    },
+  });
+  meshes.push(m);
+  const server = m.createServer((_req, res) => res.end('ok'));
+  servers.push(server);
+  const { port } = await server.listen(0, '127.0.0.1');
+  const { request } = await import('undici');
+  const res = await request(`http://127.0.0.1:${port}/`, { headers: { authorization: 'Bearer not.a.jwt' } });
+  await res.body.dump();
+  expect(res.statusCode).toBe(401);
+});

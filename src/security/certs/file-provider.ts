@@ -28,6 +28,8 @@ export interface FileCertificateProviderOptions {
   readonly layout?: CertificateLayoutName | 'auto' | CertificateFileNames;
   /** When set, material for another trust domain is rejected. */
   readonly trustDomain?: string;
+  /** When set, material for any other SPIFFE ID is rejected (a swap to another workload's files). */
+  readonly spiffeId?: string;
   /** Quiet period after the last change event before reloading. Default 100 ms. */
   readonly debounceMs?: number;
   /** Re-check interval in case a change event is missed; 0 disables. Default 60 s. */
@@ -45,6 +47,7 @@ export class FileCertificateProvider implements CertificateProvider {
   readonly #dir: string;
   readonly #layout: CertificateLayoutName | 'auto' | CertificateFileNames;
   readonly #trustDomain: string | undefined;
+  readonly #spiffeId: string | undefined;
   readonly #debounceMs: number;
   readonly #pollMs: number;
   readonly #logger: MeshLogger;
@@ -63,6 +66,7 @@ export class FileCertificateProvider implements CertificateProvider {
     this.#dir = options.dir;
     this.#layout = options.layout ?? 'auto';
     this.#trustDomain = options.trustDomain;
+    this.#spiffeId = options.spiffeId;
     this.#debounceMs = options.debounceMs ?? 100;
     this.#pollMs = options.pollIntervalMs ?? 60_000;
     this.#logger = options.logger ?? stderrLogger();
@@ -150,6 +154,7 @@ export class FileCertificateProvider implements CertificateProvider {
         {
           where: `${join(this.#dir, names.certificate)} with ${names.key} and ${names.bundle}`,
           ...(this.#trustDomain !== undefined ? { trustDomain: this.#trustDomain } : {}),
+          ...(this.#spiffeId !== undefined ? { spiffeId: this.#spiffeId } : {}),
         },
       );
       if (this.#state.closed) return;

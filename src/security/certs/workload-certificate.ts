@@ -44,6 +44,8 @@ export interface BuildOptions {
   readonly now?: Date;
   /** When set, the leaf's SPIFFE ID must be in this trust domain. */
   readonly trustDomain?: string;
+  /** When set, the leaf must carry exactly this SPIFFE ID. */
+  readonly spiffeId?: string;
   /** Tolerance for a notBefore in the future (clocks differ between issuer and us). Default 60 s. */
   readonly clockSkewMs?: number;
 }
@@ -85,6 +87,9 @@ export function buildWorkloadCertificate(material: WorkloadMaterial, options: Bu
   const checked = checkSpiffeId(sans.uris[0]!);
   if (!checked.ok) throw fail(`the leaf's URI SAN is not a valid SPIFFE ID: ${checked.reason}`);
   const { uri: spiffeId, trustDomain } = checked.id;
+  if (options.spiffeId !== undefined && spiffeId !== options.spiffeId) {
+    throw fail(`the leaf's SPIFFE ID ${spiffeId} is not this workload's (${options.spiffeId})`);
+  }
   if (options.trustDomain !== undefined && trustDomain !== options.trustDomain) {
     throw fail(`the leaf's SPIFFE ID ${spiffeId} is outside trust domain ${options.trustDomain}`);
   }

@@ -1,0 +1,51 @@
+/**
+ * The path an authorization decision is made on, normalized the way Envoy
+ * does for Istio before its RBAC filter (RFC 3986 normalization, plus
+ * merging slashes): `/%61dmin`, `//admin`, `/./admin` and `/x/../admin` are
+ * all `/admin`, so a policy on `/admin*` cannot be walked around. The
+ * application then sees the same normalized path, so the two never disagree.
+ * `%2F` stays encoded: decoding it would change which segments there are.
+ */
+
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+
+/** Normalized path (query string kept as sent), or undefined when the path is not a usable origin-form path. */
+export function normalizePath(url: string): string | undefined {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const query = q < 0 ? '' : url.slice(q);
+  if (!path.startsWith('/')) return undefined;
+  // Fast path: nothing to do for the common clean path.
+  if (!/%|\/\/|\/\.\.?(\/|$)/.test(path)) return url;
+  let decoded = '';
+  for (let i = 0; i < path.length; i++) {
+    const c = path[i]!;
+    if (c !== '%') {
+      decoded += c;
+      continue;
+    }
+    const hex = path.slice(i + 1, i + 3);
+    if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return undefined;
+    const ch = String.fromCharCode(Number.parseInt(hex, 16));
+    decoded += UNRESERVED.test(ch) ? ch : `%${hex.toUpperCase()}`;
+    i += 2;
+  }
+  const out: string[] = [];
+  const segments = decoded.split('/');
+  for (let i = 1; i < segments.length; i++) {
+    const seg = segments[i]!;
+    const last = i === segments.length - 1;
+    if (seg === '' && !last) continue;
+    if (seg === '.') {
+      if (last) out.push('');
+      continue;
+    }
+    if (seg === '..') {
+      out.pop();
+      if (last) out.push('');
+      continue;
+    }
+    out.push(seg);
+  }
+  return `/${out.join('/')}${query}`;
+}
