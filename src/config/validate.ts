@@ -4,6 +4,7 @@ import { validateRequestAuthentications } from '../security/jwt/parse.js';
 import { ConfigError, type ConfigIssue, formatPath } from './config-error.js';
 import { type MeshConfig, meshConfigSchema } from './schema.js';
 import { closestName } from './suggest.js';
+import { knownKeysAt, valueAt } from './zod-walk.js';
 
 /**
  * Validate raw config (parsed YAML, code options, env) into the model.
@@ -51,7 +52,7 @@ export function toConfigIssues(issues: readonly z.core.$ZodIssue[], raw: unknown
   const out: ConfigIssue[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
-      const known = knownKeysAt(issue.path);
+      const known = knownKeysAt(meshConfigSchema, issue.path);
       for (const key of issue.keys) {
         const hint = closestName(key, known);
         out.push({
@@ -148,45 +149,6 @@ function shown(value: unknown): string {
   return typeof value === 'number' || typeof value === 'bigint' ? String(value) : JSON.stringify(value);
 }
 
-function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-  let cur: unknown = raw;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[seg];
-  }
-  return cur;
-}
 
-/** Field names valid at a path, for "did you mean" hints. */
-function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
-  // biome-ignore lint/suspicious/noExplicitAny: walking zod's internal shape
-  let schema: any = meshConfigSchema;
-  for (const seg of path) {
-    const def = unwrap(schema)?._zod?.def;
-    if (def?.type === 'object') schema = def.shape[seg as string];
-    else if (def?.type === 'record') schema = def.valueType;
-    else if (def?.type === 'array') schema = def.element;
-    else return [];
-  }
-  const def = unwrap(schema)?._zod?.def;
-  return def?.type === 'object' ? Object.keys(def.shape) : [];
-}
 
-/**
- * Strip wrappers (optional, default, pipe/transform) down to the schema that
- * sees the value. A union (an endpoint is a string or a map) resolves to its
- * map member, the only kind that can have fields; it consumes no path segment.
- */
-// biome-ignore lint/suspicious/noExplicitAny: walking zod's internal shape
-function unwrap(schema: any): any {
-  let s = schema;
-  for (let i = 0; i < 10 && s?._zod?.def; i++) {
-    const def = s._zod.def;
-    if (def.innerType) s = def.innerType;
-    else if (def.type === 'pipe') s = def.in;
-    else if (def.type === 'union') s = def.options.find((o: unknown) => unwrap(o)?._zod?.def?.type === 'object');
-    else break;
-  }
-  return s;
-}
 

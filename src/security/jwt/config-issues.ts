@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { type ConfigIssue, formatPath } from '../../config/config-error.js';
 import { closestName } from '../../config/suggest.js';
+import { knownKeysAt, valueAt } from '../../config/zod-walk.js';
 
 /** zod's own messages start like this; anything else was written in our schemas. */
 const ZOD_DEFAULT = /^(Invalid|Too small|Too big)\b/;
@@ -67,39 +68,5 @@ function shown(value: unknown): string {
   return typeof value === 'number' ? String(value) : JSON.stringify(value);
 }
 
-function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-  let cur = raw;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[seg];
-  }
-  return cur;
-}
 
-/** The field names valid at `path`, for "did you mean" hints. */
-function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): readonly string[] {
-  // biome-ignore lint/suspicious/noExplicitAny: walking zod's internal definitions
-  let s: any = schema;
-  for (const seg of path) {
-    const def = unwrap(s)?._zod?.def;
-    if (def?.type === 'object') s = def.shape[seg as string];
-    else if (def?.type === 'record') s = def.valueType;
-    else if (def?.type === 'array') s = def.element;
-    else return [];
-  }
-  const def = unwrap(s)?._zod?.def;
-  return def?.type === 'object' ? Object.keys(def.shape) : [];
-}
 
-/** Strip optional, default, pipe and transform wrappers down to the schema that sees the value. */
-// biome-ignore lint/suspicious/noExplicitAny: walking zod's internal definitions
-function unwrap(schema: any): any {
-  let s = schema;
-  for (let i = 0; i < 10 && s?._zod?.def; i++) {
-    const def = s._zod.def;
-    if (def.innerType) s = def.innerType;
-    else if (def.type === 'pipe') s = def.in;
-    else break;
-  }
-  return s;
-}
