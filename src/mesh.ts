@@ -33,6 +33,7 @@ import type { WorkloadIdentity } from './security/identity/workload-identity.js'
 import { MeshSecurity } from './security/mesh-security.js';
 import { type InboundHandler, MeshServer } from './server/mesh-server.js';
 import { endpointHealth } from './telemetry/endpoint-health.js';
+import { publish } from './telemetry/events.js';
 import { type MeshLogger, stderrLogger } from './telemetry/logger.js';
 import { MeshTelemetry, type TelemetryOptions } from './telemetry/mesh-telemetry.js';
 import type { AnyRegistry as TelemetryMetricsRegistry } from './telemetry/metrics/any-registry.js';
@@ -110,7 +111,7 @@ export class Mesh {
       classifier: options.classifier ?? builtinClassifier,
       wheel: this.#wheel,
       now: () => performance.now(),
-      ...(this.#telemetry.observer !== undefined ? { observer: this.#telemetry.observer } : {}),
+      observer: this.#telemetry.observer,
     };
     this.#directory = new Directory({
       env,
@@ -148,6 +149,7 @@ export class Mesh {
       const source = snapshot.sources.at(-1)?.source ?? 'options';
       this.#telemetry.metrics?.mesh.configUpdate(source, true);
       this.#history.record({ time: Date.now(), source, version: snapshot.version, accepted: true });
+      publish('configUpdate', () => ({ source, version: snapshot.version, accepted: true }));
     });
     this.#telemetry.start({
       endpoints: () => endpointHealth(this.#directory.list()),
@@ -240,6 +242,12 @@ export class Mesh {
       accepted: false,
       error: err instanceof Error ? err.message : String(err),
     });
+    publish('configUpdate', () => ({
+      source,
+      version: this.config.current.version,
+      accepted: false,
+      error: err instanceof Error ? err.message : String(err),
+    }));
     const message = err instanceof Error ? err.message : String(err);
     this.logger.warn('config update rejected; the previous config stays in force', { error: message });
   }

@@ -8,6 +8,7 @@
 
 import { budgetFromHeaders, deadlineFromBudget, runWithDeadline } from '../resilience/deadline-context.js';
 import type { AccessLog } from '../telemetry/access-log.js';
+import { hasSubscribers, publish } from '../telemetry/events.js';
 import type { TelemetryMetrics } from '../telemetry/metrics/telemetry-metrics.js';
 import type { DestinationLabels, RequestRecord } from '../telemetry/request-record.js';
 import type { MeshTracer } from '../telemetry/tracing/mesh-tracer.js';
@@ -35,7 +36,8 @@ export function observed(handler: InboundHandler, t: InboundTelemetry): InboundH
       protocol: 'http',
       peerAddress: req.socket.remoteAddress,
     });
-    const recording = t.metrics !== undefined || t.accessLog !== undefined;
+    publish('requestStart', () => ({ reporter: 'destination', service: t.self().serviceName, method: req.method, path: req.url }));
+    const recording = t.metrics !== undefined || t.accessLog !== undefined || hasSubscribers('requestEnd');
     const counted = recording ? countResponseBytes(res) : undefined;
     if (trace !== undefined || recording) {
       res.once('close', () => {
@@ -69,6 +71,7 @@ export function observed(handler: InboundHandler, t: InboundTelemetry): InboundH
         };
         t.metrics?.record(record);
         t.accessLog?.log(record);
+        publish('requestEnd', () => record);
       });
     }
     const run = trace === undefined ? () => handler(req, res) : () => trace.runInContext(() => handler(req, res));

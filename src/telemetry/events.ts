@@ -23,6 +23,12 @@ export const CHANNELS = {
   rejected: 'proxyless:rejected',
   /** An inbound request was refused by authentication or authorization: { code, policy }. */
   denied: 'proxyless:denied',
+  /** A request started: { reporter: 'source' | 'destination', service, method, path }. */
+  requestStart: 'proxyless:request-start',
+  /** A request ended: the RequestRecord (docs/metrics.md lists its fields). */
+  requestEnd: 'proxyless:request-end',
+  /** A config update was applied or refused: { source, version, accepted, error? }. */
+  configUpdate: 'proxyless:config-update',
 } as const;
 
 export type ChannelName = keyof typeof CHANNELS;
@@ -42,4 +48,9 @@ function get(name: ChannelName): ReturnType<typeof channel> {
 export function publish(name: ChannelName, make: () => object): void {
   const ch = get(name);
   if (ch.hasSubscribers) ch.publish(make());
+}
+
+/** True when someone listens: lets a caller skip building what only listeners would read. */
+export function hasSubscribers(name: ChannelName): boolean {
+  return get(name).hasSubscribers;
 }

@@ -38,7 +38,7 @@ export class MeshTelemetry {
   readonly metrics: TelemetryMetrics | undefined;
   readonly accessLog: AccessLog | undefined;
   readonly tracer: MeshTracer | undefined;
-  readonly observer: OutboundObserver | undefined;
+  readonly observer: OutboundObserver;
   readonly peers = new PeerLabelCache();
   #destinations: DestinationLabelCache;
   #self: SelfDescription;
@@ -61,16 +61,14 @@ export class MeshTelemetry {
             ...(t === true ? {} : t),
             ...(t === true || t.propagation === undefined ? propagationFromEnv(env) : {}),
           });
-    const any = this.metrics !== undefined || this.accessLog !== undefined || this.tracer !== undefined;
-    this.observer = any
-      ? new OutboundObserver({
-          tracer: this.tracer,
-          metrics: this.metrics,
-          accessLog: this.accessLog,
-          source: () => this.#source,
-          destinations: this.#destinations,
-        })
-      : undefined;
+    // Always there, even with everything off: request events go to whoever subscribes.
+    this.observer = new OutboundObserver({
+      tracer: this.tracer,
+      metrics: this.metrics,
+      accessLog: this.accessLog,
+      source: () => this.#source,
+      destinations: this.#destinations,
+    });
   }
 
   /** Start listening to the pipeline's events (for the mesh's own metrics). */

@@ -5,6 +5,7 @@
  */
 import type { Attempt, CallObserver, CallResult, ObservedCall } from '../client/call-types.js';
 import type { AccessLog } from './access-log.js';
+import { hasSubscribers, publish } from './events.js';
 import type { TelemetryMetrics } from './metrics/telemetry-metrics.js';
 import type { RequestRecord, WorkloadLabels } from './request-record.js';
 import type { ClientTrace } from './tracing/client-trace.js';
@@ -27,6 +28,7 @@ export class OutboundObserver implements CallObserver {
   }
 
   start(call: ObservedCall): ClientTrace | undefined {
+    publish('requestStart', () => ({ reporter: 'source', service: call.cluster.name, method: call.request.method, path: call.request.path }));
     const tracer = this.#t.tracer;
     if (tracer === undefined) return undefined;
     const req = call.request;
@@ -66,7 +68,7 @@ export class OutboundObserver implements CallObserver {
       responseFlags: result.flags,
     });
     const { metrics, accessLog } = this.#t;
-    if (metrics === undefined && accessLog === undefined) return;
+    if (metrics === undefined && accessLog === undefined && !hasSubscribers('requestEnd')) return;
     const durationMs = performance.now() - call.startedAt;
     const endpoint = result.upstream?.endpoint;
     const req = call.request;
@@ -95,5 +97,6 @@ export class OutboundObserver implements CallObserver {
     };
     metrics?.record(record);
     accessLog?.log(record);
+    publish('requestEnd', () => record);
   }
 }

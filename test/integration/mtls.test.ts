@@ -130,3 +130,40 @@ async function freePort(): Promise<number> {
   await new Promise((resolve) => probe.close(resolve));
   return port;
 }
+
+test('with http2, the STRICT server speaks HTTP/2 over mTLS (ALPN h2) to a client with a mesh certificate', async () => {
+  const { connect } = await import('node:http2');
+  const m = mesh('backend', { mesh: { security: { mtls: { mode: 'STRICT' } } } });
+  await m.ready();
+  const server = m.createServer((req, res) => res.end(`${req.httpVersion} ${peerOf(req).principal}`), { http2: true });
+  servers.push(server);
+  const { port } = await server.listen(0, '127.0.0.1');
+  const caller = mesh('h2-client');
+  await caller.ready();
+  const { readCaDirectory } = await import('../../src/security/certs/ca-store.js');
+  const ca = await readCaDirectory(caDir);
+  const leaf = await ca.issue({ spiffeId: 'spiffe://cluster.local/ns/default/sa/h2-client' });
+  const session = connect(`https://127.0.0.1:${port}`, {
+    cert: leaf.chainPem,
+    key: leaf.keyPem,
+    ca: leaf.trustBundlePems.join(''),
+    checkServerIdentity: () => undefined,
+  });
+  session.on('error', () => {});
+  try {
+    const text = await new Promise<string>((resolve, reject) => {
+      const stream = session.request({ ':path': '/' });
+      let body = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (c: string) => {
+        body += c;
+      });
+      stream.on('end', () => resolve(body));
+      stream.on('error', reject);
+      stream.end();
+    });
+    expect(text).toBe('2.0 cluster.local/ns/default/sa/h2-client');
+  } finally {
+    session.close();
+  }
+});

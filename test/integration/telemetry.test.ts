@@ -184,3 +184,44 @@ test('the admin endpoint of a running mesh serves its metrics, endpoints, config
   expect((await request(`${base}/readyz`)).statusCode).toBe(200);
   expect((await (await request(`${base}/`)).body.text())).toContain('proxyless admin');
 });
+
+test('inbound B3-only and W3C-only trace headers are both continued by the mesh server', async () => {
+  sdk = startTestSdk();
+  const b = await backend();
+  const { request } = await import('undici');
+  const w3cTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const b3Trace = '80f198ee56343ba864fe8b2a57d3eff7';
+  await (await request(`http://127.0.0.1:${b.port}/`, { headers: { traceparent: `00-${w3cTrace}-00f067aa0ba902b7-01` } })).body.dump();
+  await (await request(`http://127.0.0.1:${b.port}/`, { headers: { b3: `${b3Trace}-e457b5a2e4d86bd1-1` } })).body.dump();
+  await (
+    await request(`http://127.0.0.1:${b.port}/`, {
+      headers: { 'x-b3-traceid': 'a3ce929d0e0e4736', 'x-b3-spanid': '00f067aa0ba902b7', 'x-b3-sampled': '1' },
+    })
+  ).body.dump();
+  await expect.poll(() => sdk!.spans().filter((s) => s.kind === 1).length).toBe(3);
+  const traces = sdk.spans().filter((s) => s.kind === 1).map((s) => s.spanContext().traceId);
+  expect(traces).toEqual([w3cTrace, b3Trace, '0000000000000000a3ce929d0e0e4736']);
+});
+
+test('request start and end, and config updates, are published on diagnostics channels', async () => {
+  const { subscribe, unsubscribe } = await import('node:diagnostics_channel');
+  const { CHANNELS } = await import('../../src/index.js');
+  const ends: Array<{ reporter: string; responseCode: number }> = [];
+  const configs: Array<{ accepted: boolean }> = [];
+  const onEnd = (m: unknown) => ends.push(m as { reporter: string; responseCode: number });
+  const onConfig = (m: unknown) => configs.push(m as { accepted: boolean });
+  subscribe(CHANNELS.requestEnd, onEnd);
+  subscribe(CHANNELS.configUpdate, onConfig);
+  try {
+    const b = await backend();
+    const c = client(b.port, { telemetry: { metrics: false, tracing: false } });
+    await (await c.request('http://backend/')).body.dump();
+    await expect.poll(() => ends.map((e) => e.reporter).sort()).toEqual(['destination', 'source']);
+    expect(ends.every((e) => e.responseCode === 200)).toBe(true);
+    expect(() => c.config.setLayer('options', { services: { backend: { endpoints: 'nope' } } }, 'options')).toThrow();
+    expect(configs.some((x) => x.accepted)).toBe(true);
+  } finally {
+    unsubscribe(CHANNELS.requestEnd, onEnd);
+    unsubscribe(CHANNELS.configUpdate, onConfig);
+  }
+});

@@ -82,7 +82,8 @@ export class MeshMetrics {
     if (this.#subscribed !== undefined) return;
     const subscribed: [string, Handler][] = [];
     for (const key of Object.keys(CHANNELS) as ChannelName[]) {
-      const handler: Handler = this.#events.handlers[key];
+      const handler: Handler | undefined = this.#events.handlers[key];
+      if (handler === undefined) continue;
       subscribe(CHANNELS[key], handler);
       subscribed.push([CHANNELS[key], handler]);
     }

@@ -100,8 +100,13 @@ export class PipelineEventMetrics {
     this.#circuitState = circuitGauge;
   }
 
-  /** One handler per channel, to subscribe by name. */
-  readonly handlers: { readonly [K in ChannelName]: Handler } = {
+  /**
+   * One handler per channel this counts, to subscribe by name. Request and
+   * config events are not among them: the request metrics come from the
+   * record directly, and subscribing would make every publisher build its
+   * message.
+   */
+  readonly handlers: { readonly [K in ChannelName]?: Handler } = {
     retry: (m) => {
       const msg = asMessage(m);
       this.#retries.inc({ destination_service_name: labelValue(msg.service), reason: labelValue(msg.reason) });
