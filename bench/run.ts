@@ -255,6 +255,8 @@ async function main(): Promise<void> {
       case 'mesh-request':
       case 'mesh-fetch':
       case 'mesh-full':
+      case 'mesh-quiet':
+      case 'mesh-otel':
         return {
           kind: id,
           service: 'echo',

@@ -50,7 +50,7 @@ interface MeshLike {
   fetch(url: string): Promise<Response>;
   close(): Promise<unknown>;
 }
-type CreateMesh = (options: { config: unknown }) => MeshLike;
+type CreateMesh = (options: { config: unknown; telemetry?: unknown }) => MeshLike;
 
 /** Thrown when a row cannot run here (no mesh API yet, ...): reported, not crashed on. */
 class Unavailable extends Error {}
@@ -108,14 +108,22 @@ async function createClient(spec: ClientSpec): Promise<Client> {
     }
     case 'mesh-request':
     case 'mesh-fetch':
-    case 'mesh-full': {
+    case 'mesh-full':
+    case 'mesh-quiet':
+    case 'mesh-otel': {
       const createMesh = await loadCreateMesh();
       const service = {
         endpoints: spec.endpoints,
         ...(spec.lbPolicy === undefined ? {} : { loadBalancer: { policy: spec.lbPolicy } }),
         ...(spec.kind === 'mesh-full' ? fullStack(spec.path) : {}),
       };
-      const mesh = createMesh({ config: { services: { [spec.service]: service } } });
+      const telemetry =
+        spec.kind === 'mesh-quiet'
+          ? { metrics: false, tracing: false }
+          : spec.kind === 'mesh-otel'
+            ? { metrics: true, tracing: { tracerProvider: await droppingTracerProvider() } }
+            : undefined;
+      const mesh = createMesh({ config: { services: { [spec.service]: service } }, ...(telemetry ? { telemetry } : {}) });
       await mesh.ready();
       const url = `http://${spec.service}${spec.path}`;
       const send: Send =
@@ -138,6 +146,16 @@ async function createClient(spec: ClientSpec): Promise<Client> {
       };
     }
   }
+}
+
+/** A real SDK provider, always sampling, batching spans to an exporter that drops them. */
+async function droppingTracerProvider(): Promise<unknown> {
+  const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const exporter = {
+    export: (_spans: unknown, done: (r: { code: number }) => void) => done({ code: 0 }),
+    shutdown: async () => {},
+  };
+  return new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter as never)] });
 }
 
 function firstLine(error: unknown): string {

@@ -8,6 +8,8 @@ export type RowId =
   | 'mesh-request'
   | 'mesh-fetch'
   | 'mesh-full'
+  | 'mesh-quiet'
+  | 'mesh-otel'
   | 'haproxy-1'
   | 'nginx-1'
   | 'haproxy-2'
@@ -22,6 +24,8 @@ export const ROW_LABELS: Record<RowId, string> = {
   'mesh-request': 'mesh.request',
   'mesh-fetch': 'mesh.fetch',
   'mesh-full': 'mesh.request, full stack',
+  'mesh-quiet': 'mesh.request, telemetry off',
+  'mesh-otel': 'mesh.request, telemetry fully on',
   'haproxy-1': 'haproxy, 1 hop',
   'nginx-1': 'nginx, 1 hop',
   'haproxy-2': 'haproxy, 2 hops',
@@ -39,6 +43,8 @@ export const RUN_ORDER: RowId[] = [
   'raw',
   'mesh-request',
   'mesh-full',
+  'mesh-quiet',
+  'mesh-otel',
   'fetch',
   'mesh-fetch',
   'haproxy-2',

@@ -325,6 +325,7 @@ export function targets(closedRecords: RowRecord[], fixedRecords: RowRecord[], r
   compare('mesh.request adds ≤ 2 µs client CPU per request', 'mesh-request', 'raw', cpu, differenceOf, micros, (v) => v <= 2);
   compare('full stack ≥ 0.88× raw undici.request req/s', 'mesh-full', 'raw', rps, ratioOf, ratio, (v) => v >= 0.88);
   compare('full stack adds ≤ 5 µs client CPU per request', 'mesh-full', 'raw', cpu, differenceOf, micros, (v) => v <= 5);
+  compare('telemetry fully on ≥ 0.95× telemetry off req/s', 'mesh-otel', 'mesh-quiet', rps, ratioOf, ratio, (v) => v >= 0.95);
   for (const id of ['haproxy-2', 'nginx-2'] as const) {
     compare(`mesh.request ≥ 1.25× ${ROW_LABELS[id]} req/s`, 'mesh-request', id, rps, ratioOf, ratio, (v) => v >= 1.25);
   }

@@ -16,6 +16,12 @@ export type ClientSpec =
    */
   | { kind: 'mesh-request' | 'mesh-fetch'; service: string; endpoints: string[]; path: string; lbPolicy?: string }
   /**
+   * `mesh.request(url)` with telemetry off (no metrics, no tracing), and
+   * fully on: metrics, and tracing into a real SDK tracer provider (always
+   * sampled, batched to an exporter that drops the spans) with propagation.
+   */
+  | { kind: 'mesh-quiet' | 'mesh-otel'; service: string; endpoints: string[]; path: string; lbPolicy?: string }
+  /**
    * `mesh.request(url)` with the whole stack on: 20 routes ahead of the one
    * that matches, retries with a budget and a per-try timeout, an overall
    * timeout (so a deadline and its header), a circuit breaker, pool limits
