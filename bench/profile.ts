@@ -3,13 +3,15 @@
  * 50 to three local replicas, through raw undici.request or mesh.request,
  * then self time aggregated by function so the mesh's own frames show.
  *
- *   npx tsx bench/profile.ts [raw|mesh|full] [requests]
+ *   npx tsx bench/profile.ts [raw|mesh|full|quiet|otel] [requests]
  *
- * `full` is mesh.request with the full-stack row's routes and resilience.
+ * `full` is mesh.request with the full-stack row's routes and resilience;
+ * `quiet` has telemetry off; `otel` traces into a real SDK provider.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Pool, request } from 'undici';
 import { createMesh } from '../src/index.js';
 import { fullStack } from './lib/full-stack.js';
@@ -27,8 +29,23 @@ function startReplica(): Promise<{ child: ChildProcess; port: number }> {
 const replicas = await Promise.all([0, 1, 2].map(startReplica));
 const addresses = replicas.map((r) => `127.0.0.1:${r.port}`);
 const pools = addresses.map((a) => new Pool(`http://${a}`));
+const telemetry =
+  mode === 'quiet'
+    ? { metrics: false, tracing: false }
+    : mode === 'otel'
+      ? {
+          tracing: {
+            tracerProvider: new BasicTracerProvider({
+              spanProcessors: [
+                new BatchSpanProcessor({ export: (_s: unknown, done: (r: { code: number }) => void) => done({ code: 0 }), shutdown: async () => {} } as never),
+              ],
+            }),
+          },
+        }
+      : {};
 const mesh = createMesh({
   env: false,
+  telemetry,
   config: {
     services: {
       echo: {
