@@ -10,6 +10,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Pool, request } from 'undici';
@@ -80,12 +81,23 @@ session.connect();
 await session.post('Profiler.enable');
 await session.post('Profiler.setSamplingInterval', { interval: 100 });
 await session.post('Profiler.start');
+// Garbage collections during the run: how much the path allocates shows up here first.
+let gcCount = 0;
+let gcMs = 0;
+const gcWatch = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcCount++;
+    gcMs += e.duration;
+  }
+});
+gcWatch.observe({ entryTypes: ['gc'] });
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 await run(total);
 const cpu = process.cpuUsage(cpu0);
 const ms = performance.now() - t0;
 const { profile } = await session.post('Profiler.stop');
+gcWatch.disconnect();
 
 const self = new Map<string, number>();
 const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -103,6 +115,7 @@ const rows = [...self].sort((a, b) => b[1] - a[1]).filter(([k], i) => i < 12 || 
 for (const [k, v] of rows) console.log(`${((v / total)).toFixed(3).padStart(7)} µs/req  ${(100 * v / totalUs).toFixed(1).padStart(5)}%  ${k}`);
 const meshUs = [...self].filter(([k]) => / src\//.test(k)).reduce((a, [, v]) => a + v, 0);
 console.log(`self time in src/ (the mesh's own code): ${(meshUs / total).toFixed(3)} µs/req`);
+console.log(`garbage collections: ${gcCount} (${((gcMs * 1000) / total).toFixed(2)} µs/req)`);
 
 await mesh.destroy();
 for (const p of pools) await p.destroy();

@@ -62,20 +62,40 @@ export class OutboundObserver implements CallObserver {
 
   end(call: ObservedCall, result: CallResult): void {
     const trace = call.observation as ClientTrace | undefined;
-    trace?.end({
-      ...(result.status > 0 ? { status: result.status } : {}),
-      ...(result.error !== undefined ? { error: result.error } : {}),
-      responseFlags: result.flags,
-    });
+    // A trace nobody records has nothing to end; skipping it saves an object per call.
+    if (trace?.recording === true) {
+      trace.end({
+        ...(result.status > 0 ? { status: result.status } : {}),
+        ...(result.error !== undefined ? { error: result.error } : {}),
+        responseFlags: result.flags,
+      });
+    }
     const { metrics, accessLog } = this.#t;
-    if (metrics === undefined && accessLog === undefined && !hasSubscribers('requestEnd')) return;
+    const keeps = accessLog !== undefined || hasSubscribers('requestEnd');
+    if (metrics === undefined && !keeps) return;
     const durationMs = performance.now() - call.startedAt;
     const endpoint = result.upstream?.endpoint;
+    const destination = this.#t.destinations.forEndpoint(call.cluster.name, call.cluster.namespace, endpoint);
+    if (!keeps) {
+      // Metrics read the record synchronously and keep nothing of it: one scratch
+      // record serves every call, so the common path allocates no record at all.
+      const r = this.#scratch;
+      r.source = this.#t.source();
+      r.destination = destination;
+      r.responseCode = result.status;
+      r.grpcStatus = result.grpcStatus;
+      r.responseFlags = result.flags;
+      r.durationMs = durationMs;
+      r.requestBytes = result.requestBytes;
+      r.responseBytes = result.responseBytes;
+      metrics!.record(r as RequestRecord);
+      return;
+    }
     const req = call.request;
     const record: RequestRecord = {
       reporter: 'source',
       source: this.#t.source(),
-      destination: this.#t.destinations.get(call.cluster.name, call.cluster.namespace, endpoint?.labels.version, endpoint?.labels.app),
+      destination,
       protocol: 'http',
       responseCode: result.status,
       grpcStatus: result.grpcStatus,
@@ -99,4 +119,28 @@ export class OutboundObserver implements CallObserver {
     accessLog?.log(record);
     publish('requestEnd', () => record);
   }
+
+  /** The metrics-only record: the fields the request metrics read, rewritten per call. */
+  readonly #scratch: { -readonly [K in keyof RequestRecord]: RequestRecord[K] } = {
+    reporter: 'source',
+    source: undefined as never,
+    destination: undefined as never,
+    protocol: 'http',
+    responseCode: 0,
+    grpcStatus: undefined,
+    responseFlags: '-',
+    connectionSecurityPolicy: 'unknown',
+    startTime: 0,
+    durationMs: 0,
+    requestBytes: 0,
+    responseBytes: 0,
+    method: '',
+    authority: '',
+    path: '',
+    route: undefined,
+    upstreamHost: undefined,
+    attempts: 0,
+    traceId: undefined,
+    peerPrincipal: undefined,
+  };
 }

@@ -43,6 +43,25 @@ export class DestinationLabelCache {
     this.clusterDomain = clusterDomain;
   }
 
+  // An endpoint object is rebuilt whenever discovery changes it, so caching by
+  // identity never serves stale labels, and costs one WeakMap read per call.
+  readonly #byEndpoint = new WeakMap<object, DestinationLabels>();
+
+  /** The labels for a call answered by `endpoint` (or by none: a local reply or failure). */
+  forEndpoint(
+    service: string,
+    namespace: string,
+    endpoint: { readonly labels: Readonly<Record<string, string>> } | undefined,
+  ): DestinationLabels {
+    if (endpoint === undefined) return this.get(service, namespace, undefined, undefined);
+    let labels = this.#byEndpoint.get(endpoint);
+    if (labels === undefined || labels.serviceName !== service || labels.namespace !== namespace) {
+      labels = this.get(service, namespace, endpoint.labels.version, endpoint.labels.app);
+      this.#byEndpoint.set(endpoint, labels);
+    }
+    return labels;
+  }
+
   get(service: string, namespace: string, version: string | undefined, app: string | undefined): DestinationLabels {
     const key = `${service}\u0000${namespace}\u0000${version ?? ''}\u0000${app ?? ''}`;
     let labels = this.#cache.get(key);
