@@ -162,7 +162,7 @@ export const ERROR_CODES = {
     GrpcStatus.UNAVAILABLE,
     'UF',
     true,
-    'The TLS peer presented a certificate that does not chain to the trust bundle or does not carry the expected SPIFFE ID.',
+    'The TLS peer\'s certificate verified, but it carries another SPIFFE ID than the destination expects (or none).',
   ),
   MESH_CERTIFICATE_INVALID: spec(
     500,

@@ -130,6 +130,7 @@ function propagationFromEnv(env: Env): { propagation?: readonly PropagationForma
   try {
     return { propagation: parsePropagation(raw) };
   } catch (err) {
-    throw new ConfigError('env', [{ path: 'MESH_TRACE_PROPAGATION', message: (err as Error).message }]);
+    const message = (err as Error).message.replace(/^MESH_TRACE_PROPAGATION: /, '');
+    throw new ConfigError('env', [{ path: 'MESH_TRACE_PROPAGATION', message }]);
   }
 }
