@@ -145,7 +145,14 @@ export class MeshSecurity {
         : undefined;
     const authz = config.authorizationPolicies.length > 0 ? compileAuthorization(config.authorizationPolicies, workload) : undefined;
     const previous = this.#guard;
-    this.#guard = new InboundGuard(authn, authz);
+    const claimHeaders = new Set<string>();
+    for (const policy of config.requestAuthentications) {
+      for (const rule of policy.jwtRules) {
+        if (rule.outputPayloadToHeader !== undefined) claimHeaders.add(rule.outputPayloadToHeader.toLowerCase());
+        for (const c of rule.outputClaimToHeaders) claimHeaders.add(c.header.toLowerCase());
+      }
+    }
+    this.#guard = new InboundGuard(authn, authz, [...claimHeaders]);
     previous?.close();
   }
 

@@ -23,10 +23,17 @@ export interface RequestAuth {
 export class InboundGuard {
   readonly #authn: RequestAuthenticator | undefined;
   readonly #authz: Authorizer | undefined;
+  readonly #claimHeaders: readonly string[];
 
-  constructor(authn: RequestAuthenticator | undefined, authz: Authorizer | undefined) {
+  /**
+   * `claimHeaders`: the headers JWT rules write claims or the payload into.
+   * A client's own values for them are always removed, token or not, so an
+   * application can trust them (Istio leaves them when no token is sent).
+   */
+  constructor(authn: RequestAuthenticator | undefined, authz: Authorizer | undefined, claimHeaders: readonly string[] = []) {
     this.#authn = authn?.active ? authn : undefined;
     this.#authz = authz !== undefined && authz.policies.length > 0 ? authz : undefined;
+    this.#claimHeaders = claimHeaders;
   }
 
   get active(): boolean {
@@ -41,6 +48,7 @@ export class InboundGuard {
    */
   async admit(view: InboundView, headers: IncomingHttpHeaders): Promise<RequestAuth> {
     let auth: AuthResult | undefined;
+    for (const name of this.#claimHeaders) delete headers[name];
     if (this.#authn !== undefined) {
       try {
         auth = await this.#authn.authenticate(view);

@@ -216,3 +216,26 @@ test('a RequestAuthentication without a namespace applies to the workload in its
   await res.body.dump();
   expect(res.statusCode).toBe(401);
 });
+
+test('headers that JWT rules write claims into are removed from requests without a token, so they cannot be forged', async () => {
+  const m = createMesh({
+    env: false,
+    config: {
+      mesh: { namespace: 'shop' },
+      requestAuthentications: [
+        { name: 'jwt', jwtRules: [{ issuer: 'https://issuer.example', jwks, outputClaimToHeaders: [{ header: 'x-user-role', claim: 'role' }] }] },
+      ],
+    },
+  });
+  meshes.push(m);
+  const server = m.createServer((req, res) => res.end(String(req.headers['x-user-role'] ?? 'none')));
+  servers.push(server);
+  const { port } = await server.listen(0, '127.0.0.1');
+  const { request } = await import('undici');
+  const forged = await request(`http://127.0.0.1:${port}/`, { headers: { 'x-user-role': 'admin' } });
+  expect(await forged.body.text()).toBe('none');
+  const real = await request(`http://127.0.0.1:${port}/`, {
+    headers: { 'x-user-role': 'admin', authorization: `Bearer ${await token({ role: 'viewer' })}` },
+  });
+  expect(await real.body.text()).toBe('viewer');
+});
