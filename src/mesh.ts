@@ -331,6 +331,7 @@ export class Mesh {
       mode: inbound.mode,
       portLevelMtls: inbound.portLevelMtls,
       ...(tls !== undefined ? { tls } : {}),
+      modes: () => this.#security.inbound(),
       guard: () => this.#security.guard(),
       telemetry: {
         tracer: this.#telemetry.tracer,

@@ -49,6 +49,11 @@ export interface MeshServerOptions {
   mode: MtlsMode;
   /** Per listening port overrides (Istio's `portLevelMtls`). */
   portLevelMtls?: Readonly<Record<number, MtlsMode>>;
+  /**
+   * The modes as of now, read per connection, so a config update applies
+   * to the next connection; overrides `mode` and `portLevelMtls`.
+   */
+  modes?: () => { readonly mode: MtlsMode; readonly portLevelMtls: Readonly<Record<number, MtlsMode>> };
   /** Serve HTTP/2 too: ALPN `h2` over TLS, prior knowledge over plaintext. */
   http2?: boolean;
   /** Required unless every port is DISABLE. */
@@ -89,7 +94,8 @@ export class MeshServer {
     }
     this.#plain = createHttpServer(handler as (req: IncomingMessage, res: ServerResponse) => void);
     this.#h2c = options.http2 ? createH2Server(handler) : undefined;
-    if (needsTls && options.tls !== undefined) {
+    // With a certificate the TLS side always exists, so a config update may turn mTLS on later.
+    if (options.tls !== undefined) {
       // The key and certificate are installed by listen(), once the source is ready.
       const tlsOptions = {
         requestCert: true,
@@ -140,6 +146,12 @@ export class MeshServer {
 
   /** The mode that applies to connections accepted on `port`. */
   modeFor(port: number): MtlsMode {
+    const live = this.#options.modes?.();
+    if (live !== undefined) {
+      const mode = live.portLevelMtls[port] ?? live.mode;
+      // Without a certificate only plaintext is possible (the config check refuses the rest).
+      return this.#secure === undefined ? 'DISABLE' : mode;
+    }
     return this.#options.portLevelMtls?.[port] ?? this.#options.mode;
   }
 

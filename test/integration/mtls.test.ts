@@ -167,3 +167,19 @@ test('with http2, the STRICT server speaks HTTP/2 over mTLS (ALPN h2) to a clien
     session.close();
   }
 });
+
+test('changing mesh.security.mtls applies to the next connection of a server already listening', async () => {
+  const m = mesh('backend', { mesh: { security: { mtls: { mode: 'PERMISSIVE' } } } });
+  await m.ready();
+  const server = m.createServer((_req, res) => res.end('ok'));
+  servers.push(server);
+  const { port } = await server.listen(0, '127.0.0.1');
+  const plain = await request(`http://127.0.0.1:${port}/`, { reset: true });
+  expect(await plain.body.text()).toBe('ok');
+  m.config.setLayer(
+    'options',
+    { mesh: { security: { serviceAccount: 'backend', certificates: { provider: 'dev', dir: caDir }, mtls: { mode: 'STRICT' } } } },
+    'options',
+  );
+  await expect(request(`http://127.0.0.1:${port}/`, { reset: true })).rejects.toThrow();
+});
