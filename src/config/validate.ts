@@ -4,7 +4,7 @@ import { validateRequestAuthentications } from '../security/jwt/parse.js';
 import { ConfigError, type ConfigIssue, formatPath } from './config-error.js';
 import { type MeshConfig, meshConfigSchema } from './schema.js';
 import { closestName } from './suggest.js';
-import { knownKeysAt, valueAt } from './zod-walk.js';
+import { kindOf, knownKeysAt, shown, typeName, valueAt } from './zod-walk.js';
 
 /**
  * Validate raw config (parsed YAML, code options, env) into the model.
@@ -120,34 +120,8 @@ function describe(issue: z.core.$ZodIssue, value: unknown): string {
   }
 }
 
-/** zod's type names in the words of YAML: maps and lists. */
-function typeName(expected: string): string {
-  switch (expected) {
-    case 'object':
-    case 'record':
-    case 'map':
-      return 'a map';
-    case 'array':
-    case 'tuple':
-      return 'a list';
-    case 'int':
-      return 'a whole number';
-    default:
-      return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
-  }
-}
 
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a map';
-  return `${typeof value} ${shown(value)}`;
-}
 
-/** A value as written, for messages (`NaN` and `Infinity` stay readable). */
-function shown(value: unknown): string {
-  return typeof value === 'number' || typeof value === 'bigint' ? String(value) : JSON.stringify(value);
-}
 
 
 

@@ -48,3 +48,33 @@ function unwrap(schema: any): any {
   }
   return s;
 }
+
+/** A zod type name in the user's words: "a map", "a list", "a whole number". */
+export function typeName(expected: string): string {
+  switch (expected) {
+    case 'object':
+    case 'record':
+    case 'map':
+      return 'a map';
+    case 'array':
+    case 'tuple':
+      return 'a list';
+    case 'int':
+      return 'a whole number';
+    default:
+      return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+  }
+}
+
+/** What the user wrote, named for a message: "a list", "null", `string "x"`. */
+export function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  return `${typeof value} ${shown(value)}`;
+}
+
+/** A value as written, for messages (`NaN` and `Infinity` stay readable). */
+export function shown(value: unknown): string {
+  return typeof value === 'number' || typeof value === 'bigint' ? String(value) : JSON.stringify(value);
+}

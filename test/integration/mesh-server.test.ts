@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { request } from 'undici';
 import { afterEach, expect, test } from 'vitest';
 import { createMeshServer, type MeshServer } from '../../src/server/index.js';
+import { h2Get } from '../helpers/h2.js';
 
 const servers: MeshServer[] = [];
 afterEach(async () => {
@@ -38,17 +39,7 @@ test('with http2, one plaintext port serves HTTP/1.1 and HTTP/2 prior knowledge'
   // The server closing at teardown ends the session with GOAWAY; that is not this test's concern.
   session.on('error', () => {});
   try {
-    const text = await new Promise<string>((resolve, reject) => {
-      const stream = session.request({ ':path': '/two', ':method': 'GET' });
-      let body = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (c: string) => {
-        body += c;
-      });
-      stream.on('end', () => resolve(body));
-      stream.on('error', reject);
-      stream.end();
-    });
+    const text = await h2Get(session, '/two');
     expect(text).toBe('2.0 GET /two');
   } finally {
     session.close();

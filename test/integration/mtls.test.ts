@@ -12,6 +12,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { createMesh, isMeshError, type Mesh, type MeshConfigInput, type MeshServer, peerOf } from '../../src/index.js';
+import { h2Get } from '../helpers/h2.js';
 
 let caDir: string;
 const meshes: Mesh[] = [];
@@ -151,17 +152,7 @@ test('with http2, the STRICT server speaks HTTP/2 over mTLS (ALPN h2) to a clien
   });
   session.on('error', () => {});
   try {
-    const text = await new Promise<string>((resolve, reject) => {
-      const stream = session.request({ ':path': '/' });
-      let body = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (c: string) => {
-        body += c;
-      });
-      stream.on('end', () => resolve(body));
-      stream.on('error', reject);
-      stream.end();
-    });
+    const text = await h2Get(session, '/');
     expect(text).toBe('2.0 cluster.local/ns/default/sa/h2-client');
   } finally {
     session.close();

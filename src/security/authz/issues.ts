@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import { type ConfigIssue, formatPath } from '../../config/config-error.js';
 import { closestName } from '../../config/suggest.js';
-import { knownKeysAt, valueAt } from '../../config/zod-walk.js';
+import { kindOf, knownKeysAt, shown, typeName, valueAt } from '../../config/zod-walk.js';
 
 /** zod's own messages start like this; anything else was written in schema.ts. */
 const ZOD_DEFAULT = /^(Invalid|Too small|Too big)\b/;
@@ -44,24 +44,5 @@ function describe(issue: z.core.$ZodIssue, value: unknown): string {
   }
 }
 
-function typeName(expected: string): string {
-  switch (expected) {
-    case 'object':
-    case 'record':
-      return 'a map';
-    case 'array':
-      return 'a list';
-    default:
-      return `a ${expected}`;
-  }
-}
-
-export function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a map';
-  return `${typeof value} ${JSON.stringify(value)}`;
-}
-
-
-
+/** Named for the parser's own messages about whole documents. */
+export { kindOf };

@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import { type ConfigIssue, formatPath } from '../../config/config-error.js';
 import { closestName } from '../../config/suggest.js';
-import { knownKeysAt, valueAt } from '../../config/zod-walk.js';
+import { kindOf, knownKeysAt, shown, typeName, valueAt } from '../../config/zod-walk.js';
 
 /** zod's own messages start like this; anything else was written in our schemas. */
 const ZOD_DEFAULT = /^(Invalid|Too small|Too big)\b/;
@@ -51,22 +51,8 @@ function describe(issue: z.core.$ZodIssue, value: unknown): string {
   }
 }
 
-function typeName(expected: string): string {
-  if (expected === 'object' || expected === 'record') return 'a map';
-  if (expected === 'array') return 'a list';
-  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
-}
 
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a map';
-  return `${typeof value} ${shown(value)}`;
-}
 
-function shown(value: unknown): string {
-  return typeof value === 'number' ? String(value) : JSON.stringify(value);
-}
 
 
 
