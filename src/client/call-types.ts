@@ -130,6 +130,8 @@ export interface CallObserver {
   attemptEnd(call: ObservedCall, attempt: Attempt, outcome: number | Error): void;
   /** The call is over for the caller. */
   end(call: ObservedCall, result: CallResult): void;
+  /** A call was refused before it started (no route matched); `err` says why. */
+  refused(cluster: Cluster, request: CallRequest, err: MeshError): void;
 }
 
 /** What an observer may read of a call. */

@@ -155,12 +155,12 @@ export class Destination implements Cluster {
     const request = new HttpRequestView(origin, opts);
     const policy = this.#routes?.match(request);
     if (policy === undefined) {
-      failDispatch(
-        handler,
-        new MeshError('MESH_NO_ROUTE', `no route of ${this.name} matches ${request.method} ${request.path}`, {
-          details: { service: this.name, method: request.method, path: request.path },
-        }),
-      );
+      const err = new MeshError('MESH_NO_ROUTE', `no route of ${this.name} matches ${request.method} ${request.path}`, {
+        details: { service: this.name, method: request.method, path: request.path },
+      });
+      // Counted like any answered call (Envoy records NR with its 404).
+      this.#ctx.env.observer?.refused(this, request, err);
+      failDispatch(handler, err);
       return true;
     }
     new HttpCall(origin, opts, handler, request, policy, this.#ctx.env).start();

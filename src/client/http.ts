@@ -172,6 +172,9 @@ export class HttpCall implements CallTransport, Controller {
   fail(err: Error): void {
     if (this.#delivered) return;
     this.#delivered = true;
+    // What a sidecar would have answered with (503 for UO, 504 for UT), so
+    // dashboards that count 5xx see it; 0 when the caller itself went away.
+    if (isMeshError(err) && err.code !== 'MESH_ABORTED') this.#status = err.httpStatus;
     this.#report(err, isMeshError(err) ? err.responseFlag : '-');
     // undici expects handler callbacks after dispatch() has returned.
     queueMicrotask(() => this.#inner.onResponseError?.(this, err));

@@ -3,7 +3,8 @@
  * caller's context, so it parents correctly), trace headers per attempt,
  * and at the end one RequestRecord for the metrics and the access log.
  */
-import type { Attempt, CallObserver, CallResult, ObservedCall } from '../client/call-types.js';
+import type { Attempt, CallObserver, CallRequest, CallResult, Cluster, ObservedCall } from '../client/call-types.js';
+import type { MeshError } from '../errors.js';
 import type { AccessLog } from './access-log.js';
 import { hasSubscribers, publish } from './events.js';
 import type { TelemetryMetrics } from './metrics/telemetry-metrics.js';
@@ -113,6 +114,36 @@ export class OutboundObserver implements CallObserver {
       upstreamHost: result.upstream?.key,
       attempts: call.attempts,
       traceId: trace?.traceId,
+      peerPrincipal: undefined,
+    };
+    metrics?.record(record);
+    accessLog?.log(record);
+    publish('requestEnd', () => record);
+  }
+
+  refused(cluster: Cluster, request: CallRequest, err: MeshError): void {
+    const { metrics, accessLog } = this.#t;
+    if (metrics === undefined && accessLog === undefined && !hasSubscribers('requestEnd')) return;
+    const record: RequestRecord = {
+      reporter: 'source',
+      source: this.#t.source(),
+      destination: this.#t.destinations.forEndpoint(cluster.name, cluster.namespace, undefined),
+      protocol: 'http',
+      responseCode: err.httpStatus,
+      grpcStatus: undefined,
+      responseFlags: err.responseFlag,
+      connectionSecurityPolicy: 'unknown',
+      startTime: Date.now(),
+      durationMs: 0,
+      requestBytes: 0,
+      responseBytes: 0,
+      method: request.method,
+      authority: request.authority,
+      path: request.path,
+      route: undefined,
+      upstreamHost: undefined,
+      attempts: 0,
+      traceId: undefined,
       peerPrincipal: undefined,
     };
     metrics?.record(record);

@@ -164,6 +164,9 @@ test("the caller's budget becomes the handler's deadline, and its own outbound c
   expect(seen).toBeLessThanOrEqual(200);
   expect(code).toBe('MESH_DEADLINE_EXCEEDED');
   expect(performance.now() - started).toBeLessThan(5_000);
+  // Recorded as a sidecar would have answered: 504 with UT, so 5xx dashboards count it.
+  const metrics = await middle.metricsRegistry!.metrics();
+  expect(series(metrics, 'istio_requests_total', { reporter: 'source', response_code: '504', response_flags: 'UT' })).toBe(1);
 });
 
 test('the admin endpoint of a running mesh serves its metrics, endpoints, config and readiness', async () => {
@@ -224,4 +227,17 @@ test('request start and end, and config updates, are published on diagnostics ch
     unsubscribe(CHANNELS.requestEnd, onEnd);
     unsubscribe(CHANNELS.configUpdate, onConfig);
   }
+});
+
+test('a call no route matches is counted as a 404 with response flag NR', async () => {
+  const b = await backend();
+  const c = mesh({
+    config: {
+      services: { backend: { endpoints: [`127.0.0.1:${b.port}`], routes: [{ match: [{ uri: { prefix: '/api/' } }], route: [{ destination: {} }] }] } },
+    },
+  });
+  const err = await c.request('http://backend/elsewhere').catch((e: unknown) => e);
+  expect(isMeshError(err) && err.code).toBe('MESH_NO_ROUTE');
+  const text = await c.metricsRegistry!.metrics();
+  expect(series(text, 'istio_requests_total', { reporter: 'source', response_code: '404', response_flags: 'NR' })).toBe(1);
 });
