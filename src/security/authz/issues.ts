@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import { type ConfigIssue, formatPath } from '../../config/config-error.js';
 import { closestName } from '../../config/suggest.js';
-import { kindOf, knownKeysAt, shown, typeName, valueAt } from '../../config/zod-walk.js';
+import { kindOf, knownKeysAt, typeName, valueAt } from '../../config/zod-walk.js';
 
 /** zod's own messages start like this; anything else was written in schema.ts. */
 const ZOD_DEFAULT = /^(Invalid|Too small|Too big)\b/;
