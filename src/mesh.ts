@@ -146,7 +146,12 @@ export class Mesh {
       this.#security.apply(snapshot.config);
       this.#telemetry.describe(this.#selfDescription(snapshot.config));
       this.#directory.apply(snapshot.config);
-      const source = snapshot.sources.at(-1)?.source ?? 'options';
+      // The layer this update came from: the one updated last (not the highest in precedence).
+      const changed = snapshot.sources.reduce<(typeof snapshot.sources)[number] | undefined>(
+        (latest, s) => (latest === undefined || s.updatedAt >= latest.updatedAt ? s : latest),
+        undefined,
+      );
+      const source = changed?.source ?? 'options';
       this.#telemetry.metrics?.mesh.configUpdate(source, true);
       this.#history.record({ time: Date.now(), source, version: snapshot.version, accepted: true });
       publish('configUpdate', () => ({ source, version: snapshot.version, accepted: true }));

@@ -241,3 +241,21 @@ test('a call no route matches is counted as a 404 with response flag NR', async 
   const text = await c.metricsRegistry!.metrics();
   expect(series(text, 'istio_requests_total', { reporter: 'source', response_code: '404', response_flags: 'NR' })).toBe(1);
 });
+
+test('a config file reload is counted under the file, even when code options outrank it', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'proxyless-cfg-'));
+  const file = join(dir, 'mesh.yaml');
+  writeFileSync(file, 'services:\n  a: { endpoints: ["127.0.0.1:1"] }\n');
+  try {
+    const m = mesh({ configFile: file, config: { mesh: { serviceName: 'x' } } });
+    writeFileSync(file, 'services:\n  b: { endpoints: ["127.0.0.1:2"] }\n');
+    await expect.poll(() => Object.keys(m.config.current.config.services), { timeout: 5_000 }).toEqual(['b']);
+    const text = await m.metricsRegistry!.metrics();
+    expect(series(text, 'proxyless_config_updates_total', { source: `file ${file}`, result: 'accepted' })).toBeGreaterThanOrEqual(1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
