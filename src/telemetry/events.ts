@@ -33,13 +33,15 @@ export const CHANNELS = {
 
 export type ChannelName = keyof typeof CHANNELS;
 
-const channels = new Map<ChannelName, ReturnType<typeof channel>>();
+// A property read per publish, not a Map lookup: publish runs on every call.
+// Filled on first use, so importing this module creates no channel.
+const channels: { [K in ChannelName]?: ReturnType<typeof channel> } = {};
 
 function get(name: ChannelName): ReturnType<typeof channel> {
-  let ch = channels.get(name);
+  let ch = channels[name];
   if (ch === undefined) {
     ch = channel(CHANNELS[name]);
-    channels.set(name, ch);
+    channels[name] = ch;
   }
   return ch;
 }
