@@ -76,11 +76,12 @@ export async function readCaDirectory(
       });
     }
   };
-  const [certificatePem, keyPem, rootPem] = await Promise.all([
-    read(CA_FILES.certificate),
-    read(CA_FILES.key),
-    read(CA_FILES.root),
-  ]);
+  // Read together, but report the first missing file in a fixed order (the
+  // certificate, then the key, then the root), not whichever failed first.
+  const settled = await Promise.allSettled([read(CA_FILES.certificate), read(CA_FILES.key), read(CA_FILES.root)]);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+  const [certificatePem, keyPem, rootPem] = settled.map((r) => (r as PromiseFulfilledResult<string>).value) as [string, string, string];
   const chainPem = await readFile(join(dir, CA_FILES.chain), 'utf8').catch(() => '');
   const roots = parseCertificates(rootPem, join(dir, CA_FILES.root)).map((c) => c.pem);
   const self = parseCertificates(certificatePem, join(dir, CA_FILES.certificate))[0]!.pem;
