@@ -10,7 +10,8 @@
  */
 import { parseAllDocuments } from 'yaml';
 import { ConfigError, type ConfigIssue, formatPath } from '../../config/config-error.js';
-import { kindOf, toIssues } from './issues.js';
+import { toPrefixedIssues } from '../../config/zod-issues.js';
+import { kindOf } from '../../config/zod-walk.js';
 import type { AuthorizationPolicy } from './model.js';
 import { compactPolicySchema, istioPolicySchema } from './schema.js';
 
@@ -88,7 +89,7 @@ function parseOne(
   const schema = istio ? istioPolicySchema : compactPolicySchema;
   const result = schema.safeParse(doc);
   if (result.success) return result.data;
-  issues.push(...toIssues(result.error.issues, doc, at, schema));
+  issues.push(...toPrefixedIssues(schema, result.error.issues, doc, at));
   return undefined;
 }
 

@@ -11,7 +11,7 @@
 import { parseAllDocuments } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../../config/config-error.js';
 import { closestName } from '../../config/suggest.js';
-import { toIssues } from './config-issues.js';
+import { toPrefixedIssues } from '../../config/zod-issues.js';
 import type { RequestAuthenticationPolicy } from './model.js';
 import { compactPolicySchema, istioResourceSchema } from './resource-schema.js';
 
@@ -102,7 +102,7 @@ function finish(entries: readonly unknown[], issues: ConfigIssue[], options: Par
     const schema = istio ? istioResourceSchema : compactPolicySchema;
     const result = schema.safeParse(entry);
     if (!result.success) {
-      issues.push(...toIssues(schema, result.error.issues, entry, prefix));
+      issues.push(...toPrefixedIssues(schema, result.error.issues, entry, prefix));
       return;
     }
     const parsed = result.data;

@@ -1,17 +1,20 @@
 /**
  * zod issues in the words of a config file: the full path from the top of
- * the input (`requestAuthentications[0].spec.jwtRules[1].jwksUri`) and a
- * message that says what was expected and what was written.
+ * the input (`policies[3].spec.rules[0]…`,
+ * `requestAuthentications[0].spec.jwtRules[1].jwksUri`) and a message that
+ * says what was expected and what was written; an unknown field names the
+ * closest known one. Shared by the validators of resources kept beside the
+ * mesh config (authorization policies, request authentication).
  */
 import type { z } from 'zod';
-import { type ConfigIssue, formatPath } from '../../config/config-error.js';
-import { closestName } from '../../config/suggest.js';
-import { kindOf, knownKeysAt, shown, typeName, valueAt } from '../../config/zod-walk.js';
+import { type ConfigIssue, formatPath } from './config-error.js';
+import { closestName } from './suggest.js';
+import { kindOf, knownKeysAt, shown, typeName, valueAt } from './zod-walk.js';
 
-/** zod's own messages start like this; anything else was written in our schemas. */
+/** zod's own messages start like this; anything else was written in a schema. */
 const ZOD_DEFAULT = /^(Invalid|Too small|Too big)\b/;
 
-export function toIssues(
+export function toPrefixedIssues(
   schema: z.ZodType,
   issues: readonly z.core.$ZodIssue[],
   raw: unknown,
@@ -50,9 +53,3 @@ function describe(issue: z.core.$ZodIssue, value: unknown): string {
       return issue.message;
   }
 }
-
-
-
-
-
-
