@@ -3,7 +3,12 @@
  * 50 to three local replicas, through raw undici.request or mesh.request,
  * then self time aggregated by function so the mesh's own frames show.
  *
- *   npx tsx bench/profile.ts [raw|mesh|full|quiet|otel] [requests]
+ *   npx tsx bench/profile.ts [raw|mesh|full|quiet|otel] [requests] [--alloc]
+ *
+ * `--alloc` samples allocations instead of CPU (V8's sampling heap
+ * profiler, every 256 bytes on average): bytes allocated per request by
+ * function. Unlike CPU time it barely moves when other processes share
+ * the machine, so it is the steadier guide to what the path costs the GC.
  *
  * `full` is mesh.request with the full-stack row's routes and resilience;
  * `quiet` has telemetry off; `otel` traces into a real SDK provider.
@@ -17,8 +22,10 @@ import { Pool, request } from 'undici';
 import { createMesh } from '../src/index.js';
 import { fullStack } from './lib/full-stack.js';
 
-const mode = process.argv[2] ?? 'mesh';
-const total = Number(process.argv[3] ?? 150_000);
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const alloc = process.argv.includes('--alloc');
+const mode = positional[0] ?? 'mesh';
+const total = Number(positional[1] ?? 150_000);
 
 function startReplica(): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(fileURLToPath(new URL('./lib/upstream.ts', import.meta.url)), [], {
@@ -78,6 +85,36 @@ const run = async (n: number) => {
 await run(20_000); // warm-up
 const session = new Session();
 session.connect();
+if (alloc) {
+  await session.post('HeapProfiler.enable');
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 256,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  await run(total);
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  const bytes = new Map<string, number>();
+  type HeapNode = (typeof profile)['head'];
+  const walk = (n: HeapNode) => {
+    const f = n.callFrame;
+    const file = f.url.replace(/^.*\/(node_modules\/[^/]+|src|bench)\//, '$1/');
+    const key = `${f.functionName || '(anon)'} ${file}:${f.lineNumber + 1}`;
+    bytes.set(key, (bytes.get(key) ?? 0) + n.selfSize);
+    for (const c of n.children) walk(c);
+  };
+  walk(profile.head);
+  const all = [...bytes.values()].reduce((a, b) => a + b, 0);
+  console.log(`${mode}: ${(all / total).toFixed(0)} bytes allocated per request (sampled)`);
+  const rows = [...bytes].sort((a, b) => b[1] - a[1]).filter(([k], i) => i < 12 || / src\//.test(k)).slice(0, 30);
+  for (const [k, v] of rows) console.log(`${(v / total).toFixed(0).padStart(6)} B/req  ${(100 * v / all).toFixed(1).padStart(5)}%  ${k}`);
+  const meshBytes = [...bytes].filter(([k]) => / src\//.test(k)).reduce((a, [, v]) => a + v, 0);
+  console.log(`allocated in src/ (the mesh's own code): ${(meshBytes / total).toFixed(0)} B/req`);
+  await mesh.destroy();
+  for (const p of pools) await p.destroy();
+  for (const r of replicas) r.child.kill();
+  process.exit(0);
+}
 await session.post('Profiler.enable');
 await session.post('Profiler.setSamplingInterval', { interval: 100 });
 await session.post('Profiler.start');
