@@ -67,15 +67,23 @@ function text(value: unknown): string | undefined {
 }
 
 
+/** True when a flat [name, value, ...] list of headers to set names this one. */
+function inFlat(name: string, flat: readonly string[]): boolean {
+  for (let i = 0; i < flat.length; i += 2) if (sameName(name, flat[i]!)) return true;
+  return false;
+}
+
 /** True when the mutation drops this incoming name (removed, or replaced by set). */
-function drops(name: string, m: HeaderMutation): boolean {
+function drops(name: string, m: HeaderMutation | undefined, set: readonly string[] | undefined): boolean {
+  if (set !== undefined && inFlat(name, set)) return true;
+  if (m === undefined) return false;
   for (const r of m.remove) if (sameName(name, r)) return true;
   for (const [s] of m.set) if (sameName(name, s)) return true;
   return false;
 }
 
-function keep(out: string[], name: string, value: unknown, m: HeaderMutation): void {
-  if (drops(name, m)) return;
+function keep(out: string[], name: string, value: unknown, m: HeaderMutation | undefined, set: readonly string[] | undefined): void {
+  if (drops(name, m, set)) return;
   if (Array.isArray(value)) {
     for (const v of value) {
       const t = text(v);
@@ -94,32 +102,47 @@ function keep(out: string[], name: string, value: unknown, m: HeaderMutation): v
  * string array; the input is never changed.
  */
 export function mutateRequestHeaders(headers: unknown, m: HeaderMutation): string[] {
+  return rewriteRequestHeaders(headers, m, undefined);
+}
+
+/**
+ * The route's mutation, then `set` (a flat [name, value, ...] list the mesh
+ * adds per attempt: trace context, the deadline budget, a rewritten Host),
+ * which replaces any header of the same name. One copy of the caller's
+ * headers however many changes apply; `set` may be extended in place by the
+ * caller before this call, never after.
+ */
+export function rewriteRequestHeaders(headers: unknown, m: HeaderMutation | undefined, set: readonly string[] | undefined): string[] {
+  if (m === undefined && set !== undefined && (headers === undefined || headers === null)) return set as string[];
   const out: string[] = [];
   if (Array.isArray(headers)) {
     if (headers.length > 0 && Array.isArray(headers[0])) {
       for (const pair of headers as unknown[][]) {
         const name = text(pair[0]);
-        if (name !== undefined) keep(out, name, pair[1], m);
+        if (name !== undefined) keep(out, name, pair[1], m, set);
       }
     } else {
       for (let i = 0; i + 1 < headers.length; i += 2) {
         const name = text(headers[i]);
-        if (name !== undefined) keep(out, name, headers[i + 1], m);
+        if (name !== undefined) keep(out, name, headers[i + 1], m, set);
       }
     }
   } else if (headers !== null && typeof headers === 'object') {
     if (Symbol.iterator in headers) {
       for (const pair of headers as Iterable<unknown[]>) {
         const name = text(pair[0]);
-        if (name !== undefined) keep(out, name, pair[1], m);
+        if (name !== undefined) keep(out, name, pair[1], m, set);
       }
     } else {
       const record = headers as Record<string, unknown>;
-      for (const name in record) keep(out, name, record[name], m);
+      for (const name in record) keep(out, name, record[name], m, set);
     }
   }
-  for (const [n, v] of m.set) out.push(n, v);
-  for (const [n, v] of m.add) out.push(n, v);
+  if (m !== undefined) {
+    for (const [n, v] of m.set) if (set === undefined || !inFlat(n, set)) out.push(n, v);
+    for (const [n, v] of m.add) if (set === undefined || !inFlat(n, set)) out.push(n, v);
+  }
+  if (set !== undefined) for (let i = 0; i < set.length; i++) out.push(set[i]!);
   return out;
 }
 
@@ -131,7 +154,7 @@ export function mutateResponseHeaders(
   const out: Record<string, string | string[]> = {};
   for (const name in headers) {
     const value = headers[name];
-    if (value === undefined || drops(name, m)) continue;
+    if (value === undefined || drops(name, m, undefined)) continue;
     // Copy arrays: `add` appends to them, and the caller's record must not change.
     out[name] = Array.isArray(value) ? value.slice() : value;
   }
