@@ -65,7 +65,7 @@ export interface CallRequest extends RouteRequest {
   readonly replayBlocker: string | undefined;
 }
 
-/** One try on one endpoint. The adapter keeps its own per-attempt state in `io`. */
+/** One try on one endpoint. The adapter's own per-attempt object is this object (see CallAttempt). */
 export interface Attempt {
   readonly upstream: Upstream;
   readonly cluster: Cluster;
@@ -79,10 +79,12 @@ export interface Attempt {
   /** Extra headers for this attempt: route mutations, the deadline budget. */
   readonly requestHeaders: import('../routing/header-mutation.js').HeaderMutation | undefined;
   readonly remainingMs: number | undefined;
-  /** The adapter's own per-attempt object; the pipeline never reads it. */
-  io: unknown;
-  /** Headers the observer asked to send with this attempt (trace context). */
-  readonly traceHeaders: readonly (readonly [string, string])[] | undefined;
+  /**
+   * Headers the observer asked to send with this attempt (trace context), as
+   * a flat [name, value, ...] list that belongs to this attempt alone: the
+   * adapter may append its own to it.
+   */
+  readonly traceHeaders: string[] | undefined;
 }
 
 /** What the adapter must do for the pipeline. */
@@ -125,7 +127,7 @@ export interface CallObserver {
   /** A call is starting; the value returned rides along as `call.observation`. */
   start(call: ObservedCall): unknown;
   /** An attempt is starting; returns headers to send with it (trace context), if any. */
-  attempt(call: ObservedCall, attempt: Attempt, retryReason: string | undefined): readonly (readonly [string, string])[] | undefined;
+  attempt(call: ObservedCall, attempt: Attempt, retryReason: string | undefined): string[] | undefined;
   /** An attempt got its verdict (a response status) or failed. */
   attemptEnd(call: ObservedCall, attempt: Attempt, outcome: number | Error): void;
   /** The call is over for the caller. */

@@ -23,7 +23,11 @@ import type { Upstream } from './upstream.js';
 /** A server's Retry-After longer than this is not waited for; the response goes to the caller. */
 export const MAX_RETRY_AFTER_MS = 10_000;
 
-class AttemptState implements Attempt {
+/**
+ * One attempt's pipeline state. The adapter's per-attempt object (the
+ * HTTP handler) extends it, so an attempt is one object, not two.
+ */
+export abstract class CallAttempt implements Attempt {
   readonly upstream: Upstream;
   readonly cluster: Cluster;
   readonly number: number;
@@ -33,14 +37,14 @@ class AttemptState implements Attempt {
   readonly remainingMs: number | undefined;
   readonly startedAt: number;
   readonly isRetry: boolean;
-  perTry: TimerEntry<AttemptState> | undefined;
+  perTry: TimerEntry<CallAttempt> | undefined;
   readonly call: OutboundCall;
-  /** The adapter's own per-attempt object (the HTTP handler). */
-  io: unknown;
   /** Headers the observer asked to send with this attempt (trace context). */
-  traceHeaders: readonly (readonly [string, string])[] | undefined;
+  traceHeaders: string[] | undefined;
   pending = true;
   finished = false;
+  /** Still waiting for its verdict: not yet judged, abandoned or cancelled. */
+  live = true;
 
   constructor(
     upstream: Upstream,
@@ -66,14 +70,18 @@ class AttemptState implements Attempt {
   }
 }
 
-export class OutboundCall implements ObservedCall {
+/**
+ * A protocol adapter extends this class and implements the CallTransport
+ * half (how bytes move): one object per call instead of a call plus an
+ * adapter pointing at each other.
+ */
+export abstract class OutboundCall implements ObservedCall, CallTransport {
   readonly policy: CallPolicy;
   /** What the observer keeps for this call (its trace); undefined without an observer. */
   observation: unknown;
   startedAt = 0;
   /** Why the next attempt is a retry (the failure reason), for telemetry. */
   #retryReason: string | undefined;
-  readonly transport: CallTransport;
   readonly env: CallEnv;
   target!: RouteTarget;
   /** Set by fault injection when the call is to be aborted once its fault delay has passed. */
@@ -83,20 +91,41 @@ export class OutboundCall implements ObservedCall {
   #deadlineTimer: TimerEntry<OutboundCall> | undefined;
   #waitTimer: TimerEntry | undefined;
   #hedgeTimer: TimerEntry | undefined;
-  #inflight: AttemptState[] = [];
-  #committed: AttemptState | undefined;
+  // Most calls make one attempt, so the first has a field of its own and a
+  // list exists only once a retry or hedge starts.
+  #first: CallAttempt | undefined;
+  #later: CallAttempt[] | undefined;
+  #committed: CallAttempt | undefined;
   #started = 0;
   #retries = 0;
   #hedges = 0;
-  #tried: Upstream[] = [];
   #done = false;
   #lastError: Error | undefined;
 
-  constructor(policy: CallPolicy, transport: CallTransport, env: CallEnv) {
+  constructor(policy: CallPolicy, env: CallEnv) {
     this.policy = policy;
-    this.transport = transport;
     this.env = env;
   }
+
+  // --- CallTransport: the adapter's half ----------------------------------
+  abstract readonly request: CallRequest;
+  /** The adapter's attempt object (a CallAttempt subclass), constructed with these arguments. */
+  protected abstract createAttempt(
+    upstream: Upstream,
+    target: RouteTarget,
+    n: number,
+    hedge: boolean,
+    path: string,
+    remainingMs: number | undefined,
+    now: number,
+    isRetry: boolean,
+  ): CallAttempt;
+  abstract startAttempt(attempt: Attempt): void;
+  abstract cancelAttempt(attempt: Attempt, reason: Error): void;
+  abstract failCommitted(attempt: Attempt, err: Error): void;
+  abstract fail(err: Error): void;
+  abstract reply(reply: LocalReply): void;
+  abstract mirror(target: RouteTarget): void;
 
   get done(): boolean {
     return this.#done;
@@ -107,9 +136,6 @@ export class OutboundCall implements ObservedCall {
     return this.#deadlineAt === Number.POSITIVE_INFINITY ? undefined : Math.max(0, Math.floor(this.#deadlineAt - now));
   }
 
-  get request(): CallRequest {
-    return this.transport.request;
-  }
   get cluster(): Cluster {
     return this.target.cluster;
   }
@@ -123,7 +149,8 @@ export class OutboundCall implements ObservedCall {
     return this.#started;
   }
 
-  start(): void {
+  /** Run the call: deadline, admission, then the first attempt (or a local answer). */
+  run(): void {
     const now = this.env.now();
     this.startedAt = now;
     const p = this.policy;
@@ -159,7 +186,7 @@ export class OutboundCall implements ObservedCall {
     if (this.#done) return;
     if (this.faultReply !== undefined) {
       this.#finish();
-      this.transport.reply(this.faultReply);
+      this.reply(this.faultReply);
       return;
     }
     const cluster = this.target.cluster;
@@ -181,7 +208,7 @@ export class OutboundCall implements ObservedCall {
       this.#finishWithError(refused);
       return false;
     }
-    const upstream = pickEndpoint(cluster, this.target.subset, this.transport.request, this.#tried);
+    const upstream = pickEndpoint(cluster, this.target.subset, this.request, this.#first === undefined ? undefined : this);
     if (upstream === undefined) {
       releaseAdmission(cluster, isRetry, true);
       cluster.breaker?.release();
@@ -189,22 +216,13 @@ export class OutboundCall implements ObservedCall {
       this.#finishWithError(cluster.noUpstreamError());
       return false;
     }
-    this.#tried.push(upstream);
     const now = this.env.now();
-    const path = this.policy.route.rewritePath?.(this.transport.request.path) ?? this.transport.request.path;
-    const att = new AttemptState(
-      upstream,
-      this.target,
-      this.#started++,
-      hedge,
-      path,
-      this.remainingMs(now),
-      now,
-      isRetry,
-      this,
-    );
+    const path = this.policy.route.rewritePath?.(this.request.path) ?? this.request.path;
+    const att = this.createAttempt(upstream, this.target, this.#started++, hedge, path, this.remainingMs(now), now, isRetry);
     upstream.inFlight++;
-    this.#inflight.push(att);
+    if (this.#first === undefined) this.#first = att;
+    else if (this.#later === undefined) this.#later = [att];
+    else this.#later.push(att);
     const perTry = this.policy.retry.perTryTimeoutMs;
     if (perTry !== undefined && perTry > 0 && now + perTry < this.#deadlineAt) {
       att.perTry = this.env.wheel.schedule(now + perTry, firePerTry, att);
@@ -213,7 +231,7 @@ export class OutboundCall implements ObservedCall {
     if (this.env.observer !== undefined) {
       att.traceHeaders = this.env.observer.attempt(this, att, hedge ? 'hedge' : isRetry ? this.#retryReason : undefined);
     }
-    this.transport.startAttempt(att);
+    this.startAttempt(att);
     return true;
   }
 
@@ -221,7 +239,7 @@ export class OutboundCall implements ObservedCall {
 
   /** The attempt's request left for the endpoint (it is no longer pending a connection). */
   onSent(att: Attempt): void {
-    const a = att as AttemptState;
+    const a = att as CallAttempt;
     if (a.pending) {
       a.pending = false;
       a.cluster.limits.endPending();
@@ -234,13 +252,13 @@ export class OutboundCall implements ObservedCall {
    * carries on (retry, or another attempt in flight).
    */
   onResponse(att: Attempt, outcome: AttemptOutcome): boolean {
-    const a = att as AttemptState;
+    const a = att as CallAttempt;
     if (a.finished || this.#done) return false;
     const verdict = this.env.classifier(outcome);
     this.#settle(a, verdict, false);
     this.env.observer?.attemptEnd(this, a, outcome.kind === 'response' ? outcome.status : 0);
     // A hedge is still out; it may do better than this failure.
-    if (verdict.class !== 'success' && this.#inflight.length > 0) return false;
+    if (verdict.class !== 'success' && this.#anyLive()) return false;
     const mayRetry = verdict.class !== 'success' || this.policy.retry.retriesStatuses;
     if (mayRetry && this.#tryRetry(verdict, outcome, undefined)) {
       // A retried status the classifier called a success was not released by #settle.
@@ -250,31 +268,27 @@ export class OutboundCall implements ObservedCall {
     // Commit: this response is the call's answer.
     this.#committed = a;
     this.#clearHedge();
-    for (const other of this.#inflight) this.#abandon(other, new MeshError('MESH_ABORTED', 'another attempt won'));
-    this.#inflight.length = 0;
-    this.#inflight.push(a);
+    if (this.#later !== undefined) this.#abandonLive(undefined, new MeshError('MESH_ABORTED', 'another attempt won'));
     return true;
   }
 
   /** The attempt failed before a response was committed. */
   onError(att: Attempt, err: Error, responseStarted: boolean): void {
-    const a = att as AttemptState;
+    const a = att as CallAttempt;
     if (a.finished || this.#done) return;
     const outcome: AttemptOutcome = { kind: 'error', error: err, responseStarted };
     const verdict = this.env.classifier(outcome);
     this.#settle(a, verdict, true);
     this.env.observer?.attemptEnd(this, a, err);
     this.#lastError = err;
-    if (this.#inflight.length > 0) return;
+    if (this.#anyLive()) return;
     if (this.#tryRetry(verdict, outcome, err)) return;
     this.#finishWithError(this.#explained(err));
   }
 
   /** The committed response finished (body and trailers delivered). */
   onEnd(att: Attempt): void {
-    const a = att as AttemptState;
-    this.#release(a);
-    this.#inflight.length = 0;
+    this.#release(att as CallAttempt);
     this.#finish();
   }
 
@@ -282,18 +296,17 @@ export class OutboundCall implements ObservedCall {
   onCommittedError(att: Attempt): void {
     // The verdict was given at the headers; a broken body is the caller's
     // error to see, not a second verdict on the endpoint.
-    this.#release(att as AttemptState);
-    this.#inflight.length = 0;
+    this.#release(att as CallAttempt);
     this.#finish();
   }
 
   /** The caller gave up: stop everything, charge no endpoint. */
-  abort(reason: Error): void {
+  cancel(reason: Error): void {
     if (this.#done) return;
     // The caller's own reason goes back as it is: no fallback answers a caller who left.
     if (!this.#stopAll(reason)) {
       this.#finish();
-      this.transport.fail(reason);
+      this.fail(reason);
     }
   }
 
@@ -305,11 +318,10 @@ export class OutboundCall implements ObservedCall {
    */
   #stopAll(err: Error): boolean {
     const committed = this.#committed;
-    for (const a of this.#inflight) if (a !== committed) this.#abandon(a, err);
-    this.#inflight.length = 0;
+    this.#abandonLive(committed, err);
     if (committed === undefined || committed.finished) return false;
     this.#release(committed);
-    this.transport.failCommitted(committed, err);
+    this.failCommitted(committed, err);
     this.#finish();
     return true;
   }
@@ -317,7 +329,7 @@ export class OutboundCall implements ObservedCall {
   // --- decisions ---------------------------------------------------------
 
   /** Counters and stats for an attempt that has its verdict. */
-  #settle(a: AttemptState, verdict: Verdict, failed: boolean): void {
+  #settle(a: CallAttempt, verdict: Verdict, failed: boolean): void {
     if (a.perTry !== undefined) {
       a.perTry.cancel();
       a.perTry = undefined;
@@ -326,8 +338,7 @@ export class OutboundCall implements ObservedCall {
     recordOutcome(a, verdict, now, failed);
     this.#retryReason = verdict.reason;
     if (verdict.class === 'success') a.cluster.latency.record(now - a.startedAt);
-    const i = this.#inflight.indexOf(a);
-    if (i >= 0) this.#inflight.splice(i, 1);
+    a.live = false;
     if (verdict.class !== 'success' || failed) this.#release(a);
   }
 
@@ -350,7 +361,7 @@ export class OutboundCall implements ObservedCall {
   /** Schedules a retry and returns undefined, or says why there is none. */
   #whyNotRetry(verdict: Verdict, outcome: AttemptOutcome): string | undefined {
     const p = this.policy;
-    const req = this.transport.request;
+    const req = this.request;
     if (!p.retry.retries(verdict, outcome)) return 'not-retryable';
     if (this.#retries >= p.retry.maxRetries) return 'attempts-exhausted';
     if (req.replayBlocker !== undefined) return req.replayBlocker;
@@ -392,7 +403,7 @@ export class OutboundCall implements ObservedCall {
   #armHedge(now: number): void {
     const h = this.policy.hedge;
     if (h === undefined || this.#hedges >= h.maxRequests) return;
-    const req = this.transport.request;
+    const req = this.request;
     if (req.replayBlocker !== undefined) return;
     if (!this.policy.retry.retryNonIdempotent && !isIdempotent(req.method, req.hasIdempotencyKey)) return;
     const delay = h.delay === 'p95' ? this.target.cluster.latency.quantile(0.95) : h.delay;
@@ -413,7 +424,7 @@ export class OutboundCall implements ObservedCall {
   }
 
   /** @internal The wheel's callback (one shared function, so scheduling allocates no closure). */
-  onPerTryTimeout(a: AttemptState): void {
+  onPerTryTimeout(a: CallAttempt): void {
     a.perTry = undefined;
     if (a.finished || this.#done) return;
     const err = new MeshError(
@@ -421,7 +432,7 @@ export class OutboundCall implements ObservedCall {
       `attempt ${a.number + 1} to ${a.cluster.name} endpoint ${a.upstream.key} exceeded its per-try timeout of ${this.policy.retry.perTryTimeoutMs} ms`,
       { details: { service: a.cluster.name, endpoint: a.upstream.key, perTryTimeoutMs: this.policy.retry.perTryTimeoutMs } },
     );
-    this.transport.cancelAttempt(a, err);
+    this.cancelAttempt(a, err);
     this.onError(a, err, false);
   }
 
@@ -457,8 +468,32 @@ export class OutboundCall implements ObservedCall {
     }
   }
 
+  /** Whether this call already tried the endpoint (pickEndpoint avoids it for retries and hedges). */
+  tried(upstream: Upstream): boolean {
+    if (this.#first?.upstream === upstream) return true;
+    const later = this.#later;
+    if (later !== undefined) for (const a of later) if (a.upstream === upstream) return true;
+    return false;
+  }
+
+  #anyLive(): boolean {
+    if (this.#first?.live === true) return true;
+    const later = this.#later;
+    if (later !== undefined) for (const a of later) if (a.live) return true;
+    return false;
+  }
+
+  /** Abandon every attempt still waiting for a verdict, except `keep`. */
+  #abandonLive(keep: CallAttempt | undefined, reason: Error): void {
+    const first = this.#first;
+    if (first !== undefined && first !== keep && first.live) this.#abandon(first, reason);
+    const later = this.#later;
+    if (later !== undefined) for (const a of later) if (a !== keep && a.live) this.#abandon(a, reason);
+  }
+
   /** Stop an attempt nobody wants any more; not charged to the endpoint. */
-  #abandon(a: AttemptState, reason: Error): void {
+  #abandon(a: CallAttempt, reason: Error): void {
+    a.live = false;
     if (a.finished) return;
     if (a.perTry !== undefined) {
       a.perTry.cancel();
@@ -467,11 +502,11 @@ export class OutboundCall implements ObservedCall {
     a.cluster.breaker?.release();
     this.#release(a);
     this.env.observer?.attemptEnd(this, a, reason);
-    this.transport.cancelAttempt(a, reason);
+    this.cancelAttempt(a, reason);
   }
 
   /** Give back everything the attempt held: in-flight count, pool-limit slots. */
-  #release(a: AttemptState): void {
+  #release(a: CallAttempt): void {
     if (a.finished) return;
     a.finished = true;
     a.upstream.inFlight--;
@@ -486,10 +521,10 @@ export class OutboundCall implements ObservedCall {
   #finishWithError(err: Error): void {
     if (this.#done) return;
     const fallback = this.target?.cluster.fallback;
-    const reply = fallback !== undefined && isMeshError(err) ? fallback(err, this.transport.request) : undefined;
+    const reply = fallback !== undefined && isMeshError(err) ? fallback(err, this.request) : undefined;
     this.#finish();
-    if (reply !== undefined) this.transport.reply(reply);
-    else this.transport.fail(err);
+    if (reply !== undefined) this.reply(reply);
+    else this.fail(err);
   }
 
   /** Everything is over: cancel the timers. */
@@ -507,7 +542,7 @@ function fireDeadline(entry: TimerEntry<OutboundCall>): void {
   entry.context.onDeadline();
 }
 
-function firePerTry(entry: TimerEntry<AttemptState>): void {
+function firePerTry(entry: TimerEntry<CallAttempt>): void {
   entry.context.call.onPerTryTimeout(entry.context);
 }
 

@@ -8,8 +8,10 @@
  */
 import type { Dispatcher } from 'undici';
 import { isMeshError, MeshError } from '../errors.js';
-import type { Attempt } from './call-types.js';
+import { CallAttempt } from './call.js';
+import type { RouteTarget } from './call-policy.js';
 import type { HttpCall } from './http.js';
+import type { Upstream } from './upstream.js';
 
 type Controller = Dispatcher.DispatchController;
 
@@ -35,15 +37,15 @@ enum Mode {
 }
 
 /**
- * Also the attempt's response outcome for the classifier (kind, status,
- * header), so judging a response allocates nothing.
+ * The attempt itself (its pipeline state is the CallAttempt it extends),
+ * and also its response outcome for the classifier (kind, status, header),
+ * so an attempt is one object and judging a response allocates nothing.
  */
-export class HttpAttempt implements Dispatcher.DispatchHandler {
+export class HttpAttempt extends CallAttempt implements Dispatcher.DispatchHandler {
+  declare readonly call: HttpCall;
   readonly kind = 'response' as const;
   readonly grpcStatus = undefined;
   status = 0;
-  readonly attempt: Attempt;
-  readonly #call: HttpCall;
   controller: Controller | undefined;
   #mode = Mode.Deciding;
   /** 0 queued or connecting, 1 request written, 2 response started. */
@@ -52,9 +54,18 @@ export class HttpAttempt implements Dispatcher.DispatchHandler {
   #cancelReason: Error | undefined;
   #headers: Record<string, string | string[] | undefined> | undefined;
 
-  constructor(call: HttpCall, attempt: Attempt) {
-    this.#call = call;
-    this.attempt = attempt;
+  constructor(
+    call: HttpCall,
+    upstream: Upstream,
+    target: RouteTarget,
+    n: number,
+    hedge: boolean,
+    path: string,
+    remainingMs: number | undefined,
+    now: number,
+    isRetry: boolean,
+  ) {
+    super(upstream, target, n, hedge, path, remainingMs, now, isRetry, call);
   }
 
   /** Stop this attempt; its later callbacks are ignored. */
@@ -69,7 +80,7 @@ export class HttpAttempt implements Dispatcher.DispatchHandler {
   failCommitted(err: Error): void {
     this.#cancelReason = err;
     if (this.controller !== undefined) this.controller.abort(err);
-    else this.#call.deliverError(err);
+    else this.call.deliverError(err);
   }
 
   onRequestStart(controller: Controller, _context: unknown): void {
@@ -79,7 +90,7 @@ export class HttpAttempt implements Dispatcher.DispatchHandler {
       return;
     }
     this.#phase = 1;
-    this.#call.call.onSent(this.attempt);
+    this.call.onSent(this);
   }
 
   onRequestUpgrade(controller: Controller, statusCode: number, headers: never, socket: never): void {
@@ -87,10 +98,10 @@ export class HttpAttempt implements Dispatcher.DispatchHandler {
     this.#phase = 2;
     this.status = statusCode;
     this.#headers = headers;
-    if (!this.#call.call.onResponse(this.attempt, this)) return;
+    if (!this.call.onResponse(this, this)) return;
     this.#mode = Mode.Committed;
-    this.#call.deliverUpgrade(controller, statusCode, headers, socket);
-    this.#call.call.onEnd(this.attempt);
+    this.call.deliverUpgrade(controller, statusCode, headers, socket);
+    this.call.onEnd(this);
   }
 
   onResponseStart(_controller: Controller, statusCode: number, headers: never, statusMessage?: string): void {
@@ -98,9 +109,9 @@ export class HttpAttempt implements Dispatcher.DispatchHandler {
     this.#phase = 2;
     this.#headers = headers;
     this.status = statusCode;
-    if (this.#call.call.onResponse(this.attempt, this)) {
+    if (this.call.onResponse(this, this)) {
       this.#mode = Mode.Committed;
-      this.#call.deliverHead(this, statusCode, headers, statusMessage);
+      this.call.deliverHead(this, statusCode, headers, statusMessage);
     } else if (this.#mode === Mode.Deciding) {
       this.#mode = Mode.Discarding;
     }
@@ -108,7 +119,7 @@ export class HttpAttempt implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Controller, chunk: Buffer): void {
     if (this.#mode === Mode.Committed) {
-      this.#call.deliverData(chunk);
+      this.call.deliverData(chunk);
       return;
     }
     this.#drained += chunk.length;
@@ -120,18 +131,18 @@ export class HttpAttempt implements Dispatcher.DispatchHandler {
 
   onResponseEnd(_controller: Controller, trailers: never): void {
     if (this.#mode !== Mode.Committed) return;
-    this.#call.call.onEnd(this.attempt);
-    this.#call.deliverEnd(trailers);
+    this.call.onEnd(this);
+    this.call.deliverEnd(trailers);
   }
 
   onResponseError(_controller: Controller, err: Error): void {
     switch (this.#mode) {
       case Mode.Committed:
-        this.#call.call.onCommittedError(this.attempt);
-        this.#call.deliverError(this.#cancelReason ?? this.#translate(err));
+        this.call.onCommittedError(this);
+        this.call.deliverError(this.#cancelReason ?? this.#translate(err));
         return;
       case Mode.Deciding:
-        this.#call.call.onError(this.attempt, this.#translate(err), this.#phase === 2);
+        this.call.onError(this, this.#translate(err), this.#phase === 2);
         return;
       default:
         return;
@@ -148,7 +159,7 @@ export class HttpAttempt implements Dispatcher.DispatchHandler {
     const code = (err as { code?: string }).code ?? err.name;
     // Already typed where it was raised (a peer that failed SPIFFE verification).
     if (UNTRANSLATED_CODES.has(code) || isMeshError(err)) return err;
-    const { cluster, upstream } = this.attempt;
+    const { cluster, upstream } = this;
     const where = `${cluster.name} endpoint ${upstream.key}`;
     const details = { service: cluster.name, endpoint: upstream.key, responseStarted: this.#phase === 2 };
     if (this.#phase === 0) {

@@ -8,13 +8,14 @@ import type { Dispatcher } from 'undici';
 import { isMeshError } from '../errors.js';
 import { headerString, headerValue } from '../net/headers.js';
 import { DEADLINE_HEADER } from '../resilience/deadline-context.js';
-import { mutateRequestHeaders, mutateResponseHeaders } from '../routing/header-mutation.js';
+import { mutateResponseHeaders, rewriteRequestHeaders } from '../routing/header-mutation.js';
 import { OutboundCall } from './call.js';
 import type { CallPolicy, RouteTarget } from './call-policy.js';
-import type { Attempt, CallRequest, CallTransport, LocalReply } from './call-types.js';
+import type { Attempt, CallRequest, LocalReply } from './call-types.js';
 import { HttpAttempt } from './http-attempt.js';
 import { isReplayable, prepareBody } from './request-body.js';
 import type { CallEnv } from './stack.js';
+import type { Upstream } from './upstream.js';
 
 type Handler = Dispatcher.DispatchHandler;
 type Controller = Dispatcher.DispatchController;
@@ -56,8 +57,7 @@ export class HttpRequestView implements CallRequest {
   }
 }
 
-export class HttpCall implements CallTransport, Controller {
-  readonly call: OutboundCall;
+export class HttpCall extends OutboundCall implements Controller {
   readonly request: HttpRequestView;
   readonly #origin: string;
   readonly #opts: Dispatcher.DispatchOptions;
@@ -84,12 +84,12 @@ export class HttpCall implements CallTransport, Controller {
     policy: CallPolicy,
     env: CallEnv,
   ) {
+    super(policy, env);
     this.#origin = origin;
     this.#opts = opts;
     this.#inner = inner;
     this.#body = opts.body;
     this.request = request;
-    this.call = new OutboundCall(policy, this, env);
   }
 
   /** Hand the caller its controller, then run the call (after buffering a streamed body if it may be replayed). */
@@ -97,18 +97,18 @@ export class HttpCall implements CallTransport, Controller {
     // Given up front, so the caller can abort during backoff or a fault delay.
     this.#inner.onRequestStart?.(this, undefined);
     if (this.#aborted) return;
-    const p = this.call.policy;
+    const p = this.policy;
     const mayReplay = p.retry.maxRetries > 0 || p.hedge !== undefined || p.mirror !== undefined;
     if (!mayReplay || isReplayable(this.#body) || this.request.replayBlocker !== undefined) {
       if (!isReplayable(this.#body)) this.request.replayBlocker ??= 'body-not-replayable';
-      this.call.start();
+      this.run();
       return;
     }
     prepareBody(this.#body, p.replayCap).then(
       (prepared) => {
         this.#body = prepared.body;
         this.request.replayBlocker = prepared.replayBlocker;
-        if (!this.#aborted) this.call.start();
+        if (!this.#aborted) this.run();
       },
       (err: Error) => this.fail(err),
     );
@@ -135,7 +135,7 @@ export class HttpCall implements CallTransport, Controller {
     if (this.#aborted) return;
     this.#aborted = true;
     this.#reason = reason;
-    this.call.abort(reason);
+    this.cancel(reason);
     // A call that never started (still buffering its body) has nobody else to tell the caller.
     if (!this.#delivered) this.fail(reason);
   }
@@ -150,9 +150,21 @@ export class HttpCall implements CallTransport, Controller {
 
   // --- CallTransport ------------------------------------------------------
 
+  protected createAttempt(
+    upstream: Upstream,
+    target: RouteTarget,
+    n: number,
+    hedge: boolean,
+    path: string,
+    remainingMs: number | undefined,
+    now: number,
+    isRetry: boolean,
+  ): HttpAttempt {
+    return new HttpAttempt(this, upstream, target, n, hedge, path, remainingMs, now, isRetry);
+  }
+
   startAttempt(attempt: Attempt): void {
-    const handler = new HttpAttempt(this, attempt);
-    attempt.io = handler;
+    const handler = attempt as HttpAttempt;
     const body = this.#body;
     // A single-use stream goes to the first attempt only; later ones could not resend it.
     if (!isReplayable(body)) this.#body = null;
@@ -160,13 +172,11 @@ export class HttpCall implements CallTransport, Controller {
   }
 
   cancelAttempt(attempt: Attempt, reason: Error): void {
-    (attempt.io as HttpAttempt | undefined)?.cancel(reason);
+    (attempt as HttpAttempt).cancel(reason);
   }
 
   failCommitted(attempt: Attempt, err: Error): void {
-    const h = attempt.io as HttpAttempt | undefined;
-    if (h === undefined) this.deliverError(err);
-    else h.failCommitted(err);
+    (attempt as HttpAttempt).failCommitted(err);
   }
 
   fail(err: Error): void {
@@ -208,15 +218,10 @@ export class HttpCall implements CallTransport, Controller {
     }
     const upstream = cluster.picker(target.subset)?.pick(cluster.hashOf(this.request));
     if (upstream === undefined) return;
-    const route = this.call.policy.route;
+    const route = this.policy.route;
     const path = route.rewritePath?.(this.request.path) ?? this.request.path;
-    let headers: unknown = this.#opts.headers;
-    if (target.requestHeaders !== undefined) headers = mutateRequestHeaders(headers, target.requestHeaders);
-    headers = mutateRequestHeaders(headers, {
-      set: [['host', shadowHost(route.rewriteAuthority ?? this.request.authority)]],
-      add: [],
-      remove: [],
-    });
+    const host = shadowHost(route.rewriteAuthority ?? this.request.authority);
+    const headers = rewriteRequestHeaders(this.#opts.headers, target.requestHeaders, ['host', host]);
     upstream.inFlight++;
     const done = () => {
       upstream.inFlight--;
@@ -231,9 +236,9 @@ export class HttpCall implements CallTransport, Controller {
     this.#committed = attempt;
     this.#delivered = true;
     this.#status = status;
-    this.#answeredBy = attempt.attempt;
+    this.#answeredBy = attempt;
     if (this.#paused) attempt.controller?.pause();
-    const mutation = this.call.target.responseHeaders;
+    const mutation = this.target.responseHeaders;
     let out = headers;
     if (mutation !== undefined) {
       out = mutateResponseHeaders(headers ?? EMPTY_HEADERS, mutation) as Headers;
@@ -266,10 +271,10 @@ export class HttpCall implements CallTransport, Controller {
 
   /** Tell the observer how the call ended, once. */
   #report(error: Error | undefined, flags: string): void {
-    const observer = this.call.env.observer;
+    const observer = this.env.observer;
     if (observer === undefined || this.#reported) return;
     this.#reported = true;
-    observer.end(this.call, {
+    observer.end(this, {
       status: this.#status,
       grpcStatus: undefined,
       flags,
@@ -285,19 +290,19 @@ export class HttpCall implements CallTransport, Controller {
     const opts = this.#opts;
     const budget = attempt.remainingMs;
     const mutation = attempt.requestHeaders;
-    const authority = this.call.policy.route.rewriteAuthority;
+    const authority = this.policy.route.rewriteAuthority;
     const trace = attempt.traceHeaders;
     if (attempt.path === opts.path && budget === undefined && mutation === undefined && authority === undefined && trace === undefined) {
       return body === opts.body ? opts : { ...opts, body: body as never };
     }
-    let headers: unknown = opts.headers;
-    if (mutation !== undefined) headers = mutateRequestHeaders(headers, mutation);
-    if (budget !== undefined || authority !== undefined || trace !== undefined) {
-      const set: [string, string][] = trace === undefined ? [] : (trace as [string, string][]).slice();
-      if (budget !== undefined) set.push([DEADLINE_HEADER, String(budget)]);
-      if (authority !== undefined) set.push(['host', authority]);
-      headers = mutateRequestHeaders(headers, { set, add: [], remove: [] });
+    // The observer's trace headers are this attempt's own list, so the rest is appended to it.
+    let set = trace;
+    if (budget !== undefined || authority !== undefined) {
+      set ??= [];
+      if (budget !== undefined) set.push(DEADLINE_HEADER, String(budget));
+      if (authority !== undefined) set.push('host', authority);
     }
+    const headers = mutation === undefined && set === undefined ? opts.headers : rewriteRequestHeaders(opts.headers, mutation, set);
     return { ...opts, path: attempt.path, headers: headers as never, body: body as never };
   }
 }

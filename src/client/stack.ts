@@ -37,14 +37,14 @@ export interface CallEnv {
  * fault delay in ms (0 for none).
  */
 export function admitCall(call: OutboundCall): 'stop' | number {
-  const { policy, transport } = call;
+  const policy = call.policy;
   const route = policy.route;
-  const req = transport.request;
+  const req = call.request;
 
   // Redirects first: they never reach a cluster, so nothing below applies.
   if (route.redirect !== undefined) {
     const r = route.redirect(req.path, req.authority, req.scheme);
-    transport.reply({ status: r.status, headers: { location: r.location }, flag: '-' });
+    call.reply({ status: r.status, headers: { location: r.location }, flag: '-' });
     return 'stop';
   }
 
@@ -55,7 +55,7 @@ export function admitCall(call: OutboundCall): 'stop' | number {
   if (!routeAllows || !(cluster.rateLimit?.tryTake() ?? true)) {
     const scope = routeAllows ? `service ${cluster.name}` : `route ${route.name}`;
     publish('rejected', () => ({ service: cluster.name, code: 'MESH_RATE_LIMITED' }));
-    transport.fail(
+    call.fail(
       new MeshError('MESH_RATE_LIMITED', `local rate limit for ${scope} exceeded`, {
         details: { service: cluster.name, route: route.name },
       }),
@@ -72,7 +72,7 @@ export function admitCall(call: OutboundCall): 'stop' | number {
   if (fault?.abort !== undefined && Math.random() < fault.abort.fraction) {
     const reply: LocalReply = { status: fault.abort.status, body: 'fault filter abort', flag: delay > 0 ? 'DI,FI' : 'FI' };
     if (delay === 0) {
-      transport.reply(reply);
+      call.reply(reply);
       return 'stop';
     }
     call.faultReply = reply;
@@ -86,7 +86,7 @@ export function admitCall(call: OutboundCall): 'stop' | number {
   // wait for, or be cancelled by, the primary.
   const mirror = policy.mirror;
   if (mirror !== undefined && route.mirror !== undefined && Math.random() < route.mirror.fraction) {
-    transport.mirror(mirror);
+    call.mirror(mirror);
   }
   return delay;
 }
@@ -135,14 +135,14 @@ export function pickEndpoint(
   cluster: Cluster,
   subset: string | undefined,
   request: CallRequest,
-  tried: readonly Upstream[],
+  tried: { tried(upstream: Upstream): boolean } | undefined,
 ): Upstream | undefined {
   const picker: Picker<Upstream> | undefined = cluster.picker(subset);
   if (picker === undefined || picker.size === 0) return undefined;
   const hash = cluster.hashOf(request);
   let pick = picker.pick(hash);
-  if (tried.length === 0 || picker.size === 1) return pick;
-  for (let i = 0; i < FRESH_PICK_TRIES && pick !== undefined && tried.includes(pick); i++) {
+  if (tried === undefined || picker.size === 1) return pick;
+  for (let i = 0; i < FRESH_PICK_TRIES && pick !== undefined && tried.tried(pick); i++) {
     // A consistent-hash pick is deterministic; only a random draw can move it.
     pick = picker.pick(hash === undefined ? undefined : (hash + 0x9e3779b9 * (i + 1)) >>> 0);
   }

@@ -9,6 +9,7 @@ import type { AccessLog } from './access-log.js';
 import { hasSubscribers, publish } from './events.js';
 import type { TelemetryMetrics } from './metrics/telemetry-metrics.js';
 import type { RequestRecord, WorkloadLabels } from './request-record.js';
+import type { ClientInfo } from './tracing/attributes.js';
 import type { ClientTrace } from './tracing/client-trace.js';
 import type { MeshTracer } from './tracing/mesh-tracer.js';
 import type { DestinationLabelCache } from './workload-labels.js';
@@ -21,6 +22,41 @@ export interface OutboundTelemetry {
   readonly destinations: DestinationLabelCache;
 }
 
+/** A call seen as the tracer's ClientInfo; startClient reads it synchronously, so one instance serves every call. */
+class CallInfo implements ClientInfo {
+  call: ObservedCall | undefined;
+  readonly protocol = 'http' as const;
+  get service(): string {
+    return this.call!.cluster.name;
+  }
+  get route(): string {
+    return this.call!.routeName;
+  }
+  get subset(): string | undefined {
+    return this.call!.subset;
+  }
+  get method(): string {
+    return this.call!.request.method;
+  }
+  get scheme(): string {
+    return this.call!.request.scheme;
+  }
+  get authority(): string {
+    return this.call!.request.authority;
+  }
+  get path(): string {
+    return this.call!.request.path;
+  }
+}
+
+// inject() runs synchronously, so one shared setter and list serve every
+// attempt instead of a closure per attempt.
+let injected: string[] | undefined;
+function collectHeader(name: string, value: string): void {
+  if (injected === undefined) injected = [name, value];
+  else injected.push(name, value);
+}
+
 export class OutboundObserver implements CallObserver {
   readonly #t: OutboundTelemetry;
 
@@ -29,31 +65,28 @@ export class OutboundObserver implements CallObserver {
   }
 
   start(call: ObservedCall): ClientTrace | undefined {
-    publish('requestStart', () => ({ reporter: 'source', service: call.cluster.name, method: call.request.method, path: call.request.path }));
+    if (hasSubscribers('requestStart')) {
+      publish('requestStart', () => ({ reporter: 'source', service: call.cluster.name, method: call.request.method, path: call.request.path }));
+    }
     const tracer = this.#t.tracer;
     if (tracer === undefined) return undefined;
-    const req = call.request;
-    return tracer.startClient({
-      service: call.cluster.name,
-      route: call.routeName,
-      subset: call.subset,
-      method: req.method,
-      scheme: req.scheme,
-      authority: req.authority,
-      path: req.path,
-      protocol: 'http',
-    });
+    const info = this.#info;
+    info.call = call;
+    try {
+      return tracer.startClient(info);
+    } finally {
+      info.call = undefined;
+    }
   }
 
-  attempt(call: ObservedCall, attempt: Attempt, retryReason: string | undefined): readonly (readonly [string, string])[] | undefined {
+  attempt(call: ObservedCall, attempt: Attempt, retryReason: string | undefined): string[] | undefined {
     const trace = call.observation as ClientTrace | undefined;
     if (trace === undefined) return undefined;
     trace.attemptStart(attempt.number, attempt.upstream.key, retryReason);
-    let headers: [string, string][] | undefined;
-    trace.inject((name, value) => {
-      if (headers === undefined) headers = [];
-      headers.push([name, value]);
-    });
+    injected = undefined;
+    trace.inject(collectHeader);
+    const headers = injected;
+    injected = undefined;
     return headers;
   }
 
@@ -150,6 +183,9 @@ export class OutboundObserver implements CallObserver {
     accessLog?.log(record);
     publish('requestEnd', () => record);
   }
+
+  /** What the tracer reads of a call, read only if a span is recorded (authority and scheme cost a slice each). */
+  readonly #info = new CallInfo();
 
   /** The metrics-only record: the fields the request metrics read, rewritten per call. */
   readonly #scratch: { -readonly [K in keyof RequestRecord]: RequestRecord[K] } = {
