@@ -73,3 +73,12 @@ export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
   for (const k of ak) if (a.labels[k] !== b.labels[k]) return false;
   return true;
 }
+
+/** True when two sets, each sorted by key, hold the same endpoints (a provider's "did anything change?"). */
+export function sameEndpointSet(a: readonly Endpoint[], b: readonly Endpoint[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((e, i) => {
+    const other = b[i];
+    return other !== undefined && sameEndpoint(e, other);
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * The resource types the fake API server knows, and the discovery documents
+ * kubectl reads to map a manifest's kind to a URL: core v1, apps/v1,
+ * discovery.k8s.io/v1, rbac.authorization.k8s.io/v1 and Istio's
+ * networking.istio.io (v1 and v1beta1).
+ */
+
+export interface ResourceType {
+  readonly group: string;
+  readonly version: string;
+  /** Plural, as in the URL. */
+  readonly resource: string;
+  readonly singular: string;
+  readonly kind: string;
+  readonly namespaced: boolean;
+  readonly shortNames?: readonly string[];
+}
+
+const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+function rt(group: string, version: string, resource: string, kind: string, namespaced = true, shortNames?: string[]): ResourceType {
+  return { group, version, resource, singular: kind.toLowerCase(), kind, namespaced, ...(shortNames ? { shortNames } : {}) };
+}
+
+export const RESOURCE_TYPES: readonly ResourceType[] = [
+  rt('', 'v1', 'namespaces', 'Namespace', false, ['ns']),
+  rt('', 'v1', 'services', 'Service', true, ['svc']),
+  rt('', 'v1', 'serviceaccounts', 'ServiceAccount', true, ['sa']),
+  rt('', 'v1', 'configmaps', 'ConfigMap', true, ['cm']),
+  rt('', 'v1', 'pods', 'Pod', true, ['po']),
+  rt('apps', 'v1', 'deployments', 'Deployment', true, ['deploy']),
+  rt('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice'),
+  rt('rbac.authorization.k8s.io', 'v1', 'roles', 'Role'),
+  rt('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding'),
+  rt('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
+  rt('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
+  ...['v1', 'v1beta1'].flatMap((v) => [
+    rt('networking.istio.io', v, 'virtualservices', 'VirtualService', true, ['vs']),
+    rt('networking.istio.io', v, 'destinationrules', 'DestinationRule', true, ['dr']),
+  ]),
+];
+
+export function groupVersion(t: { group: string; version: string }): string {
+  return t.group === '' ? t.version : `${t.group}/${t.version}`;
+}
+
+export function findType(group: string, version: string, resource: string): ResourceType | undefined {
+  return RESOURCE_TYPES.find((t) => t.group === group && t.version === version && t.resource === resource);
+}
+
+/** The discovery document at `path`, or undefined when the path is not a discovery path. */
+export function discoveryDocument(path: string): unknown {
+  if (path === '/version') {
+    return {
+      major: '1',
+      minor: '32',
+      gitVersion: 'v1.32.0-fake',
+      gitCommit: '0000000000000000000000000000000000000000',
+      gitTreeState: 'clean',
+      buildDate: '2026-01-01T00:00:00Z',
+      goVersion: 'go1.23',
+      compiler: 'gc',
+      platform: 'linux/amd64',
+    };
+  }
+  if (path === '/api') {
+    return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '' }] };
+  }
+  if (path === '/apis') return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups() };
+  const m = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
+  if (m === null) return undefined;
+  const group = m[1] !== undefined ? '' : m[2]!;
+  const version = m[1] ?? m[3]!;
+  const types = RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
+  if (types.length === 0) return undefined;
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: groupVersion({ group, version }),
+    resources: types.map((t) => ({
+      name: t.resource,
+      singularName: t.singular,
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: VERBS,
+      ...(t.shortNames ? { shortNames: t.shortNames } : {}),
+    })),
+  };
+}
+
+function groups(): unknown[] {
+  const names = [...new Set(RESOURCE_TYPES.filter((t) => t.group !== '').map((t) => t.group))];
+  return names.map((name) => {
+    const versions = [...new Set(RESOURCE_TYPES.filter((t) => t.group === name).map((t) => t.version))];
+    const list = versions.map((version) => ({ groupVersion: `${name}/${version}`, version }));
+    return { name, versions: list, preferredVersion: list[0] };
+  });
+}

@@ -1,0 +1,126 @@
+/**
+ * The manifests in examples/kubernetes: real kubectl accepts every object
+ * (`apply --dry-run=client`, discovery answered by the fake API server),
+ * the application is configured by env vars only, and the Role it is given
+ * is enough for `k8s:` discovery.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { readEnv } from '../../src/config/env.js';
+import { kubernetesProvider } from '../../src/discovery/kubernetes/provider.js';
+import {
+  EndpointRecorder,
+  endpointSlice,
+  FakeKubeApiServer,
+  kubectl,
+  service,
+  writeKubeconfig,
+} from '../helpers/kube-apiserver/index.js';
+import { findType } from '../helpers/kube-apiserver/resources.js';
+
+const DIR = fileURLToPath(new URL('../../examples/kubernetes/', import.meta.url));
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  [key: string]: unknown;
+}
+
+const manifests: Manifest[] = readdirSync(DIR)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort()
+  .flatMap((f) => parseAllDocuments(readFileSync(join(DIR, f), 'utf8')).map((d) => d.toJS() as Manifest))
+  .filter((m) => m !== null);
+
+function find<T>(kind: string, name: string): T {
+  const m = manifests.find((x) => x.kind === kind && x.metadata.name === name);
+  if (m === undefined) throw new Error(`no ${kind} ${name} in examples/kubernetes`);
+  return m as unknown as T;
+}
+
+type DeploymentShape = { spec: { template: { spec: { containers: Container[] } } } };
+type RuleShape = { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+
+let api: FakeKubeApiServer;
+let kc: ReturnType<typeof writeKubeconfig>;
+beforeAll(async () => {
+  api = await FakeKubeApiServer.start();
+  kc = writeKubeconfig(api);
+});
+afterAll(async () => {
+  await api.close();
+  kc.dispose();
+});
+
+describe('examples/kubernetes', () => {
+  it('kubectl apply --dry-run=client accepts every object, and nothing is written', async () => {
+    const r = await kubectl(kc.path, ['apply', '--dry-run=client', '-f', DIR]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const expected = manifests.map((m) => {
+      const group = m.apiVersion.includes('/') ? `.${m.apiVersion.split('/')[0]}` : '';
+      return `${m.kind.toLowerCase()}${group}/${m.metadata.name} created (dry run)`;
+    });
+    expect(r.stdout.trim().split('\n').sort()).toEqual(expected.sort());
+    expect(manifests.map((m) => m.kind).sort()).toEqual(
+      expect.arrayContaining(['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'DestinationRule', 'Role', 'RoleBinding', 'Service', 'ServiceAccount', 'VirtualService']),
+    );
+    expect(api.requests.filter((q) => q.method !== 'GET')).toEqual([]);
+  });
+
+  it('configures the application by env vars only, with the pod name and namespace from the downward API', () => {
+    const deploy = find<DeploymentShape>('Deployment', 'productpage');
+    const [container] = deploy.spec.template.spec.containers;
+    expect(container?.command).toBeUndefined();
+    expect(container?.args).toBeUndefined();
+    const env = Object.fromEntries((container?.env ?? []).map((e) => [e.name, e]));
+    expect(env.POD_NAME?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+    expect(env.POD_NAMESPACE?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.namespace');
+    const plain = Object.fromEntries(Object.entries(env).map(([k, e]) => [k, e.value ?? 'shop']));
+    const layer = readEnv(plain).raw as { mesh: { namespace: string }; services: { reviews: { discovery: string } } };
+    expect(layer.mesh.namespace).toBe('shop');
+    expect(layer.services.reviews.discovery).toBe('k8s:reviews:http');
+  });
+
+  it('gives the application a Role that is enough for k8s: discovery', async () => {
+    const role = find<RuleShape>('Role', 'proxyless-discovery');
+    const allow = role.rules.flatMap((rule) => (rule.verbs.includes('list') && rule.verbs.includes('watch') ? rule.resources : []));
+    api.tokens.set('productpage-sa', { allow });
+    const slices = findType('discovery.k8s.io', 'v1', 'endpointslices')!;
+    api.store.create(findType('', 'v1', 'services')!, 'shop', service('reviews', [{ name: 'http', port: 9080 }], 'shop'));
+    api.store.create(slices, 'shop', endpointSlice('reviews-1', 'reviews', ['10.4.0.1'], [{ name: 'http', port: 9080 }], 'shop'));
+    const sa = writeKubeconfig(api, { token: 'productpage-sa', namespace: 'shop' });
+    const provider = kubernetesProvider({ kubeconfig: sa.path, env: {} });
+    try {
+      const rec = new EndpointRecorder();
+      const discovery = find<DeploymentShape>('Deployment', 'productpage');
+      const uri = discovery.spec.template.spec.containers[0]!.env!.find((e) => e.name === 'MESH_SERVICES')!.value!.split('=')[1]!;
+      provider.watch({ uri, path: uri.slice('k8s:'.length), service: 'reviews', namespace: 'shop', defaultPort: undefined }, rec);
+      expect(await rec.nextSet()).toEqual(['10.4.0.1:9080']);
+    } finally {
+      await provider.close?.();
+      sa.dispose();
+    }
+  });
+
+  it('runs the control plane in Kubernetes mode with read access to Services, EndpointSlices and Istio CRDs', () => {
+    const deploy = find<DeploymentShape>('Deployment', 'proxyless-control-plane');
+    expect(deploy.spec.template.spec.containers[0]?.args?.slice(0, 2)).toEqual(['control-plane', '--kubernetes']);
+    const role = find<RuleShape>('ClusterRole', 'proxyless-control-plane');
+    const can = (group: string, resource: string) =>
+      role.rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && ['list', 'watch'].every((v) => r.verbs.includes(v)));
+    for (const [g, res] of [['', 'services'], ['discovery.k8s.io', 'endpointslices'], ['networking.istio.io', 'virtualservices'], ['networking.istio.io', 'destinationrules'], ['security.istio.io', 'authorizationpolicies']] as const) {
+      expect(can(g, res), `${g}/${res}`).toBe(true);
+    }
+  });
+});
+
+interface Container {
+  command?: string[];
+  args?: string[];
+  env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+}
