@@ -18,6 +18,7 @@ commands:
   demo                 three local replicas, a mesh client, and a replica crash
   validate <file>      check a config file; prints every problem with its path
   certs <subcommand>   create-ca, issue, inspect: workload certificates (proxyless certs help)
+  control-plane        serve xDS and sign workload CSRs from a config file; \`control-plane status\` shows clients
   help                 this text
 `;
 
@@ -52,6 +53,11 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`${isMeshError(err) ? err.message : String(err)}\n`);
         return 1;
       }
+    }
+    case 'control-plane': {
+      const { runControlPlaneCommand } = await import('./control/cli.js');
+      const at = argv.indexOf('control-plane');
+      return runControlPlaneCommand(argv.slice(at + 1), { stdout: process.stdout, stderr: process.stderr });
     }
     case 'certs': {
       const { runCertsCommand } = await import('./security/certs-cli.js');

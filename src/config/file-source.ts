@@ -9,6 +9,7 @@ import { type FSWatcher, readFileSync, watch } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ConfigError } from './config-error.js';
+import { applyIstioResources, ISTIO_KINDS, type IstioDocument } from './istio/istio-resources.js';
 
 export function readConfigFile(path: string): unknown {
   const source = `file ${path}`;
@@ -59,13 +60,19 @@ function assembleDocuments(values: unknown[], source: string): unknown {
   if (resources.length === 0) return own[0] ?? {};
   const out: Record<string, unknown> = { ...((own[0] as Record<string, unknown> | undefined) ?? {}) };
   const issues: { path: string; message: string }[] = [];
+  // Networking resources translate into services (istio/); the policies above keep their own lists.
+  const istio: IstioDocument[] = [];
   values.forEach((doc, i) => {
     if (!isResource(doc)) return;
+    if ((ISTIO_KINDS as readonly string[]).includes(doc.kind)) {
+      istio.push({ index: i, doc: doc as IstioDocument['doc'] });
+      return;
+    }
     const key = RESOURCE_KEYS[doc.kind];
     if (key === undefined) {
       issues.push({
         path: `document ${i + 1}`,
-        message: `kind ${doc.kind} is not supported in a config file; supported: ${Object.keys(RESOURCE_KEYS).join(', ')} (routes and destinations go under services)`,
+        message: `kind ${doc.kind} is not supported in a config file; supported: ${[...Object.keys(RESOURCE_KEYS), ...ISTIO_KINDS].join(', ')}`,
       });
       return;
     }
@@ -73,7 +80,7 @@ function assembleDocuments(values: unknown[], source: string): unknown {
     out[key] = [...list, doc];
   });
   if (issues.length > 0) throw new ConfigError(source, issues);
-  return out;
+  return istio.length > 0 ? applyIstioResources(out, istio, source) : out;
 }
 
 function isResource(v: unknown): v is { kind: string } {

@@ -83,6 +83,26 @@ export function adsPackageDefinition(): PackageDefinition {
   return ads;
 }
 
+let perType: PackageDefinition | undefined;
+
+/**
+ * The non-aggregated discovery services (LDS, RDS, CDS, EDS) and CSDS, for
+ * the control plane, which answers them beside ADS.
+ */
+export function discoveryServicesPackageDefinition(): PackageDefinition {
+  perType ??= loadSync(
+    [
+      'envoy/service/listener/v3/lds.proto',
+      'envoy/service/route/v3/rds.proto',
+      'envoy/service/cluster/v3/cds.proto',
+      'envoy/service/endpoint/v3/eds.proto',
+      'envoy/service/status/v3/csds.proto',
+    ],
+    { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: includeDirs() },
+  );
+  return perType;
+}
+
 /** Plain-object options every decode uses: enums as names, 64-bit ints as strings. */
 export const TO_OBJECT: protobuf.IConversionOptions = {
   longs: String,

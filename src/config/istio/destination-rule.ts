@@ -1,0 +1,138 @@
+/**
+ * Istio DestinationRule → a service's traffic policy in the config model:
+ * loadBalancer, connectionPool, outlierDetection, tls and subsets. The
+ * field names mostly match already (the model follows Istio); the few that
+ * differ are mapped here, and the rest are reported.
+ */
+import { isMap, type Raw, type ResourceReader } from './reader.js';
+
+const POLICY_FIELDS = ['loadBalancer', 'connectionPool', 'outlierDetection', 'tls'];
+const SIMPLE: Readonly<Record<string, string>> = {
+  ROUND_ROBIN: 'round-robin',
+  LEAST_REQUEST: 'least-request',
+  LEAST_CONN: 'least-request',
+  RANDOM: 'random',
+};
+const TLS_MODES: Readonly<Record<string, string>> = { DISABLE: 'disable', SIMPLE: 'simple', ISTIO_MUTUAL: 'mutual' };
+
+export interface DestinationPolicy {
+  readonly host: string;
+  readonly fields: Raw;
+}
+
+export function translateDestinationRule(doc: Raw, r: ResourceReader): DestinationPolicy | undefined {
+  const s = r.child('spec');
+  const spec = s.map(doc.spec, true);
+  if (spec === undefined) return undefined;
+  s.only(spec, ['host', 'trafficPolicy', 'subsets', 'exportTo'], { workloadSelector: 'is not supported: a rule applies to every client of the host' });
+  const host = s.child('host').string(spec.host, true);
+  if (host === undefined) return undefined;
+  const fields: Raw = trafficPolicy(spec.trafficPolicy, s.child('trafficPolicy'), POLICY_FIELDS);
+  const subsets = s.list(spec.subsets);
+  if (subsets !== undefined) {
+    const out: Raw = {};
+    subsets.forEach((value, i) => {
+      const sr = s.child('subsets').child(i);
+      const subset = sr.map(value, true);
+      if (subset === undefined) return;
+      sr.only(subset, ['name', 'labels', 'trafficPolicy']);
+      const name = sr.child('name').string(subset.name, true);
+      if (name === undefined) return;
+      const policy = trafficPolicy(subset.trafficPolicy, sr.child('trafficPolicy'), ['loadBalancer']);
+      out[name] = { labels: subset.labels ?? {}, ...policy };
+    });
+    fields.subsets = out;
+  }
+  return { host, fields };
+}
+
+function trafficPolicy(value: unknown, r: ResourceReader, supported: readonly string[]): Raw {
+  const policy = r.map(value);
+  if (policy === undefined) return {};
+  r.only(policy, supported, { portLevelSettings: 'is not supported: a service has one port in proxyless' });
+  const out: Raw = {};
+  if (policy.loadBalancer !== undefined) out.loadBalancer = loadBalancer(policy.loadBalancer, r.child('loadBalancer'));
+  if (policy.connectionPool !== undefined) out.connectionPool = connectionPool(policy.connectionPool, r.child('connectionPool'));
+  if (policy.outlierDetection !== undefined) out.outlierDetection = outlierDetection(policy.outlierDetection, r.child('outlierDetection'));
+  if (policy.tls !== undefined) out.tls = tls(policy.tls, r.child('tls'));
+  return out;
+}
+
+function loadBalancer(value: unknown, r: ResourceReader): Raw {
+  const lb = r.map(value) ?? {};
+  r.only(lb, ['simple', 'consistentHash', 'localityLbSetting']);
+  const out: Raw = {};
+  if (lb.simple !== undefined) {
+    const policy = SIMPLE[String(lb.simple)];
+    if (policy === undefined) r.issue(`must be one of ${Object.keys(SIMPLE).join(', ')}, got ${JSON.stringify(lb.simple)}`, 'simple');
+    else out.policy = policy;
+  }
+  const hash = lb.consistentHash === undefined ? undefined : r.child('consistentHash').map(lb.consistentHash);
+  if (hash !== undefined) {
+    const h = r.child('consistentHash');
+    h.only(hash, ['httpHeaderName', 'httpCookie', 'useSourceIp', 'httpQueryParameterName', 'ringHash', 'maglev', 'minimumRingSize']);
+    const maglev = isMap(hash.maglev);
+    out.policy = maglev ? 'maglev' : 'ring-hash';
+    if (hash.httpHeaderName !== undefined) out.hashOn = { header: hash.httpHeaderName };
+    else if (isMap(hash.httpCookie)) {
+      h.child('httpCookie').only(hash.httpCookie, ['name'], { ttl: 'is not supported: proxyless never sets the cookie', path: 'is not supported: proxyless never sets the cookie' });
+      out.hashOn = { cookie: hash.httpCookie.name };
+    } else if (hash.useSourceIp === true) out.hashOn = { sourceIp: true };
+    else if (hash.httpQueryParameterName !== undefined) out.hashOn = { queryParameter: hash.httpQueryParameterName };
+    const ring = isMap(hash.ringHash) ? hash.ringHash.minimumRingSize : hash.minimumRingSize;
+    if (ring !== undefined) out.ringSize = { min: Number(ring) };
+    if (maglev && isMap(hash.maglev) && hash.maglev.tableSize !== undefined) out.maglevTableSize = Number(hash.maglev.tableSize);
+  }
+  if (isMap(lb.localityLbSetting)) {
+    r.child('localityLbSetting').only(lb.localityLbSetting, ['enabled']);
+    if (lb.localityLbSetting.enabled !== undefined) out.localityAware = lb.localityLbSetting.enabled;
+  }
+  return out;
+}
+
+function connectionPool(value: unknown, r: ResourceReader): Raw {
+  const pool = r.map(value) ?? {};
+  r.only(pool, ['tcp', 'http']);
+  const out: Raw = {};
+  const tcp = r.child('tcp').map(pool.tcp);
+  if (tcp !== undefined) {
+    r.child('tcp').only(tcp, ['maxConnections', 'connectTimeout']);
+    if (tcp.maxConnections !== undefined) out.maxConnections = tcp.maxConnections;
+    if (tcp.connectTimeout !== undefined) out.connectTimeout = tcp.connectTimeout;
+  }
+  const http = r.child('http').map(pool.http);
+  if (http !== undefined) {
+    r.child('http').only(http, ['http1MaxPendingRequests', 'http2MaxRequests', 'maxRetries']);
+    if (http.http1MaxPendingRequests !== undefined) out.maxPendingRequests = http.http1MaxPendingRequests;
+    if (http.http2MaxRequests !== undefined) out.maxRequests = http.http2MaxRequests;
+    if (http.maxRetries !== undefined) out.maxRetries = http.maxRetries;
+  }
+  return out;
+}
+
+function outlierDetection(value: unknown, r: ResourceReader): Raw {
+  const od = r.map(value) ?? {};
+  const fields = ['consecutive5xxErrors', 'consecutiveGatewayErrors', 'interval', 'baseEjectionTime', 'maxEjectionPercent'];
+  r.only(od, fields, {
+    consecutiveErrors: 'is deprecated in Istio; write consecutiveGatewayErrors or consecutive5xxErrors',
+  });
+  return Object.fromEntries(fields.filter((f) => od[f] !== undefined).map((f) => [f, od[f]]));
+}
+
+function tls(value: unknown, r: ResourceReader): Raw {
+  const t = r.map(value) ?? {};
+  r.only(t, ['mode', 'subjectAltNames', 'sni', 'caCertificates'], {
+    clientCertificate: 'is not supported: proxyless presents its workload certificate (use mode ISTIO_MUTUAL)',
+    privateKey: 'is not supported: proxyless presents its workload certificate (use mode ISTIO_MUTUAL)',
+    credentialName: 'is not supported: name the CA file in caCertificates',
+    insecureSkipVerify: 'is not supported: proxyless always verifies the server',
+  });
+  const out: Raw = {};
+  const mode = TLS_MODES[String(t.mode)];
+  if (mode === undefined) {
+    const hint = t.mode === 'MUTUAL' ? ' (MUTUAL with your own client certificate is not supported; ISTIO_MUTUAL uses the workload certificate)' : '';
+    r.issue(`must be one of ${Object.keys(TLS_MODES).join(', ')}, got ${JSON.stringify(t.mode)}${hint}`, 'mode');
+  } else out.mode = mode;
+  for (const f of ['subjectAltNames', 'sni', 'caCertificates']) if (t[f] !== undefined) out[f] = t[f];
+  return out;
+}

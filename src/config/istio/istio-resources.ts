@@ -1,0 +1,105 @@
+/**
+ * Istio networking and security resources in a config file, translated into
+ * the config model's raw input before it is validated: ServiceEntry adds
+ * services, DestinationRule sets their traffic policy and subsets,
+ * VirtualService their routes, PeerAuthentication this workload's inbound
+ * mTLS. The same file therefore configures a data plane reading it locally
+ * and the control plane serving it over xDS.
+ *
+ * One source per setting: a service whose routes (or load balancer, ...)
+ * are written both in our format and in an Istio resource is an error
+ * naming both, never a silent override.
+ */
+import { ConfigError, type ConfigIssue } from '../config-error.js';
+import { translateDestinationRule } from './destination-rule.js';
+import { HostIndex } from './host-index.js';
+import { type PeerAuthenticationCandidate, resolvePeerAuthentication, translatePeerAuthentication } from './peer-authentication.js';
+import { isMap, type Raw, ResourceReader, resourceLabel } from './reader.js';
+import { translateServiceEntry } from './service-entry.js';
+import { translateVirtualService } from './virtual-service.js';
+
+export const ISTIO_KINDS = ['ServiceEntry', 'DestinationRule', 'VirtualService', 'PeerAuthentication'] as const;
+
+export interface IstioDocument {
+  /** Position in the file (0-based), for messages. */
+  readonly index: number;
+  readonly doc: Raw & { kind: string };
+}
+
+/** `own` (our document, possibly empty) with the Istio resources folded in; throws ConfigError listing every problem. */
+export function applyIstioResources(own: Raw, docs: readonly IstioDocument[], source: string): Raw {
+  const issues: ConfigIssue[] = [];
+  const mesh: Raw = isMap(own.mesh) ? { ...own.mesh } : {};
+  const services: Raw = isMap(own.services) ? { ...own.services } : {};
+  const namespace = typeof mesh.namespace === 'string' ? mesh.namespace : 'default';
+  const clusterDomain = typeof mesh.clusterDomain === 'string' ? mesh.clusterDomain : 'cluster.local';
+  const origin = new Map<string, string>();
+  const of = (kind: string) => docs.filter((d) => d.doc.kind === kind).map((d) => ({ ...d, r: new ResourceReader(issues, resourceLabel(d.index, d.doc)) }));
+
+  for (const { doc, r } of of('ServiceEntry')) {
+    const t = translateServiceEntry(doc, r);
+    if (t === undefined) continue;
+    if (services[t.name] !== undefined) {
+      r.issue(`defines service "${t.name}", which ${origin.get(t.name) ?? 'the mesh config'} already defines`);
+      continue;
+    }
+    services[t.name] = t.service;
+    origin.set(t.name, r.at);
+  }
+
+  const hosts = new HostIndex(services, namespace, clusterDomain);
+  const claimed = new Map<string, string>();
+  const claim = (service: string, field: string, r: ResourceReader): boolean => {
+    const svc = isMap(services[service]) ? (services[service] as Raw) : {};
+    const key = `${service}.${field}`;
+    const other = claimed.get(key) ?? (svc[field] !== undefined ? `services.${service}.${field}` : undefined);
+    if (other !== undefined) {
+      r.issue(`sets ${field} of service "${service}", which ${other} sets too; keep one`);
+      return false;
+    }
+    claimed.set(key, r.at);
+    return true;
+  };
+  const patch = (service: string, fields: Raw) => {
+    services[service] = { ...(isMap(services[service]) ? services[service] : {}), ...fields };
+  };
+
+  for (const { doc, r } of of('DestinationRule')) {
+    const ns = isMap(doc.metadata) && typeof doc.metadata.namespace === 'string' ? doc.metadata.namespace : undefined;
+    const t = translateDestinationRule(doc, r);
+    if (t === undefined) continue;
+    const service = hosts.resolve(t.host, ns);
+    if (service === undefined) {
+      r.child('spec').issue(`host ${JSON.stringify(t.host)} is not a configured service; known: ${hosts.known().join(', ') || '(none)'}`, 'host');
+      continue;
+    }
+    const fields = Object.fromEntries(Object.entries(t.fields).filter(([field]) => claim(service, field, r)));
+    patch(service, fields);
+  }
+
+  for (const { doc, r } of of('VirtualService')) {
+    const t = translateVirtualService(doc, r, hosts);
+    if (t === undefined) continue;
+    for (const service of t.services) if (claim(service, 'routes', r)) patch(service, { routes: t.routes });
+  }
+
+  const labels = isMap(mesh.labels) ? mesh.labels : {};
+  const candidates: PeerAuthenticationCandidate[] = [];
+  for (const { doc, r } of of('PeerAuthentication')) {
+    const c = translatePeerAuthentication(doc, r, { namespace, labels });
+    if (c !== undefined) candidates.push(c);
+  }
+  if (candidates.length > 0) {
+    const mtls = resolvePeerAuthentication(candidates, new ResourceReader(issues, 'PeerAuthentication'));
+    const security = isMap(mesh.security) ? { ...mesh.security } : {};
+    if (security.mtls !== undefined) {
+      issues.push({ path: candidates[0]!.at, message: 'sets inbound mTLS, which mesh.security.mtls sets too; keep one' });
+    } else if (mtls !== undefined) {
+      security.mtls = mtls;
+      mesh.security = security;
+    }
+  }
+
+  if (issues.length > 0) throw new ConfigError(source, issues);
+  return { ...own, ...(Object.keys(mesh).length > 0 ? { mesh } : {}), services };
+}

@@ -1,0 +1,48 @@
+/**
+ * How the control plane names the xDS resources it serves for a service.
+ *
+ * - Listeners are named by the authority a client dials, as gRPC's proxyless
+ *   clients expect: `xds:///reviews` asks for listener `reviews`. The Istio
+ *   spellings (`reviews.default.svc.cluster.local:9080`, `reviews:9080`, ...)
+ *   and the service's extra `hosts` are served too, so a client written for
+ *   istiod finds the same names here.
+ * - Route configurations are named by the service; every listener alias of a
+ *   service points at the same one.
+ * - Clusters follow istiod: `outbound|<port>|<subset>|<fqdn>`, so dashboards
+ *   and tools that parse Istio cluster names work unchanged. The cluster's
+ *   EDS resource has the same name.
+ */
+import type { MeshSettings, ServiceConfig } from '../config/schema.js';
+
+/** Used when neither the service nor its endpoints name a port. */
+const FALLBACK_PORT = 80;
+
+export function serviceFqdn(name: string, service: ServiceConfig, mesh: MeshSettings): string {
+  return `${name}.${service.namespace ?? mesh.namespace}.svc.${mesh.clusterDomain}`;
+}
+
+/** The port in cluster and listener names: the service's, else its first endpoint's. */
+export function servicePort(service: ServiceConfig): number {
+  return service.port ?? service.endpoints?.find((e) => e.port !== undefined)?.port ?? FALLBACK_PORT;
+}
+
+export function clusterName(name: string, service: ServiceConfig, mesh: MeshSettings, subset?: string): string {
+  return `outbound|${servicePort(service)}|${subset ?? ''}|${serviceFqdn(name, service, mesh)}`;
+}
+
+export function routeConfigName(name: string): string {
+  return name;
+}
+
+/** Every authority a client may dial to reach `name`; the first is the canonical one. */
+export function listenerNames(name: string, service: ServiceConfig, mesh: MeshSettings): string[] {
+  const ns = service.namespace ?? mesh.namespace;
+  const port = servicePort(service);
+  const hosts = [name, `${name}.${ns}`, `${name}.${ns}.svc`, serviceFqdn(name, service, mesh), ...(service.hosts ?? [])];
+  const out = new Set<string>();
+  for (const host of hosts) {
+    out.add(host);
+    out.add(`${host}:${port}`);
+  }
+  return [...out];
+}

@@ -1,0 +1,115 @@
+/**
+ * Debian's python3-grpcio (1.51), a real xDS client we did not write, dials
+ * `xds:///reviews` through our control plane: a weighted split, then an
+ * update pushed by editing the YAML while the client runs.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface, type Interface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ControlPlane } from '../../src/control/control-plane.js';
+import { TYPE_URL } from '../../src/discovery/xds/envoy-protos.js';
+import { stderrLogger } from '../../src/telemetry/logger.js';
+import { type EchoServer, eventually, splitConfig, XdsWorkspace } from './xds-fixture.js';
+
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = fileURLToPath(new URL('./xds_echo_client.py', import.meta.url));
+const NODE_ID = 'python-grpcio-interop';
+
+describe.skipIf(!existsSync(PYTHON))('python3-grpcio against the proxyless control plane', () => {
+  const ws = new XdsWorkspace();
+  let v1: EchoServer;
+  let v2: EchoServer;
+  let cp: ControlPlane;
+  let child: ChildProcessWithoutNullStreams;
+  let lines: Interface;
+  let stderr = '';
+  const replies: string[] = [];
+  const waiters: ((line: string) => void)[] = [];
+
+  beforeAll(async () => {
+    v1 = await ws.startEcho('v1');
+    v2 = await ws.startEcho('v2');
+    ws.writeConfig(splitConfig(v1, v2, [30, 70]));
+    cp = new ControlPlane({ configFile: ws.configFile, host: '127.0.0.1', port: 0, logger: stderrLogger('silent'), debounceMs: 20 });
+    const port = await cp.start();
+    child = spawn(PYTHON, [SCRIPT, 'xds:///reviews'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin', GRPC_XDS_BOOTSTRAP: ws.writeBootstrap(port, NODE_ID) },
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      const waiter = waiters.shift();
+      if (waiter) waiter(line);
+      else replies.push(line);
+    });
+  });
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      child.stdin.end('quit\n');
+      await new Promise((r) => child.once('exit', r));
+    }
+    await cp?.close();
+    ws.close();
+  });
+
+  function ask<T>(command: string): Promise<T> {
+    child.stdin.write(`${command}\n`);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer to "${command}"; python stderr:\n${stderr}`)), 90_000);
+      const take = (line: string) => {
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as T);
+      };
+      const queued = replies.shift();
+      if (queued !== undefined) take(queued);
+      else waiters.push(take);
+    });
+  }
+
+  it('resolves xds:///reviews and splits calls by the configured weights', async () => {
+    const result = await ask<{ counts: Record<string, number>; errors: string[] }>('calls 300');
+    expect(result.errors).toEqual([]);
+    // 30/70 over 300 calls: v1 expects 90 (sd 8).
+    expect((result.counts.v1 ?? 0) + (result.counts.v2 ?? 0)).toBe(300);
+    expect(result.counts.v1).toBeGreaterThan(45);
+    expect(result.counts.v1).toBeLessThan(140);
+  });
+
+  it('shows the python client as connected, every type acknowledged', () => {
+    const me = cp.status().clients.find((c) => c.nodeId === NODE_ID);
+    expect(me).toBeDefined();
+    expect(me!.subscriptions.map((s) => s.typeUrl).sort()).toEqual(
+      [TYPE_URL.cluster, TYPE_URL.clusterLoadAssignment, TYPE_URL.listener, TYPE_URL.routeConfiguration].sort(),
+    );
+    for (const sub of me!.subscriptions) {
+      expect(sub.lastNack).toBeUndefined();
+      expect(sub.ackedVersion).toBe(sub.sentVersion);
+    }
+  });
+
+  it('follows an update pushed by editing the YAML file while it runs', async () => {
+    const before = cp.snapshot.version;
+    ws.writeConfig(splitConfig(v1, v2, [100, 0]));
+    await eventually(() => (cp.snapshot.version !== before ? true : undefined), 'the control plane to serve the edit');
+    const result = await ask<{ reached: boolean; error: string | null }>('until v1');
+    expect(result).toEqual({ reached: true, error: null });
+  });
+
+  it('NACKs clusters it cannot use without breaking, then accepts the next good update', async () => {
+    ws.writeConfig(splitConfig(v1, v2, [100, 0]).replace('    port: 9080\n', '    port: 9080\n    tls: { mode: mutual }\n'));
+    const nack = await eventually(() => {
+      const me = cp.status().clients.find((c) => c.nodeId === NODE_ID);
+      return me?.subscriptions.find((s) => s.typeUrl === TYPE_URL.cluster)?.lastNack;
+    }, 'python3-grpcio to NACK the reviews clusters');
+    expect(nack.message).toContain('unrecognized certificate provider instance name: default');
+    const still = await ask<{ counts: Record<string, number>; errors: string[] }>('calls 20');
+    expect(still).toEqual({ counts: { v1: 20 }, errors: [] });
+    ws.writeConfig(splitConfig(v1, v2, [0, 100]));
+    expect(await ask<{ reached: boolean; error: string | null }>('until v2')).toEqual({ reached: true, error: null });
+  });
+});

@@ -1,0 +1,246 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../../src/config/config-error.js';
+import { parseConfigText } from '../../../../src/config/file-source.js';
+import { checkRouteTargets } from '../../../../src/config/route-targets.js';
+import { validateConfig } from '../../../../src/config/validate.js';
+
+const OWN = `
+mesh:
+  namespace: shop
+  labels: { app: reviews }
+services:
+  reviews:
+    port: 9080
+    endpoints:
+      - { address: 10.0.0.1, labels: { version: v1 } }
+      - { address: 10.0.0.2, labels: { version: v2 } }
+  ratings:
+    port: 9080
+    endpoints: ["10.0.1.1"]
+`;
+
+function load(text: string) {
+  const config = validateConfig(parseConfigText(text, 'file mesh.yaml'), 'file mesh.yaml');
+  expect(checkRouteTargets(config)).toEqual([]);
+  return config;
+}
+
+function problems(text: string): string {
+  try {
+    validateConfig(parseConfigText(text, 'file mesh.yaml'), 'file mesh.yaml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).message;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+describe('Istio resources in a config file', () => {
+  it('translates VirtualService and DestinationRule into routes, subsets and traffic policy', () => {
+    const config = load(`${OWN}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews, namespace: shop }
+spec:
+  hosts: [reviews]
+  http:
+    - name: jason
+      match:
+        - headers: { end-user: { exact: jason } }
+          uri: { prefix: /api }
+      route:
+        - destination: { host: reviews, subset: v2 }
+      timeout: 2s
+      retries: { attempts: 3, perTryTimeout: 500ms, retryOn: "5xx,reset" }
+      fault: { abort: { httpStatus: 503, percentage: { value: 10 } } }
+    - route:
+        - destination: { host: reviews.shop.svc.cluster.local, subset: v1 }
+          weight: 90
+        - destination: { host: reviews, subset: v2 }
+          weight: 10
+      mirror: { host: ratings }
+      mirrorPercentage: { value: 5 }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews, namespace: shop }
+spec:
+  host: reviews.shop.svc.cluster.local
+  trafficPolicy:
+    loadBalancer: { consistentHash: { httpHeaderName: x-user } }
+    connectionPool:
+      tcp: { maxConnections: 100, connectTimeout: 1s }
+      http: { http1MaxPendingRequests: 10, http2MaxRequests: 200, maxRetries: 4 }
+    outlierDetection: { consecutive5xxErrors: 3, interval: 5s, baseEjectionTime: 30s, maxEjectionPercent: 50 }
+    tls: { mode: ISTIO_MUTUAL }
+  subsets:
+    - { name: v1, labels: { version: v1 } }
+    - name: v2
+      labels: { version: v2 }
+      trafficPolicy: { loadBalancer: { simple: LEAST_REQUEST } }
+`);
+    const reviews = config.services.reviews!;
+    expect(reviews.routes).toHaveLength(2);
+    expect(reviews.routes![0]).toMatchObject({
+      name: 'jason',
+      match: [{ headers: { 'end-user': { exact: 'jason' } }, uri: { prefix: '/api' } }],
+      route: [{ destination: { service: 'reviews', subset: 'v2' }, weight: 100 }],
+      timeout: 2000,
+      retries: { attempts: 3, perTryTimeout: 500, retryOn: ['5xx', 'reset'] },
+      fault: { abort: { httpStatus: 503, percentage: 10 } },
+    });
+    expect(reviews.routes![1]!.route).toEqual([
+      { destination: { service: 'reviews', subset: 'v1' }, weight: 90 },
+      { destination: { service: 'reviews', subset: 'v2' }, weight: 10 },
+    ]);
+    expect(reviews.routes![1]).toMatchObject({ mirror: { service: 'ratings' }, mirrorPercentage: 5 });
+    expect(reviews.loadBalancer).toMatchObject({ policy: 'ring-hash', hashOn: { header: 'x-user' } });
+    expect(reviews.connectionPool).toEqual({ maxConnections: 100, connectTimeout: 1000, maxPendingRequests: 10, maxRequests: 200, maxRetries: 4 });
+    expect(reviews.outlierDetection).toEqual({ consecutive5xxErrors: 3, interval: 5000, baseEjectionTime: 30_000, maxEjectionPercent: 50 });
+    expect(reviews.tls).toEqual({ mode: 'mutual' });
+    expect(reviews.subsets).toEqual({
+      v1: { labels: { version: 'v1' } },
+      v2: { labels: { version: 'v2' }, loadBalancer: { policy: 'least-request' } },
+    });
+  });
+
+  it('adds ServiceEntry services that VirtualServices then find by host', () => {
+    const config = load(`${OWN}
+---
+kind: ServiceEntry
+metadata: { name: payments.example.com, namespace: shop }
+spec:
+  hosts: [payments.example.com]
+  ports: [{ number: 443, name: https, protocol: HTTPS }]
+  resolution: STATIC
+  endpoints:
+    - { address: 192.0.2.10, locality: eu-west/eu-west-1a, labels: { tier: gold }, weight: 3 }
+    - { address: 192.0.2.11, ports: { https: 8443 } }
+---
+kind: ServiceEntry
+metadata: { name: geo }
+spec:
+  hosts: [geo.example.com]
+  ports: [{ number: 80, name: http }]
+  resolution: DNS
+---
+kind: VirtualService
+metadata: { name: payments, namespace: shop }
+spec:
+  hosts: [payments.example.com]
+  http:
+    - route: [{ destination: { host: payments.example.com } }]
+      timeout: 3s
+`);
+    expect(config.services['payments-example-com']).toMatchObject({
+      hosts: ['payments.example.com'],
+      port: 443,
+      namespace: 'shop',
+      endpoints: [
+        { address: '192.0.2.10', port: 443, region: 'eu-west', zone: 'eu-west-1a', labels: { tier: 'gold' }, weight: 3 },
+        { address: '192.0.2.11', port: 8443 },
+      ],
+      routes: [{ timeout: 3000, route: [{ destination: { service: 'payments-example-com' }, weight: 100 }] }],
+    });
+    expect(config.services.geo).toMatchObject({ discovery: 'dns:geo.example.com:80', port: 80 });
+  });
+
+  it('applies the most specific PeerAuthentication for this workload', () => {
+    const config = load(`${OWN}
+---
+kind: PeerAuthentication
+metadata: { name: default, namespace: istio-system }
+spec: { mtls: { mode: PERMISSIVE } }
+---
+kind: PeerAuthentication
+metadata: { name: reviews, namespace: shop }
+spec:
+  selector: { matchLabels: { app: reviews } }
+  mtls: { mode: STRICT }
+  portLevelMtls: { "9090": { mode: DISABLE } }
+---
+kind: PeerAuthentication
+metadata: { name: other, namespace: shop }
+spec:
+  selector: { matchLabels: { app: other } }
+  mtls: { mode: DISABLE }
+`);
+    expect(config.mesh.security?.mtls).toEqual({ mode: 'STRICT', portLevelMtls: { '9090': { mode: 'DISABLE' } } });
+  });
+
+  it('reports unsupported fields, unknown hosts and double definitions with their document and path', () => {
+    const message = problems(`${OWN}
+  cart:
+    endpoints: ["10.0.2.1:80"]
+    routes: [{ route: [{ destination: {} }] }]
+---
+kind: VirtualService
+metadata: { name: reviews, namespace: shop }
+spec:
+  hosts: [reviews, details]
+  http:
+    - match: [{ scheme: { exact: https } }]
+      route: [{ destination: { host: reviews } }]
+      corsPolicy: { allowOrigins: [{ exact: "*" }] }
+---
+kind: VirtualService
+metadata: { name: cart }
+spec:
+  hosts: [cart]
+  http: [{ route: [{ destination: { host: cart } }] }]
+---
+kind: DestinationRule
+metadata: { name: reviews }
+spec:
+  host: reviews
+  trafficPolicy:
+    tls: { mode: MUTUAL, clientCertificate: /etc/c.pem }
+    portLevelSettings: []
+`);
+    expect(message).toContain('document 2 (VirtualService shop/reviews).spec.hosts[1]: host "details" is not a configured service');
+    expect(message).toContain('document 2 (VirtualService shop/reviews).spec.http[0].match[0].scheme: is not supported');
+    expect(message).toContain('document 2 (VirtualService shop/reviews).spec.http[0].corsPolicy: is not supported');
+    expect(message).toContain('document 3 (VirtualService cart): sets routes of service "cart", which services.cart.routes sets too');
+    expect(message).toContain('document 4 (DestinationRule reviews).spec.trafficPolicy.tls.clientCertificate: is not supported');
+    expect(message).toContain('tls.mode: must be one of DISABLE, SIMPLE, ISTIO_MUTUAL, got "MUTUAL" (MUTUAL with your own client certificate');
+    expect(message).toContain('document 4 (DestinationRule reviews).spec.trafficPolicy.portLevelSettings: is not supported');
+  });
+
+  it('validates the translated routes with the route schema (bad values still name the service)', () => {
+    const message = problems(`${OWN}
+---
+kind: VirtualService
+metadata: { name: reviews }
+spec:
+  hosts: [reviews]
+  http:
+    - route: [{ destination: { host: reviews } }]
+      fault: { abort: { httpStatus: 700, percentage: { value: 5 } } }
+`);
+    expect(message).toContain('services.reviews.routes[0].fault.abort.httpStatus: must be an HTTP status from 200 to 599, got 700');
+  });
+
+  it('reports ServiceEntry shapes proxyless cannot serve', () => {
+    const message = problems(`${OWN}
+---
+kind: ServiceEntry
+metadata: { name: passthrough }
+spec: { hosts: ["*.example.com"], ports: [{ number: 443 }, { number: 80 }], resolution: NONE }
+---
+kind: ServiceEntry
+metadata: { name: reviews }
+spec: { hosts: [reviews.example.com], ports: [{ number: 80 }], resolution: STATIC }
+`);
+    expect(message).toContain('document 2 (ServiceEntry passthrough).spec.hosts[0]: wildcard host "*.example.com" is not supported');
+    expect(message).toContain('document 2 (ServiceEntry passthrough).spec.ports: a service has one port in proxyless');
+    expect(message).toContain('document 2 (ServiceEntry passthrough).spec.resolution: resolution NONE');
+    expect(message).toContain('document 3 (ServiceEntry reviews): defines service "reviews", which the mesh config already defines');
+  });
+
+  it('names an unsupported kind with the supported list', () => {
+    expect(problems(`${OWN}\n---\nkind: Gateway\nmetadata: { name: gw }\n`)).toMatch(
+      /document 2: kind Gateway is not supported in a config file; supported: AuthorizationPolicy, RequestAuthentication, ServiceEntry, DestinationRule, VirtualService, PeerAuthentication/,
+    );
+  });
+});
