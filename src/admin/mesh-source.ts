@@ -15,6 +15,8 @@ export interface MeshParts {
   readonly config: ConfigStore;
   readonly history: ConfigHistory;
   readonly ready: () => boolean;
+  /** What the xDS client was told, when one runs (docs/xds.md). */
+  readonly xds?: () => unknown;
 }
 
 export function meshAdminSource(parts: MeshParts): AdminSource {
@@ -33,6 +35,8 @@ export function meshAdminSource(parts: MeshParts): AdminSource {
           rejection === undefined ? null : { layer: rejection.layer, at: rejection.at.toISOString(), error: rejection.error.message },
         // The model holds no secrets: certificates are referenced by directory, JWKS are public keys.
         config: snapshot.config,
+        // Per xDS type: the accepted version, the last NACK and its reason, the connection state.
+        xds: parts.xds?.() ?? null,
       };
     },
     clusters: () => parts.destinations().map(clusterView),

@@ -1,0 +1,61 @@
+/**
+ * How xDS names become the mesh's names.
+ *
+ * A listener is named after the target a client dials, as gRPC's proxyless
+ * clients do and istiod serves them: `reviews.default.svc.cluster.local:9080`
+ * (istiod's form), `reviews:9080` or plain `reviews`. The mesh service is the
+ * first DNS label (`reviews`); a Kubernetes-style host (`name.namespace.svc…`)
+ * also gives the namespace, any other host becomes an alias in `hosts`.
+ *
+ * A cluster becomes a service of its own: under its own name when that is a
+ * DNS label that no listener service uses, else `xds-<sanitized>-<hash>`
+ * (Istio's `outbound|9080|v1|reviews.default.svc.cluster.local` does not fit
+ * a label).
+ */
+import { createHash } from 'node:crypto';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export interface ListenerTarget {
+  /** The mesh service name. */
+  readonly service: string;
+  readonly host: string;
+  readonly port: number | undefined;
+  readonly namespace: string | undefined;
+  /** Authorities to pick a virtual host with: `host:port`, then `host`. */
+  readonly authorities: readonly string[];
+}
+
+function sanitize(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
+}
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 8);
+}
+
+export function listenerTarget(name: string): ListenerTarget {
+  const m = /^(.*?)(?::(\d{1,5}))?$/.exec(name.replace(/^xds:\/\/[^/]*\//, ''));
+  const host = (m?.[1] ?? name).toLowerCase();
+  const port = m?.[2] !== undefined ? Number(m[2]) : undefined;
+  const labels = host.split('.');
+  const first = labels[0] ?? host;
+  const service = DNS_LABEL.test(first) && first.length <= 63 ? first : `xds-${sanitize(first).slice(0, 45)}-${shortHash(first)}`;
+  const namespace = labels.length >= 3 && labels[2] === 'svc' && DNS_LABEL.test(labels[1] ?? '') ? labels[1] : undefined;
+  const authorities = port !== undefined ? [`${host}:${port}`, host] : [host];
+  return { service, host, port, namespace, authorities };
+}
+
+export function clusterServiceName(cluster: string, taken: ReadonlySet<string>): string {
+  if (DNS_LABEL.test(cluster) && cluster.length <= 63 && !taken.has(cluster)) return cluster;
+  const base = sanitize(cluster).slice(0, 45).replace(/-$/, '');
+  return `xds-${base}-${shortHash(cluster)}`;
+}
+
+/** The discovery URIs the mesh's `xds:` provider serves. */
+export const listenerUri = (name: string): string => `xds:listener/${name}`;
+export const clusterUri = (name: string): string => `xds:cluster/${name}`;

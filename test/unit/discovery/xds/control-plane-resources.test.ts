@@ -1,0 +1,87 @@
+/**
+ * What proxyless's own control plane serves (src/control, buildSnapshot)
+ * decodes here without a NACK, and means the same thing: the client half
+ * and the server half agree on the wire.
+ */
+import { expect, test } from 'vitest';
+import { validateConfig } from '../../../../src/config/validate.js';
+import { buildSnapshot } from '../../../../src/control/snapshot.js';
+import { decodeCluster } from '../../../../src/discovery/xds/decode-cluster.js';
+import { decodeEndpoints } from '../../../../src/discovery/xds/decode-endpoints.js';
+import { decodeListener } from '../../../../src/discovery/xds/decode-listener.js';
+import { decodeResources } from '../../../../src/discovery/xds/decode-response.js';
+import { decodeRouteConfiguration } from '../../../../src/discovery/xds/decode-route.js';
+import { TYPE_URL } from '../../../../src/discovery/xds/envoy-protos.js';
+
+test('every resource of a rich config decodes, and the routes and clusters mean what the config says', () => {
+  const config = validateConfig(
+    {
+      services: {
+        reviews: {
+          port: 9080,
+          endpoints: [
+            { address: '10.0.0.1', labels: { version: 'v1' } },
+            { address: '10.0.0.2', labels: { version: 'v2' } },
+          ],
+          subsets: { v1: { labels: { version: 'v1' } }, v2: { labels: { version: 'v2' } } },
+          loadBalancer: { policy: 'peak-ewma' },
+          connectionPool: { maxConnections: 10 },
+          routes: [
+            {
+              match: [{ uri: { prefix: '/api' }, headers: { 'x-user': { exact: 'tester' }, 'x-debug': { absent: true } } }],
+              route: [{ destination: { subset: 'v2' } }],
+              retries: { attempts: 2, perTryTimeout: '1s' },
+              timeout: '3s',
+              fault: { abort: { percentage: 5, httpStatus: 503 } },
+            },
+            { match: [{ uri: { exact: '/old' } }], rewrite: { uri: '/new' }, route: [{ destination: { subset: 'v1' } }] },
+            {
+              route: [
+                { destination: { subset: 'v1' }, weight: 90 },
+                { destination: { subset: 'v2' }, weight: 10 },
+              ],
+            },
+          ],
+        },
+      },
+    },
+    'test',
+  );
+  const snapshot = buildSnapshot(config, '1');
+  const problems: string[] = [];
+  const warn = () => {};
+  const all = <T>(type: string, decode: (raw: Record<string, unknown>) => { name: string; value: T }) => {
+    const list = [...(snapshot.resources.get(type as never)?.values() ?? [])].map((r) => r.any);
+    const out = decodeResources(type, list, (raw) => decode(raw), warn);
+    problems.push(...out.errors);
+    return out.received;
+  };
+  const listeners = all(TYPE_URL.listener, (raw) => ({ name: String(raw.name), value: decodeListener(raw, warn) }));
+  const routes = all(TYPE_URL.routeConfiguration, (raw) => ({ name: String(raw.name), value: decodeRouteConfiguration(raw, warn) }));
+  const clusters = all(TYPE_URL.cluster, (raw) => ({ name: String(raw.name), value: decodeCluster(raw, warn) }));
+  const eds = all(TYPE_URL.clusterLoadAssignment, (raw) => {
+    const value = decodeEndpoints(raw, warn);
+    return { name: value.clusterName, value };
+  });
+  expect(problems).toEqual([]);
+  expect(listeners.size).toBeGreaterThan(0);
+
+  const rc = [...routes.values()][0]!;
+  const [api, old, split] = rc.virtualHosts[0]!.routes;
+  const match = (api!.route.match as Record<string, unknown>[])[0] as { headers: Record<string, unknown> };
+  expect(match.headers['x-user']).toEqual({ exact: 'tester' });
+  expect(match.headers['x-debug']).toEqual({ absent: true });
+  expect(api!.route.retries).toMatchObject({ attempts: 2, perTryTimeout: 1000 });
+  expect(api!.route.timeout).toBe(3000);
+  expect(api!.fault).toEqual({ abort: { percentage: 5, httpStatus: 503 } });
+  expect(old!.route.rewrite).toEqual({ uri: '/new' });
+  expect((split!.route.route as { weight: number }[]).map((d) => d.weight)).toEqual([90, 10]);
+
+  // The exact model settings travel in the cluster metadata: peak-EWMA survives lb_policy's ROUND_ROBIN.
+  const v1 = [...clusters.values()].find((c) => c.name.includes('|v1|'))!;
+  expect(v1.settings.loadBalancer).toMatchObject({ policy: 'peak-ewma' });
+  expect(v1.settings.connectionPool).toMatchObject({ maxConnections: 10 });
+  expect(v1.source.kind).toBe('eds');
+  const v1Endpoints = eds.get((v1.source as { serviceName: string }).serviceName)!;
+  expect(v1Endpoints.endpoints.map((e) => e.address)).toEqual(['10.0.0.1']);
+});

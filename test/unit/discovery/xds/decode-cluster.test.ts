@@ -1,0 +1,196 @@
+/**
+ * Cluster, endpoint and listener decoding into the model, and the precise
+ * rejections for what the mesh cannot do. Resources are real protobuf bytes.
+ */
+import { expect, test } from 'vitest';
+import { decodeCluster } from '../../../../src/discovery/xds/decode-cluster.js';
+import { decodeEndpoints } from '../../../../src/discovery/xds/decode-endpoints.js';
+import { decodeListener } from '../../../../src/discovery/xds/decode-listener.js';
+import { packAny, TYPE_URL, unpackAny } from '../../../../src/discovery/xds/envoy-protos.js';
+
+const warnings: string[] = [];
+const warn = (p: string, m: string) => warnings.push(`${p}: ${m}`);
+
+function roundTrip(typeUrl: string, obj: Record<string, unknown>): Record<string, unknown> {
+  const any = packAny(typeUrl, obj);
+  return unpackAny(any.type_url, any.value);
+}
+
+const cluster = (extra: Record<string, unknown>) =>
+  decodeCluster(roundTrip(TYPE_URL.cluster, { name: 'c', type: 'EDS', eds_cluster_config: { eds_config: { ads: {} }, service_name: 'c-eds' }, ...extra }), warn);
+
+function rejection(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('expected a rejection');
+}
+
+test('lb policies, circuit breaker thresholds, outlier detection and upstream TLS', () => {
+  const c = cluster({
+    lb_policy: 'RING_HASH',
+    ring_hash_lb_config: { minimum_ring_size: { value: 2048 }, maximum_ring_size: { value: 4096 } },
+    connect_timeout: { seconds: 3 },
+    circuit_breakers: {
+      thresholds: [{ max_connections: { value: 10 }, max_pending_requests: { value: 5 }, max_requests: { value: 100 }, max_retries: { value: 3 } }],
+    },
+    outlier_detection: {
+      consecutive_5xx: { value: 7 },
+      interval: { seconds: 5 },
+      base_ejection_time: { seconds: 30 },
+      max_ejection_percent: { value: 20 },
+      enforcing_success_rate: { value: 0 },
+    },
+    transport_socket: {
+      name: 'envoy.transport_sockets.tls',
+      typed_config: packAny('type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', {
+        sni: 'reviews.default.svc.cluster.local',
+        common_tls_context: {
+          tls_certificate_provider_instance: { instance_name: 'default' },
+          combined_validation_context: {
+            default_validation_context: { match_subject_alt_names: [{ exact: 'spiffe://cluster.local/ns/default/sa/reviews' }] },
+            validation_context_certificate_provider_instance: { instance_name: 'default' },
+          },
+        },
+      }),
+    },
+  });
+  expect(c.source).toEqual({ kind: 'eds', serviceName: 'c-eds' });
+  expect(c.settings.loadBalancer).toEqual({ policy: 'ring-hash', ringSize: { min: 2048, max: 4096 } });
+  expect(c.settings.connectionPool).toEqual({ maxConnections: 10, maxPendingRequests: 5, maxRequests: 100, maxRetries: 3, connectTimeout: 3000 });
+  expect(c.settings.outlierDetection).toMatchObject({
+    consecutive5xxErrors: 7,
+    consecutiveGatewayErrors: 0,
+    interval: 5000,
+    baseEjectionTime: 30_000,
+    maxEjectionPercent: 20,
+    alwaysEjectOneHost: false,
+    successRate: { enabled: false },
+    failurePercentage: { enabled: false },
+  });
+  expect(c.settings.tls).toEqual({
+    mode: 'mutual',
+    subjectAltNames: ['spiffe://cluster.local/ns/default/sa/reviews'],
+    sni: 'reviews.default.svc.cluster.local',
+  });
+});
+
+test('typed load_balancing_policy: the first supported policy wins, wrr_locality is unwrapped', () => {
+  const lc = packAny('type.googleapis.com/envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest', {});
+  const wrr = packAny('type.googleapis.com/envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality', {
+    endpoint_picking_policy: { policies: [{ typed_extension_config: { name: 'lr', typed_config: lc } }] },
+  });
+  const unknown = { type_url: 'type.googleapis.com/example.FancyLb', value: Buffer.alloc(0) };
+  const c = cluster({
+    load_balancing_policy: {
+      policies: [{ typed_extension_config: { name: 'fancy', typed_config: unknown } }, { typed_extension_config: { name: 'wrr', typed_config: wrr } }],
+    },
+  });
+  expect(c.settings.loadBalancer).toEqual({ policy: 'least-request' });
+  expect(
+    rejection(() => cluster({ load_balancing_policy: { policies: [{ typed_extension_config: { name: 'fancy', typed_config: unknown } }] } })),
+  ).toContain('load_balancing_policy.policies: lists no policy the mesh supports');
+});
+
+test('unsupported cluster features are rejected naming the field', () => {
+  expect(rejection(() => cluster({ lb_policy: 'CLUSTER_PROVIDED' }))).toBe(
+    'lb_policy: CLUSTER_PROVIDED is not supported; use ROUND_ROBIN, LEAST_REQUEST, RING_HASH, MAGLEV or RANDOM',
+  );
+  expect(rejection(() => cluster({ lb_policy: 'MAGLEV', maglev_lb_config: { table_size: { value: 1000 } } }))).toContain(
+    'lb_policy: (model field maglevTableSize) must be a prime number',
+  );
+  expect(
+    rejection(() =>
+      cluster({
+        transport_socket: {
+          name: 'tls',
+          typed_config: packAny('type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', {
+            common_tls_context: { validation_context: { match_subject_alt_names: [{ prefix: 'spiffe://cluster.local/ns/' }] } },
+          }),
+        },
+      }),
+    ),
+  ).toContain('match_subject_alt_names[0].match_pattern: only exact SAN matchers (or a whole trust domain as prefix');
+  // A whole trust domain (what proxyless's control plane sends without SANs) is the model's default check.
+  const anyInDomain = cluster({
+    transport_socket: {
+      name: 'tls',
+      typed_config: packAny('type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', {
+        common_tls_context: {
+          tls_certificate_provider_instance: { instance_name: 'default' },
+          validation_context: { match_subject_alt_names: [{ prefix: 'spiffe://cluster.local/' }] },
+        },
+      }),
+    },
+  });
+  expect(anyInDomain.settings.tls).toEqual({ mode: 'mutual' });
+  expect(rejection(() => decodeCluster(roundTrip(TYPE_URL.cluster, { name: 'agg', cluster_type: { name: 'envoy.clusters.aggregate' } }), warn))).toContain(
+    'cluster_type: custom cluster types',
+  );
+});
+
+test('endpoints keep locality, priority, weight and health; bad ones are rejected', () => {
+  const eds = decodeEndpoints(
+    roundTrip(TYPE_URL.clusterLoadAssignment, {
+      cluster_name: 'c',
+      endpoints: [
+        {
+          locality: { region: 'eu', zone: 'eu-1' },
+          priority: 1,
+          lb_endpoints: [
+            { endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: 80 } } }, load_balancing_weight: { value: 3 } },
+            { endpoint: { address: { socket_address: { address: '10.0.0.2', port_value: 80 } } }, health_status: 'DRAINING' },
+            { endpoint: { address: { socket_address: { address: '10.0.0.3', port_value: 80 } } }, health_status: 'UNHEALTHY' },
+          ],
+        },
+      ],
+    }),
+    warn,
+  );
+  expect(eds.endpoints).toEqual([
+    { address: '10.0.0.1', port: 80, weight: 3, region: 'eu', zone: 'eu-1', priority: 1, health: 'healthy' },
+    { address: '10.0.0.2', port: 80, weight: 1, region: 'eu', zone: 'eu-1', priority: 1, health: 'draining' },
+    { address: '10.0.0.3', port: 80, weight: 1, region: 'eu', zone: 'eu-1', priority: 1, health: 'unhealthy' },
+  ]);
+  expect(
+    rejection(() =>
+      decodeEndpoints(
+        roundTrip(TYPE_URL.clusterLoadAssignment, {
+          cluster_name: 'c',
+          endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: 0 } } } }] }],
+        }),
+        warn,
+      ),
+    ),
+  ).toBe('endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value: must be a port from 1 to 65535, got 0');
+});
+
+test('listeners: RDS or inline routes, the fault filter default, and the router-last rule', () => {
+  const router = { name: 'router', typed_config: packAny('type.googleapis.com/envoy.extensions.filters.http.router.v3.Router', {}) };
+  const fault = {
+    name: 'fault',
+    typed_config: packAny('type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault', {
+      abort: { http_status: 418, percentage: { numerator: 100 } },
+    }),
+  };
+  const hcm = (extra: Record<string, unknown>) =>
+    roundTrip(TYPE_URL.listener, {
+      name: 'l',
+      api_listener: { api_listener: packAny(TYPE_URL.httpConnectionManager, extra) },
+    });
+  const l = decodeListener(hcm({ rds: { route_config_name: 'r', config_source: { ads: {} } }, http_filters: [fault, router] }), warn);
+  expect(l.rdsName).toBe('r');
+  expect(l.fault).toEqual({ abort: { percentage: 100, httpStatus: 418 } });
+  expect(rejection(() => decodeListener(hcm({ rds: { route_config_name: 'r', config_source: { ads: {} } }, http_filters: [router, fault] }), warn))).toContain(
+    'http_filters[0].typed_config: the router must be the last HTTP filter',
+  );
+  const lua = { name: 'lua', typed_config: { type_url: 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', value: Buffer.alloc(0) } };
+  expect(rejection(() => decodeListener(hcm({ rds: { route_config_name: 'r', config_source: { ads: {} } }, http_filters: [lua, router] }), warn))).toContain(
+    'HTTP filter envoy.extensions.filters.http.lua.v3.Lua is not supported; mark it is_optional',
+  );
+  expect(rejection(() => decodeListener(roundTrip(TYPE_URL.listener, { name: 'tcp', address: { socket_address: { address: '0.0.0.0', port_value: 80 } } }), warn))).toContain(
+    'api_listener: is required',
+  );
+});
