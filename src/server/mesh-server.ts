@@ -21,18 +21,20 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import { MeshError } from '../errors.js';
-import { normalizePath } from '../net/normalize-path.js';
+import type { Drainable } from './drain.js';
 import { type ConnectionKind, replayingHead, sniffConnection } from './first-bytes.js';
-import { type InboundGuard, type RequestAuth, refusal } from './inbound-guard.js';
-import { type InboundTelemetry, observed } from './inbound-telemetry.js';
-import { InboundView, type LocalSide } from './inbound-view.js';
-import { peerOf } from './peer.js';
+import { exchangeOf, serveHttp } from './http-inbound.js';
+import type { InboundGuard, RequestAuth } from './inbound-guard.js';
+import { InboundPipeline } from './inbound-pipeline.js';
+import type { InboundTelemetry } from './inbound-telemetry.js';
 
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
 export type InboundRequest = IncomingMessage | Http2ServerRequest;
 export type InboundResponse = ServerResponse | Http2ServerResponse;
 export type InboundHandler = (req: InboundRequest, res: InboundResponse) => void;
+/** A handler for HTTP/1.1 only, such as an Express app: fine on a server without `http2`. */
+export type Http1Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Where the server's certificate, key and trust bundle come from; rotates under the server. */
 export interface ServerTlsSource {
@@ -60,9 +62,15 @@ export interface MeshServerOptions {
   tls?: ServerTlsSource;
   /** How long a new connection may stay silent before it is closed (default 10 s). */
   firstByteTimeoutMs?: number;
-  /** Spans, the inherited deadline, metrics and access log for each request. */
+  /**
+   * The inbound pipeline (admission, spans, the inherited deadline,
+   * authentication, authorization, metrics, access log); the mesh passes
+   * its own. Without one, a pipeline is made from `telemetry` and `guard`.
+   */
+  pipeline?: InboundPipeline;
+  /** Spans, the inherited deadline, metrics and access log for each request (when no `pipeline` is given). */
   telemetry?: InboundTelemetry;
-  /** Authentication and authorization for each request; read per request, so config updates apply at once. */
+  /** Authentication and authorization for each request (when no `pipeline` is given); read per request. */
   guard?: () => InboundGuard | undefined;
   /** Told about handshake failures (bad client certificate, garbage bytes); never thrown. */
   onTlsError?: (err: Error, socket: Socket) => void;
@@ -70,20 +78,24 @@ export interface MeshServerOptions {
 
 type Inner = HttpServer | HttpsServer | Http2Server | Http2SecureServer;
 
-export class MeshServer {
+export class MeshServer implements Drainable {
   readonly #outer: NetServer;
   readonly #options: MeshServerOptions;
   readonly #plain: HttpServer;
   readonly #h2c: Http2Server | undefined;
   readonly #secure: HttpsServer | Http2SecureServer | undefined;
   readonly #sockets = new Set<Socket>();
+  /** Waiting for the last connection to close (a second close(), or the mesh's drain after one). */
+  readonly #gone: (() => void)[] = [];
   readonly #unsubscribe: (() => void) | undefined;
+  #closing = false;
 
-  constructor(userHandler: InboundHandler, options: MeshServerOptions) {
+  constructor(userHandler: InboundHandler | Http1Handler, options: MeshServerOptions) {
     this.#options = options;
-    const admitted = options.guard === undefined ? userHandler : guarded(userHandler, options.guard);
-    // Telemetry outermost, so refused requests are traced and counted too.
-    const handler = options.telemetry === undefined ? admitted : observed(admitted, options.telemetry);
+    const pipeline = options.pipeline ?? new InboundPipeline({ telemetry: options.telemetry, guard: options.guard });
+    const closing = { closing: () => this.#closing };
+    const app = userHandler as InboundHandler;
+    const handler: InboundHandler = (req, res) => serveHttp(pipeline, req, res, () => app(req, res), closing);
     const modes = [options.mode, ...Object.values(options.portLevelMtls ?? {})];
     const needsTls = modes.some((m) => m !== 'DISABLE');
     if (needsTls && options.tls === undefined) {
@@ -118,7 +130,10 @@ export class MeshServer {
 
   #accept(socket: Socket): void {
     this.#sockets.add(socket);
-    socket.once('close', () => this.#sockets.delete(socket));
+    socket.once('close', () => {
+      this.#sockets.delete(socket);
+      if (this.#sockets.size === 0) for (const resolve of this.#gone.splice(0)) resolve();
+    });
     const mode = this.modeFor(socket.localPort ?? 0);
     if (mode === 'STRICT') {
       this.#hand('tls', socket);
@@ -179,15 +194,33 @@ export class MeshServer {
    * after `drainMs` (default 10 s).
    */
   async close(drainMs = 10_000): Promise<void> {
-    this.#unsubscribe?.();
-    const stopped = new Promise<void>((resolve) => this.#outer.close(() => resolve()));
-    for (const inner of this.#inners()) if ('closeIdleConnections' in inner) inner.closeIdleConnections();
-    const timer = setTimeout(() => {
-      for (const s of this.#sockets) s.destroy();
-    }, drainMs);
+    const stopped = this.#stop();
+    this.closeIdle();
+    const timer = setTimeout(() => this.closeAll(), drainMs);
     timer.unref();
     await stopped;
     clearTimeout(timer);
+  }
+
+  /** Stop accepting connections (responses from now on carry `Connection: close`); resolves when every connection is gone. */
+  #stop(): Promise<void> {
+    this.#closing = true;
+    this.#unsubscribe?.();
+    if (!this.#outer.listening) {
+      // Already closed (or never listening): done when the connections still open are.
+      return this.#sockets.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.#gone.push(resolve));
+    }
+    return new Promise<void>((resolve) => this.#outer.close(() => resolve()));
+  }
+
+  /** Close keep-alive connections with no request in flight (Drainable, for the mesh's drain). */
+  closeIdle(): void {
+    for (const inner of this.#inners()) if ('closeIdleConnections' in inner) inner.closeIdleConnections();
+  }
+
+  /** Close every connection now. */
+  closeAll(): void {
+    for (const s of this.#sockets) s.destroy();
   }
 
   #inners(): Inner[] {
@@ -195,51 +228,7 @@ export class MeshServer {
   }
 }
 
-const requestAuths = new WeakMap<object, RequestAuth>();
-
 /** The JWT identity of an admitted request (undefined when no policy checked one). */
 export function requestAuthOf(req: InboundRequest): RequestAuth | undefined {
-  return requestAuths.get(req);
-}
-
-function guarded(handler: InboundHandler, guardOf: () => InboundGuard | undefined): InboundHandler {
-  return (req, res) => {
-    const guard = guardOf();
-    if (guard === undefined || !guard.active) {
-      handler(req, res);
-      return;
-    }
-    const path = normalizePath(req.url ?? '/');
-    if (path === undefined) {
-      res.statusCode = 400;
-      res.end('malformed request path\n');
-      return;
-    }
-    // The handler sees the path authorization judged, so the two never disagree.
-    if (path !== req.url) req.url = path;
-    const view = new InboundView(req.method, path, req.headers, peerOf(req), req.socket as LocalSide);
-    guard.admit(view, req.headers).then(
-      (auth) => {
-        requestAuths.set(req, auth);
-        try {
-          handler(req, res);
-        } catch (err) {
-          // A throwing handler must not become an unhandled rejection here.
-          if (!res.headersSent) {
-            res.statusCode = 500;
-            res.end();
-          }
-          queueMicrotask(() => {
-            throw err;
-          });
-        }
-      },
-      (err: unknown) => {
-        const r = refusal(err);
-        res.statusCode = r.status;
-        res.setHeader('content-type', 'text/plain; charset=utf-8');
-        res.end(r.body);
-      },
-    );
-  };
+  return exchangeOf(req)?.auth;
 }

@@ -1,0 +1,90 @@
+/**
+ * Fastify plugin: `await app.register(meshFastify(mesh))`. Hooks put every
+ * request of the context it is registered in through the mesh's inbound
+ * pipeline. Registered at the root it covers every route (and the 404
+ * handler); registered inside an encapsulated plugin it covers that
+ * plugin's routes only, as Fastify's encapsulation means. Handlers read the
+ * caller as `request.mesh`; `request.routeOptions.url` (`/users/:id`)
+ * labels the metrics.
+ *
+ * Fastify is never imported: the types are the structural subset used
+ * here, and the two symbols fastify-plugin would set are set directly.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { NodeServerLike } from '../drain.js';
+import { exchangeOf, serveHttp } from '../http-inbound.js';
+import type { MeshRequestContext } from '../inbound-exchange.js';
+import { refusal } from '../inbound-guard.js';
+import { UNMATCHED_ROUTE } from '../route-metrics.js';
+import type { InboundOwner } from './mesh-like.js';
+
+export interface FastifyRequestLike {
+  readonly raw: IncomingMessage;
+  readonly routeOptions?: { readonly url?: string | undefined } | undefined;
+  mesh?: MeshRequestContext | null;
+}
+
+export interface FastifyReplyLike {
+  readonly raw: ServerResponse;
+  code(status: number): FastifyReplyLike;
+  header(name: string, value: string): FastifyReplyLike;
+  send(payload?: unknown): FastifyReplyLike;
+}
+
+type Done = (err?: Error) => void;
+type Hook = (request: FastifyRequestLike, reply: FastifyReplyLike, done: Done) => void;
+
+export interface FastifyInstanceLike {
+  addHook(name: 'onRequest' | 'preHandler', hook: Hook): unknown;
+  hasRequestDecorator(name: string): boolean;
+  decorateRequest(name: string, value: unknown): unknown;
+  /** The node server Fastify listens on, which the drain closes. */
+  readonly server: NodeServerLike;
+}
+
+export type FastifyPluginLike = ((instance: FastifyInstanceLike, options: unknown, done: Done) => void) & Record<symbol, unknown>;
+
+/** The route template Fastify matched, or the fixed unmatched label. */
+export function fastifyRoute(request: FastifyRequestLike): string {
+  return request.routeOptions?.url ?? UNMATCHED_ROUTE;
+}
+
+export function meshFastify(mesh: InboundOwner): FastifyPluginLike {
+  const inbound = mesh.inbound;
+  const pipeline = inbound.pipeline;
+  const plugin = ((fastify: FastifyInstanceLike, _options: unknown, done: Done) => {
+    if (!fastify.hasRequestDecorator('mesh')) fastify.decorateRequest('mesh', null);
+    inbound.attach(fastify.server);
+    fastify.addHook('onRequest', (request, reply, next) => {
+      serveHttp(
+        pipeline,
+        request.raw,
+        reply.raw,
+        (ex) => {
+          request.mesh = ex;
+          next();
+        },
+        {
+          routeOf: () => fastifyRoute(request),
+          refuse: (err, retryAfter) => {
+            const r = refusal(err);
+            if (r.status === 503 || r.status === 429) reply.header('retry-after', retryAfter);
+            reply.code(r.status).header('content-type', 'text/plain; charset=utf-8').send(r.body);
+          },
+        },
+      );
+    });
+    // Fastify continues a request from the body's I/O callbacks, outside the
+    // context onRequest ran in: enter the request's trace and deadline again.
+    fastify.addHook('preHandler', (request, _reply, next) => {
+      const ex = exchangeOf(request.raw);
+      if (ex === undefined) next();
+      else ex.run(() => next());
+    });
+    done();
+  }) as FastifyPluginLike;
+  // What fastify-plugin sets: hooks apply to the context that registers the plugin, not a child of it.
+  plugin[Symbol.for('skip-override')] = true;
+  plugin[Symbol.for('fastify.display-name')] = 'proxyless';
+  return plugin;
+}

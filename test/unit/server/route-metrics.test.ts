@@ -1,0 +1,49 @@
+import { Registry } from 'prom-client';
+import { expect, test } from 'vitest';
+import { expressRoute } from '../../../src/server/adapters/express.js';
+import { methodLabel, RouteMetrics, UNMATCHED_ROUTE } from '../../../src/server/route-metrics.js';
+
+test('requests are counted by route template, method and code; durations by route and method', async () => {
+  const registry = new Registry();
+  let inFlight = 3;
+  const m = new RouteMetrics(registry, () => inFlight);
+  m.record('/users/:id', 'GET', 200, 12);
+  m.record('/users/:id', 'GET', 200, 30);
+  m.record('/users/:id', 'GET', 404, 1);
+  m.record(UNMATCHED_ROUTE, 'BREW', 404, 1);
+  m.shed('event-loop');
+  const text = await registry.metrics();
+  expect(text).toContain('proxyless_inbound_requests_total{route="/users/:id",method="GET",response_code="200"} 2');
+  expect(text).toContain('proxyless_inbound_requests_total{route="/users/:id",method="GET",response_code="404"} 1');
+  // An unknown method is not a new label value per client whim.
+  expect(text).toContain('proxyless_inbound_requests_total{route="unmatched",method="other",response_code="404"} 1');
+  expect(text).toContain('proxyless_inbound_request_duration_milliseconds_count{route="/users/:id",method="GET"} 3');
+  expect(text).toContain('proxyless_inbound_request_duration_milliseconds_bucket{le="25",route="/users/:id",method="GET"} 2');
+  expect(text).toContain('proxyless_inbound_shed_total{reason="event-loop"} 1');
+  expect(text).toContain('proxyless_inbound_requests_in_flight 3');
+  inFlight = 0;
+  expect(await registry.metrics()).toContain('proxyless_inbound_requests_in_flight 0');
+});
+
+test('past the label-set cap, new label sets fold into overflow and are counted', async () => {
+  const registry = new Registry();
+  const m = new RouteMetrics(registry, () => 0);
+  for (let i = 0; i < 1_005; i++) m.record(`/r${i}`, 'GET', 200, 1);
+  const text = await registry.metrics();
+  expect(text).toContain('proxyless_inbound_requests_total{route="overflow",method="overflow",response_code="overflow"} 5');
+  expect(text).toContain('proxyless_metrics_label_overflow_total{metric="proxyless_inbound_requests_total"} 5');
+});
+
+test('method labels come from a fixed set', () => {
+  expect(['GET', 'POST', 'DELETE', 'PATCH'].map(methodLabel)).toEqual(['GET', 'POST', 'DELETE', 'PATCH']);
+  expect(methodLabel('PROPFIND')).toBe('other');
+  expect(methodLabel('get')).toBe('other');
+});
+
+test("Express's route template is the mount path joined with the route path", () => {
+  const req = (baseUrl: string, path: unknown) => ({ baseUrl, route: { path } }) as unknown as Parameters<typeof expressRoute>[0];
+  expect(expressRoute(req('', '/users/:id'))).toBe('/users/:id');
+  expect(expressRoute(req('/api', '/users/:id'))).toBe('/api/users/:id');
+  expect(expressRoute(req('/api/users', '/'))).toBe('/api/users');
+  expect(expressRoute({ baseUrl: '' } as unknown as Parameters<typeof expressRoute>[0])).toBeUndefined();
+});
