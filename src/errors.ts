@@ -87,6 +87,13 @@ export const ERROR_CODES = {
     true,
     'Endpoint discovery for the destination failed; the last good endpoint set, if any, keeps serving.',
   ),
+  MESH_DISCOVERY_FORBIDDEN: spec(
+    503,
+    GrpcStatus.UNAVAILABLE,
+    'NR',
+    false,
+    'The discovery source refused access (Kubernetes RBAC forbids listing or watching EndpointSlices); the last good endpoints keep serving.',
+  ),
   MESH_ABORTED: spec(
     499,
     GrpcStatus.CANCELLED,
@@ -171,6 +178,20 @@ export const ERROR_CODES = {
     false,
     'Certificate or key material could not be used: malformed PEM, a broken chain, expired, or outside the trust domain.',
   ),
+  MESH_CERTIFICATE_REFUSED: spec(
+    500,
+    GrpcStatus.INTERNAL,
+    '-',
+    false,
+    'The control plane\'s CA refused to issue or renew this workload\'s certificate: unknown bootstrap token, identity not granted, or a current certificate it did not issue.',
+  ),
+  MESH_OVERLOADED: spec(
+    503,
+    GrpcStatus.UNAVAILABLE,
+    'OM',
+    true,
+    'An inbound request was shed before its handler ran: the server is at its concurrency limit or its event loop is running late.',
+  ),
   MESH_CLOSED: spec(
     503,
     GrpcStatus.UNAVAILABLE,
@@ -212,6 +233,14 @@ export class MeshError extends Error {
   }
 
   get httpStatus(): number {
+    return ERROR_CODES[this.code].httpStatus;
+  }
+
+  /**
+   * The same as httpStatus, under the name Express's and Fastify's default
+   * error handlers read, so a mesh error thrown in a handler gets its status.
+   */
+  get statusCode(): number {
     return ERROR_CODES[this.code].httpStatus;
   }
 

@@ -4,18 +4,26 @@ export type { BalancedEndpoint, Picker, PickerFactory, PickerOptions } from './b
 export type { Fallback, LocalReply } from './client/call-types.js';
 export type { PoolSettings } from './client/upstream.js';
 export { ConfigError, type ConfigIssue } from './config/config-error.js';
+export type { InboundSettingsInput } from './config/inbound-schema.js';
 export type { LoadBalancerConfig, MeshConfig, MeshConfigInput, MeshSettings, ServiceConfig } from './config/schema.js';
 export type { ConfigLayer, ConfigRejection, ConfigSnapshot, ConfigSourceInfo } from './config/store.js';
+export { type CaAuthenticator, caAuthenticator, type TokenGrant } from './control/ca-auth.js';
+export { type CertificateRequestOptions, type ObtainedCertificate, requestWorkloadCertificate } from './control/ca-client.js';
+export { ControlPlane, type ControlPlaneOptions, type ControlPlaneStatus } from './control/control-plane.js';
 export { defaultMesh, meshFetch } from './default-mesh.js';
 export { type DnsProviderOptions, type DnsResolver, type DnsSrvRecord, dnsProvider } from './discovery/dns.js';
 export type { Endpoint, EndpointHealth, EndpointInit } from './discovery/endpoint.js';
 export { makeEndpoint } from './discovery/endpoint.js';
+export { type KubernetesProviderOptions, kubernetesProvider } from './discovery/kubernetes/provider.js';
 export type {
   DiscoveryProvider,
   DiscoveryTarget,
   EndpointListener,
   EndpointWatch,
 } from './discovery/source.js';
+export { bootstrapFromEnv, parseBootstrap, type XdsBootstrap } from './discovery/xds/bootstrap.js';
+export type { XdsOptions } from './discovery/xds/start-client.js';
+export type { XdsStatus, XdsTypeStatus } from './discovery/xds/xds-status.js';
 export {
   ERROR_CODES,
   GrpcStatus,
@@ -46,15 +54,28 @@ export {
 } from './resilience/deadline-context.js';
 export type { WorkloadIdentity } from './security/identity/workload-identity.js';
 export {
+  type ExpressMiddleware,
+  expressRoute,
+  type FastifyPluginLike,
+  fastifyRoute,
   type InboundHandler,
+  type InboundOwner,
   type InboundRequest,
   type InboundResponse,
+  MeshInbound,
+  type MeshRequestContext,
   MeshServer,
   type MtlsMode,
+  meshContextOf,
+  meshExpress,
+  meshExpressErrors,
+  meshFastify,
+  type NodeServerLike,
   type Peer,
   peerOf,
   type RequestAuth,
   requestAuthOf,
+  UNMATCHED_ROUTE,
 } from './server/index.js';
 export type { AccessLogOptions } from './telemetry/access-log.js';
 export { CHANNELS } from './telemetry/events.js';

@@ -22,8 +22,13 @@ import { checkRouteTargets } from './config/route-targets.js';
 import type { MeshConfig, MeshConfigInput } from './config/schema.js';
 import { type ConfigLayer, ConfigStore } from './config/store.js';
 import { dnsProvider } from './discovery/dns.js';
+import { kubernetesProvider } from './discovery/kubernetes/provider.js';
 import { type DiscoveryProvider, schemeOf } from './discovery/source.js';
 import { staticProvider } from './discovery/static.js';
+import { createXdsClient, type XdsOptions } from './discovery/xds/start-client.js';
+import type { XdsClient } from './discovery/xds/xds-client.js';
+import type { XdsStatus } from './discovery/xds/xds-status.js';
+import { xdsProvider } from './discovery/xds/xds-watches.js';
 import { MeshError } from './errors.js';
 import { ownAddress } from './net/own-address.js';
 import { Registry } from './registry.js';
@@ -31,7 +36,8 @@ import { builtinClassifier, type Classifier } from './resilience/classifier.js';
 import { DeadlineWheel } from './resilience/deadline-wheel.js';
 import type { WorkloadIdentity } from './security/identity/workload-identity.js';
 import { MeshSecurity } from './security/mesh-security.js';
-import { type InboundHandler, MeshServer } from './server/mesh-server.js';
+import { MeshInbound } from './server/mesh-inbound.js';
+import { type Http1Handler, type InboundHandler, MeshServer } from './server/mesh-server.js';
 import { endpointHealth } from './telemetry/endpoint-health.js';
 import { publish } from './telemetry/events.js';
 import { type MeshLogger, stderrLogger } from './telemetry/logger.js';
@@ -67,6 +73,12 @@ export interface MeshOptions {
    */
   admin?: { port: number; host?: string } | false;
   logger?: MeshLogger;
+  /**
+   * The xDS client (docs/xds.md): on when this or the environment
+   * (GRPC_XDS_BOOTSTRAP, GRPC_XDS_BOOTSTRAP_CONFIG, MESH_XDS_SERVER) names a
+   * control plane; `false` keeps it off whatever the environment says.
+   */
+  xds?: XdsOptions | false;
 }
 
 type RequestOptions = NonNullable<Parameters<typeof undiciRequest>[1]>;
@@ -92,6 +104,8 @@ export class Mesh {
   readonly #requestDefaults: RequestOptions;
   #fileWatch: ConfigFileWatch | undefined;
   #closing: Promise<void> | undefined;
+  #inbound: MeshInbound | undefined;
+  #xds: XdsClient | undefined;
 
   constructor(options: MeshOptions = {}) {
     this.logger = options.logger ?? stderrLogger();
@@ -135,7 +149,9 @@ export class Mesh {
 
     const fromEnv = options.env === false ? undefined : readEnv(options.env ?? process.env);
     // Providers passed in options replace built-ins of the same scheme.
-    for (const provider of [staticProvider(), dnsProvider(), ...(options.discoveryProviders ?? [])]) {
+    // k8s: reads no kubeconfig and opens no connection until a service names it.
+    const builtins = [staticProvider(), dnsProvider(), kubernetesProvider({ env: envVars }), xdsProvider(() => this.#xds?.watches)];
+    for (const provider of [...builtins, ...(options.discoveryProviders ?? [])]) {
       this.discovery.set(provider.scheme, provider);
     }
 
@@ -146,6 +162,7 @@ export class Mesh {
       this.#security.apply(snapshot.config);
       this.#telemetry.describe(this.#selfDescription(snapshot.config));
       this.#directory.apply(snapshot.config);
+      this.#inbound?.configure(snapshot.config.mesh.inbound);
       // The layer this update came from: the one updated last (not the highest in precedence).
       const changed = snapshot.sources.reduce<(typeof snapshot.sources)[number] | undefined>(
         (latest, s) => (latest === undefined || s.updatedAt >= latest.updatedAt ? s : latest),
@@ -166,7 +183,30 @@ export class Mesh {
     if (configFile !== undefined) layers.push({ layer: 'file', raw: readConfigFile(configFile), source: `file ${configFile}` });
     if (fromEnv?.raw !== undefined) layers.push({ layer: 'env', raw: fromEnv.raw, source: 'env' });
     if (options.config !== undefined) layers.push({ layer: 'options', raw: options.config, source: 'options' });
-    this.config.setLayers(layers.length > 0 ? layers : [{ layer: 'options', raw: {}, source: 'options' }]);
+    // xDS: its services are in the first snapshot (waiting for the control plane), so requests never pass through.
+    const xds = createXdsClient({
+      options: options.xds,
+      env: envVars,
+      logger: this.logger,
+      registry: this.#telemetry.metrics?.registry,
+      apply: (raw, source) => {
+        try {
+          this.config.setLayer('xds', raw, source);
+        } catch (err) {
+          this.#reportRejected(err);
+          throw err;
+        }
+      },
+    });
+    if (xds !== undefined) layers.push({ layer: 'xds', raw: xds.client.initialConfig(), source: xds.source });
+    this.#xds = xds?.client;
+    try {
+      this.config.setLayers(layers.length > 0 ? layers : [{ layer: 'options', raw: {}, source: 'options' }]);
+    } catch (err) {
+      this.#xds?.close();
+      throw err;
+    }
+    this.#xds?.start();
 
     if (configFile !== undefined && options.watchConfigFile !== false) {
       this.#fileWatch = watchConfigFile(
@@ -205,15 +245,16 @@ export class Mesh {
         config: this.config,
         history: this.#history,
         ready: () => this.#isReady(),
+        xds: () => this.#xds?.status(),
       }),
     });
     // A failed bind is reported when someone awaits ready() or adminAddress(), and logged now.
     this.#admin.catch((err: Error) => this.logger.error('admin endpoint failed to start', { error: err.message }));
   }
 
-  /** Ready: discovery answered for every destination, the certificate loaded, not closing. */
+  /** Ready: discovery answered for every destination, the certificate loaded, not closing or draining. */
   #isReady(): boolean {
-    return this.#closing === undefined && this.#directory.list().every((d) => d.initialized) && this.#security.certificateLoaded();
+    return this.#closing === undefined && this.#inbound?.draining !== true && this.#directory.list().every((d) => d.initialized) && this.#security.certificateLoaded();
   }
 
   /** Where the admin endpoint listens, once it does; undefined when it is off. */
@@ -329,15 +370,33 @@ export class Mesh {
    * (STRICT, PERMISSIVE or DISABLE, with per-port overrides); handlers read
    * the verified caller with `peerOf(req)`. Call `listen()` on the result.
    */
-  createServer(handler: InboundHandler, options: { http2?: boolean; firstByteTimeoutMs?: number } = {}): MeshServer {
+  createServer(handler: InboundHandler, options?: { http2?: boolean; firstByteTimeoutMs?: number }): MeshServer;
+  /** An HTTP/1.1 app (Express, `fastify.routing`) on the mesh's identity. */
+  createServer(handler: Http1Handler, options?: { http2?: boolean; firstByteTimeoutMs?: number }): MeshServer;
+  createServer(handler: InboundHandler | Http1Handler, options: { http2?: boolean; firstByteTimeoutMs?: number } = {}): MeshServer {
     const inbound = this.#security.inbound();
     const tls = this.#security.workload();
-    return new MeshServer(handler, {
+    const server = new MeshServer(handler, {
       mode: inbound.mode,
       portLevelMtls: inbound.portLevelMtls,
       ...(tls !== undefined ? { tls } : {}),
       modes: () => this.#security.inbound(),
-      guard: () => this.#security.guard(),
+      pipeline: this.inbound.pipeline,
+      ...options,
+      onTlsError: (err) => this.logger.info('inbound TLS handshake failed', { error: err.message }),
+    });
+    this.inbound.attachDrainable(server, server);
+    return server;
+  }
+
+  /**
+   * The inbound side every server and framework adapter of this mesh
+   * shares: one pipeline (load shedding, spans, deadline, authentication,
+   * authorization, metrics), and the drain on SIGTERM or close()
+   * (docs/frameworks.md). Created on first use.
+   */
+  get inbound(): MeshInbound {
+    this.#inbound ??= new MeshInbound({
       telemetry: {
         tracer: this.#telemetry.tracer,
         metrics: this.#telemetry.metrics,
@@ -345,9 +404,17 @@ export class Mesh {
         self: () => this.#telemetry.selfAsDestination(),
         peers: this.#telemetry.peers,
       },
-      ...options,
-      onTlsError: (err) => this.logger.info('inbound TLS handshake failed', { error: err.message }),
+      registry: this.#telemetry.metrics?.registry,
+      guard: () => this.#security.guard(),
+      settings: this.config.current.config.mesh.inbound,
+      shutdown: () => this.close(),
     });
+    return this.#inbound;
+  }
+
+  /** What the xDS client was told (versions, last NACK, connection); undefined without xDS. */
+  xdsStatus(): XdsStatus | undefined {
+    return this.#xds?.status();
   }
 
   /** The live destinations (for status views and tests). */
@@ -358,8 +425,12 @@ export class Mesh {
   /** Stop taking requests, let in-flight ones finish, then release everything. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      // Inbound first: requests in flight may still call out while they finish
+      // (with no inbound side, new calls are refused at once, synchronously).
+      if (this.#inbound !== undefined) await this.#inbound.shutdown();
       this.dispatcher.markClosed();
       this.#fileWatch?.close();
+      this.#xds?.close();
       await Promise.all([this.#directory.close(), this.#passthrough.close()]);
       await Promise.all([...this.discovery.values()].map((p) => p.close?.()));
       await this.#security.close();
@@ -371,8 +442,10 @@ export class Mesh {
 
   /** Stop at once: in-flight requests fail. */
   async destroy(err?: Error): Promise<void> {
+    this.#inbound?.destroy();
     this.dispatcher.markClosed();
     this.#fileWatch?.close();
+    this.#xds?.close();
     const reason = err ?? new MeshError('MESH_CLOSED', 'the mesh was destroyed');
     await Promise.all([this.#directory.destroy(reason), this.#passthrough.destroy(reason)]);
     await Promise.all([...this.discovery.values()].map((p) => p.close?.()));

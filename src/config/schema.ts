@@ -10,6 +10,7 @@ import { DNS_NAME } from '../net/names.js';
 import type { AuthorizationPolicy } from '../security/authz/model.js';
 import type { RequestAuthenticationPolicy } from '../security/jwt/model.js';
 import { duration, parseHostPort, shown } from './fields.js';
+import { inboundSchema } from './inbound-schema.js';
 import { outlierDetectionSchema } from './outlier-schema.js';
 import {
   circuitBreakerSchema,
@@ -226,6 +227,8 @@ export const meshSettingsSchema = z.strictObject({
   ...resilienceFields,
   retryBufferBytes: retryBufferBytesSchema.optional(),
   security: securitySettingsSchema.optional(),
+  /** Inbound load shedding, rate limit and graceful drain (docs/frameworks.md). */
+  inbound: inboundSchema.optional(),
   /** This workload's labels (as on its pod), for policy `selector`s. */
   labels: labels.optional(),
 });
