@@ -32,9 +32,16 @@ const portKey = z.string().regex(/^\d{1,5}$/, { error: (iss) => `${shown(iss.inp
 export const certificatesSchema = z.strictObject({
   /**
    * `files`: mounted cert/key/bundle (SPIRE, cert-manager or Istio layout);
-   * `dev`: a development CA created on first use, for local runs.
+   * `dev`: a development CA created on first use, for local runs;
+   * `control-plane`: a CSR to the control plane's CA (`proxyless control-plane --ca-tokens`).
    */
-  provider: z.enum(['files', 'dev']),
+  provider: z.enum(['files', 'dev', 'control-plane']),
+  /** `control-plane`: the CA's `host:port` (else MESH_CA_ADDRESS, else the xDS server's address). */
+  address: z.string().min(1).optional(),
+  /** `control-plane`: the bootstrap token for the first certificate (else MESH_CA_TOKEN). */
+  token: z.string().min(1).optional(),
+  /** `control-plane`: a file holding the bootstrap token (else MESH_CA_TOKEN_FILE). */
+  tokenFile: z.string().min(1).optional(),
   /** `files`: the mounted directory. `dev`: where the dev CA lives (default ~/.proxyless/dev-ca). */
   dir: z.string().min(1).optional(),
   /** Renew when this fraction of the certificate's lifetime has passed (default 0.5). */
@@ -43,7 +50,7 @@ export const certificatesSchema = z.strictObject({
     .gt(0, { error: (iss) => `must be between 0 and 1 (exclusive), got ${shown(iss.input)}` })
     .lt(1, { error: (iss) => `must be between 0 and 1 (exclusive), got ${shown(iss.input)}` })
     .optional(),
-  /** `dev`: lifetime of issued workload certificates (default 24h). */
+  /** `dev` and `control-plane`: lifetime of issued workload certificates (default 24h; the control plane's CA may shorten it). */
   ttl: duration.optional(),
 });
 

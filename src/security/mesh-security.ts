@@ -12,6 +12,8 @@ import type { MtlsModeName } from '../config/security-schema.js';
 import { InboundGuard } from '../server/inbound-guard.js';
 import type { MeshLogger } from '../telemetry/logger.js';
 import { compileAuthorization } from './authz/compile.js';
+import { ControlPlaneCertificateProvider } from './certs/control-plane-provider.js';
+import { controlPlaneCaIssues, controlPlaneCaSettings } from './certs/control-plane-settings.js';
 import { DevCaProvider } from './certs/dev-ca-provider.js';
 import { FileCertificateProvider } from './certs/file-provider.js';
 import type { CertificateProvider } from './certs/provider.js';
@@ -74,6 +76,7 @@ export class MeshSecurity {
         }
       }
     }
+    if (sec?.certificates !== undefined) issues.push(...controlPlaneCaIssues(sec.certificates, this.#env));
     if (sec?.certificates?.provider === 'files' && sec.certificates.dir === undefined) {
       issues.push({ path: 'mesh.security.certificates.dir', message: 'is required for provider "files": the directory the certificates are mounted in' });
     }
@@ -114,7 +117,15 @@ export class MeshSecurity {
     const c = sec.certificates;
     const renewAt = c.renewAt !== undefined ? { renewAt: c.renewAt } : {};
     this.#provider =
-      c.provider === 'files'
+      c.provider === 'control-plane'
+        ? new ControlPlaneCertificateProvider({
+            spiffeId: identity.spiffeId,
+            ...controlPlaneCaSettings(c, this.#env),
+            ...(c.ttl !== undefined ? { ttlMs: c.ttl } : {}),
+            ...renewAt,
+            logger: this.#logger,
+          }).start()
+        : c.provider === 'files'
         ? new FileCertificateProvider({
             dir: c.dir!,
             trustDomain: identity.trustDomain,
