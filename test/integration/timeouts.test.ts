@@ -49,7 +49,7 @@ test('a per-try timeout moves the call to another endpoint; with none left it fa
     services: {
       svc: {
         endpoints: [stuck.endpoint(), fine.endpoint()],
-        retries: { attempts: 2, perTryTimeout: '100ms', backoff: { baseInterval: 1 } },
+        retries: { attempts: 2, perTryTimeout: '400ms', backoff: { baseInterval: 1 } },
         outlierDetection: { enabled: false },
       },
       only: {
