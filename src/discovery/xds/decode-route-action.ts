@@ -5,6 +5,7 @@
  * words. Destinations still name xDS clusters here; the translator turns
  * them into the mesh's service names.
  */
+import { RETRY_CONDITIONS } from '../../config/resilience-schema.js';
 import type { HashOn } from '../../config/schema.js';
 import { fractionalPercent, type ProtoReader } from './proto-reader.js';
 
@@ -16,21 +17,8 @@ export interface HeadersInput {
   response?: HeaderOps;
 }
 
-/** Envoy retry_on values the mesh implements (the model's RETRY_CONDITIONS). */
-const RETRY_ON = new Set([
-  '5xx',
-  'gateway-error',
-  'reset',
-  'connect-failure',
-  'refused-stream',
-  'retriable-status-codes',
-  'per-try-timeout',
-  'unavailable',
-  'cancelled',
-  'deadline-exceeded',
-  'resource-exhausted',
-  'internal',
-]);
+/** Envoy retry_on values the mesh implements: exactly the model's own conditions. */
+const RETRY_ON: ReadonlySet<string> = new Set(RETRY_CONDITIONS);
 
 /** envoy.config.route.v3.RetryPolicy into the model's `retries`. */
 export function retryPolicy(r: ProtoReader, warn: Warn): Record<string, unknown> {
