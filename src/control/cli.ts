@@ -3,7 +3,7 @@
  * a mesh config file; `proxyless control-plane status`: what it serves and
  * what each client acknowledged.
  *
- *   control-plane --config FILE [--host 0.0.0.0] [--port 15010]
+ *   control-plane (--config FILE | --kubernetes [--namespace NS] [--kubeconfig FILE]) [--host 0.0.0.0] [--port 15010]
  *                 [--status-host 127.0.0.1] [--status-port 15014]
  *                 [--ca-dir DIR [--trust-domain TD] [--ca-tokens FILE]] [--inline-routes]
  *   control-plane status [--url http://127.0.0.1:15014] [--json]
@@ -18,10 +18,12 @@ import { stderrLogger } from '../telemetry/logger.js';
 import { caAuthenticator } from './ca-auth.js';
 import { readTokenFile } from './ca-tokens.js';
 import { ControlPlane, type ControlPlaneStatus } from './control-plane.js';
+import { KubernetesInput } from './kubernetes/kubernetes-input.js';
 import { startStatusServer } from './status-server.js';
 
 const USAGE = `usage:
   proxyless control-plane --config FILE [--host 0.0.0.0] [--port 15010]
+  proxyless control-plane --kubernetes [--namespace NS (default: all)] [--kubeconfig FILE] [--host ...] [--port ...]
                           [--status-host 127.0.0.1] [--status-port 15014]
                           [--ca-dir DIR [--trust-domain cluster.local] [--ca-tokens FILE]] [--inline-routes]
   proxyless control-plane status [--url http://127.0.0.1:15014] [--json]
@@ -61,6 +63,9 @@ async function serve(argv: readonly string[], out: CliOutput): Promise<number> {
     args: [...argv],
     options: {
       config: { type: 'string' },
+      kubernetes: { type: 'boolean', default: false },
+      namespace: { type: 'string' },
+      kubeconfig: { type: 'string' },
       host: { type: 'string', default: '0.0.0.0' },
       port: { type: 'string' },
       'status-host': { type: 'string', default: '127.0.0.1' },
@@ -73,7 +78,11 @@ async function serve(argv: readonly string[], out: CliOutput): Promise<number> {
     strict: true,
     allowPositionals: false,
   });
-  if (values.config === undefined) throw new UsageError('missing --config FILE');
+  if (values.config === undefined && !values.kubernetes) throw new UsageError('missing --config FILE (or --kubernetes)');
+  if (values.config !== undefined && values.kubernetes) throw new UsageError('give either --config FILE or --kubernetes, not both');
+  if (!values.kubernetes && (values.namespace !== undefined || values.kubeconfig !== undefined)) {
+    throw new UsageError('--namespace and --kubeconfig go with --kubernetes');
+  }
   if (values['ca-dir'] === undefined && (values['ca-tokens'] !== undefined || values['trust-domain'] !== undefined)) {
     throw new UsageError('--ca-tokens and --trust-domain need --ca-dir (the CA to sign with)');
   }
@@ -89,8 +98,15 @@ async function serve(argv: readonly string[], out: CliOutput): Promise<number> {
     if (grants.length === 0) logger.warn('the CA has no bootstrap tokens (--ca-tokens): it will only renew certificates it issued');
     ca = { authority, authenticate: caAuthenticator(authority, grants) };
   }
+  const input = values.kubernetes
+    ? new KubernetesInput({
+        logger,
+        ...(values.namespace !== undefined ? { namespace: values.namespace } : {}),
+        ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
+      })
+    : undefined;
   const cp = new ControlPlane({
-    configFile: values.config,
+    ...(input !== undefined ? { input } : { configFile: values.config! }),
     host: values.host,
     port: portOf(values.port, 15010, '--port'),
     logger,
@@ -101,7 +117,7 @@ async function serve(argv: readonly string[], out: CliOutput): Promise<number> {
   const status = await startStatusServer(cp, values['status-host'], portOf(values['status-port'], 15014, '--status-port'));
   out.stdout.write(
     `proxyless control plane: xDS${ca ? ' and CA' : ''} on ${values.host}:${port}, status on http://${values['status-host']}:${status.port}/status\n` +
-      `  serving ${values.config} as version ${cp.snapshot.version}; edits are picked up as they are saved\n`,
+      `  serving ${input?.description ?? values.config} as version ${cp.snapshot.version}; ${input ? 'cluster changes are followed as they happen' : 'edits are picked up as they are saved'}\n`,
   );
   const stop = () => {
     void Promise.all([cp.close(), status.close()]).then(() => process.exit(0));

@@ -16,6 +16,7 @@ import { MeshError } from '../errors.js';
 import type { CertificateAuthority } from '../security/certs/ca.js';
 import { type MeshLogger, stderrLogger } from '../telemetry/logger.js';
 import { type CaAuthenticator, registerCaService } from './ca-service.js';
+import type { ConfigInput } from './config-input.js';
 import { buildSnapshot, type Snapshot } from './snapshot.js';
 import { XdsServer } from './xds-server.js';
 import type { ClientStatus } from './xds-stream.js';
@@ -24,8 +25,10 @@ import type { ClientStatus } from './xds-stream.js';
 const CLOSE_GRACE_MS = 5000;
 
 export interface ControlPlaneOptions {
-  /** The mesh config file (our YAML and/or Istio resources). */
-  readonly configFile: string;
+  /** The mesh config file (our YAML and/or Istio resources); one of this and `input`. */
+  readonly configFile?: string;
+  /** Another config source, e.g. the cluster (kubernetes/kubernetes-input.ts). */
+  readonly input?: ConfigInput;
   readonly host?: string;
   /** 0 picks a free port. */
   readonly port?: number;
@@ -71,26 +74,48 @@ export class ControlPlane {
     this.#options = options;
     this.#logger = options.logger ?? stderrLogger();
     this.#identifier = `proxyless-control-plane/${process.pid}`;
-    const snapshot = this.#translate(readConfigFile(options.configFile), this.#version, undefined);
+    if ((options.configFile === undefined) === (options.input === undefined)) {
+      throw new MeshError('MESH_INVALID_ARGUMENT', 'the control plane needs exactly one of configFile and input');
+    }
+    // An input is read in start(); until then (before any client can connect) the snapshot is empty.
+    if (options.input !== undefined) this.#version = 0;
+    const raw = options.configFile !== undefined ? readConfigFile(options.configFile) : {};
+    const snapshot = this.#translate(raw, this.#version, undefined);
     this.#xds = new XdsServer({ logger: this.#logger, identifier: this.#identifier, initial: snapshot });
     this.#xds.register(this.#server);
     if (options.ca !== undefined) registerCaService(this.#server, options.ca.authority, options.ca.authenticate, this.#logger);
   }
 
-  /** Bind, then watch the config file. Resolves with the bound port. */
+  /** Read the input (when one is given), bind, then watch the config file. Resolves with the bound port. */
   async start(): Promise<number> {
+    if (this.#options.input !== undefined) {
+      const started = performance.now();
+      try {
+        await this.#options.input.start({
+          // A rejected object stays reported after the rest is served: the input serves around it.
+          offer: (raw) => this.#serve(this.#translate(raw, this.#version + 1, this.#xds.snapshot), false),
+          rejected: (err) => this.#reject(err),
+        });
+      } catch (err) {
+        this.#options.input.close();
+        throw err;
+      }
+      this.#logger.info('config read', { source: this.#options.input.description, version: this.snapshot.version, ms: Math.round(performance.now() - started) });
+    }
     const address = `${this.#options.host ?? '0.0.0.0'}:${this.#options.port ?? 15010}`;
     this.#port = await new Promise<number>((resolve, reject) => {
       this.#server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) =>
         err ? reject(new MeshError('MESH_INVALID_ARGUMENT', `cannot listen on ${address}: ${err.message}`, { cause: err })) : resolve(port),
       );
     });
-    this.#watch = watchConfigFile(
-      this.#options.configFile,
-      (raw) => this.#apply(raw),
-      (err) => this.#reject(err),
-      this.#options.debounceMs,
-    );
+    if (this.#options.configFile !== undefined) {
+      this.#watch = watchConfigFile(
+        this.#options.configFile,
+        (raw) => this.#apply(raw),
+        (err) => this.#reject(err),
+        this.#options.debounceMs,
+      );
+    }
     this.#logger.info('control plane serving', { address, port: this.#port, version: this.snapshot.version });
     this.#warnNotCarried(this.snapshot);
     return this.#port;
@@ -108,7 +133,7 @@ export class ControlPlane {
     const s = this.#xds.snapshot;
     return {
       identifier: this.#identifier,
-      configFile: this.#options.configFile,
+      configFile: this.#options.configFile ?? this.#source(),
       version: s.version,
       versionCreatedAt: s.createdAt.toISOString(),
       typeVersions: Object.fromEntries(s.typeVersions),
@@ -126,6 +151,7 @@ export class ControlPlane {
    */
   async close(): Promise<void> {
     this.#watch?.close();
+    this.#options.input?.close();
     this.#xds.closeStreams();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -143,13 +169,14 @@ export class ControlPlane {
   /** Stop at once. */
   destroy(): void {
     this.#watch?.close();
+    this.#options.input?.close();
     this.#xds.closeStreams();
     this.#server.forceShutdown();
   }
 
   /** Validate, check and translate `raw` into a snapshot; throws ConfigError naming every problem. */
   #translate(raw: unknown, version: number, previous: Snapshot | undefined): Snapshot {
-    const source = `file ${this.#options.configFile}`;
+    const source = this.#source();
     const config = validateConfig(raw, source);
     const issues = checkRouteTargets(config);
     if (issues.length > 0) throw new ConfigError(source, issues);
@@ -158,15 +185,22 @@ export class ControlPlane {
 
   #apply(raw: unknown): void {
     try {
-      const snapshot = this.#translate(raw, this.#version + 1, this.#xds.snapshot);
-      this.#version += 1;
-      this.#rejected = undefined;
-      this.#xds.publish(snapshot);
-      this.#logger.info('config change served', { version: snapshot.version, clients: this.#xds.clients().length });
-      this.#warnNotCarried(snapshot);
+      this.#serve(this.#translate(raw, this.#version + 1, this.#xds.snapshot));
     } catch (err) {
       this.#reject(err);
     }
+  }
+
+  #serve(snapshot: Snapshot, clearRejected = true): void {
+    this.#version += 1;
+    if (clearRejected) this.#rejected = undefined;
+    this.#xds.publish(snapshot);
+    this.#logger.info('config change served', { version: snapshot.version, clients: this.#xds.clients().length });
+    this.#warnNotCarried(snapshot);
+  }
+
+  #source(): string {
+    return this.#options.input?.description ?? `file ${this.#options.configFile}`;
   }
 
   #warnNotCarried(snapshot: Snapshot): void {

@@ -13,13 +13,14 @@
  *   started reconnects with the same backoff, unreported;
  * - a watch the server ends cleanly (its timeout) is reopened at once.
  */
-import { type BackoffConfig, backoffDelay } from '../../resilience/backoff.js';
+import type { BackoffConfig } from '../../resilience/backoff.js';
 import { type Endpoint, sameEndpointSet } from '../endpoint.js';
 import type { DiscoveryTarget, EndpointListener, EndpointWatch } from '../source.js';
 import type { KubeApiClient } from './api-client.js';
 import { KubeApiError } from './api-error.js';
 import { portInSlice, resolvePort } from './ports.js';
-import { type EndpointSliceObject, type ListObject, resourceVersionOf, type ServiceObject, sliceName } from './resources.js';
+import { Reflector } from './reflector.js';
+import type { EndpointSliceObject, ServiceObject } from './resources.js';
 import { sliceEndpoints } from './slice-endpoints.js';
 import { describePort, type KubeTarget } from './target.js';
 import { watchFailure } from './watch-failure.js';
@@ -34,31 +35,17 @@ export interface SliceWatchOptions {
   readonly watchTimeoutSeconds: number;
 }
 
-/** A watch stream that failed after the server accepted it. */
-class StreamDropped extends Error {}
-
-/** A watch that ends cleanly sooner than this, having carried nothing, counts as a drop. */
-const QUICK_END_MS = 1000;
-/** No wait is shorter, so a server that drops every watch at once cannot cause a tight loop. */
-const MIN_DELAY_MS = 100;
-
 export class SliceWatch implements EndpointWatch {
   readonly #target: KubeTarget;
   readonly #discovery: DiscoveryTarget;
   readonly #listener: EndpointListener;
   readonly #options: SliceWatchOptions;
   readonly #onClose: () => void;
-  readonly #abort = new AbortController();
+  readonly #reflector: Reflector<EndpointSliceObject>;
   #open = true;
-  #slices = new Map<string, EndpointSliceObject>();
   #service: ServiceObject | undefined;
-  #resourceVersion: string | undefined;
-  #needList = true;
   #delivered: readonly Endpoint[] | undefined;
   #failing = false;
-  #attempt = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #wake: (() => void) | undefined;
 
   constructor(
     target: KubeTarget,
@@ -72,121 +59,52 @@ export class SliceWatch implements EndpointWatch {
     this.#listener = listener;
     this.#options = options;
     this.#onClose = onClose;
-    // Started on a later turn: the listener must never be called from watch().
-    queueMicrotask(() => void this.#run());
+    const { namespace, service } = target;
+    // The reflector starts on a later turn: the listener is never called from watch().
+    this.#reflector = new Reflector<EndpointSliceObject>({
+      client: options.client,
+      path: `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
+      query: `labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${service}`)}`,
+      alongList: async (client, signal) => {
+        this.#service = (await client.getJson(`/api/v1/namespaces/${namespace}/services/${service}`, signal).catch(serviceUnreadable)) as
+          | ServiceObject
+          | undefined;
+      },
+      // The watch is up again after a reported failure: tell the consumer it cleared.
+      onWatching: () => {
+        if (this.#failing) this.#deliver();
+      },
+      backoff: options.backoff,
+      random: options.random,
+      watchTimeoutSeconds: options.watchTimeoutSeconds,
+      keep: (object) => object as EndpointSliceObject,
+      onChange: () => this.#deliver(),
+      onError: (err) => this.#report(err),
+    });
   }
 
   close(): void {
     if (!this.#open) return;
     this.#open = false;
-    this.#abort.abort();
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#wake?.();
+    this.#reflector.close();
     this.#onClose();
-  }
-
-  async #run(): Promise<void> {
-    let gone = 0;
-    while (this.#open) {
-      try {
-        const client = await this.#options.client();
-        if (this.#needList) await this.#list(client);
-        await this.#watch(client);
-        gone = 0;
-      } catch (err) {
-        if (!this.#open) return;
-        if (err instanceof KubeApiError && err.gone) {
-          this.#needList = true;
-          // A relist is normal after compaction; only a repeat in a row waits.
-          if (++gone > 1) await this.#sleep(this.#delay(gone - 1));
-          continue;
-        }
-        this.#attempt++;
-        if (!(err instanceof StreamDropped)) this.#report(err);
-        await this.#sleep(this.#delay(this.#attempt));
-      }
-    }
-  }
-
-  async #list(client: KubeApiClient): Promise<void> {
-    const { namespace, service } = this.#target;
-    const signal = this.#abort.signal;
-    const [svc, list] = await Promise.all([
-      client.getJson(`/api/v1/namespaces/${namespace}/services/${service}`, signal).catch(serviceUnreadable),
-      client.getJson(`${this.#slicesPath(namespace)}?labelSelector=${this.#selector()}`, signal),
-    ]);
-    if (!this.#open) return;
-    const items = ((list as ListObject<EndpointSliceObject>).items ?? []) as EndpointSliceObject[];
-    const slices = new Map<string, EndpointSliceObject>();
-    for (const s of items) {
-      const name = sliceName(s);
-      if (name !== undefined) slices.set(name, s);
-    }
-    this.#slices = slices;
-    this.#service = svc as ServiceObject | undefined;
-    this.#resourceVersion = resourceVersionOf(list);
-    this.#needList = false;
-    this.#attempt = 0;
-    this.#deliver();
-  }
-
-  async #watch(client: KubeApiClient): Promise<void> {
-    const base = this.#options.watchTimeoutSeconds;
-    const timeout = Math.floor(base + this.#options.random() * base);
-    const rv = this.#resourceVersion;
-    const query =
-      `labelSelector=${this.#selector()}&watch=true&allowWatchBookmarks=true&timeoutSeconds=${timeout}` +
-      (rv !== undefined ? `&resourceVersion=${encodeURIComponent(rv)}` : '');
-    // Silence longer than the server's own timeout (plus slack) means a dead connection.
-    const stream = await client.watch(`${this.#slicesPath(this.#target.namespace)}?${query}`, this.#abort.signal, (timeout + 60) * 1000);
-    if (!this.#open) return;
-    // The watch is up again after a reported failure: tell the consumer it cleared.
-    if (this.#failing) this.#deliver();
-    const started = performance.now();
-    let events = 0;
-    try {
-      for await (const event of stream) {
-        if (!this.#open) return;
-        this.#apply(event.type, event.object);
-        events++;
-        this.#attempt = 0;
-      }
-    } catch (err) {
-      if (err instanceof KubeApiError) throw err;
-      throw new StreamDropped(String(err));
-    }
-    // A server (or proxy) that ends every watch at once must not be polled in a tight loop.
-    if (events === 0 && performance.now() - started < QUICK_END_MS) throw new StreamDropped('the watch ended at once');
-  }
-
-  #apply(type: string, object: unknown): void {
-    if (type === 'ERROR') throw KubeApiError.fromStatus(0, object);
-    const rv = resourceVersionOf(object);
-    if (rv !== undefined) this.#resourceVersion = rv;
-    if (type === 'BOOKMARK') return;
-    const slice = object as EndpointSliceObject;
-    const name = sliceName(slice);
-    if (name === undefined) return;
-    if (type === 'DELETED') this.#slices.delete(name);
-    else if (type === 'ADDED' || type === 'MODIFIED') this.#slices.set(name, slice);
-    else return;
-    this.#deliver();
   }
 
   /** Deliver the merged set when it is the first, changed, or the first good one after a reported failure. */
   #deliver(): void {
     if (!this.#open) return;
+    const slices = this.#reflector.objects;
     let endpoints: Endpoint[] = [];
-    if (this.#slices.size > 0) {
-      const match = resolvePort(this.#target.port, this.#service, this.#slices.values());
-      const carried = typeof match === 'string' ? 0 : [...this.#slices.values()].filter((s) => portInSlice(s, match) !== undefined).length;
+    if (slices.size > 0) {
+      const match = resolvePort(this.#target.port, this.#service, slices.values());
+      const carried = typeof match === 'string' ? 0 : [...slices.values()].filter((s) => portInSlice(s, match) !== undefined).length;
       if (typeof match === 'string' || carried === 0) {
         // A port that no slice carries is a target problem: keep serving what was known.
         const reason = typeof match === 'string' ? match : `no EndpointSlice of the Service carries ${describePort(this.#target.port)}`;
         this.#report(new KubeApiError(0, 'PortNotFound', reason), false);
         return;
       }
-      endpoints = sliceEndpoints(this.#slices.values(), match, this.#options.localZone);
+      endpoints = sliceEndpoints(slices.values(), match, this.#options.localZone);
     }
     if (!this.#failing && this.#delivered !== undefined && sameEndpointSet(this.#delivered, endpoints)) return;
     this.#failing = false;
@@ -198,31 +116,6 @@ export class SliceWatch implements EndpointWatch {
     if (!this.#open) return;
     this.#failing = true;
     this.#listener.error(watchFailure(err, this.#discovery, this.#target, this.#delivered, retrying));
-  }
-
-  #delay(attempt: number): number {
-    return Math.max(MIN_DELAY_MS, backoffDelay(attempt, this.#options.backoff, this.#options.random()));
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.#wake = resolve;
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#wake = undefined;
-        resolve();
-      }, ms);
-      // Reconnecting must never keep the process alive.
-      this.#timer.unref();
-    });
-  }
-
-  #slicesPath(namespace: string): string {
-    return `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`;
-  }
-
-  #selector(): string {
-    return encodeURIComponent(`kubernetes.io/service-name=${this.#target.service}`);
   }
 }
 

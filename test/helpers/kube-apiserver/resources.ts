@@ -2,7 +2,7 @@
  * The resource types the fake API server knows, and the discovery documents
  * kubectl reads to map a manifest's kind to a URL: core v1, apps/v1,
  * discovery.k8s.io/v1, rbac.authorization.k8s.io/v1 and Istio's
- * networking.istio.io (v1 and v1beta1).
+ * networking.istio.io and security.istio.io (v1 and v1beta1).
  */
 
 export interface ResourceType {
@@ -37,6 +37,8 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   ...['v1', 'v1beta1'].flatMap((v) => [
     rt('networking.istio.io', v, 'virtualservices', 'VirtualService', true, ['vs']),
     rt('networking.istio.io', v, 'destinationrules', 'DestinationRule', true, ['dr']),
+    rt('networking.istio.io', v, 'serviceentries', 'ServiceEntry', true, ['se']),
+    rt('security.istio.io', v, 'peerauthentications', 'PeerAuthentication', true, ['pa']),
   ]),
 ];
 

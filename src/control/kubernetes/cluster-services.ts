@@ -1,0 +1,120 @@
+/**
+ * Kubernetes Services and their EndpointSlices as config-model services
+ * (the raw input validateConfig takes), the same model a mesh file holds:
+ * - one config service per Service, on the Service's first port (the model
+ *   has one port per service; the others are not served, see
+ *   docs/kubernetes.md);
+ * - endpoints from the slices with the data plane's own merge
+ *   (slice-endpoints.ts: conditions, terminating, dual-stack, duplicates)
+ *   and the port each slice carries for that Service port;
+ * - each endpoint's pod labels (read from the Pod its targetRef names), so
+ *   DestinationRule subsets select by label as in Istio.
+ * The model keys services by name: a Service whose name another namespace
+ * already took (the mesh namespace first, then alphabetical) is skipped and
+ * reported, never merged.
+ */
+import type { Raw } from '../../config/istio/reader.js';
+import { portInSlice, resolvePort, type SlicePortMatch } from '../../discovery/kubernetes/ports.js';
+import type { EndpointSliceObject, ServiceObject, SliceEndpoint } from '../../discovery/kubernetes/resources.js';
+import { sliceEndpoints } from '../../discovery/kubernetes/slice-endpoints.js';
+
+export interface ObjectMeta {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export type ClusterService = ServiceObject & { readonly metadata?: ObjectMeta };
+export type ClusterSlice = EndpointSliceObject & {
+  readonly metadata?: ObjectMeta;
+  readonly endpoints?: readonly (SliceEndpoint & { readonly targetRef?: { kind?: string; name?: string; namespace?: string } })[] | null;
+};
+
+export interface ClusterServiceInputs {
+  readonly services: Iterable<ClusterService>;
+  readonly slices: Iterable<ClusterSlice>;
+  /** Pod labels by `namespace/name`. */
+  readonly podLabels: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** Whose same-named Services win. */
+  readonly meshNamespace: string;
+}
+
+export interface ClusterServices {
+  readonly services: Raw;
+  /** `namespace/name` of Services left out, with why. */
+  readonly skipped: readonly string[];
+}
+
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+export function clusterServices(inputs: ClusterServiceInputs): ClusterServices {
+  const slicesOf = new Map<string, ClusterSlice[]>();
+  for (const slice of inputs.slices) {
+    const owner = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+    if (owner === undefined) continue;
+    const key = `${slice.metadata?.namespace ?? ''}/${owner}`;
+    const list = slicesOf.get(key);
+    if (list === undefined) slicesOf.set(key, [slice]);
+    else list.push(slice);
+  }
+  const ordered = [...inputs.services].sort((a, b) => rank(a, inputs.meshNamespace).localeCompare(rank(b, inputs.meshNamespace)));
+  const services: Raw = {};
+  const skipped: string[] = [];
+  for (const svc of ordered) {
+    const name = svc.metadata?.name;
+    const ns = svc.metadata?.namespace ?? inputs.meshNamespace;
+    const ports = svc.spec?.ports ?? [];
+    if (name === undefined) continue;
+    if (ports.length === 0 || typeof ports[0]!.port !== 'number') {
+      skipped.push(`${ns}/${name} (no ports: an ExternalName or selector-less Service without ports)`);
+      continue;
+    }
+    if (services[name] !== undefined) {
+      skipped.push(`${ns}/${name} (the name is taken by the Service in namespace ${(services[name] as Raw).namespace as string})`);
+      continue;
+    }
+    const slices = slicesOf.get(`${ns}/${name}`) ?? [];
+    const first = ports[0]!;
+    const match = resolvePort(ports.length === 1 ? { kind: 'only' } : { kind: 'name', name: first.name ?? '' }, svc, slices);
+    const endpoints = typeof match === 'string' ? [] : sliceEndpoints(slices, match, '');
+    const labels: Map<string, Readonly<Record<string, string>>> = typeof match === 'string' ? new Map() : endpointLabels(slices, match, ns, inputs.podLabels);
+    services[name] = {
+      namespace: ns,
+      port: first.port,
+      endpoints: endpoints.map((ep) => {
+        const l = labels.get(`${ep.address} ${ep.port}`);
+        return { address: ep.address, port: ep.port, ...(ep.zone !== '' ? { zone: ep.zone } : {}), ...(l !== undefined ? { labels: l } : {}) };
+      }),
+    };
+  }
+  return { services, skipped };
+}
+
+/** The mesh namespace sorts first, so its Services keep their short names. */
+function rank(svc: ClusterService, meshNamespace: string): string {
+  const ns = svc.metadata?.namespace ?? meshNamespace;
+  return `${ns === meshNamespace ? '0' : '1'}${ns}/${svc.metadata?.name ?? ''}`;
+}
+
+/** Pod labels by `address port`, through each endpoint's targetRef. */
+function endpointLabels(
+  slices: readonly ClusterSlice[],
+  match: SlicePortMatch,
+  namespace: string,
+  podLabels: ReadonlyMap<string, Readonly<Record<string, string>>>,
+): Map<string, Readonly<Record<string, string>>> {
+  const out = new Map<string, Readonly<Record<string, string>>>();
+  if (podLabels.size === 0) return out;
+  for (const slice of slices) {
+    const port = portInSlice(slice, match);
+    if (port === undefined) continue;
+    for (const ep of slice.endpoints ?? []) {
+      const ref = ep.targetRef;
+      const address = ep.addresses?.[0];
+      if (ref?.kind !== 'Pod' || ref.name === undefined || address === undefined) continue;
+      const labels = podLabels.get(`${ref.namespace ?? namespace}/${ref.name}`);
+      if (labels !== undefined && Object.keys(labels).length > 0) out.set(`${address} ${port}`, labels);
+    }
+  }
+  return out;
+}

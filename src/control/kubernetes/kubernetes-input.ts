@@ -1,0 +1,227 @@
+/**
+ * `proxyless control-plane --kubernetes`: the control plane's config read
+ * from the cluster. Services, EndpointSlices and Pods become config-model
+ * services (cluster-services.ts); the Istio resources go through the very
+ * translator a mesh file's Istio documents go through (config/istio), and
+ * the result through the control plane's usual validate-and-snapshot path.
+ *
+ * One bad object must not take the mesh down: when an Istio resource is
+ * rejected (the error names it, `VirtualService shop/reviews`, and the
+ * field), its last accepted version keeps being used (or, if it never had
+ * one, it is left out), and everything else, endpoints included, keeps
+ * following the cluster. Fixing the object brings it back.
+ */
+import { ConfigError, type ConfigIssue } from '../../config/config-error.js';
+import { applyIstioResources, type IstioDocument } from '../../config/istio/istio-resources.js';
+import type { Raw } from '../../config/istio/reader.js';
+import { KubeApiClient } from '../../discovery/kubernetes/api-client.js';
+import { loadClusterConfig } from '../../discovery/kubernetes/cluster-config.js';
+import type { MeshLogger } from '../../telemetry/logger.js';
+import type { ConfigInput, ConfigInputSink } from '../config-input.js';
+import { type ClusterService, type ClusterSlice, clusterServices } from './cluster-services.js';
+import { ClusterWatch } from './cluster-watch.js';
+import { WATCHED_KINDS } from './watched-kinds.js';
+
+export interface KubernetesInputOptions {
+  /** Watch one namespace; default all. */
+  readonly namespace?: string;
+  /** A kubeconfig file; default KUBECONFIG, in-cluster config, then ~/.kube/config. */
+  readonly kubeconfig?: string;
+  /** Whose Services keep their short name when names collide across namespaces; default `default`. */
+  readonly meshNamespace?: string;
+  readonly logger: MeshLogger;
+  /** Milliseconds to coalesce cluster events over; default 100. */
+  readonly debounceMs?: number;
+  /** Server-side watch timeout in seconds; default 300. */
+  readonly watchTimeoutSeconds?: number;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+const ISTIO_KINDS = WATCHED_KINDS.filter((k) => k.optional).map((k) => k.kind);
+
+export class KubernetesInput implements ConfigInput {
+  readonly description: string;
+  readonly #options: KubernetesInputOptions;
+  readonly #watch: ClusterWatch;
+  #client: Promise<KubeApiClient> | undefined;
+  #sink: ConfigInputSink | undefined;
+  /** Istio objects as last served, by `Kind namespace/name`. */
+  #accepted = new Map<string, Raw>();
+  /** Objects rejected as they are now (JSON), so an unchanged bad object is not reported on every rebuild. */
+  readonly #rejected = new Map<string, string>();
+  #lastOffered: string | undefined;
+  #context: string | undefined;
+  #skippedReported = '';
+
+  constructor(options: KubernetesInputOptions) {
+    this.#options = options;
+    this.description = `Kubernetes cluster (${options.namespace === undefined ? 'all namespaces' : `namespace ${options.namespace}`})`;
+    this.#watch = new ClusterWatch({
+      client: () => this.#clientOnce(),
+      namespace: options.namespace,
+      logger: options.logger,
+      debounceMs: options.debounceMs ?? 100,
+      watchTimeoutSeconds: options.watchTimeoutSeconds ?? 300,
+      onChange: () => {
+        try {
+          this.#rebuild();
+        } catch (err) {
+          this.#sink?.rejected(err);
+        }
+      },
+    });
+  }
+
+  async start(sink: ConfigInputSink): Promise<void> {
+    this.#sink = sink;
+    await this.#watch.start();
+    this.#rebuild(true);
+  }
+
+  close(): void {
+    this.#sink = undefined;
+    this.#watch.close();
+    void this.#client?.then((c) => c.destroy()).catch(() => {});
+  }
+
+  #clientOnce(): Promise<KubeApiClient> {
+    this.#client ??= loadClusterConfig(this.#options.env ?? process.env, {
+      ...(this.#options.kubeconfig !== undefined ? { kubeconfig: this.#options.kubeconfig } : {}),
+    }).then((config) => new KubeApiClient(config));
+    // A failed load (no kubeconfig yet) is tried again on the next attempt.
+    this.#client.catch(() => {
+      this.#client = undefined;
+    });
+    return this.#client;
+  }
+
+  /** Build the config from the cluster as it is now and serve it; `first` throws when nothing at all can be served. */
+  #rebuild(first = false): void {
+    const sink = this.#sink;
+    if (sink === undefined) return;
+    const meshNamespace = this.#options.meshNamespace ?? this.#options.namespace ?? 'default';
+    const base = clusterServices({
+      services: this.#watch.objects<ClusterService>('Service').values(),
+      slices: this.#watch.objects<ClusterSlice>('EndpointSlice').values(),
+      podLabels: this.#watch.objects<Readonly<Record<string, string>>>('Pod'),
+      meshNamespace,
+    });
+    this.#reportSkipped(base.skipped);
+    const current: [string, Raw][] = ISTIO_KINDS.flatMap((kind) => [...this.#watch.objects<Raw>(kind)].map(([key, doc]): [string, Raw] => [`${kind} ${key}`, doc]));
+    // A rejection holds while the object and what it refers to stay as they were; any other Istio object or a
+    // Service coming or going retries them all (re-creating a deleted DestinationRule brings its VirtualService back).
+    const context = JSON.stringify([Object.keys(base.services), current]);
+    if (context !== this.#context) this.#rejected.clear();
+    this.#context = context;
+    const docs = new Map<string, Raw>();
+    for (const [id, doc] of current) {
+      // Still the version that was rejected: use the last good one without reporting it again.
+      if (this.#rejected.get(id) === JSON.stringify(doc)) this.#substitute(docs, id);
+      else docs.set(id, doc);
+    }
+    // Each failed attempt takes at least one object out, so this ends.
+    const tried = new Set<string>();
+    const attempts = docs.size + 2;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const ids = [...docs.keys()];
+      let raw: Raw;
+      try {
+        raw = applyIstioResources(
+          { mesh: { namespace: meshNamespace }, services: base.services },
+          ids.map((id, index) => ({ index, doc: docs.get(id) as IstioDocument['doc'] })),
+          this.description,
+        );
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        const bad = this.#blame(err.issues, ids);
+        if (bad.size === 0) {
+          this.#give(sink, err, first);
+          return;
+        }
+        for (const [id, issues] of bad) this.#reject(docs, id, issues, sink, tried);
+        continue;
+      }
+      const text = JSON.stringify(raw);
+      if (text === this.#lastOffered) return;
+      try {
+        sink.offer(raw);
+      } catch (err) {
+        // Not traceable to one object (a route to a subset no rule defines...): blame what changed since the last good
+        // config; when nothing did (a DestinationRule was deleted), the VirtualServices of the services named.
+        if (!(err instanceof ConfigError)) throw err;
+        let changed = ids.filter((id) => JSON.stringify(docs.get(id)) !== JSON.stringify(this.#accepted.get(id)));
+        if (changed.length === 0) changed = routesOf(err.issues, ids, docs);
+        if (changed.length === 0) {
+          this.#give(sink, err, first);
+          return;
+        }
+        const issues = err.issues;
+        for (const id of changed) this.#reject(docs, id, issues, sink, tried);
+        continue;
+      }
+      this.#lastOffered = text;
+      this.#accepted = new Map(docs);
+      return;
+    }
+    this.#give(sink, new ConfigError(this.description, [{ path: '', message: 'no consistent set of Istio resources was found' }]), first);
+  }
+
+  /** Which objects the translator's issues name (`document N (VirtualService ns/name)...`), with their issues renamed. */
+  #blame(issues: readonly ConfigIssue[], ids: readonly string[]): Map<string, ConfigIssue[]> {
+    const out = new Map<string, ConfigIssue[]>();
+    for (const issue of issues) {
+      const m = /^document (\d+) \([^)]*\)/.exec(issue.path);
+      const id = m === null ? undefined : ids[Number(m[1]) - 1];
+      if (id === undefined) continue;
+      const list = out.get(id) ?? [];
+      list.push({ path: `${id}${issue.path.slice(m![0].length)}`, message: issue.message });
+      out.set(id, list);
+    }
+    return out;
+  }
+
+  #reject(docs: Map<string, Raw>, id: string, issues: readonly ConfigIssue[], sink: ConfigInputSink, tried: Set<string>): void {
+    const current = this.#watch.objects<Raw>(id.slice(0, id.indexOf(' '))).get(id.slice(id.indexOf(' ') + 1));
+    if (current !== undefined) this.#rejected.set(id, JSON.stringify(current));
+    // Rejected twice in one rebuild: its last good version no longer fits the cluster either (its host went away).
+    const again = tried.has(id);
+    tried.add(id);
+    const had = this.#accepted.has(id) && !again;
+    const err = new ConfigError(`${this.description}, ${id}`, issues);
+    this.#options.logger.error(`${id} rejected; ${had ? 'its last good version keeps serving' : 'it is left out until fixed'}`, {
+      object: id,
+      error: err.message,
+    });
+    sink.rejected(err);
+    if (again) docs.delete(id);
+    else this.#substitute(docs, id);
+  }
+
+  #substitute(docs: Map<string, Raw>, id: string): void {
+    const good = this.#accepted.get(id);
+    if (good !== undefined) docs.set(id, good);
+    else docs.delete(id);
+  }
+
+  #give(sink: ConfigInputSink, err: unknown, first: boolean): void {
+    if (first) throw err;
+    sink.rejected(err);
+  }
+
+  #reportSkipped(skipped: readonly string[]): void {
+    const text = skipped.join(', ');
+    if (text === this.#skippedReported) return;
+    this.#skippedReported = text;
+    if (skipped.length > 0) this.#options.logger.warn('some Services are not served', { services: skipped });
+  }
+}
+
+/** VirtualServices whose hosts name a service that `issues` are about (`services.reviews.routes[0]...`). */
+function routesOf(issues: readonly ConfigIssue[], ids: readonly string[], docs: ReadonlyMap<string, Raw>): string[] {
+  const names = new Set(issues.map((i) => /^services\.([^.[]+)/.exec(i.path)?.[1]).filter((n): n is string => n !== undefined));
+  return ids.filter((id) => {
+    if (!id.startsWith('VirtualService ')) return false;
+    const hosts = (docs.get(id)?.spec as { hosts?: unknown } | undefined)?.hosts;
+    return Array.isArray(hosts) && hosts.some((h) => typeof h === 'string' && names.has(h.split('.')[0]!));
+  });
+}

@@ -1,0 +1,40 @@
+/**
+ * What the control plane reads from the cluster in Kubernetes mode: each
+ * collection is listed then watched, in one namespace or in all. The RBAC
+ * ClusterRole in docs/kubernetes.md and examples/kubernetes/control-plane.yaml
+ * grants exactly these (get, list, watch).
+ */
+
+export interface WatchedKind {
+  /** The kind as manifests spell it. */
+  readonly kind: string;
+  /** API group ('' for core). */
+  readonly group: string;
+  readonly version: string;
+  /** Plural, as in the URL and in RBAC rules. */
+  readonly resource: string;
+  /** An Istio CRD: may not be installed (404), which reads as none of them. */
+  readonly optional: boolean;
+}
+
+export const WATCHED_KINDS: readonly WatchedKind[] = [
+  { kind: 'Service', group: '', version: 'v1', resource: 'services', optional: false },
+  { kind: 'EndpointSlice', group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', optional: false },
+  // Pod labels, for DestinationRule subsets: slices name each endpoint's pod but carry no labels.
+  { kind: 'Pod', group: '', version: 'v1', resource: 'pods', optional: false },
+  { kind: 'ServiceEntry', group: 'networking.istio.io', version: 'v1', resource: 'serviceentries', optional: true },
+  { kind: 'DestinationRule', group: 'networking.istio.io', version: 'v1', resource: 'destinationrules', optional: true },
+  { kind: 'VirtualService', group: 'networking.istio.io', version: 'v1', resource: 'virtualservices', optional: true },
+  { kind: 'PeerAuthentication', group: 'security.istio.io', version: 'v1', resource: 'peerauthentications', optional: true },
+];
+
+/** The collection's URL path, in `namespace` or across all namespaces. */
+export function collectionPath(k: WatchedKind, namespace: string | undefined): string {
+  const prefix = k.group === '' ? `/api/${k.version}` : `/apis/${k.group}/${k.version}`;
+  return namespace === undefined ? `${prefix}/${k.resource}` : `${prefix}/namespaces/${namespace}/${k.resource}`;
+}
+
+/** `virtualservices.networking.istio.io`, as RBAC and API errors name it. */
+export function qualifiedResource(k: WatchedKind): string {
+  return k.group === '' ? k.resource : `${k.resource}.${k.group}`;
+}

@@ -1,0 +1,268 @@
+/**
+ * The control plane in Kubernetes mode against the fake API server, driven
+ * by the real kubectl: a Service, its EndpointSlices, the Pods they name, a
+ * DestinationRule with subsets and a canary VirtualService become xDS that
+ * our own data plane (a mesh pointed at the control plane) routes real HTTP
+ * by. A kubectl edit of the weights moves the traffic; a bad VirtualService
+ * is rejected by name and field while the last good routes keep serving.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { stringify } from 'yaml';
+import { runControlPlaneCommand } from '../../src/control/cli.js';
+import { ControlPlane } from '../../src/control/control-plane.js';
+import { KubernetesInput } from '../../src/control/kubernetes/kubernetes-input.js';
+import { TYPE_URL } from '../../src/discovery/xds/envoy-protos.js';
+import { createMesh, isMeshError, type Mesh } from '../../src/index.js';
+import type { MeshLogger } from '../../src/telemetry/logger.js';
+import { FakeKubeApiServer, FORBIDDEN_TOKEN, kubectl, service, writeKubeconfig } from '../helpers/kube-apiserver/index.js';
+import { closeServers, startServer, type TestServer } from '../helpers/versioned-server.js';
+
+const LISTENER = 'reviews.default.svc.cluster.local:9080';
+let api: FakeKubeApiServer;
+let kc: ReturnType<typeof writeKubeconfig>;
+let v1: TestServer;
+let v2: TestServer;
+let cp: ControlPlane;
+let mesh: Mesh;
+const errors: string[] = [];
+const logger: MeshLogger = {
+  info() {},
+  warn() {},
+  error(message, fields) {
+    errors.push(`${message} ${JSON.stringify(fields ?? {})}`);
+  },
+};
+
+function pod(name: string, version: string): unknown {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', labels: { app: 'reviews', version } },
+    spec: { containers: [{ name: 'app', image: 'reviews' }] },
+  };
+}
+
+/** A slice as the EndpointSlice controller writes it: one pod, its port, its targetRef. */
+function slice(name: string, podName: string, port: number): unknown {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name, namespace: 'default', labels: { 'kubernetes.io/service-name': 'reviews' } },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port, protocol: 'TCP' }],
+    endpoints: [
+      {
+        addresses: ['127.0.0.1'],
+        conditions: { ready: true, serving: true, terminating: false },
+        zone: 'zone-a',
+        targetRef: { kind: 'Pod', name: podName, namespace: 'default' },
+      },
+    ],
+  };
+}
+
+const destinationRule = {
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'DestinationRule',
+  metadata: { name: 'reviews', namespace: 'default' },
+  spec: { host: 'reviews', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] },
+};
+
+function virtualService(v1Weight: number, extra: Record<string, unknown> = {}): string {
+  return stringify({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name: 'reviews', namespace: 'default' },
+    spec: {
+      hosts: ['reviews'],
+      http: [
+        {
+          route: [
+            { destination: { host: 'reviews', subset: 'v1' }, weight: v1Weight },
+            { destination: { host: 'reviews', subset: 'v2' }, weight: 100 - v1Weight },
+          ],
+        },
+      ],
+      ...extra,
+    },
+  });
+}
+
+async function apply(yaml: string): Promise<void> {
+  const r = await kubectl(kc.path, ['apply', '-f', '-'], yaml);
+  expect(r.code, r.stderr).toBe(0);
+}
+
+async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const TYPES = [TYPE_URL.listener, TYPE_URL.routeConfiguration, TYPE_URL.cluster, TYPE_URL.clusterLoadAssignment];
+
+/** Whether our mesh acknowledged everything it was sent (a publish sends at once, so after a new version: that one). */
+function caughtUp(): boolean {
+  const me = cp.status().clients.find((c) => c.nodeId === 'k8s-e2e');
+  return TYPES.every((t) => {
+    const sub = me?.subscriptions.find((x) => x.typeUrl === t);
+    return sub !== undefined && sub.ackedVersion === sub.sentVersion;
+  });
+}
+
+async function body(url: string): Promise<string> {
+  try {
+    const res = await mesh.request(url);
+    return `${res.statusCode}:${await res.body.text()}`;
+  } catch (err) {
+    return isMeshError(err) ? `${err.code}:${err.message}` : `error:${String(err)}`;
+  }
+}
+
+beforeAll(async () => {
+  api = await FakeKubeApiServer.start();
+  kc = writeKubeconfig(api);
+  v1 = await startServer('v1');
+  v2 = await startServer('v2');
+  const objects = [
+    service('reviews', [{ name: 'http', port: 9080, targetPort: 'http' }]),
+    pod('reviews-v1-abc', 'v1'),
+    pod('reviews-v2-def', 'v2'),
+    slice('reviews-v1', 'reviews-v1-abc', v1.port),
+    slice('reviews-v2', 'reviews-v2-def', v2.port),
+    destinationRule,
+  ];
+  await apply(objects.map((o) => stringify(o)).join('---\n'));
+  await apply(virtualService(100));
+  cp = new ControlPlane({
+    input: new KubernetesInput({ kubeconfig: kc.path, logger, debounceMs: 20 }),
+    host: '127.0.0.1',
+    port: 0,
+    logger,
+  });
+  const port = await cp.start();
+  mesh = createMesh({
+    env: { MESH_XDS_SERVER: `127.0.0.1:${port}`, MESH_XDS_LISTENERS: LISTENER, MESH_XDS_NODE_ID: 'k8s-e2e' },
+    logger: { info() {}, warn() {}, error() {} },
+  });
+  await mesh.ready();
+}, 60_000);
+
+afterAll(async () => {
+  await mesh?.destroy();
+  await cp?.close();
+  await closeServers();
+  await api?.close();
+  kc?.dispose();
+});
+
+test('serves the cluster: the canary VirtualService sends everything to subset v1 (pod labels), every type ACKed', async () => {
+  await until(async () => (await body('http://reviews:9080/x')).startsWith('200:'), 'the first routed request', 30_000);
+  for (let i = 0; i < 10; i++) expect(await body('http://reviews:9080/x')).toBe('200:v1');
+  const me = cp.status().clients.find((c) => c.nodeId === 'k8s-e2e');
+  for (const type of [TYPE_URL.listener, TYPE_URL.routeConfiguration, TYPE_URL.cluster, TYPE_URL.clusterLoadAssignment]) {
+    const sub = me?.subscriptions.find((s) => s.typeUrl === type);
+    expect(sub, type).toBeDefined();
+    expect(sub!.lastNack, type).toBeUndefined();
+    expect(sub!.ackedVersion, type).toBe(sub!.sentVersion);
+  }
+  expect(errors).toEqual([]);
+}, 60_000);
+
+test('a kubectl edit of the weights moves the traffic', async () => {
+  const before = cp.snapshot.version;
+  await apply(virtualService(0));
+  await until(async () => (await body('http://reviews:9080/x')) === '200:v2', 'traffic to move to v2', 30_000);
+  for (let i = 0; i < 10; i++) expect(await body('http://reviews:9080/x')).toBe('200:v2');
+  expect(Number(cp.snapshot.version)).toBeGreaterThan(Number(before));
+}, 60_000);
+
+test('a bad VirtualService is rejected by name and field; the last good routes keep serving and other changes still land', async () => {
+  await apply(virtualService(100, { tcp: [{ route: [{ destination: { host: 'reviews' } }] }] }));
+  await until(() => errors.some((e) => e.includes('VirtualService default/reviews')), 'the rejection to be logged', 30_000);
+  const logged = errors.find((e) => e.includes('VirtualService default/reviews'))!;
+  expect(logged).toContain('spec.tcp');
+  expect(logged).toContain('last good version keeps serving');
+  expect(cp.status().lastRejectedConfig?.message).toContain('VirtualService default/reviews.spec.tcp');
+  for (let i = 0; i < 10; i++) expect(await body('http://reviews:9080/x')).toBe('200:v2');
+
+  // The rest of the cluster keeps flowing: a new Service is served while the bad object stays.
+  await apply(stringify(service('ratings', [{ name: 'http', port: 9080 }])));
+  await until(() => cp.status().resources[TYPE_URL.listener]?.includes('ratings') === true, 'ratings to be served', 30_000);
+  for (let i = 0; i < 5; i++) expect(await body('http://reviews:9080/x')).toBe('200:v2');
+
+  // Fixing the object brings it back.
+  await apply(virtualService(100));
+  await until(async () => (await body('http://reviews:9080/x')) === '200:v1', 'the fixed VirtualService to route to v1', 30_000);
+
+  // Deleting the DestinationRule leaves the VirtualService's subsets undefined: it is rejected and left out
+  // (its last good version no longer fits either), and the service keeps answering on its default route.
+  errors.length = 0;
+  const del = await kubectl(kc.path, ['delete', 'destinationrule', 'reviews']);
+  expect(del.code, del.stderr).toBe(0);
+  await until(() => errors.some((e) => e.includes('it is left out until fixed')), 'the VirtualService to be left out', 30_000);
+  expect(errors.join('\n')).toContain('VirtualService default/reviews');
+  const seen = new Set<string>();
+  await until(
+    async () => {
+      seen.add(await body('http://reviews:9080/x'));
+      return seen.has('200:v1') && seen.has('200:v2');
+    },
+    'both versions to answer without the canary routes',
+    30_000,
+  );
+
+  // Re-creating the DestinationRule brings the unchanged VirtualService back. The default route reaches v1
+  // too, so wait for the client to have acknowledged the new snapshot before checking where requests go.
+  const before = Number(cp.snapshot.version);
+  await apply(stringify(destinationRule));
+  await until(() => Number(cp.snapshot.version) > before && caughtUp(), 'the client to take the snapshot with the VirtualService', 30_000);
+  for (let i = 0; i < 10; i++) expect(await body('http://reviews:9080/x')).toBe('200:v1');
+}, 120_000);
+
+test('RBAC denial fails start with a typed error naming the permission', async () => {
+  const denied = writeKubeconfig(api, { token: FORBIDDEN_TOKEN });
+  const plane = new ControlPlane({
+    input: new KubernetesInput({ kubeconfig: denied.path, logger }),
+    host: '127.0.0.1',
+    port: 0,
+    logger,
+  });
+  try {
+    const err = await plane.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isMeshError(err) && err.code).toBe('MESH_DISCOVERY_FORBIDDEN');
+    expect((err as Error).message).toMatch(/forbids reading \S+ in all namespaces \(RBAC\)/);
+    expect((err as Error).message).toContain('grant get, list and watch');
+  } finally {
+    plane.destroy();
+    denied.dispose();
+  }
+});
+
+test('the CLI takes --kubernetes or --config, and --namespace/--kubeconfig only with --kubernetes', async () => {
+  let stderr = '';
+  const out = { stdout: { write: () => true }, stderr: {
+      write: (t: string) => {
+        stderr += t;
+        return true;
+      },
+    },
+  };
+  expect(await runControlPlaneCommand(['--namespace', 'shop', '--config', 'mesh.yaml'], out as never)).toBe(2);
+  expect(stderr).toContain('--namespace and --kubeconfig go with --kubernetes');
+  expect(await runControlPlaneCommand(['--kubernetes', '--config', 'mesh.yaml'], out as never)).toBe(2);
+  expect(stderr).toContain('not both');
+  // RBAC denial through the CLI: exit 1 with the typed code.
+  const denied = writeKubeconfig(api, { token: FORBIDDEN_TOKEN });
+  try {
+    expect(await runControlPlaneCommand(['--kubernetes', '--kubeconfig', denied.path, '--host', '127.0.0.1', '--port', '0'], out as never)).toBe(1);
+    expect(stderr).toContain('[MESH_DISCOVERY_FORBIDDEN]');
+  } finally {
+    denied.dispose();
+  }
+});

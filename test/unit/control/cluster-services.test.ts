@@ -1,0 +1,49 @@
+import { expect, test } from 'vitest';
+import { validateConfig } from '../../../src/config/validate.js';
+import { type ClusterSlice, clusterServices } from '../../../src/control/kubernetes/cluster-services.js';
+import { endpointSlice, service } from '../../helpers/kube-apiserver/fixtures.js';
+
+const withRef = (slice: ReturnType<typeof endpointSlice>, pods: string[]): ClusterSlice =>
+  ({
+    ...slice,
+    endpoints: (slice.endpoints as Record<string, unknown>[]).map((ep, i) => ({ ...ep, targetRef: { kind: 'Pod', name: pods[i] } })),
+  }) as ClusterSlice;
+
+test('a Service and its slices become one service on the first port, with conditions honoured and pod labels attached', () => {
+  const out = clusterServices({
+    services: [service('reviews', [{ name: 'http', port: 9080, targetPort: 'web' }, { name: 'admin', port: 9901 }], 'shop')],
+    slices: [
+      withRef(endpointSlice('reviews-a', 'reviews', ['10.0.0.1', { ip: '10.0.0.2', zone: 'z1' }], [{ name: 'http', port: 8080 }, { name: 'admin', port: 9901 }], 'shop'), ['p1', 'p2']),
+      endpointSlice('reviews-b', 'reviews', [{ ip: '10.0.0.3', ready: false, serving: false }], [{ name: 'http', port: 8081 }], 'shop') as ClusterSlice,
+    ],
+    podLabels: new Map([
+      ['shop/p1', { version: 'v1' }],
+      ['shop/p2', { version: 'v2' }],
+    ]),
+    meshNamespace: 'default',
+  });
+  expect(out.skipped).toEqual([]);
+  expect(out.services).toEqual({
+    reviews: {
+      namespace: 'shop',
+      port: 9080,
+      endpoints: [
+        { address: '10.0.0.1', port: 8080, labels: { version: 'v1' } },
+        { address: '10.0.0.2', port: 8080, zone: 'z1', labels: { version: 'v2' } },
+      ],
+    },
+  });
+  // The result is valid config-model input.
+  expect(() => validateConfig({ services: out.services }, 'test')).not.toThrow();
+});
+
+test('a name taken in the mesh namespace skips the same name elsewhere, and says so', () => {
+  const out = clusterServices({
+    services: [service('reviews', [{ port: 80 }], 'another'), service('reviews', [{ port: 80 }], 'default')],
+    slices: [],
+    podLabels: new Map(),
+    meshNamespace: 'default',
+  });
+  expect((out.services.reviews as { namespace: string }).namespace).toBe('default');
+  expect(out.skipped).toEqual(['another/reviews (the name is taken by the Service in namespace default)']);
+});
