@@ -50,8 +50,9 @@ export class XdsServer {
 
   /** Swap in `snapshot` and send each client what changed for it. */
   publish(snapshot: Snapshot): void {
+    const previous = this.#snapshot;
     this.#snapshot = snapshot;
-    for (const stream of this.#streams) stream.push();
+    for (const stream of this.#streams) stream.push(previous);
   }
 
   clients(): ClientStatus[] {

@@ -9,6 +9,7 @@
  */
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { MeshLogger } from '../telemetry/logger.js';
+import { bridgeSnapshot, PUSH_ORDER } from './make-before-break.js';
 import { SERVED_TYPES, type ServedType, type Snapshot } from './snapshot.js';
 import { Subscription, type SubscriptionStatus } from './subscription.js';
 
@@ -107,10 +108,23 @@ export class XdsStream {
     if (sub.update(req.resource_names ?? [], first)) this.#send(sub, true);
   }
 
-  /** A new snapshot: send every subscribed type whose resources changed. */
-  push(): void {
+  /**
+   * A new snapshot: send every subscribed type whose resources changed,
+   * make before break (make-before-break.ts) when `previous` is given.
+   */
+  push(previous?: Snapshot): void {
     if (this.#closed) return;
-    for (const sub of this.#subs.values()) this.#send(sub, false);
+    const next = this.#host.current();
+    const bridge = previous === undefined ? undefined : bridgeSnapshot(previous, next);
+    if (bridge !== undefined) {
+      for (const type of PUSH_ORDER.slice(0, 2)) this.#sendType(type, bridge);
+    }
+    for (const type of PUSH_ORDER) this.#sendType(type, next);
+  }
+
+  #sendType(type: ServedType, snapshot: Snapshot): void {
+    const sub = this.#subs.get(type);
+    if (sub !== undefined) this.#send(sub, false, snapshot);
   }
 
   close(): void {
@@ -161,8 +175,8 @@ export class XdsStream {
     sub.ackedVersion = req.version_info;
   }
 
-  #send(sub: Subscription, force: boolean): void {
-    const selected = sub.select(this.#host.current(), force);
+  #send(sub: Subscription, force: boolean, snapshot: Snapshot = this.#host.current()): void {
+    const selected = sub.select(snapshot, force);
     if (selected === undefined) return;
     this.#nonce += 1;
     const nonce = String(this.#nonce);

@@ -278,4 +278,34 @@ describe('control plane xDS protocol', () => {
     for (const s of streams.splice(0)) s.end();
     await until(() => cp.status().clients.length === 0, 'every stream to be forgotten');
   });
+
+  it('pushes make before break: old and new clusters, then the routes, then only the new clusters', async () => {
+    const s = open();
+    const subset = 'outbound|9080|v1|reviews.default.svc.cluster.local';
+    const plain = 'outbound|9080||reviews.default.svc.cluster.local';
+    // Subscribe like a gRPC client: LDS, RDS for the route config it names, CDS wildcard.
+    s.send(TYPE_URL.listener, []);
+    const lds = await s.next();
+    s.send(TYPE_URL.listener, [], lds.nonce, lds.version_info);
+    s.send(TYPE_URL.cluster, []);
+    const cds = await s.next();
+    expect(names(cds)).toContain(subset);
+    s.send(TYPE_URL.cluster, [], cds.nonce, cds.version_info);
+
+    // The subset goes away: its cluster must outlive every route that could still use it.
+    write(config('10.0.0.1:9080').replace('    subsets: { v1: { labels: {} } }\n', ''));
+    const first = await s.next();
+    expect(first.type_url).toBe(TYPE_URL.cluster);
+    expect(names(first)).toEqual(expect.arrayContaining([subset, plain]));
+    const last = await s.next();
+    expect(last.type_url).toBe(TYPE_URL.cluster);
+    expect(names(last)).not.toContain(subset);
+    expect(names(last)).toContain(plain);
+
+    // And back: the new cluster is sent before anything could route to it.
+    write(config('10.0.0.1:9080'));
+    const added = await s.next();
+    expect(added.type_url).toBe(TYPE_URL.cluster);
+    expect(names(added)).toContain(subset);
+  });
 });
