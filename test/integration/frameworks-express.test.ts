@@ -5,8 +5,8 @@
  */
 import express from 'express';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
-import { isMeshError, MeshError, type MeshServer, meshExpress, meshExpressErrors } from '../../src/index.js';
-import { call, type Fixture, frameworkFixture, routeLines } from './frameworks-fixture.js';
+import { MeshError, type MeshServer, meshExpress, meshExpressErrors } from '../../src/index.js';
+import { call, expectDenied, expectIdentityAndClaims, type Fixture, frameworkFixture, routeLines } from './frameworks-fixture.js';
 
 let fx: Fixture;
 const servers: MeshServer[] = [];
@@ -47,26 +47,15 @@ async function start() {
 
 test('Express: the handler reads the mTLS peer and the JWT claims from req.mesh', async () => {
   const { caller } = await start();
-  const token = await fx.token({ role: 'admin' });
-  const res = await call(caller, '/users/42', { authorization: `Bearer ${token}` });
-  expect(res.status).toBe(200);
-  expect(JSON.parse(res.body)).toEqual({
-    id: '42',
-    peer: 'cluster.local/ns/shop/sa/frontend',
-    user: 'https://issuer.example/alice',
-    role: 'admin',
-  });
+  await expectIdentityAndClaims(fx, caller);
 });
 
 test('Express: a denied request gets 403 with the deciding policy; a mesh error from a handler gets its status', async () => {
   const { caller } = await start();
-  const denied = await call(caller, '/secret');
-  expect(denied.status).toBe(403);
-  expect(denied.body).toContain('shop/no-secrets');
+  await expectDenied(caller);
   const failed = await call(caller, '/fails');
   expect(failed.status).toBe(503);
   expect(failed.body).toBe('circuit open for inventory\n');
-  expect(isMeshError(new MeshError('MESH_CIRCUIT_OPEN', 'x'))).toBe(true);
 });
 
 test('Express: metrics are labelled by the route template (baseUrl + route), never the raw path', async () => {

@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, expect, test, vi } from 'vitest';
 import { currentDeadline, MeshError, type MeshRequestContext, type MeshServer, meshFastify } from '../../src/index.js';
-import { call, type Fixture, frameworkFixture, routeLines } from './frameworks-fixture.js';
+import { call, expectDenied, expectIdentityAndClaims, type Fixture, frameworkFixture, routeLines } from './frameworks-fixture.js';
 
 let fx: Fixture;
 const servers: MeshServer[] = [];
@@ -46,22 +46,12 @@ async function start() {
 
 test('Fastify: the handler reads the mTLS peer and the JWT claims from request.mesh', async () => {
   const { caller } = await start();
-  const token = await fx.token({ role: 'admin' });
-  const res = await call(caller, '/users/42', { authorization: `Bearer ${token}` });
-  expect(res.status).toBe(200);
-  expect(JSON.parse(res.body)).toEqual({
-    id: '42',
-    peer: 'cluster.local/ns/shop/sa/frontend',
-    user: 'https://issuer.example/alice',
-    role: 'admin',
-  });
+  await expectIdentityAndClaims(fx, caller);
 });
 
 test('Fastify: a denied request gets 403 with the deciding policy; a thrown mesh error gets its status and code', async () => {
   const { caller } = await start();
-  const denied = await call(caller, '/secret');
-  expect(denied.status).toBe(403);
-  expect(denied.body).toContain('shop/no-secrets');
+  await expectDenied(caller);
   const failed = await call(caller, '/fails');
   expect(failed.status).toBe(503);
   expect(JSON.parse(failed.body)).toMatchObject({ code: 'MESH_CIRCUIT_OPEN', message: 'circuit open for inventory' });

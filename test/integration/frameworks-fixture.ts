@@ -3,10 +3,12 @@
  * JWT authentication and a DENY policy, a caller mesh with its own
  * certificate, and a signer for tokens. Real TLS, real undici, port 0.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { expect } from 'vitest';
 import { createMesh, type Mesh } from '../../src/index.js';
 
 export interface Fixture {
@@ -72,6 +74,26 @@ export async function frameworkFixture(): Promise<Fixture> {
 export async function call(m: Mesh, path: string, headers: Record<string, string> = {}) {
   const res = await m.request(`http://users${path}`, { headers });
   return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
+}
+
+/** Every adapter's handler at /users/:id answers with the caller the mesh verified: the mTLS peer and the JWT's claims. */
+export async function expectIdentityAndClaims(fx: Fixture, caller: Mesh): Promise<void> {
+  const token = await fx.token({ role: 'admin' });
+  const res = await call(caller, '/users/42', { authorization: `Bearer ${token}` });
+  expect(res.status).toBe(200);
+  expect(JSON.parse(res.body)).toEqual({
+    id: '42',
+    peer: 'cluster.local/ns/shop/sa/frontend',
+    user: 'https://issuer.example/alice',
+    role: 'admin',
+  });
+}
+
+/** /secret is denied by the shop/no-secrets policy: 403 naming it. */
+export async function expectDenied(caller: Mesh): Promise<void> {
+  const denied = await call(caller, '/secret');
+  expect(denied.status).toBe(403);
+  expect(denied.body).toContain('shop/no-secrets');
 }
 
 /** The `proxyless_inbound_requests_total` lines of a scrape. */

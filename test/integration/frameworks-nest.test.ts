@@ -11,7 +11,7 @@ import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, expect, test, vi } from 'vitest';
 import { type Mesh, MeshError, type MeshRequestContext, type MeshServer } from '../../src/index.js';
 import { MeshContext, MeshModule } from '../../src/nest.js';
-import { call, type Fixture, frameworkFixture, routeLines } from './frameworks-fixture.js';
+import { call, expectDenied, expectIdentityAndClaims, type Fixture, frameworkFixture, routeLines } from './frameworks-fixture.js';
 
 let fx: Fixture;
 const servers: MeshServer[] = [];
@@ -71,22 +71,12 @@ async function start() {
 
 test('Nest: @MeshContext() hands the handler the mTLS peer and the JWT claims', async () => {
   const { caller } = await start();
-  const token = await fx.token({ role: 'admin' });
-  const res = await call(caller, '/users/42', { authorization: `Bearer ${token}` });
-  expect(res.status).toBe(200);
-  expect(JSON.parse(res.body)).toEqual({
-    id: '42',
-    peer: 'cluster.local/ns/shop/sa/frontend',
-    user: 'https://issuer.example/alice',
-    role: 'admin',
-  });
+  await expectIdentityAndClaims(fx, caller);
 });
 
 test("Nest: a denied request gets 403 with the mesh's reason; a mesh error from a handler gets its status", async () => {
   const { caller } = await start();
-  const denied = await call(caller, '/secret');
-  expect(denied.status).toBe(403);
-  expect(denied.body).toContain('shop/no-secrets');
+  await expectDenied(caller);
   const failed = await call(caller, '/users/1/fails');
   expect(failed.status).toBe(503);
   expect(JSON.parse(failed.body)).toMatchObject({ statusCode: 503, code: 'MESH_CIRCUIT_OPEN', message: 'circuit open for inventory' });

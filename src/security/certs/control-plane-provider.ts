@@ -16,8 +16,7 @@ import { type ObtainedCertificate, requestWorkloadCertificate } from '../../cont
 import { isMeshError, MeshError } from '../../errors.js';
 import { type MeshLogger, stderrLogger } from '../../telemetry/logger.js';
 import { parseSpiffeId } from '../identity/spiffe.js';
-import type { CertificateListener, CertificateProvider } from './provider.js';
-import { CertificateRotator } from './rotation.js';
+import { IssuingProvider } from './issuing-provider.js';
 import { buildWorkloadCertificate, type WorkloadCertificate } from './workload-certificate.js';
 
 export interface ControlPlaneProviderOptions {
@@ -40,59 +39,23 @@ export interface ControlPlaneProviderOptions {
 /** gRPC statuses that mean the CA answered no, rather than could not be reached. */
 const REFUSALS = new Set<number>([grpc.status.UNAUTHENTICATED, grpc.status.PERMISSION_DENIED, grpc.status.INVALID_ARGUMENT]);
 
-export class ControlPlaneCertificateProvider implements CertificateProvider {
-  readonly #rotator: CertificateRotator;
+export class ControlPlaneCertificateProvider extends IssuingProvider {
   readonly #options: ControlPlaneProviderOptions;
   readonly #spiffeId: string;
   readonly #target: string;
   readonly #tls: boolean;
 
   constructor(options: ControlPlaneProviderOptions) {
-    this.#spiffeId = parseSpiffeId(options.spiffeId, 'workload SPIFFE ID').uri;
+    const spiffeId = parseSpiffeId(options.spiffeId, 'workload SPIFFE ID').uri;
+    super({ name: spiffeId, logger: options.logger ?? stderrLogger(), renewAt: options.renewAt, retryDelayMs: options.retryDelayMs });
+    this.#spiffeId = spiffeId;
     this.#options = options;
     this.#tls = options.address.startsWith('tls://');
     this.#target = options.address.replace(/^(tls|grpc|http):\/\//, '');
-    this.#rotator = new CertificateRotator({
-      name: this.#spiffeId,
-      logger: options.logger ?? stderrLogger(),
-      ...(options.renewAt !== undefined ? { renewAt: options.renewAt } : {}),
-      ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
-      issue: (signal) => this.#issue(signal),
-    });
   }
 
-  start(): this {
-    this.#rotator.start();
-    return this;
-  }
-
-  current(): WorkloadCertificate | undefined {
-    return this.#rotator.current();
-  }
-
-  ready(options?: { signal?: AbortSignal }): Promise<WorkloadCertificate> {
-    return this.#rotator.ready(options);
-  }
-
-  subscribe(listener: CertificateListener): () => void {
-    return this.#rotator.subscribe(listener);
-  }
-
-  /** Renew now; rejects with the CA's refusal, keeping the current certificate. */
-  rotateNow(): Promise<WorkloadCertificate> {
-    return this.#rotator.rotateNow();
-  }
-
-  nextRenewalAt(): number | undefined {
-    return this.#rotator.nextRenewalAt();
-  }
-
-  close(): Promise<void> {
-    return this.#rotator.close();
-  }
-
-  async #issue(signal: AbortSignal): Promise<WorkloadCertificate> {
-    const current = this.#rotator.current();
+  protected async issue(signal: AbortSignal): Promise<WorkloadCertificate> {
+    const current = this.rotator.current();
     if (current !== undefined) {
       try {
         return await this.#request(signal, { current: { chainPem: current.chainPem, keyPem: current.keyPem } });

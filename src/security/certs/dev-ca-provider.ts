@@ -11,8 +11,7 @@ import { type MeshLogger, stderrLogger } from '../../telemetry/logger.js';
 import { parseSpiffeId } from '../identity/spiffe.js';
 import type { CertificateAuthority } from './ca.js';
 import { loadOrCreateCaDirectory } from './ca-store.js';
-import type { CertificateListener, CertificateProvider } from './provider.js';
-import { CertificateRotator } from './rotation.js';
+import { IssuingProvider } from './issuing-provider.js';
 import type { WorkloadCertificate } from './workload-certificate.js';
 
 export interface DevCaProviderOptions {
@@ -30,26 +29,28 @@ export function defaultDevCaDir(): string {
   return join(homedir(), '.proxyless', 'dev-ca');
 }
 
-export class DevCaProvider implements CertificateProvider {
-  readonly #rotator: CertificateRotator;
+export class DevCaProvider extends IssuingProvider {
   readonly #dir: string;
   readonly #trustDomain: string;
   readonly #workloadTtlMs: number | undefined;
   readonly #logger: MeshLogger;
   #ca: Promise<CertificateAuthority> | undefined;
 
+  readonly #spiffeId: string;
+
   constructor(options: DevCaProviderOptions) {
     const id = parseSpiffeId(options.spiffeId, 'workload SPIFFE ID');
+    const logger = options.logger ?? stderrLogger();
+    super({ name: id.uri, logger, renewAt: options.renewAt });
+    this.#spiffeId = id.uri;
     this.#dir = options.dir ?? defaultDevCaDir();
     this.#trustDomain = id.trustDomain;
     this.#workloadTtlMs = options.workloadTtlMs;
-    this.#logger = options.logger ?? stderrLogger();
-    this.#rotator = new CertificateRotator({
-      name: id.uri,
-      logger: this.#logger,
-      ...(options.renewAt !== undefined ? { renewAt: options.renewAt } : {}),
-      issue: async () => (await this.ca()).issue({ spiffeId: id.uri }),
-    });
+    this.#logger = logger;
+  }
+
+  protected async issue(): Promise<WorkloadCertificate> {
+    return (await this.ca()).issue({ spiffeId: this.#spiffeId });
   }
 
   /** The development CA, loaded or created on first call. */
@@ -67,30 +68,5 @@ export class DevCaProvider implements CertificateProvider {
       },
     );
     return this.#ca;
-  }
-
-  start(): this {
-    this.#rotator.start();
-    return this;
-  }
-
-  current(): WorkloadCertificate | undefined {
-    return this.#rotator.current();
-  }
-
-  ready(options?: { signal?: AbortSignal }): Promise<WorkloadCertificate> {
-    return this.#rotator.ready(options);
-  }
-
-  subscribe(listener: CertificateListener): () => void {
-    return this.#rotator.subscribe(listener);
-  }
-
-  rotateNow(): Promise<WorkloadCertificate> {
-    return this.#rotator.rotateNow();
-  }
-
-  close(): Promise<void> {
-    return this.#rotator.close();
   }
 }
