@@ -13,7 +13,7 @@
 import type { MatchEntry, ValueMatch } from '../config/route-match-schema.js';
 import type { MeshSettings, RouteConfig, ServiceConfig } from '../config/schema.js';
 import { packAny } from '../discovery/xds/envoy-protos.js';
-import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_RETRY_ATTEMPTS } from '../resilience/retry-policy.js';
+import { conditionsOf, DEFAULT_BACKOFF_BASE_MS, DEFAULT_RETRY_ATTEMPTS, mergeRetryLayers, type RetriesInput } from '../resilience/retry-policy.js';
 import { durationOf, fractionOf } from './envoy-values.js';
 import { clusterName, listenerNames, routeConfigName } from './resource-names.js';
 
@@ -136,7 +136,7 @@ function routeAction(owner: string, service: ServiceConfig, route: RouteConfig, 
     // gRPC clients read the deadline from here, not from `timeout`.
     action.max_stream_duration = { max_stream_duration: durationOf(timeout) };
   }
-  const retry = retryPolicy([ctx.mesh.retries, service.retries, route.retries as RetriesLayer | undefined]);
+  const retry = retryPolicy([ctx.mesh.retries, service.retries, route.retries as RetriesInput | undefined]);
   if (retry !== undefined) action.retry_policy = retry;
   if (route.mirror !== undefined) {
     action.request_mirror_policies = [
@@ -156,34 +156,18 @@ function routeAction(owner: string, service: ServiceConfig, route: RouteConfig, 
   return action;
 }
 
-interface RetriesLayer {
-  attempts?: number | undefined;
-  perTryTimeout?: number | undefined;
-  retryOn?: readonly string[] | undefined;
-  retriableStatusCodes?: readonly number[] | undefined;
-  backoff?: { baseInterval?: number | undefined; maxInterval?: number | undefined } | undefined;
-}
-
 /** The mesh, service and route layers merged field by field, as the data plane does (retry-policy.ts). */
-function retryPolicy(layers: ReadonlyArray<RetriesLayer | undefined>): Obj | undefined {
-  let attempts = DEFAULT_RETRY_ATTEMPTS;
-  let perTry: number | undefined;
-  let retryOn: readonly string[] | undefined;
-  let codes: readonly number[] | undefined;
-  let base: number | undefined;
-  let max: number | undefined;
-  for (const l of layers) {
-    if (l === undefined) continue;
-    if (l.attempts !== undefined) attempts = l.attempts;
-    if (l.perTryTimeout !== undefined) perTry = l.perTryTimeout;
-    if (l.retryOn !== undefined) retryOn = l.retryOn;
-    if (l.retriableStatusCodes !== undefined) codes = l.retriableStatusCodes;
-    if (l.backoff?.baseInterval !== undefined) base = l.backoff.baseInterval;
-    if (l.backoff?.maxInterval !== undefined) max = l.backoff.maxInterval;
-  }
+function retryPolicy(layers: ReadonlyArray<RetriesInput | undefined>): Obj | undefined {
+  const merged = mergeRetryLayers(layers);
+  const attempts = merged.attempts ?? DEFAULT_RETRY_ATTEMPTS;
+  const perTry = merged.perTryTimeout;
+  const retryOn = conditionsOf(merged.retryOn);
+  const codes = merged.retriableStatusCodes;
+  const base = merged.baseInterval;
+  const max = merged.maxInterval;
   if (attempts === 0) return undefined;
   const policy: Obj = {
-    retry_on: [...new Set([...DEFAULT_RETRY_ON, ...(retryOn ?? [])])].join(','),
+    retry_on: [...new Set([...DEFAULT_RETRY_ON, ...retryOn])].join(','),
     num_retries: { value: attempts },
   };
   if (perTry !== undefined) policy.per_try_timeout = durationOf(perTry);

@@ -19,7 +19,8 @@ import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { MeshError } from '../errors.js';
 import { type DnsQuery, parseTarget } from './dns-target.js';
-import { type Endpoint, makeEndpoint, sameEndpoint } from './endpoint.js';
+import { type Endpoint, makeEndpoint, sameEndpointSet } from './endpoint.js';
+import { rejectedWatch } from './rejected-watch.js';
 import type { DiscoveryProvider, DiscoveryTarget, EndpointListener, EndpointWatch } from './source.js';
 
 export const DEFAULT_DNS_REFRESH_INTERVAL_MS = 5000;
@@ -94,7 +95,7 @@ export function dnsProvider(options: DnsProviderOptions = {}): DiscoveryProvider
       const onClose = () => watches.delete(watch);
       const watch =
         typeof query === 'string' || problem !== undefined
-          ? invalidWatch(target, problem ?? '', listener, onClose)
+          ? rejectedWatch(target, problem ?? '', listener, onClose)
           : startWatch(resolver, Math.min(interval, MAX_TIMER_MS), target, query, listener, onClose);
       watches.add(watch);
       return watch;
@@ -173,7 +174,7 @@ function startWatch(
     if (query.kind !== 'ip') schedule(refreshMs);
     // The first good round after failures is delivered even when unchanged:
     // it is the consumer's only signal that the error has cleared.
-    if (delivered === undefined || recovered || !sameSet(delivered, result)) {
+    if (delivered === undefined || recovered || !sameEndpointSet(delivered, result)) {
       delivered = result;
       listener.next(result);
     }
@@ -195,30 +196,6 @@ function startWatch(
   };
 }
 
-/** watch() on a target that validate() would reject: report once, never resolve. */
-function invalidWatch(
-  target: DiscoveryTarget,
-  reason: string,
-  listener: EndpointListener,
-  onClose: () => void,
-): EndpointWatch {
-  let open = true;
-  queueMicrotask(() => {
-    if (!open) return;
-    listener.error(
-      new MeshError('MESH_DISCOVERY_FAILED', `service "${target.service}": ${target.uri} ${reason}`, {
-        retryable: false,
-        details: { service: target.service, uri: target.uri, reason },
-      }),
-    );
-  });
-  return {
-    close() {
-      if (open) onClose();
-      open = false;
-    },
-  };
-}
 
 function failureError(target: DiscoveryTarget, f: LookupFailure, kept: readonly Endpoint[] | undefined): MeshError {
   const keeping =
@@ -337,13 +314,6 @@ function sortByKey(endpoints: Endpoint[]): Endpoint[] {
 }
 
 /** Both sets are sorted by key, so a pairwise walk compares them. */
-function sameSet(a: readonly Endpoint[], b: readonly Endpoint[]): boolean {
-  if (a.length !== b.length) return false;
-  return a.every((e, i) => {
-    const other = b[i];
-    return other !== undefined && sameEndpoint(e, other);
-  });
-}
 
 function codeOf(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;

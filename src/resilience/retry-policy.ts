@@ -50,31 +50,57 @@ const CONDITION_REASONS: Readonly<Record<string, readonly FailureReason[]>> = {
   'retriable-status-codes': [],
 };
 
-function conditionsOf(retryOn: string | readonly string[] | undefined): string[] {
+/** `retryOn` as a list of condition names (the config allows Envoy's comma-separated string too). */
+export function conditionsOf(retryOn: string | readonly string[] | undefined): string[] {
   if (retryOn === undefined) return [];
   const list = typeof retryOn === 'string' ? retryOn.split(',') : retryOn;
   return list.map((c) => c.trim()).filter((c) => c !== '');
 }
 
-export function compileRetryPolicy(layers: ReadonlyArray<RetriesInput | undefined>): RetryPolicy {
-  let attempts = DEFAULT_RETRY_ATTEMPTS;
-  let perTry: number | undefined;
-  let retryOn: string | readonly string[] | undefined;
-  let codes: readonly number[] | undefined;
-  let base = DEFAULT_BACKOFF_BASE_MS;
-  let max: number | undefined;
-  let nonIdempotent = false;
-  // Later layers (mesh, then service, then route) win field by field.
+/** The retry fields of the mesh, service and route layers merged: later layers win field by field; unset stays undefined. */
+export interface MergedRetries {
+  attempts: number | undefined;
+  perTryTimeout: number | undefined;
+  retryOn: string | readonly string[] | undefined;
+  retriableStatusCodes: readonly number[] | undefined;
+  baseInterval: number | undefined;
+  maxInterval: number | undefined;
+  retryNonIdempotent: boolean | undefined;
+}
+
+/** One merge for the data plane (below) and the control plane's Envoy retry policy, so both read layers alike. */
+export function mergeRetryLayers(layers: ReadonlyArray<RetriesInput | undefined>): MergedRetries {
+  const m: MergedRetries = {
+    attempts: undefined,
+    perTryTimeout: undefined,
+    retryOn: undefined,
+    retriableStatusCodes: undefined,
+    baseInterval: undefined,
+    maxInterval: undefined,
+    retryNonIdempotent: undefined,
+  };
   for (const l of layers) {
     if (l === undefined) continue;
-    if (l.attempts !== undefined) attempts = l.attempts;
-    if (l.perTryTimeout !== undefined) perTry = l.perTryTimeout;
-    if (l.retryOn !== undefined) retryOn = l.retryOn;
-    if (l.retriableStatusCodes !== undefined) codes = l.retriableStatusCodes;
-    if (l.backoff?.baseInterval !== undefined) base = l.backoff.baseInterval;
-    if (l.backoff?.maxInterval !== undefined) max = l.backoff.maxInterval;
-    if (l.retryNonIdempotent !== undefined) nonIdempotent = l.retryNonIdempotent;
+    if (l.attempts !== undefined) m.attempts = l.attempts;
+    if (l.perTryTimeout !== undefined) m.perTryTimeout = l.perTryTimeout;
+    if (l.retryOn !== undefined) m.retryOn = l.retryOn;
+    if (l.retriableStatusCodes !== undefined) m.retriableStatusCodes = l.retriableStatusCodes;
+    if (l.backoff?.baseInterval !== undefined) m.baseInterval = l.backoff.baseInterval;
+    if (l.backoff?.maxInterval !== undefined) m.maxInterval = l.backoff.maxInterval;
+    if (l.retryNonIdempotent !== undefined) m.retryNonIdempotent = l.retryNonIdempotent;
   }
+  return m;
+}
+
+export function compileRetryPolicy(layers: ReadonlyArray<RetriesInput | undefined>): RetryPolicy {
+  const merged = mergeRetryLayers(layers);
+  const attempts = merged.attempts ?? DEFAULT_RETRY_ATTEMPTS;
+  const perTry = merged.perTryTimeout;
+  const retryOn = merged.retryOn;
+  const codes = merged.retriableStatusCodes;
+  const base = merged.baseInterval ?? DEFAULT_BACKOFF_BASE_MS;
+  const max = merged.maxInterval;
+  const nonIdempotent = merged.retryNonIdempotent ?? false;
   const conditions = conditionsOf(retryOn);
   const reasons = new Set<FailureReason>();
   for (const c of conditions) for (const r of CONDITION_REASONS[c] ?? []) reasons.add(r);

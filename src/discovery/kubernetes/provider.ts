@@ -11,6 +11,7 @@
  */
 import { MeshError } from '../../errors.js';
 import type { BackoffConfig } from '../../resilience/backoff.js';
+import { rejectedWatch } from '../rejected-watch.js';
 import type { DiscoveryProvider, DiscoveryTarget, EndpointListener, EndpointWatch } from '../source.js';
 import { KubeApiClient } from './api-client.js';
 import { type ClusterConfigOptions, loadClusterConfig } from './cluster-config.js';
@@ -67,7 +68,7 @@ export function kubernetesProvider(options: KubernetesProviderOptions = {}): Dis
     watch(target: DiscoveryTarget, listener: EndpointListener): EndpointWatch {
       if (closed) throw new MeshError('MESH_CLOSED', `k8s discovery provider is closed; cannot watch ${target.uri}`);
       const parsed = parseKubeTarget(target);
-      if (typeof parsed === 'string') return invalidWatch(target, parsed, listener);
+      if (typeof parsed === 'string') return rejectedWatch(target, parsed, listener);
       const watch: EndpointWatch = new SliceWatch(
         parsed,
         target,
@@ -93,21 +94,3 @@ export function kubernetesProvider(options: KubernetesProviderOptions = {}): Dis
   };
 }
 
-/** watch() on a target that validate() would reject: report once, never watch. */
-function invalidWatch(target: DiscoveryTarget, reason: string, listener: EndpointListener): EndpointWatch {
-  let open = true;
-  queueMicrotask(() => {
-    if (!open) return;
-    listener.error(
-      new MeshError('MESH_DISCOVERY_FAILED', `service "${target.service}": ${target.uri} ${reason}`, {
-        retryable: false,
-        details: { service: target.service, uri: target.uri, reason },
-      }),
-    );
-  });
-  return {
-    close() {
-      open = false;
-    },
-  };
-}
