@@ -30,6 +30,7 @@ import type { XdsClient } from './discovery/xds/xds-client.js';
 import type { XdsStatus } from './discovery/xds/xds-status.js';
 import { xdsProvider } from './discovery/xds/xds-watches.js';
 import { MeshError } from './errors.js';
+import { MeshGrpc } from './mesh-grpc.js';
 import { ownAddress } from './net/own-address.js';
 import { Registry } from './registry.js';
 import { builtinClassifier, type Classifier } from './resilience/classifier.js';
@@ -106,6 +107,8 @@ export class Mesh {
   #closing: Promise<void> | undefined;
   #inbound: MeshInbound | undefined;
   #xds: XdsClient | undefined;
+  #grpc: MeshGrpc | undefined;
+  readonly #env: CallEnv;
 
   constructor(options: MeshOptions = {}) {
     this.logger = options.logger ?? stderrLogger();
@@ -127,6 +130,7 @@ export class Mesh {
       now: () => performance.now(),
       observer: this.#telemetry.observer,
     };
+    this.#env = env;
     this.#directory = new Directory({
       env,
       fallbacks: options.fallbacks ?? {},
@@ -410,6 +414,22 @@ export class Mesh {
       shutdown: () => this.close(),
     });
     return this.#inbound;
+  }
+
+  /**
+   * gRPC on the mesh (docs/grpc.md): `grpc.client(Client, 'reviews')` for a
+   * grpc-js client that uses the mesh's endpoints and policies, and
+   * `grpc.server()` for a grpc-js server behind the inbound pipeline.
+   */
+  get grpc(): MeshGrpc {
+    this.#grpc ??= new MeshGrpc({
+      directory: this.#directory,
+      env: this.#env,
+      security: this.#security,
+      inbound: () => this.inbound,
+      logger: this.logger,
+    });
+    return this.#grpc;
   }
 
   /** What the xDS client was told (versions, last NACK, connection); undefined without xDS. */

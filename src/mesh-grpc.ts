@@ -1,0 +1,40 @@
+/**
+ * `mesh.grpc`: gRPC on @grpc/grpc-js with the mesh's own pipeline. Clients
+ * get the mesh's discovery, pickers, retries, deadlines and telemetry
+ * through grpc-js's resolver, load-balancer and interceptor extension
+ * points; servers get the inbound pipeline (identity, authorization, rate
+ * limits, deadline, spans, metrics, drain) through server interceptors.
+ * Nothing here repeats a policy the HTTP side already has: both sides are
+ * adapters over the same outbound call and inbound exchange.
+ */
+import type { Directory } from './client/directory.js';
+import { GrpcMethodTable } from './client/grpc-methods.js';
+import type { CallEnv } from './client/stack.js';
+import type { MeshSecurity } from './security/mesh-security.js';
+import type { MeshInbound } from './server/mesh-inbound.js';
+import type { MeshLogger } from './telemetry/logger.js';
+
+/** What the mesh hands its gRPC side: the same parts its HTTP side uses. */
+export interface MeshGrpcParts {
+  readonly directory: Directory;
+  readonly env: CallEnv;
+  readonly security: MeshSecurity;
+  /** The mesh's inbound side (created on first use). */
+  readonly inbound: () => MeshInbound;
+  readonly logger: MeshLogger;
+}
+
+export class MeshGrpc {
+  readonly #parts: MeshGrpcParts;
+  /** Which methods may be retried and hedged: from protos, decorators and options. */
+  readonly methods = new GrpcMethodTable();
+
+  constructor(parts: MeshGrpcParts) {
+    this.#parts = parts;
+  }
+
+  /** @internal */
+  get parts(): MeshGrpcParts {
+    return this.#parts;
+  }
+}
