@@ -72,11 +72,16 @@ const GATEWAY = verdict('failure', 'gateway-error');
 const FIVE_XX = verdict('failure', '5xx');
 const OTHER = verdict('failure', 'other');
 const GRPC: Readonly<Record<number, Verdict>> = {
-  1: verdict('failure', 'cancelled'),
+  // A server that resets the stream (shutting down) shows as CANCELLED: the
+  // caller's own cancellations never reach the classifier.
+  1: verdict('retryable', 'cancelled'),
   4: verdict('failure', 'deadline-exceeded'),
   8: verdict('failure', 'resource-exhausted'),
   13: verdict('failure', 'internal'),
-  14: verdict('failure', 'unavailable'),
+  // Istio retries gRPC UNAVAILABLE (and CANCELLED) by default, and grpc-js reports a
+  // connection lost under a call as UNAVAILABLE too (there is no separate
+  // reset): a replica dying mid-call must not fail idempotent calls.
+  14: verdict('retryable', 'unavailable'),
 };
 /** gRPC codes that mean the server itself is unwell (Envoy maps these to 5xx for outlier detection). */
 const GRPC_SERVER_FAULTS = new Set([2, 4, 13, 14, 15]);

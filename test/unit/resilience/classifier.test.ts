@@ -43,10 +43,11 @@ test('transport failures before any response byte are retryable; after, they are
   expect(builtinClassifier(error(new Error('odd')))).toEqual({ class: 'failure', reason: 'other' });
 });
 
-test('gRPC statuses: OK and caller errors succeed, server faults fail with their retryOn names', () => {
+test('gRPC statuses: OK and caller errors succeed, UNAVAILABLE and CANCELLED are retryable as in Istio, other server faults fail with their retryOn names', () => {
   expect(builtinClassifier(response(200, 0)).class).toBe('success');
   expect(builtinClassifier(response(200, 5)).class).toBe('success');
-  expect(builtinClassifier(response(200, 14))).toEqual({ class: 'failure', reason: 'unavailable' });
+  expect(builtinClassifier(response(200, 14))).toEqual({ class: 'retryable', reason: 'unavailable' });
+  expect(builtinClassifier(response(200, 1))).toEqual({ class: 'retryable', reason: 'cancelled' });
   expect(builtinClassifier(response(200, 8))).toEqual({ class: 'failure', reason: 'resource-exhausted' });
   expect(builtinClassifier(response(200, 15))).toEqual({ class: 'failure', reason: 'other' });
 });
