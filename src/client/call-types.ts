@@ -52,6 +52,8 @@ export interface Cluster {
 
 /** The request as the pipeline sees it. */
 export interface CallRequest extends RouteRequest {
+  /** Which adapter made the call: Istio's `request_protocol` and the span's attributes. */
+  readonly protocol: 'http' | 'grpc';
   /** Path as the caller sent it (the route may rewrite it per attempt). */
   readonly path: string;
   /** The protocol's own header shape (undici's array or record; gRPC metadata as a record), for hashing. */

@@ -42,6 +42,10 @@ export class HttpRequestView implements CallRequest {
     return headerString(this.headers, lowerName);
   }
 
+  get protocol(): 'http' {
+    return 'http';
+  }
+
   /** Read only by redirects and mirrors, so no call pays for it up front. */
   get authority(): string {
     return this.header('host') ?? this.#origin.slice(this.#origin.indexOf('//') + 2);

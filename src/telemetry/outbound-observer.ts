@@ -25,7 +25,9 @@ export interface OutboundTelemetry {
 /** A call seen as the tracer's ClientInfo; startClient reads it synchronously, so one instance serves every call. */
 class CallInfo implements ClientInfo {
   call: ObservedCall | undefined;
-  readonly protocol = 'http' as const;
+  get protocol(): 'http' | 'grpc' {
+    return this.call!.request.protocol;
+  }
   get service(): string {
     return this.call!.cluster.name;
   }
@@ -116,6 +118,7 @@ export class OutboundObserver implements CallObserver {
       const r = this.#scratch;
       r.source = this.#t.source();
       r.destination = destination;
+      r.protocol = call.request.protocol;
       r.responseCode = result.status;
       r.grpcStatus = result.grpcStatus;
       r.responseFlags = result.flags;
@@ -130,7 +133,7 @@ export class OutboundObserver implements CallObserver {
       reporter: 'source',
       source: this.#t.source(),
       destination,
-      protocol: 'http',
+      protocol: call.request.protocol,
       responseCode: result.status,
       grpcStatus: result.grpcStatus,
       responseFlags: result.flags,
@@ -161,7 +164,7 @@ export class OutboundObserver implements CallObserver {
       reporter: 'source',
       source: this.#t.source(),
       destination: this.#t.destinations.forEndpoint(cluster.name, cluster.namespace, undefined),
-      protocol: 'http',
+      protocol: request.protocol,
       responseCode: err.httpStatus,
       grpcStatus: undefined,
       responseFlags: err.responseFlag,
