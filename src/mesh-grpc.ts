@@ -7,7 +7,10 @@
  * Nothing here repeats a policy the HTTP side already has: both sides are
  * adapters over the same outbound call and inbound exchange.
  */
+
+import type { Client } from '@grpc/grpc-js';
 import type { Directory } from './client/directory.js';
+import { type GrpcClientConstructor, type GrpcClientOptions, GrpcClients } from './client/grpc-client.js';
 import { GrpcMethodTable } from './client/grpc-methods.js';
 import type { CallEnv } from './client/stack.js';
 import type { MeshSecurity } from './security/mesh-security.js';
@@ -29,8 +32,26 @@ export class MeshGrpc {
   /** Which methods may be retried and hedged: from protos, decorators and options. */
   readonly methods = new GrpcMethodTable();
 
+  readonly #clients = new GrpcClients();
+
   constructor(parts: MeshGrpcParts) {
     this.#parts = parts;
+  }
+
+  /**
+   * A grpc-js client for a mesh service (docs/grpc.md): `Ctor` is the
+   * client class proto-loader or grpc-tools made, `service` the mesh
+   * service's name. Its calls use the mesh's endpoints, pickers, retries,
+   * budgets, hedging, deadlines, mTLS and telemetry.
+   */
+  client<T extends Client>(Ctor: GrpcClientConstructor<T>, service: string, options?: GrpcClientOptions): T {
+    const { directory, env } = this.#parts;
+    return this.#clients.create({ directory, env, methods: this.methods }, Ctor, service, options);
+  }
+
+  /** @internal The mesh is closing: every client it made closes its channel. */
+  closeClients(): void {
+    this.#clients.closeAll();
   }
 
   /** @internal */

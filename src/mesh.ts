@@ -449,6 +449,7 @@ export class Mesh {
       // (with no inbound side, new calls are refused at once, synchronously).
       if (this.#inbound !== undefined) await this.#inbound.shutdown();
       this.dispatcher.markClosed();
+      this.#grpc?.closeClients();
       this.#fileWatch?.close();
       this.#xds?.close();
       await Promise.all([this.#directory.close(), this.#passthrough.close()]);
@@ -464,6 +465,7 @@ export class Mesh {
   async destroy(err?: Error): Promise<void> {
     this.#inbound?.destroy();
     this.dispatcher.markClosed();
+    this.#grpc?.closeClients();
     this.#fileWatch?.close();
     this.#xds?.close();
     const reason = err ?? new MeshError('MESH_CLOSED', 'the mesh was destroyed');

@@ -87,7 +87,7 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
   /** Set by fault injection when the call is to be aborted once its fault delay has passed. */
   faultReply: LocalReply | undefined;
   #deadlineAt = Number.POSITIVE_INFINITY;
-  #deadlineSource: 'timeout' | 'inherited' = 'timeout';
+  #deadlineSource: 'timeout' | 'inherited' | 'caller' = 'timeout';
   #deadlineTimer: TimerEntry<OutboundCall> | undefined;
   #waitTimer: TimerEntry | undefined;
   #hedgeTimer: TimerEntry | undefined;
@@ -127,6 +127,11 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
   abstract reply(reply: LocalReply): void;
   abstract mirror(target: RouteTarget): void;
 
+  /** A deadline the caller gave with the call itself (gRPC's), on the env's clock; none by default. */
+  protected callerDeadlineAt(_now: number): number | undefined {
+    return undefined;
+  }
+
   get done(): boolean {
     return this.#done;
   }
@@ -159,6 +164,11 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
     if (inherited !== undefined && inherited.at < this.#deadlineAt) {
       this.#deadlineAt = inherited.at;
       this.#deadlineSource = 'inherited';
+    }
+    const own = this.callerDeadlineAt(now);
+    if (own !== undefined && own < this.#deadlineAt) {
+      this.#deadlineAt = own;
+      this.#deadlineSource = 'caller';
     }
     this.target = p.pickTarget(p.targets.length > 1 ? Math.random() : 0);
     if (this.env.observer !== undefined) this.observation = this.env.observer.start(this);
@@ -454,7 +464,9 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
     const what =
       this.#deadlineSource === 'inherited'
         ? 'the deadline inherited from the inbound request'
-        : `its timeout of ${this.policy.timeoutMs} ms`;
+        : this.#deadlineSource === 'caller'
+          ? 'the deadline the caller set'
+          : `its timeout of ${this.policy.timeoutMs} ms`;
     return new MeshError('MESH_DEADLINE_EXCEEDED', `call to ${name} ran out of time: ${what} passed`, {
       details: { service: name, route: this.policy.route.name, source: this.#deadlineSource, attempts: this.#started },
       ...(this.#lastError !== undefined ? { cause: this.#lastError } : {}),

@@ -23,6 +23,7 @@ import { LatencyWindow } from '../resilience/latency-window.js';
 import { PoolLimits } from '../resilience/pool-limits.js';
 import { TokenBucket } from '../resilience/rate-limit.js';
 import { DEFAULT_RETRY_BUDGET, RetryBudget } from '../resilience/retry-budget.js';
+import type { TransportSecurity } from '../security/tls/transport-security.js';
 import { publish } from '../telemetry/events.js';
 import type { CallRequest, Cluster, Fallback } from './call-types.js';
 import { failDispatch } from './fail-dispatch.js';
@@ -68,6 +69,7 @@ export class Destination implements Cluster {
   #watch: EndpointWatch | undefined;
   #upstreams = new Map<string, Upstream>();
   readonly #pool = new PoolConfig();
+  readonly #endpointListeners = new Set<() => void>();
   #picker: Picker<Upstream> = EMPTY_PICKER;
   #subsets = new Map<string, Picker<Upstream>>();
   #hash: RequestHasher | undefined;
@@ -236,6 +238,18 @@ export class Destination implements Cluster {
     // Removed endpoints finish what they are serving; they get nothing new.
     for (const u of removed) void u.close();
     this.#markInitialized();
+    for (const listener of this.#endpointListeners) listener();
+  }
+
+  /** Run `listener` after each change of the endpoint set (gRPC channels connect ahead to new endpoints). */
+  onEndpointsChange(listener: () => void): () => void {
+    this.#endpointListeners.add(listener);
+    return () => this.#endpointListeners.delete(listener);
+  }
+
+  /** The TLS the endpoints are dialled with (the destination's `tls` setting); undefined for plaintext. */
+  get transportSecurity(): TransportSecurity | undefined {
+    return this.#pool.settings.security;
   }
 
   #onError(err: MeshError): void {

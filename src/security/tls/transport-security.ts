@@ -112,7 +112,16 @@ export class TransportSecurity {
 
   #verify(socket: TLSSocket, address: string, port: number): MeshError | undefined {
     if (this.mode !== 'mutual') return undefined;
-    const presented = spiffeIdOf(socket.getPeerX509Certificate()?.subjectAltName);
+    return this.checkPeer(socket.getPeerX509Certificate()?.subjectAltName, `${address}:${port}`);
+  }
+
+  /**
+   * `mutual`: whether a server certificate's subjectAltName names an
+   * identity this destination accepts; the typed error says who was
+   * expected and who answered. The gRPC channel's TLS check calls it too.
+   */
+  checkPeer(subjectAltName: string | undefined, endpoint: string): MeshError | undefined {
+    const presented = spiffeIdOf(subjectAltName);
     const ok =
       presented !== undefined &&
       (this.#identities.size > 0
@@ -120,11 +129,20 @@ export class TransportSecurity {
         : this.#domainPrefix === undefined || presented.startsWith(this.#domainPrefix));
     if (ok) return undefined;
     const expected = this.#identities.size > 0 ? [...this.#identities].join(', ') : `any ID under ${this.#domainPrefix}`;
-    return new MeshError(
-      'MESH_PEER_VERIFICATION_FAILED',
-      `endpoint ${address}:${port} presented ${presented ?? 'no SPIFFE ID'}; expected ${expected}`,
-      { details: { endpoint: `${address}:${port}`, presented, expected } },
-    );
+    return new MeshError('MESH_PEER_VERIFICATION_FAILED', `endpoint ${endpoint} presented ${presented ?? 'no SPIFFE ID'}; expected ${expected}`, {
+      details: { endpoint, presented, expected },
+    });
+  }
+
+  /** The workload certificate source (`mutual`) and the CA bundle to trust (`simple`), for the gRPC channel's credentials. */
+  get workload(): ClientTlsSource | undefined {
+    return this.#options.workload;
+  }
+  get ca(): string | undefined {
+    return this.#options.ca;
+  }
+  get sni(): string | undefined {
+    return this.#options.sni;
   }
 
   close(): void {

@@ -1,0 +1,190 @@
+/**
+ * The mesh's gRPC client end to end: real grpc-js servers on port 0, a
+ * real grpc-js client made by mesh.grpc.client(), the mesh's own
+ * discovery, pickers, retries, deadlines and telemetry in between.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { afterEach, expect, test } from 'vitest';
+import { createMesh, type Mesh, type MeshConfigInput, withDeadline } from '../../src/index.js';
+import {
+  callUnary,
+  EchoClient,
+  type EchoClientInstance,
+  type EchoReplica,
+  type EchoReply,
+  errorOf,
+  startEchoReplica,
+} from '../helpers/grpc/echo-replicas.js';
+
+const meshes: Mesh[] = [];
+const replicas: EchoReplica[] = [];
+
+afterEach(async () => {
+  await Promise.all(meshes.splice(0).map((m) => m.destroy()));
+  for (const r of replicas.splice(0)) r.server.forceShutdown();
+});
+
+async function start(names: string[]): Promise<EchoReplica[]> {
+  const started = await Promise.all(names.map((n) => startEchoReplica(n)));
+  replicas.push(...started);
+  return started;
+}
+
+function meshFor(config: MeshConfigInput, extra: Parameters<typeof createMesh>[0] = {}): Mesh {
+  const m = createMesh({ env: false, config, ...extra });
+  meshes.push(m);
+  return m;
+}
+
+function echoService(rs: EchoReplica[], extra: Record<string, unknown> = {}): MeshConfigInput {
+  return { services: { echo: { endpoints: rs.map((r) => `127.0.0.1:${r.port}`), ...extra } } } as MeshConfigInput;
+}
+
+function clientOf(m: Mesh): EchoClientInstance {
+  return m.grpc.client(EchoClient, 'echo') as unknown as EchoClientInstance;
+}
+
+test('unary calls are balanced across three replicas by the mesh picker', async () => {
+  const rs = await start(['a', 'b', 'c']);
+  const m = meshFor(echoService(rs, { loadBalancer: { policy: 'round-robin' } }));
+  const client = clientOf(m);
+  const seen = new Map<string, number>();
+  for (let i = 0; i < 30; i++) {
+    const reply = await callUnary(client, 'get', { text: `hi-${i}` });
+    expect(reply.text).toBe(`hi-${i}`);
+    seen.set(reply.replica, (seen.get(reply.replica) ?? 0) + 1);
+  }
+  expect([...seen.keys()].sort()).toEqual(['a', 'b', 'c']);
+  for (const n of seen.values()) expect(n).toBe(10);
+  // The endpoint pin is the balancer's business: it never reaches the server.
+  const reply = await callUnary(client, 'get', { text: 'x' });
+  expect(Object.keys(JSON.parse(reply.metadata) as object)).not.toContain('x-proxyless-endpoint');
+});
+
+test('a replica shut down mid-load fails no idempotent call: its calls go to the others', async () => {
+  const rs = await start(['a', 'b', 'c']);
+  const m = meshFor(echoService(rs));
+  const client = clientOf(m);
+  const failures: string[] = [];
+  const served = new Map<string, number>();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      while (next < 900) {
+        const i = next++;
+        if (i === 300) rs[1]!.server.forceShutdown();
+        try {
+          const reply = await callUnary(client, 'get', { text: String(i) });
+          served.set(reply.replica, (served.get(reply.replica) ?? 0) + 1);
+        } catch (err) {
+          failures.push((err as Error).message);
+        }
+      }
+    }),
+  );
+  expect(failures).toEqual([]);
+  expect((served.get('a') ?? 0) + (served.get('c') ?? 0)).toBeGreaterThan(600);
+}, 60_000);
+
+test('UNAVAILABLE is retried for methods the proto marks idempotent, not for the others', async () => {
+  const rs = await start(['a', 'b', 'c']);
+  const m = meshFor(echoService(rs, { retries: { attempts: 2, backoff: { baseInterval: '1ms' } } }));
+  const client = clientOf(m);
+  const total = (method: string) => rs.reduce((n, r) => n + (r.calls.get(method) ?? 0), 0);
+
+  const get = await errorOf(callUnary(client, 'get', { failWith: grpc.status.UNAVAILABLE }));
+  expect(get.code).toBe(grpc.status.UNAVAILABLE);
+  expect(total('Get')).toBe(3);
+
+  const put = await errorOf(callUnary(client, 'put', { failWith: grpc.status.UNAVAILABLE }));
+  expect(put.code).toBe(grpc.status.UNAVAILABLE);
+  expect(total('Put')).toBe(1);
+
+  // A status the classifier calls the caller's business is not retried either.
+  const denied = await errorOf(callUnary(client, 'get', { failWith: grpc.status.PERMISSION_DENIED }));
+  expect(denied.code).toBe(grpc.status.PERMISSION_DENIED);
+  expect(total('Get')).toBe(4);
+});
+
+test('idempotentMethods makes a method retryable that the proto does not mark', async () => {
+  const rs = await start(['a', 'b']);
+  const m = meshFor(echoService(rs, { retries: { attempts: 1, backoff: { baseInterval: '1ms' } } }));
+  const client = m.grpc.client(EchoClient, 'echo', { idempotentMethods: ['/proxyless.test.Echo/Put'] }) as unknown as EchoClientInstance;
+  await errorOf(callUnary(client, 'put', { failWith: grpc.status.UNAVAILABLE }));
+  expect(rs.reduce((n, r) => n + (r.calls.get('Put') ?? 0), 0)).toBe(2);
+});
+
+test('the deadline reaches the server as grpc-timeout: the caller\'s, the route\'s, or the inbound request\'s, whichever is nearest', async () => {
+  const [r] = await start(['a']);
+  const m = meshFor(echoService([r!], { timeout: '1500ms' }));
+  const client = clientOf(m);
+
+  const routeOnly = await callUnary(client, 'get', { text: 'x' });
+  expect(routeOnly.timeoutMs).toBeGreaterThan(0);
+  expect(routeOnly.timeoutMs).toBeLessThanOrEqual(1500);
+
+  const caller = await callUnary(client, 'get', { text: 'x' }, { deadline: Date.now() + 700 });
+  expect(caller.timeoutMs).toBeGreaterThan(0);
+  expect(caller.timeoutMs).toBeLessThanOrEqual(700);
+
+  const inherited = await withDeadline(400, () => callUnary(client, 'get', { text: 'x' }));
+  expect(inherited.timeoutMs).toBeGreaterThan(0);
+  expect(inherited.timeoutMs).toBeLessThanOrEqual(400);
+
+  const late = await errorOf(callUnary(client, 'get', { delayMs: 2_000 }, { deadline: Date.now() + 150 }));
+  expect(late.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+});
+
+test('server streaming and client streaming calls go through the mesh', async () => {
+  const rs = await start(['a']);
+  const m = meshFor(echoService(rs));
+  const client = clientOf(m);
+  const stream = (client.watch as (r: unknown) => grpc.ClientReadableStream<EchoReply>)({ text: 's', count: 5 });
+  const texts: string[] = [];
+  for await (const reply of stream) texts.push((reply as EchoReply).text);
+  expect(texts).toEqual(['s-0', 's-1', 's-2', 's-3', 's-4']);
+
+  const collected = await new Promise<EchoReply>((resolve, reject) => {
+    const call = (client.collect as (cb: (e: Error | null, v: EchoReply) => void) => grpc.ClientWritableStream<unknown>)((err, v) =>
+      err ? reject(err) : resolve(v),
+    );
+    for (const t of ['x', 'y', 'z']) call.write({ text: t });
+    call.end();
+  });
+  expect(collected.text).toBe('x,y,z');
+});
+
+test('a service the mesh does not know ends the call with UNIMPLEMENTED and the mesh error code in the trailers', async () => {
+  const m = meshFor({ services: {} });
+  const client = m.grpc.client(EchoClient, 'nowhere') as unknown as EchoClientInstance;
+  const err = await errorOf(callUnary(client, 'get', { text: 'x' }));
+  expect(err.code).toBe(grpc.status.UNIMPLEMENTED);
+  expect(err.details).toContain('nowhere');
+  expect(err.metadata.get('x-proxyless-error')).toEqual(['MESH_NO_ROUTE']);
+});
+
+test('an endpoint nobody listens on is a connect failure: retried elsewhere even for a non-idempotent method', async () => {
+  const [live] = await start(['a']);
+  const dead = await startEchoReplica('dead');
+  const deadPort = dead.port;
+  dead.server.forceShutdown();
+  const m = meshFor({
+    services: {
+      echo: { endpoints: [`127.0.0.1:${deadPort}`, `127.0.0.1:${live!.port}`], loadBalancer: { policy: 'round-robin' } },
+    },
+  } as MeshConfigInput);
+  const client = clientOf(m);
+  for (let i = 0; i < 6; i++) expect((await callUnary(client, 'put', { text: 'x' })).replica).toBe('a');
+});
+
+test('Istio request metrics carry request_protocol="grpc" and grpc_response_status', async () => {
+  const rs = await start(['a']);
+  const m = meshFor(echoService(rs), { telemetry: { metrics: true } } as never);
+  const client = clientOf(m);
+  await callUnary(client, 'get', { text: 'x' });
+  await errorOf(callUnary(client, 'put', { failWith: grpc.status.NOT_FOUND }));
+  const text = await m.metricsRegistry!.metrics();
+  const lines = text.split('\n').filter((l) => l.startsWith('istio_requests_total{'));
+  expect(lines.some((l) => l.includes('request_protocol="grpc"') && l.includes('grpc_response_status="0"'))).toBe(true);
+  expect(lines.some((l) => l.includes('request_protocol="grpc"') && l.includes('grpc_response_status="5"'))).toBe(true);
+});
