@@ -33,7 +33,8 @@ class WorkloadCertificates implements experimental.CertificateProvider {
   addCaCertificateListener(listener: experimental.CaCertificateUpdateListener): void {
     this.#ca.add(listener);
     this.#watch();
-    listener({ caCertificate: Buffer.from(this.#source.current().ca) });
+    const c = this.#current();
+    if (c !== undefined) listener({ caCertificate: Buffer.from(c.ca) });
   }
   removeCaCertificateListener(listener: experimental.CaCertificateUpdateListener): void {
     this.#ca.delete(listener);
@@ -42,8 +43,17 @@ class WorkloadCertificates implements experimental.CertificateProvider {
   addIdentityCertificateListener(listener: experimental.IdentityCertificateUpdateListener): void {
     this.#identity.add(listener);
     this.#watch();
-    const c = this.#source.current();
-    listener({ certificate: Buffer.from(c.cert), privateKey: Buffer.from(c.key) });
+    const c = this.#current();
+    if (c !== undefined) listener({ certificate: Buffer.from(c.cert), privateKey: Buffer.from(c.key) });
+  }
+
+  /** Undefined until the first certificate arrives; grpc-js holds its connections until the listeners hear of it. */
+  #current(): ReturnType<ClientTlsSource['current']> | undefined {
+    try {
+      return this.#source.current();
+    } catch {
+      return undefined;
+    }
   }
   removeIdentityCertificateListener(listener: experimental.IdentityCertificateUpdateListener): void {
     this.#identity.delete(listener);
