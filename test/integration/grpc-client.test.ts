@@ -15,6 +15,7 @@ import {
   errorOf,
   startEchoReplica,
 } from '../helpers/grpc/echo-replicas.js';
+import { startTestSdk } from '../unit/telemetry/tracing/sdk-setup.js';
 
 const meshes: Mesh[] = [];
 const replicas: EchoReplica[] = [];
@@ -187,4 +188,35 @@ test('Istio request metrics carry request_protocol="grpc" and grpc_response_stat
   const lines = text.split('\n').filter((l) => l.startsWith('istio_requests_total{'));
   expect(lines.some((l) => l.includes('request_protocol="grpc"') && l.includes('grpc_response_status="0"'))).toBe(true);
   expect(lines.some((l) => l.includes('request_protocol="grpc"') && l.includes('grpc_response_status="5"'))).toBe(true);
+});
+
+test('hedging: an idempotent call stuck on a slow replica is answered by a backup on another; a non-idempotent one is not hedged', async () => {
+  const slow = await startEchoReplica('slow', grpc.ServerCredentials.createInsecure(), 1_500);
+  const [fast] = await start(['fast']);
+  replicas.push(slow);
+  const m = meshFor(echoService([slow, fast!], { loadBalancer: { policy: 'round-robin' }, hedging: { delay: '40ms' } }));
+  const client = clientOf(m);
+  const gets = await Promise.all(Array.from({ length: 6 }, (_, i) => callUnary(client, 'get', { text: String(i) })));
+  expect(gets.map((r) => r.replica)).toEqual(Array(6).fill('fast'));
+  expect(slow.calls.get('Get')).toBeGreaterThan(0);
+  const puts = await Promise.all(Array.from({ length: 4 }, (_, i) => callUnary(client, 'put', { text: String(i) })));
+  expect(puts.map((r) => r.replica).sort()).toEqual(['fast', 'fast', 'slow', 'slow']);
+});
+
+test('trace context goes out in the metadata of each attempt, under the caller\'s span', async () => {
+  const sdk = startTestSdk();
+  try {
+    const rs = await start(['a']);
+    const m = meshFor(echoService(rs), { telemetry: { tracing: true } } as never);
+    const client = clientOf(m);
+    const reply = await callUnary(client, 'get', { text: 'x' });
+    const sent = JSON.parse(reply.metadata) as Record<string, string>;
+    expect(sent.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    const span = sdk.spans().find((s) => s.kind === 2);
+    expect(span).toBeDefined();
+    expect(sent.traceparent).toContain(span!.spanContext().traceId);
+    expect(span!.attributes['rpc.system']).toBe('grpc');
+  } finally {
+    await sdk.shutdown();
+  }
 });

@@ -45,6 +45,8 @@ function remainingMs(call: { getDeadline(): grpc.Deadline }): number {
 export async function startEchoReplica(
   name: string,
   credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(),
+  /** Every unary answer of this replica waits this long (a slow replica). */
+  replicaDelayMs = 0,
 ): Promise<EchoReplica> {
   const server = new grpc.Server();
   const calls = new Map<string, number>();
@@ -63,7 +65,7 @@ export async function startEchoReplica(
         if (fail !== 0) callback({ code: fail, details: `${name} answered ${fail}` });
         else callback(null, reply(call, call.request.text ?? ''));
       };
-      const delay = call.request.delayMs ?? 0;
+      const delay = (call.request.delayMs ?? 0) + replicaDelayMs;
       if (delay > 0) setTimeout(answer, delay);
       else answer();
     };
