@@ -51,9 +51,16 @@ export class GrpcAttempt extends CallAttempt implements InterceptingListener {
     if (!this.stopped) this.grpc.attemptStatus(this, status);
   }
 
-  /** A response header or trailer (lowercase name), trailers first: what the classifier may ask about. */
-  header(trailers: Metadata, name: string): string | undefined {
-    const v = trailers.get(name)[0] ?? this.headers?.get(name)[0];
+  // The attempt is its own response outcome for the classifier, so judging
+  // it allocates nothing: kind, status and grpcStatus below, and header().
+  readonly kind = 'response';
+  readonly status = 200;
+  grpcStatus: number | undefined;
+  trailers: Metadata | undefined;
+
+  /** A response trailer or header (lowercase name), trailers first: what the classifier may ask about. */
+  header(name: string): string | undefined {
+    const v = this.trailers?.get(name)[0] ?? this.headers?.get(name)[0];
     return v === undefined ? undefined : String(v);
   }
 

@@ -13,7 +13,6 @@
  */
 import { type InterceptingListener, type InterceptorOptions, Metadata, type NextCall, type StatusObject, status } from '@grpc/grpc-js';
 import { isMeshError } from '../errors.js';
-import type { AttemptOutcome } from '../resilience/classifier.js';
 import { OutboundCall } from './call.js';
 import type { CallPolicy, RouteTarget } from './call-policy.js';
 import type { Attempt, LocalReply } from './call-types.js';
@@ -237,7 +236,8 @@ export class GrpcCall extends OutboundCall {
       return;
     }
     // A stream's first message: this attempt answered, and the caller sees it from here on.
-    if (!this.onResponse(a, { kind: 'response', status: 200, grpcStatus: undefined, header: (n) => a.header(EMPTY, n) })) return;
+    a.grpcStatus = undefined;
+    if (!this.onResponse(a, a)) return;
     this.#commit(a);
     this.#s.listener.onReceiveMessage(message);
     if (this.#readsWanted > 0) this.#readsWanted--;
@@ -254,8 +254,9 @@ export class GrpcCall extends OutboundCall {
       this.onError(a, connectFailure(a.upstream.key, st.details), false);
       return;
     }
-    const outcome: AttemptOutcome = { kind: 'response', status: 200, grpcStatus: st.code, header: (n) => a.header(st.metadata, n) };
-    if (!this.onResponse(a, outcome)) return;
+    a.grpcStatus = st.code;
+    a.trailers = st.metadata;
+    if (!this.onResponse(a, a)) return;
     this.#commit(a);
     if (a.hasMessage) this.#s.listener.onReceiveMessage(a.message);
     this.#finishWith(st, a, undefined);
@@ -306,5 +307,3 @@ export class GrpcCall extends OutboundCall {
     });
   }
 }
-
-const EMPTY = new Metadata();
