@@ -15,12 +15,17 @@ import type { Metric } from 'prom-client';
 import type { AnyRegistry } from './any-registry.js';
 import type { HistogramCells, IstioSeries } from './istio-series.js';
 
-export interface SeriesSource {
-  series(): Iterable<IstioSeries>;
+/** What a view reads: a label set, shared by every sample the series gives. */
+export interface LabelledSeries {
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface SeriesSource<S extends LabelledSeries = IstioSeries> {
+  series(): Iterable<S>;
   reset(): void;
 }
 
-interface Sample {
+export interface Sample {
   value: number;
   labels: Record<string, string | number>;
   metricName?: string;
@@ -38,7 +43,7 @@ interface MetricSnapshot {
 
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
-abstract class ScrapeView {
+export abstract class ScrapeView<S extends LabelledSeries = IstioSeries> {
   /** Mutable: a Registry in OpenMetrics mode renames counters (drops `_total`). */
   name: string;
   readonly aggregator = 'sum' as const;
@@ -47,7 +52,7 @@ abstract class ScrapeView {
   constructor(
     name: string,
     readonly help: string,
-    protected readonly source: SeriesSource,
+    protected readonly source: SeriesSource<S>,
   ) {
     this.name = name;
   }
@@ -72,7 +77,13 @@ abstract class ScrapeView {
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 
-  protected sample(value: number, labels: Readonly<Record<string, string | number>>, series: IstioSeries, shared: boolean, metricName?: string): Sample {
+  protected sample(
+    value: number,
+    labels: Readonly<Record<string, string | number>>,
+    series: LabelledSeries,
+    shared: boolean,
+    metricName?: string,
+  ): Sample {
     const out: Sample = shared
       ? { value, labels: labels as Record<string, string | number>, sharedLabels: series.labels }
       : { value, labels: { ...series.labels, ...labels } };
@@ -80,7 +91,7 @@ abstract class ScrapeView {
     return out;
   }
 
-  protected abstract samples(series: IstioSeries, shared: boolean, into: Sample[]): void;
+  protected abstract samples(series: S, shared: boolean, into: Sample[]): void;
 
   registerIn(registry: AnyRegistry): void {
     // A structural metric, not a prom-client class instance: see the file comment.
@@ -88,7 +99,7 @@ abstract class ScrapeView {
   }
 }
 
-export class CounterView extends ScrapeView {
+export class CounterView extends ScrapeView<IstioSeries> {
   readonly type = 'counter' as const;
 
   protected samples(series: IstioSeries, shared: boolean, into: Sample[]): void {
@@ -96,23 +107,23 @@ export class CounterView extends ScrapeView {
   }
 }
 
-export class HistogramView extends ScrapeView {
+export class HistogramView<S extends LabelledSeries = IstioSeries> extends ScrapeView<S> {
   readonly type = 'histogram' as const;
   readonly #le: Readonly<Record<string, string | number>>[];
 
   constructor(
     name: string,
     help: string,
-    source: SeriesSource,
+    source: SeriesSource<S>,
     bounds: readonly number[],
-    private readonly cells: (s: IstioSeries) => HistogramCells,
+    private readonly cells: (s: S) => HistogramCells,
   ) {
     super(name, help, source);
     // One `le` label object per bucket, shared by every series.
     this.#le = [...bounds.map((b) => Object.freeze({ le: b })), Object.freeze({ le: '+Inf' })];
   }
 
-  protected samples(series: IstioSeries, shared: boolean, into: Sample[]): void {
+  protected samples(series: S, shared: boolean, into: Sample[]): void {
     const h = this.cells(series);
     const bucket = `${this.name}_bucket`;
     let acc = 0;
