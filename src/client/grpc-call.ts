@@ -295,6 +295,8 @@ export class GrpcCall extends OutboundCall {
   #report(st: StatusObject, a: GrpcAttempt | undefined, error: Error | undefined, httpStatus: number, flags: string): void {
     if (this.#reported) return;
     this.#reported = true;
+    // A call cancelled before it ran (a request stream the caller gave up on) has nothing to report.
+    if (this.startedAt === 0) return;
     this.env.observer?.end(this, {
       status: httpStatus,
       grpcStatus: st.code,

@@ -220,3 +220,19 @@ test('trace context goes out in the metadata of each attempt, under the caller\'
     await sdk.shutdown();
   }
 });
+
+test('a caller cancelling a streamed response ends it with CANCELLED and leaves the endpoint free', async () => {
+  const rs = await start(['a']);
+  const m = meshFor(echoService(rs));
+  const client = clientOf(m);
+  const stream = (client.watch as (r: unknown) => grpc.ClientReadableStream<EchoReply>)({ text: 's', count: 100_000 });
+  const first = await new Promise<EchoReply>((resolve) => stream.once('data', resolve));
+  expect(first.text).toBe('s-0');
+  const ended = new Promise<grpc.ServiceError>((resolve) => stream.on('error', resolve));
+  stream.cancel();
+  expect((await ended).code).toBe(grpc.status.CANCELLED);
+  const upstream = m.destinations.get('echo')!.upstreams[0]!;
+  expect(upstream.inFlight).toBe(0);
+  // The channel still serves the next call.
+  expect((await callUnary(client, 'get', { text: 'after' })).text).toBe('after');
+});
