@@ -7,6 +7,13 @@
  * the two in step.
  */
 
+/**
+ * The gRPC trailer that carries a MeshError's code, on both sides: a mesh
+ * client's call the mesh ended, and a mesh server's answer to a handler's
+ * MeshError. The status alone cannot tell "circuit open" from "no endpoint".
+ */
+export const GRPC_ERROR_CODE_TRAILER = 'mesh-error-code';
+
 /** gRPC status codes used by the table (numeric values from the gRPC spec). */
 export const GrpcStatus = {
   OK: 0,

@@ -2,6 +2,7 @@
 
 export type { BalancedEndpoint, Picker, PickerFactory, PickerOptions } from './balancer/types.js';
 export type { Fallback, LocalReply } from './client/call-types.js';
+export type { GrpcClientConstructor, GrpcClientOptions } from './client/grpc-client.js';
 export type { PoolSettings } from './client/upstream.js';
 export { ConfigError, type ConfigIssue } from './config/config-error.js';
 export type { InboundSettingsInput } from './config/inbound-schema.js';
@@ -26,6 +27,7 @@ export type { XdsOptions } from './discovery/xds/start-client.js';
 export type { XdsStatus, XdsTypeStatus } from './discovery/xds/xds-status.js';
 export {
   ERROR_CODES,
+  GRPC_ERROR_CODE_TRAILER,
   GrpcStatus,
   grpcStatusOf,
   httpStatusOf,
@@ -35,6 +37,7 @@ export {
   type MeshErrorOptions,
 } from './errors.js';
 export { createMesh, Mesh, type MeshOptions } from './mesh.js';
+export type { MeshGrpc } from './mesh-grpc.js';
 export {
   type AttemptOutcome,
   builtinClassifier,
@@ -53,6 +56,16 @@ export {
   withDeadline,
 } from './resilience/deadline-context.js';
 export type { WorkloadIdentity } from './security/identity/workload-identity.js';
+export { MeshGrpcServer, type MeshGrpcServerOptions } from './server/grpc/mesh-grpc-server.js';
+export {
+  Authorize,
+  type AuthorizeOptions,
+  Idempotent,
+  type MeshGrpcDecorator,
+  RateLimit,
+  type RateLimitOptions,
+  Timeout,
+} from './server/grpc/method-decorators.js';
 export {
   type ExpressMiddleware,
   expressRoute,

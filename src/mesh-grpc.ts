@@ -14,6 +14,7 @@ import { type GrpcClientConstructor, type GrpcClientOptions, GrpcClients } from 
 import { GrpcMethodTable } from './client/grpc-methods.js';
 import type { CallEnv } from './client/stack.js';
 import type { MeshSecurity } from './security/mesh-security.js';
+import { MeshGrpcServer, type MeshGrpcServerOptions } from './server/grpc/mesh-grpc-server.js';
 import type { MeshInbound } from './server/mesh-inbound.js';
 import type { MeshLogger } from './telemetry/logger.js';
 
@@ -52,6 +53,30 @@ export class MeshGrpc {
   /** @internal The mesh is closing: every client it made closes its channel. */
   closeClients(): void {
     this.#clients.closeAll();
+  }
+
+  /**
+   * A grpc-js server behind the mesh (docs/grpc.md): mTLS per
+   * `mesh.security.mtls` (STRICT, PERMISSIVE or DISABLE, per-port
+   * overrides), every call through the inbound pipeline, handler
+   * decorators read on `addService`, drained with the mesh. Call
+   * `listen()` on the result.
+   */
+  server(options?: MeshGrpcServerOptions): MeshGrpcServer {
+    const { security, inbound, env, logger } = this.#parts;
+    const server = new MeshGrpcServer(
+      {
+        pipeline: inbound().pipeline,
+        modes: () => security.inbound(),
+        tls: security.workload(),
+        methods: this.methods,
+        wheel: env.wheel,
+        onTlsError: (err) => logger.info('inbound TLS handshake failed', { error: err.message }),
+      },
+      options,
+    );
+    inbound().attachDrainable(server, server);
+    return server;
   }
 
   /** @internal */

@@ -1,18 +1,16 @@
 /**
  * What a gRPC caller is told when the mesh, not the server, ends its call:
  * a typed error's gRPC status from the one table in errors.ts, with the
- * mesh's error code in the trailers (`x-proxyless-error`) so callers can
+ * mesh's error code in the trailers (`mesh-error-code`) so callers can
  * tell "the mesh refused" from "the server said so".
  */
 import { Metadata, type StatusObject, status } from '@grpc/grpc-js';
-import { grpcStatusOf, isMeshError, MeshError } from '../errors.js';
+import { GRPC_ERROR_CODE_TRAILER, grpcStatusOf, isMeshError, MeshError } from '../errors.js';
 import type { LocalReply } from './call-types.js';
-
-export const MESH_ERROR_TRAILER = 'x-proxyless-error';
 
 export function errorStatus(err: Error): StatusObject {
   const metadata = new Metadata();
-  if (isMeshError(err)) metadata.set(MESH_ERROR_TRAILER, err.code);
+  if (isMeshError(err)) metadata.set(GRPC_ERROR_CODE_TRAILER, err.code);
   return { code: grpcStatusOf(err), details: err.message, metadata };
 }
 

@@ -20,9 +20,19 @@ export type HttpResponse = ServerResponse | Http2ServerResponse;
 
 const exchanges = new WeakMap<object, InboundExchange>();
 
-/** The caller of an HTTP request the mesh admitted: peer identity and JWT claims (undefined for requests the mesh did not see). */
+/**
+ * The caller of a request the mesh admitted: peer identity and JWT claims
+ * (undefined for requests the mesh did not see). Takes node's HTTP request,
+ * or a gRPC handler's `call` (or its `metadata`, which is what Nest hands
+ * a gRPC handler).
+ */
 export function meshContextOf(req: object): MeshRequestContext | undefined {
-  return exchanges.get(req);
+  return exchanges.get(req) ?? exchanges.get((req as { metadata?: object }).metadata ?? req);
+}
+
+/** @internal The gRPC server's calls are known by their metadata, the one object every handler shape sees. */
+export function rememberExchange(key: object, exchange: InboundExchange): void {
+  exchanges.set(key, exchange);
 }
 
 /** The exchange of a request, for adapters that learn the route later. */

@@ -33,6 +33,12 @@ export interface InboundCall {
   readonly peer: Peer;
   readonly local: LocalSide;
   readonly requestBytes: number;
+  /**
+   * The caller's remaining budget in ms, when the adapter has it already
+   * (grpc-js parses and strips `grpc-timeout`); otherwise it is read from
+   * the headers.
+   */
+  readonly budgetMs?: number | undefined;
 }
 
 /** How the request ended, as the adapter saw it. */
@@ -95,7 +101,7 @@ export class InboundExchange implements MeshRequestContext {
     });
     publish('requestStart', () => ({ reporter: 'destination', service: t?.self().serviceName, method: call.method, path: call.path }));
     // The caller's remaining time becomes this request's deadline: every call the handler makes inherits it.
-    const budget = budgetFromHeaders((name) => {
+    const budget = call.budgetMs ?? budgetFromHeaders((name) => {
       const v = headers[name];
       return Array.isArray(v) ? v[0] : v;
     });

@@ -161,7 +161,7 @@ test('a service the mesh does not know ends the call with UNIMPLEMENTED and the 
   const err = await errorOf(callUnary(client, 'get', { text: 'x' }));
   expect(err.code).toBe(grpc.status.UNIMPLEMENTED);
   expect(err.details).toContain('nowhere');
-  expect(err.metadata.get('x-proxyless-error')).toEqual(['MESH_NO_ROUTE']);
+  expect(err.metadata.get('mesh-error-code')).toEqual(['MESH_NO_ROUTE']);
 });
 
 test('an endpoint nobody listens on is a connect failure: retried elsewhere even for a non-idempotent method', async () => {
