@@ -54,9 +54,11 @@ export function withDeadline<T>(timeoutMs: number, fn: () => T): T {
  * callback that runs outside the original async context, and for a server
  * that starts a request from its inbound budget (see `deadlineFromBudget`).
  */
-export function runWithDeadline<T>(deadline: Deadline | undefined, fn: () => T): T {
-  if (deadline === undefined && storage === undefined) return fn();
-  return store().run(deadline, fn);
+export function runWithDeadline<T>(deadline: Deadline | undefined, fn: () => T): T;
+export function runWithDeadline<A, T>(deadline: Deadline | undefined, fn: (arg: A) => T, arg: A): T;
+export function runWithDeadline<A, T>(deadline: Deadline | undefined, fn: (arg?: A) => T, arg?: A): T {
+  if (deadline === undefined && storage === undefined) return fn(arg);
+  return store().run(deadline, fn, arg);
 }
 
 /** An inherited deadline `budgetMs` from `now`, for a request that arrived with that budget. */
@@ -81,12 +83,14 @@ function store(): AsyncLocalStorage<Deadline | undefined> {
  * header is skipped as if absent (a bad header must not break serving), so
  * the next one in that order still counts. `get` reads a lowercase name.
  */
-export function budgetFromHeaders(get: (lowerName: string) => string | undefined): number | undefined {
-  const mesh = integerMs(get(DEADLINE_HEADER));
+export function budgetFromHeaders<C = undefined>(get: (lowerName: string, context: C) => string | undefined, context?: C): number | undefined {
+  // `context` goes to `get` as it is, so a per-request caller needs no closure over its headers.
+  const c = context as C;
+  const mesh = integerMs(get(DEADLINE_HEADER, c));
   if (mesh !== undefined) return mesh;
-  const grpc = grpcTimeoutMs(get('grpc-timeout'));
+  const grpc = grpcTimeoutMs(get('grpc-timeout', c));
   if (grpc !== undefined) return grpc;
-  return integerMs(get('x-envoy-expected-rq-timeout-ms'));
+  return integerMs(get('x-envoy-expected-rq-timeout-ms', c));
 }
 
 // Parsed by hand rather than with a regex: this runs for every inbound

@@ -40,16 +40,45 @@ export function exchangeOf(req: object): InboundExchange | undefined {
   return exchanges.get(req);
 }
 
-export interface ServeOptions {
+/** What an adapter runs for an admitted, authorized request; `arg` is the adapter's own (its `next`), so it needs no closure per request. */
+export type ServeNext<A> = (exchange: InboundExchange, req: HttpRequest, res: HttpResponse, arg: A) => void;
+
+/** Per adapter, not per request: hoisted once, so serving a request allocates no options. */
+export interface ServeOptions<A = unknown> {
   /** Read when the response closes: the route template the framework matched, if any. */
-  readonly routeOf?: (() => string | undefined) | undefined;
+  readonly routeOf?: ((req: HttpRequest, arg: A) => string | undefined) | undefined;
   /** Read per request: true when this server is closing on its own (HTTP/1.1 answers with `Connection: close`). */
   readonly closing?: (() => boolean) | undefined;
   /** The adapter authorizes later itself (`exchange.authorize()`, a Nest guard); `next` runs at once. */
   readonly deferAuthorization?: boolean | undefined;
   /** Answers a refused request the framework's way; default: write it to `res`. */
-  readonly refuse?: ((err: unknown, retryAfter: string) => void) | undefined;
+  readonly refuse?: ((err: unknown, retryAfter: string, arg: A) => void) | undefined;
 }
+
+const NO_OPTIONS: ServeOptions = Object.freeze({});
+
+/**
+ * One request's serving state, kept on its response object so the close
+ * listener, the drain hook and the byte counters are shared functions
+ * rather than closures made per request.
+ */
+class Serving<A> {
+  bytes = 0;
+  write: ((...args: unknown[]) => boolean) | undefined;
+  end: ((...args: unknown[]) => unknown) | undefined;
+
+  constructor(
+    readonly ex: InboundExchange,
+    readonly req: HttpRequest,
+    readonly res: HttpResponse,
+    readonly next: ServeNext<A>,
+    readonly arg: A,
+    readonly options: ServeOptions<A>,
+  ) {}
+}
+
+const SERVING = Symbol('proxyless.serving');
+type ServedResponse = HttpResponse & { [SERVING]?: Serving<unknown> };
 
 /**
  * Runs `next` for an admitted, authorized request, inside its trace and
@@ -57,57 +86,67 @@ export interface ServeOptions {
  * throw after an asynchronous check becomes a 500 and an uncaught
  * exception, as it would be without the mesh, never an unhandled rejection.
  */
-export function serveHttp(
+export function serveHttp<A>(
   pipeline: InboundPipeline,
   req: HttpRequest,
   res: HttpResponse,
-  next: (exchange: InboundExchange) => void,
-  options: ServeOptions = {},
+  next: ServeNext<A>,
+  arg: A,
+  options: ServeOptions<A> = NO_OPTIONS as ServeOptions<A>,
 ): void {
   const outer = exchanges.get(req);
   if (outer !== undefined) {
     // An app served by mesh.createServer() that also uses an adapter: the
     // server already ran the pipeline; the adapter only names the route.
-    if (options.routeOf !== undefined) outer.routeOf = options.routeOf;
-    next(outer);
+    const routeOf = options.routeOf;
+    if (routeOf !== undefined) outer.routeOf = (r) => routeOf(r as HttpRequest, arg);
+    next(outer, req, res, arg);
     return;
   }
   const ex = pipeline.begin(callOf(req));
   exchanges.set(req, ex);
-  ex.routeOf = options.routeOf;
+  ex.routeOf = options.routeOf as InboundExchange['routeOf'];
+  // Typed by its adapter's `A` only here: the shared functions below never look inside `arg`.
+  const st = new Serving(ex, req, res, next, arg, options) as unknown as Serving<unknown>;
+  (res as ServedResponse)[SERVING] = st;
   const t = pipeline.telemetry;
-  const counted =
-    t !== undefined && (t.metrics !== undefined || t.accessLog !== undefined || hasSubscribers('requestEnd')) ? countResponseBytes(res) : undefined;
+  if (t !== undefined && (t.metrics !== undefined || t.accessLog !== undefined || hasSubscribers('requestEnd'))) countBytes(st);
+  res.on('close', onClose);
   const http1 = req.httpVersionMajor === 1;
-  let failed: Parameters<InboundExchange['finish']>[1];
-  res.once('close', () => {
-    const route = ex.routeOf?.();
-    if (route !== undefined) ex.setRoute(route);
-    ex.finish({ status: res.headersSent ? res.statusCode : 0, responseBytes: counted?.() ?? 0, completed: res.writableFinished }, failed);
-  });
   if (ex.refusal !== undefined) {
-    failed = ex.refusal;
     if (http1 && pipeline.draining) res.setHeader('connection', 'close');
-    (options.refuse ?? ((err, ra) => answer(res, err, ra)))(ex.refusal, pipeline.retryAfter);
+    refuse(st, ex.refusal, pipeline);
     return;
   }
   if (http1) {
     if (pipeline.draining || options.closing?.() === true) res.setHeader('connection', 'close');
-    else
-      ex.onDrain = () => {
-        if (!res.headersSent) res.setHeader('connection', 'close');
-      };
+    else {
+      ex.adapterState = st;
+      ex.onDrain = onDrain;
+    }
   }
   if (!ex.guarded || options.deferAuthorization === true) {
-    ex.run(() => next(ex));
+    ex.run(runNext, st);
     return;
   }
+  let path: string | undefined;
+  try {
+    path = ex.authorizeNow();
+  } catch (err) {
+    refuse(st, err, pipeline);
+    return;
+  }
+  if (path !== undefined) {
+    judged(st, path);
+    ex.run(runNext, st);
+    return;
+  }
+  // A JWT to verify: wait for it.
   ex.authorize().then(
-    (path) => {
-      // The handler sees the path authorization judged, so the two never disagree.
-      if (path !== req.url && mountedAt(req) === '') req.url = path;
+    (p) => {
+      judged(st, p);
       try {
-        ex.run(() => next(ex));
+        ex.run(runNext, st);
       } catch (err) {
         if (!res.headersSent) {
           res.statusCode = 500;
@@ -118,8 +157,40 @@ export function serveHttp(
         });
       }
     },
-    (err: unknown) => (options.refuse ?? ((e, ra) => answer(res, e, ra)))(err, pipeline.retryAfter),
+    (err: unknown) => refuse(st, err, pipeline),
   );
+}
+
+function runNext(st: Serving<unknown>): void {
+  st.next(st.ex, st.req, st.res, st.arg);
+}
+
+/** The handler sees the path authorization judged, so the two never disagree. */
+function judged(st: Serving<unknown>, path: string): void {
+  const req = st.req;
+  if (path !== req.url && mountedAt(req) === '') req.url = path;
+}
+
+function refuse(st: Serving<unknown>, err: unknown, pipeline: InboundPipeline): void {
+  const custom = st.options.refuse;
+  if (custom !== undefined) custom(err, pipeline.retryAfter, st.arg);
+  else answer(st.res, err, pipeline.retryAfter);
+}
+
+function onClose(this: ServedResponse): void {
+  const st = this[SERVING];
+  if (st === undefined) return;
+  const ex = st.ex;
+  const route = ex.routeOf?.(st.req, st.arg);
+  if (route !== undefined) ex.setRoute(route);
+  const res = st.res;
+  ex.finish({ status: res.headersSent ? res.statusCode : 0, responseBytes: responseBytes(st), completed: res.writableFinished }, ex.refusal);
+}
+
+/** A drain began while the request was in flight: its HTTP/1.1 response closes the connection. */
+function onDrain(ex: InboundExchange): void {
+  const res = (ex.adapterState as Serving<unknown>).res;
+  if (!res.headersSent) res.setHeader('connection', 'close');
 }
 
 /** A refused request's reply: the code's status and a short reason (never a token); Retry-After when shed. */
@@ -157,24 +228,35 @@ function callOf(req: HttpRequest): InboundCall {
   };
 }
 
-/** Counts body bytes written, for Istio's response size (the Content-Length when there is one). */
-function countResponseBytes(res: HttpResponse): () => number {
-  let bytes = 0;
-  const r = res as unknown as { write: (...a: unknown[]) => boolean; end: (...a: unknown[]) => unknown };
-  const write = r.write;
-  const end = r.end;
-  r.write = function (this: unknown, chunk: unknown, ...rest: unknown[]) {
-    bytes += sizeOf(chunk);
-    return write.call(this, chunk, ...rest);
-  };
-  r.end = function (this: unknown, chunk: unknown, ...rest: unknown[]) {
-    if (typeof chunk !== 'function') bytes += sizeOf(chunk);
-    return end.call(this, chunk, ...rest);
-  };
-  return () => {
-    const declared = Number(res.getHeader('content-length'));
-    return Number.isFinite(declared) && declared > 0 ? declared : bytes;
-  };
+/**
+ * Counts body bytes written, for Istio's response size (the Content-Length
+ * when there is one). The counting write/end are shared functions that
+ * find the request's state on the response.
+ */
+function countBytes(st: Serving<unknown>): void {
+  const r = st.res as unknown as { write: (...a: unknown[]) => boolean; end: (...a: unknown[]) => unknown };
+  st.write = r.write;
+  st.end = r.end;
+  r.write = countedWrite;
+  r.end = countedEnd;
+}
+
+function countedWrite(this: ServedResponse, chunk: unknown, encoding: unknown, callback: unknown): boolean {
+  const st = this[SERVING]!;
+  st.bytes += sizeOf(chunk);
+  return st.write!.call(this, chunk, encoding, callback);
+}
+
+function countedEnd(this: ServedResponse, chunk: unknown, encoding: unknown, callback: unknown): unknown {
+  const st = this[SERVING]!;
+  if (typeof chunk !== 'function') st.bytes += sizeOf(chunk);
+  return st.end!.call(this, chunk, encoding, callback);
+}
+
+function responseBytes(st: Serving<unknown>): number {
+  if (st.write === undefined) return 0;
+  const declared = Number(st.res.getHeader('content-length'));
+  return Number.isFinite(declared) && declared > 0 ? declared : st.bytes;
 }
 
 function sizeOf(chunk: unknown): number {

@@ -10,7 +10,7 @@
 import { MeshError } from '../errors.js';
 import { normalizePath } from '../net/normalize-path.js';
 import { budgetFromHeaders, type Deadline, deadlineFromBudget, runWithDeadline } from '../resilience/deadline-context.js';
-import { publish } from '../telemetry/events.js';
+import { hasSubscribers, publish } from '../telemetry/events.js';
 import type { RequestRecord } from '../telemetry/request-record.js';
 import type { ServerTrace } from '../telemetry/tracing/server-trace.js';
 import type { InboundGuard, RequestAuth } from './inbound-guard.js';
@@ -20,6 +20,11 @@ import type { Peer } from './peer.js';
 import { UNMATCHED_ROUTE } from './route-metrics.js';
 
 type Headers = Record<string, string | string[] | undefined>;
+
+function firstHeaderValue(lowerName: string, headers: Headers): string | undefined {
+  const v = headers[lowerName];
+  return Array.isArray(v) ? v[0] : v;
+}
 
 /** A request, as every protocol adapter describes it to the pipeline. */
 export interface InboundCall {
@@ -79,10 +84,13 @@ export class InboundExchange implements MeshRequestContext {
   #route: string | undefined;
   #finished = false;
   /** Set by the adapter: read when the response ends, for the route template the framework matched. */
-  routeOf: (() => string | undefined) | undefined;
+  routeOf: ((req: object, arg?: unknown) => string | undefined) | undefined;
   #authorized: Promise<string> | undefined;
+  #authorizedPath: string | undefined;
   /** Set by the adapter: called if a drain starts while this request is in flight (HTTP/1.1 adds `Connection: close`). */
-  onDrain: (() => void) | undefined;
+  onDrain: ((exchange: InboundExchange) => void) | undefined;
+  /** The adapter's own per-request state, for its onDrain (one shared function, not a closure per request). */
+  adapterState: unknown;
 
   constructor(host: ExchangeHost, call: InboundCall, refusal: MeshError | undefined, guard: InboundGuard | undefined) {
     this.#host = host;
@@ -99,12 +107,11 @@ export class InboundExchange implements MeshRequestContext {
       protocol: call.protocol,
       peerAddress: call.peer.address,
     });
-    publish('requestStart', () => ({ reporter: 'destination', service: t?.self().serviceName, method: call.method, path: call.path }));
+    if (hasSubscribers('requestStart')) {
+      publish('requestStart', () => ({ reporter: 'destination', service: t?.self().serviceName, method: call.method, path: call.path }));
+    }
     // The caller's remaining time becomes this request's deadline: every call the handler makes inherits it.
-    const budget = call.budgetMs ?? budgetFromHeaders((name) => {
-      const v = headers[name];
-      return Array.isArray(v) ? v[0] : v;
-    });
+    const budget = call.budgetMs ?? budgetFromHeaders(firstHeaderValue, headers);
     this.#deadline = budget === undefined ? undefined : deadlineFromBudget(budget);
   }
 
@@ -139,11 +146,14 @@ export class InboundExchange implements MeshRequestContext {
    * framework continues a request from I/O callbacks (Fastify after reading
    * the body) call it again to re-enter.
    */
-  run<T>(fn: () => T): T {
+  run<T>(fn: () => T): T;
+  /** The same, passing `arg` to `fn`, so a caller needs no closure per request. */
+  run<A, T>(fn: (arg: A) => T, arg: A): T;
+  run<A, T>(fn: (arg?: A) => T, arg?: A): T {
     const trace = this.#trace;
     const deadline = this.#deadline;
-    if (trace === undefined) return deadline === undefined ? fn() : runWithDeadline(deadline, fn);
-    return deadline === undefined ? trace.runInContext(fn) : trace.runInContext(() => runWithDeadline(deadline, fn));
+    if (trace === undefined) return deadline === undefined ? fn(arg) : runWithDeadline(deadline, fn, arg);
+    return deadline === undefined ? trace.runInContext(fn, arg) : trace.runInContext(() => runWithDeadline(deadline, fn, arg));
   }
 
   /** True when authentication or authorization policies apply: call authorize() before the handler. */
@@ -159,8 +169,26 @@ export class InboundExchange implements MeshRequestContext {
    */
   authorize(): Promise<string> {
     // Once per request: a nested adapter (an app inside mesh.createServer) must not authenticate twice.
-    this.#authorized ??= this.#authorize();
+    this.#authorized ??= this.#authorizedPath !== undefined ? Promise.resolve(this.#authorizedPath) : this.#authorize();
     return this.#authorized;
+  }
+
+  /**
+   * authorize() without a promise when no JWT rule applies (authorization
+   * alone is synchronous): the normalized path, or undefined when the
+   * caller must await authorize(). Throws what authorize() would reject with.
+   */
+  authorizeNow(): string | undefined {
+    if (this.#authorizedPath !== undefined) return this.#authorizedPath;
+    const call = this.call;
+    const guard = this.#guard;
+    if (guard === undefined) return call.path;
+    if (this.#authorized !== undefined || guard.authenticates) return undefined;
+    const path = normalizePath(call.path);
+    if (path === undefined) throw new MeshError('MESH_INVALID_ARGUMENT', 'malformed request path');
+    this.#auth = guard.admitNow(new InboundView(call.method, path, call.headers, call.peer, call.local), call.headers);
+    this.#authorizedPath = path;
+    return path;
   }
 
   async #authorize(): Promise<string> {
@@ -187,13 +215,13 @@ export class InboundExchange implements MeshRequestContext {
     const call = this.call;
     t.routes?.record(this.#route ?? UNMATCHED_ROUTE, call.method, outcome.status, durationMs);
     if (t.metrics === undefined && t.accessLog === undefined) {
-      publish('requestEnd', () => this.#record(outcome, flags, durationMs, t));
+      if (hasSubscribers('requestEnd')) publish('requestEnd', () => this.#record(outcome, flags, durationMs, t));
       return;
     }
     const record = this.#record(outcome, flags, durationMs, t);
     t.metrics?.record(record);
     t.accessLog?.log(record);
-    publish('requestEnd', () => record);
+    if (hasSubscribers('requestEnd')) publish('requestEnd', () => record);
   }
 
   #record(outcome: InboundOutcome, flags: string, durationMs: number, t: InboundTelemetry): RequestRecord {

@@ -20,6 +20,8 @@ export interface RequestAuth {
   readonly claims: Readonly<Record<string, unknown>> | undefined;
 }
 
+const NO_AUTH: RequestAuth = Object.freeze({ requestPrincipal: undefined, claims: undefined });
+
 export class InboundGuard {
   readonly #authn: RequestAuthenticator | undefined;
   readonly #authz: Authorizer | undefined;
@@ -38,6 +40,22 @@ export class InboundGuard {
 
   get active(): boolean {
     return this.#authn !== undefined || this.#authz !== undefined;
+  }
+
+  /** True when a JWT rule applies: admission must wait for token verification (admit). */
+  get authenticates(): boolean {
+    return this.#authn !== undefined;
+  }
+
+  /**
+   * Authorization alone, synchronously, for guards with no JWT rules (see
+   * `authenticates`): most requests need no promise. Throws
+   * MESH_PERMISSION_DENIED.
+   */
+  admitNow(view: InboundView, headers: IncomingHttpHeaders): RequestAuth {
+    for (const name of this.#claimHeaders) delete headers[name];
+    this.#check(view);
+    return NO_AUTH;
   }
 
   /**
@@ -61,14 +79,17 @@ export class InboundGuard {
       for (const name of auth.removeHeaders) delete headers[name];
       for (const [name, value] of auth.addHeaders) headers[name] = value;
     }
-    if (this.#authz !== undefined) {
-      const decision = this.#authz.check(view);
-      if (!decision.allowed) {
-        publish('denied', () => ({ code: 'MESH_PERMISSION_DENIED', policy: decision.policy }));
-        throw permissionDeniedError(decision, view.principal);
-      }
+    this.#check(view);
+    return auth === undefined ? NO_AUTH : { requestPrincipal: auth.principal, claims: auth.claims };
+  }
+
+  #check(view: InboundView): void {
+    if (this.#authz === undefined) return;
+    const decision = this.#authz.check(view);
+    if (!decision.allowed) {
+      publish('denied', () => ({ code: 'MESH_PERMISSION_DENIED', policy: decision.policy }));
+      throw permissionDeniedError(decision, view.principal);
     }
-    return { requestPrincipal: auth?.principal, claims: auth?.claims };
   }
 
   close(): void {

@@ -95,7 +95,7 @@ export class InboundPipeline {
   /** Marks the drain; resolves when no admitted request is in flight. */
   drain(): Promise<void> {
     this.#draining = true;
-    for (const ex of this.#live) ex.onDrain?.();
+    for (const ex of this.#live) ex.onDrain?.(ex);
     return this.#admission.whenIdle();
   }
 

@@ -23,7 +23,7 @@ import type { SecureContextOptions } from 'node:tls';
 import { MeshError } from '../errors.js';
 import type { Drainable } from './drain.js';
 import { type ConnectionKind, replayingHead, sniffConnection } from './first-bytes.js';
-import { exchangeOf, serveHttp } from './http-inbound.js';
+import { exchangeOf, type HttpRequest, type HttpResponse, type ServeOptions, serveHttp } from './http-inbound.js';
 import type { InboundGuard, RequestAuth } from './inbound-guard.js';
 import { InboundPipeline } from './inbound-pipeline.js';
 import type { InboundTelemetry } from './inbound-telemetry.js';
@@ -33,6 +33,11 @@ export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 export type InboundRequest = IncomingMessage | Http2ServerRequest;
 export type InboundResponse = ServerResponse | Http2ServerResponse;
 export type InboundHandler = (req: InboundRequest, res: InboundResponse) => void;
+
+/** The application's handler, run by serveHttp once the request is admitted (a shared function: no closure per request). */
+function runApp(_ex: unknown, req: HttpRequest, res: HttpResponse, app: InboundHandler): void {
+  app(req as InboundRequest, res as InboundResponse);
+}
 /** A handler for HTTP/1.1 only, such as an Express app: fine on a server without `http2`. */
 export type Http1Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -93,9 +98,9 @@ export class MeshServer implements Drainable {
   constructor(userHandler: InboundHandler | Http1Handler, options: MeshServerOptions) {
     this.#options = options;
     const pipeline = options.pipeline ?? new InboundPipeline({ telemetry: options.telemetry, guard: options.guard });
-    const closing = { closing: () => this.#closing };
+    const closing: ServeOptions<InboundHandler> = { closing: () => this.#closing };
     const app = userHandler as InboundHandler;
-    const handler: InboundHandler = (req, res) => serveHttp(pipeline, req, res, () => app(req, res), closing);
+    const handler: InboundHandler = (req, res) => serveHttp(pipeline, req, res, runApp, app, closing);
     const modes = [options.mode, ...Object.values(options.portLevelMtls ?? {})];
     const needsTls = modes.some((m) => m !== 'DISABLE');
     if (needsTls && options.tls === undefined) {

@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isMeshError } from '../../errors.js';
 import type { NodeServerLike } from '../drain.js';
-import { answer, serveHttp } from '../http-inbound.js';
+import { answer, type ServeOptions, serveHttp } from '../http-inbound.js';
 import type { MeshRequestContext } from '../inbound-exchange.js';
 import { UNMATCHED_ROUTE } from '../route-metrics.js';
 import type { InboundOwner } from './mesh-like.js';
@@ -57,26 +57,26 @@ export interface MeshExpressOptions {
 export function meshExpress(mesh: InboundOwner, options: MeshExpressOptions = {}): ExpressMiddleware {
   const inbound = mesh.inbound;
   const pipeline = inbound.pipeline;
+  const serve: ServeOptions<ExpressNext> = { routeOf: routeOrUnmatched, deferAuthorization: options.deferAuthorization };
   let attached: unknown;
   return (req, res, next) => {
-    const r = req as ExpressRequestLike;
     // The server Express listens on, so a drain can close it (app.listen() never tells us).
     const server = (req.socket as { server?: NodeServerLike }).server;
     if (server !== undefined && server !== attached) {
       attached = server;
       inbound.attach(server);
     }
-    serveHttp(
-      pipeline,
-      req,
-      res,
-      (ex) => {
-        r.mesh = ex;
-        next();
-      },
-      { routeOf: () => expressRoute(r) ?? UNMATCHED_ROUTE, deferAuthorization: options.deferAuthorization },
-    );
+    serveHttp(pipeline, req, res, enterExpress, next, serve);
   };
+}
+
+function routeOrUnmatched(req: object): string {
+  return expressRoute(req as ExpressRequestLike) ?? UNMATCHED_ROUTE;
+}
+
+function enterExpress(ex: MeshRequestContext, req: object, _res: unknown, next: ExpressNext): void {
+  (req as ExpressRequestLike).mesh = ex;
+  next();
 }
 
 /**

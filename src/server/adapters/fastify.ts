@@ -12,7 +12,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NodeServerLike } from '../drain.js';
-import { exchangeOf, serveHttp } from '../http-inbound.js';
+import { exchangeOf, type ServeOptions, serveHttp } from '../http-inbound.js';
 import type { MeshRequestContext } from '../inbound-exchange.js';
 import { refusal } from '../inbound-guard.js';
 import { UNMATCHED_ROUTE } from '../route-metrics.js';
@@ -49,6 +49,27 @@ export function fastifyRoute(request: FastifyRequestLike): string {
   return request.routeOptions?.url ?? UNMATCHED_ROUTE;
 }
 
+/** What serveHttp hands back to the plugin for one request: one object, instead of a closure per callback. */
+interface FastifyTurn {
+  readonly request: FastifyRequestLike;
+  readonly reply: FastifyReplyLike;
+  readonly next: Done;
+}
+
+const FASTIFY_SERVE: ServeOptions<FastifyTurn> = {
+  routeOf: (_req, turn) => fastifyRoute(turn.request),
+  refuse: (err, retryAfter, turn) => {
+    const r = refusal(err);
+    if (r.status === 503 || r.status === 429) turn.reply.header('retry-after', retryAfter);
+    turn.reply.code(r.status).header('content-type', 'text/plain; charset=utf-8').send(r.body);
+  },
+};
+
+function enterFastify(ex: MeshRequestContext, _req: unknown, _res: unknown, turn: FastifyTurn): void {
+  turn.request.mesh = ex;
+  turn.next();
+}
+
 export function meshFastify(mesh: InboundOwner): FastifyPluginLike {
   const inbound = mesh.inbound;
   const pipeline = inbound.pipeline;
@@ -56,30 +77,14 @@ export function meshFastify(mesh: InboundOwner): FastifyPluginLike {
     if (!fastify.hasRequestDecorator('mesh')) fastify.decorateRequest('mesh', null);
     inbound.attach(fastify.server);
     fastify.addHook('onRequest', (request, reply, next) => {
-      serveHttp(
-        pipeline,
-        request.raw,
-        reply.raw,
-        (ex) => {
-          request.mesh = ex;
-          next();
-        },
-        {
-          routeOf: () => fastifyRoute(request),
-          refuse: (err, retryAfter) => {
-            const r = refusal(err);
-            if (r.status === 503 || r.status === 429) reply.header('retry-after', retryAfter);
-            reply.code(r.status).header('content-type', 'text/plain; charset=utf-8').send(r.body);
-          },
-        },
-      );
+      serveHttp(pipeline, request.raw, reply.raw, enterFastify, { request, reply, next }, FASTIFY_SERVE);
     });
     // Fastify continues a request from the body's I/O callbacks, outside the
     // context onRequest ran in: enter the request's trace and deadline again.
     fastify.addHook('preHandler', (request, _reply, next) => {
       const ex = exchangeOf(request.raw);
       if (ex === undefined) next();
-      else ex.run(() => next());
+      else ex.run(next);
     });
     done();
   }) as FastifyPluginLike;

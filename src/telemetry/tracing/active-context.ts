@@ -41,8 +41,10 @@ export function activeContext(): Context {
 }
 
 /** Runs `fn` with `ctx` as the current context, through the api when it can carry it. */
-export function runInContext<T>(ctx: Context, fn: () => T): T {
-  if (hasContextManager()) return context.with(ctx, fn);
+export function runInContext<T>(ctx: Context, fn: () => T): T;
+export function runInContext<A, T>(ctx: Context, fn: (arg: A) => T, arg: A): T;
+export function runInContext<A, T>(ctx: Context, fn: (arg?: A) => T, arg?: A): T {
+  if (hasContextManager()) return context.with(ctx, fn, undefined, arg);
   fallback ??= new AsyncLocalStorage<Context>();
-  return fallback.run(ctx, fn);
+  return fallback.run(ctx, fn, arg);
 }

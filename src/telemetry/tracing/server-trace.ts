@@ -15,6 +15,8 @@ export interface ServerTrace {
   readonly recording: boolean;
   /** Runs the handler (`fn`) in the request's trace context. */
   runInContext<T>(fn: () => T): T;
+  /** The same, passing `arg` to `fn` (no closure per request). */
+  runInContext<A, T>(fn: (arg: A) => T, arg: A): T;
   /** The route template the framework matched (`/users/:id`): sets `http.route` and names the span by it. */
   setRoute(route: string): void;
   /** The response is complete, or the request failed (idempotent). */
@@ -25,8 +27,8 @@ export interface ServerTrace {
 export const NOOP_SERVER_TRACE: ServerTrace = Object.freeze({
   traceId: undefined,
   recording: false,
-  runInContext<T>(fn: () => T): T {
-    return fn();
+  runInContext<A, T>(fn: (arg?: A) => T, arg?: A): T {
+    return fn(arg);
   },
   setRoute() {},
   end() {},
@@ -53,8 +55,10 @@ export class ActiveServerTrace implements ServerTrace {
     return id === INVALID_TRACEID ? undefined : id;
   }
 
-  runInContext<T>(fn: () => T): T {
-    return runInContext(this.#context, fn);
+  runInContext<T>(fn: () => T): T;
+  runInContext<A, T>(fn: (arg: A) => T, arg: A): T;
+  runInContext<A, T>(fn: (arg?: A) => T, arg?: A): T {
+    return runInContext(this.#context, fn, arg);
   }
 
   setRoute(route: string): void {
