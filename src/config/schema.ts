@@ -241,6 +241,9 @@ export const meshConfigSchema = z
     // its own engine's parser in validate.ts, which knows their semantics.
     authorizationPolicies: z.array(z.unknown()).default([]),
     requestAuthentications: z.array(z.unknown()).default([]),
+    // PeerAuthentication resources as written (config/istio folds the ones for this workload into
+    // mesh.security.mtls); the control plane translates them for each workload it serves.
+    peerAuthentications: z.array(z.unknown()).optional(),
   })
   .superRefine((cfg, ctx) => {
     for (const name of Object.keys(cfg.services)) {

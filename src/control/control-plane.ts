@@ -54,6 +54,8 @@ export interface ControlPlaneStatus {
   readonly resources: Record<string, string[]>;
   /** Settings the config holds that xDS cannot carry. */
   readonly notCarried: readonly string[];
+  /** Per inbound listener served (`name (namespace, labels)`): policy the RBAC/JWT filters or gRPC servers cannot carry as written. */
+  readonly inboundWarnings: Record<string, readonly string[]>;
   readonly lastRejectedConfig: RejectedEdit | undefined;
   readonly clients: ClientStatus[];
 }
@@ -139,6 +141,7 @@ export class ControlPlane {
       typeVersions: Object.fromEntries(s.typeVersions),
       resources: Object.fromEntries([...s.resources].map(([type, map]) => [type, [...map.keys()]])),
       notCarried: s.notCarried,
+      inboundWarnings: Object.fromEntries(s.inbound.warnings),
       lastRejectedConfig: this.#rejected,
       clients: this.#xds.clients(),
     };

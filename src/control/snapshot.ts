@@ -13,6 +13,8 @@ import type { MeshConfig } from '../config/schema.js';
 import { packAny, TYPE_URL } from '../discovery/xds/envoy-protos.js';
 import { clusterResource, clusterSpecs } from './cluster-resources.js';
 import { loadAssignment } from './endpoint-resources.js';
+import { InboundListeners, inboundDigest } from './inbound-resources.js';
+import type { InboundInputs } from './inbound-workload.js';
 import { apiListener } from './listener-resources.js';
 import { listenerNames, routeConfigName } from './resource-names.js';
 import { routeConfiguration } from './route-resources.js';
@@ -35,6 +37,9 @@ export interface Snapshot {
   readonly typeVersions: ReadonlyMap<ServedType, string>;
   /** Settings of the config that xDS has no field for, so clients are not told (logged when served). */
   readonly notCarried: readonly string[];
+  /** Inbound listeners, built per client on subscription (inbound-resources.ts). */
+  readonly inbound: InboundListeners;
+  readonly inboundDigest: string;
 }
 
 export interface SnapshotOptions {
@@ -70,6 +75,13 @@ export function buildSnapshot(config: MeshConfig, version: string, previous?: Sn
     }
   }
   if (issues.length > 0) throw new ConfigError('control plane', issues);
+  const inputs: InboundInputs = {
+    authorizationPolicies: config.authorizationPolicies,
+    requestAuthentications: config.requestAuthentications,
+    peerAuthentications: config.peerAuthentications ?? [],
+    namespace: config.mesh.namespace,
+  };
+  const digest = inboundDigest(inputs);
   const resources = new Map<ServedType, Map<string, SnapshotResource>>();
   const typeVersions = new Map<ServedType, string>();
   for (const type of SERVED_TYPES) {
@@ -77,10 +89,13 @@ export function buildSnapshot(config: MeshConfig, version: string, previous?: Sn
     for (const [name, object] of objects.get(type)!) encoded.set(name, encode(type, name, object));
     resources.set(type, encoded);
     const before = previous?.resources.get(type);
-    const same = before !== undefined && sameResources(before, encoded);
+    // Inbound listeners are built per client: a policy change is a listener change.
+    const inboundSame = type !== TYPE_URL.listener || previous?.inboundDigest === digest;
+    const same = before !== undefined && sameResources(before, encoded) && inboundSame;
     typeVersions.set(type, same ? previous!.typeVersions.get(type)! : version);
   }
-  return { version, createdAt: new Date(), resources, typeVersions, notCarried: notCarried(config) };
+  const inbound = new InboundListeners(inputs, (name, object) => encode(TYPE_URL.listener, name, object));
+  return { version, createdAt: new Date(), resources, typeVersions, notCarried: notCarried(config), inbound, inboundDigest: digest };
 }
 
 /** Paths of settings Envoy's resources cannot express; the docs list them too. */

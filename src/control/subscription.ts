@@ -65,12 +65,18 @@ export class Subscription {
    * already has exactly these (unless `force`: a changed subscription is
    * always answered, so a client learns at once that a name does not exist).
    */
-  select(snapshot: Snapshot, force: boolean): { version: string; resources: SnapshotResource[] } | undefined {
+  select(
+    snapshot: Snapshot,
+    force: boolean,
+    built?: (name: string) => SnapshotResource | undefined,
+  ): { version: string; resources: SnapshotResource[] } | undefined {
     const all = snapshot.resources.get(this.typeUrl) ?? new Map<string, SnapshotResource>();
+    // `built`: resources made for this client on request (inbound listeners), named explicitly, never by wildcard.
+    const named = (n: string) => all.get(n) ?? built?.(n);
     const resources = this.wildcard
-      ? [...all.values()]
+      ? [...all.values(), ...[...this.names].filter((n) => !all.has(n)).flatMap((n) => named(n) ?? [])]
       : [...this.names].flatMap((n) => {
-          const r = all.get(n);
+          const r = named(n);
           return r === undefined ? [] : [r];
         });
     const key = resources.map((r) => `${r.name}\u0000${r.hash}`).join('\u0001');

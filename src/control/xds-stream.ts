@@ -8,6 +8,7 @@
  * the xDS protocol asks; the client's next request carries the new nonce.
  */
 import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { TYPE_URL } from '../discovery/xds/envoy-protos.js';
 import type { MeshLogger } from '../telemetry/logger.js';
 import { bridgeSnapshot, PUSH_ORDER } from './make-before-break.js';
 import { SERVED_TYPES, type ServedType, type Snapshot } from './snapshot.js';
@@ -15,7 +16,7 @@ import { Subscription, type SubscriptionStatus } from './subscription.js';
 
 export interface DiscoveryRequest {
   version_info: string;
-  node?: { id?: string; cluster?: string; user_agent_name?: string; user_agent_version?: string } | null;
+  node?: { id?: string; cluster?: string; metadata?: unknown; user_agent_name?: string; user_agent_version?: string } | null;
   resource_names: string[];
   type_url: string;
   response_nonce: string;
@@ -176,7 +177,9 @@ export class XdsStream {
   }
 
   #send(sub: Subscription, force: boolean, snapshot: Snapshot = this.#host.current()): void {
-    const selected = sub.select(snapshot, force);
+    const built =
+      sub.typeUrl === TYPE_URL.listener ? (name: string) => snapshot.inbound.resource(name, this.#node, this.#host.logger) : undefined;
+    const selected = sub.select(snapshot, force, built);
     if (selected === undefined) return;
     this.#nonce += 1;
     const nonce = String(this.#nonce);

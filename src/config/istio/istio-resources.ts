@@ -101,5 +101,7 @@ export function applyIstioResources(own: Raw, docs: readonly IstioDocument[], so
   }
 
   if (issues.length > 0) throw new ConfigError(source, issues);
-  return { ...own, ...(Object.keys(mesh).length > 0 ? { mesh } : {}), services };
+  // Kept as written too: the control plane serves each workload the PeerAuthentications that select it.
+  const peer = docs.filter((d) => d.doc.kind === 'PeerAuthentication').map((d) => d.doc);
+  return { ...own, ...(Object.keys(mesh).length > 0 ? { mesh } : {}), services, ...(peer.length > 0 ? { peerAuthentications: peer } : {}) };
 }

@@ -23,20 +23,12 @@ export function translatePeerAuthentication(
   r: ResourceReader,
   workload: { namespace: string; labels: Raw },
 ): PeerAuthenticationCandidate | undefined {
+  // Checked whichever workload it is for, so a bad resource is reported even where it does not apply.
   const s = r.child('spec');
   const spec = s.map(doc.spec) ?? {};
   s.only(spec, ['selector', 'mtls', 'portLevelMtls']);
-  const meta = isMap(doc.metadata) ? doc.metadata : {};
-  const namespace = typeof meta.namespace === 'string' ? meta.namespace : workload.namespace;
-  if (namespace !== workload.namespace && namespace !== ROOT_NAMESPACE) return undefined;
-  let level = namespace === ROOT_NAMESPACE && workload.namespace !== ROOT_NAMESPACE ? 0 : 1;
-  if (spec.selector !== undefined) {
-    const selector = s.child('selector').map(spec.selector) ?? {};
-    s.child('selector').only(selector, ['matchLabels']);
-    const labels = isMap(selector.matchLabels) ? selector.matchLabels : {};
-    if (!Object.entries(labels).every(([k, v]) => workload.labels[k] === v)) return undefined;
-    level = 2;
-  }
+  const selector = spec.selector === undefined ? undefined : (s.child('selector').map(spec.selector) ?? {});
+  if (selector !== undefined) s.child('selector').only(selector, ['matchLabels']);
   const mtls = s.child('mtls').map(spec.mtls) ?? {};
   s.child('mtls').only(mtls, ['mode']);
   const mode = mtls.mode === undefined ? undefined : String(mtls.mode);
@@ -45,6 +37,15 @@ export function translatePeerAuthentication(
   if (spec.portLevelMtls !== undefined) {
     const ports = s.child('portLevelMtls').map(spec.portLevelMtls) ?? {};
     portLevelMtls = Object.fromEntries(Object.entries(ports).map(([port, v]) => [port, isMap(v) ? { mode: v.mode } : v]));
+  }
+  const meta = isMap(doc.metadata) ? doc.metadata : {};
+  const namespace = typeof meta.namespace === 'string' ? meta.namespace : workload.namespace;
+  if (namespace !== workload.namespace && namespace !== ROOT_NAMESPACE) return undefined;
+  let level = namespace === ROOT_NAMESPACE && workload.namespace !== ROOT_NAMESPACE ? 0 : 1;
+  if (selector !== undefined) {
+    const labels = isMap(selector.matchLabels) ? selector.matchLabels : {};
+    if (!Object.entries(labels).every(([k, v]) => workload.labels[k] === v)) return undefined;
+    level = 2;
   }
   return { level, mode: mode === 'UNSET' ? undefined : mode, portLevelMtls, at: r.at };
 }

@@ -20,6 +20,7 @@ import type { MeshLogger } from '../../telemetry/logger.js';
 import type { ConfigInput, ConfigInputSink } from '../config-input.js';
 import { type ClusterService, type ClusterSlice, clusterServices } from './cluster-services.js';
 import { ClusterWatch } from './cluster-watch.js';
+import { blamePolicies, policyLists } from './policy-lists.js';
 import { WATCHED_KINDS } from './watched-kinds.js';
 
 export interface KubernetesInputOptions {
@@ -125,9 +126,10 @@ export class KubernetesInput implements ConfigInput {
     for (let attempt = 0; attempt < attempts; attempt++) {
       const ids = [...docs.keys()];
       let raw: Raw;
+      const policies = policyLists(ids, docs);
       try {
         raw = applyIstioResources(
-          { mesh: { namespace: meshNamespace }, services: base.services },
+          { mesh: { namespace: meshNamespace }, services: base.services, ...policies.lists },
           ids.map((id, index) => ({ index, doc: docs.get(id) as IstioDocument['doc'] })),
           this.description,
         );
@@ -149,6 +151,11 @@ export class KubernetesInput implements ConfigInput {
         // Not traceable to one object (a route to a subset no rule defines...): blame what changed since the last good
         // config; when nothing did (a DestinationRule was deleted), the VirtualServices of the services named.
         if (!(err instanceof ConfigError)) throw err;
+        const badPolicies = blamePolicies(err.issues, policies.owners);
+        if (badPolicies.size > 0) {
+          for (const [id, issues] of badPolicies) this.#reject(docs, id, issues, sink, tried);
+          continue;
+        }
         let changed = ids.filter((id) => JSON.stringify(docs.get(id)) !== JSON.stringify(this.#accepted.get(id)));
         if (changed.length === 0) changed = routesOf(err.issues, ids, docs);
         if (changed.length === 0) {

@@ -26,6 +26,9 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
   { kind: 'DestinationRule', group: 'networking.istio.io', version: 'v1', resource: 'destinationrules', optional: true },
   { kind: 'VirtualService', group: 'networking.istio.io', version: 'v1', resource: 'virtualservices', optional: true },
   { kind: 'PeerAuthentication', group: 'security.istio.io', version: 'v1', resource: 'peerauthentications', optional: true },
+  // Served in each workload's inbound listener (control/inbound-resources.ts).
+  { kind: 'AuthorizationPolicy', group: 'security.istio.io', version: 'v1', resource: 'authorizationpolicies', optional: true },
+  { kind: 'RequestAuthentication', group: 'security.istio.io', version: 'v1', resource: 'requestauthentications', optional: true },
 ];
 
 /** The collection's URL path, in `namespace` or across all namespaces. */

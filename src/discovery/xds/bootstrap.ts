@@ -34,6 +34,8 @@ export interface XdsBootstrap {
   readonly serverFeatures: readonly string[];
   readonly node: XdsNode;
   readonly certificateProviders: Readonly<Record<string, CertificateProviderConfig>>;
+  /** `server_listener_resource_name_template` (gRFC A36): names a server's inbound listener, `%s` its `ip:port`. */
+  readonly serverListenerTemplate?: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -101,7 +103,10 @@ function channelCreds(r: Reader, list: unknown, path: string): ChannelCreds | un
 function nodeOf(r: Reader, value: unknown, env: Env): XdsNode {
   const n = r.obj(value, 'node', false) ?? {};
   const locality = r.obj(n.locality, 'node.locality', false) ?? {};
-  const metadata = r.obj(n.metadata, 'node.metadata', false) ?? {};
+  const written = r.obj(n.metadata, 'node.metadata', false) ?? {};
+  // The control plane picks a server's inbound policies by NAMESPACE (and LABELS), as istiod does.
+  const namespace = env.MESH_NAMESPACE || env.POD_NAMESPACE;
+  const metadata = written.NAMESPACE === undefined && namespace ? { ...written, NAMESPACE: namespace } : written;
   return {
     id: r.str(n.id, 'node.id', false) ?? env.MESH_XDS_NODE_ID ?? `proxyless~${hostname()}~${process.pid}`,
     cluster: r.str(n.cluster, 'node.cluster', false) ?? '',
@@ -151,8 +156,9 @@ export function parseBootstrap(text: string, source: string, env: Env = {}): Xds
       certificateProviders[name] = { pluginName, config: r.obj(p?.config, `certificate_providers.${name}.config`, false) ?? {} };
     }
   }
+  const serverListenerTemplate = r.str(root.server_listener_resource_name_template, 'server_listener_resource_name_template', false);
   if (r.issues.length > 0 || serverUri === undefined || creds === undefined) throw new ConfigError(source, r.issues);
-  return { source, serverUri, creds, serverFeatures, node, certificateProviders };
+  return { source, serverUri, creds, serverFeatures, node, certificateProviders, serverListenerTemplate };
 }
 
 /** `host:port`, `dns:///host:port` or `tls://host:port` (TLS with the system's roots, or MESH_XDS_CA_FILE). */

@@ -7,6 +7,7 @@
  */
 
 import { decodeFault, FAULT_TYPE_URL, type FaultInput } from './decode-fault.js';
+import { decodeInboundListener, type XdsInbound } from './decode-inbound-listener.js';
 import { decodeRouteConfiguration, type XdsRouteConfig } from './decode-route.js';
 import type { Warn } from './decode-route-action.js';
 import { TYPE_URL, typeNameOf, unpackAny } from './envoy-protos.js';
@@ -25,14 +26,19 @@ export interface XdsListener {
   readonly fault: FaultInput | undefined;
   /** HCM max_stream_duration: the timeout of routes that set none. */
   readonly maxStreamDurationMs: number | undefined;
+  /** A server's inbound listener (socket listener with filter chains): its security, and no routes. */
+  readonly inbound?: XdsInbound;
 }
 
 export function decodeListener(raw: Record<string, unknown>, warn: Warn, path = ''): XdsListener {
   const l: ProtoReader = new ProtoReader(raw, path);
   const name = l.str('name');
+  if (l.msg('api_listener') === undefined && l.list('filter_chains').length > 0) {
+    return { name, rdsName: undefined, inlineRoutes: undefined, fault: undefined, maxStreamDurationMs: undefined, inbound: decodeInboundListener(raw, path) };
+  }
   const api =
     l.msg('api_listener')?.msg('api_listener') ??
-    l.fail('api_listener', 'is required (the mesh is a client: it reads API listeners, not socket listeners)');
+    l.fail('api_listener', 'is required (or, for a server\'s inbound listener, an address and filter_chains)');
   if (api.str('type_url') !== TYPE_URL.httpConnectionManager) {
     api.fail('type_url', `${typeNameOf(api.str('type_url'))} is not supported; use HttpConnectionManager`);
   }

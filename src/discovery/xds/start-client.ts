@@ -9,6 +9,7 @@ import type { BackoffConfig } from '../../resilience/backoff.js';
 import type { MeshLogger } from '../../telemetry/logger.js';
 import type { AnyRegistry } from '../../telemetry/metrics/any-registry.js';
 import { bootstrapFromEnv, parseBootstrap, type XdsBootstrap } from './bootstrap.js';
+import { ISTIO_INBOUND_TEMPLATE, inboundListenerName } from './inbound-vocabulary.js';
 import { listenerTarget } from './names.js';
 import { XdsClient } from './xds-client.js';
 import { XdsMetrics } from './xds-metrics.js';
@@ -19,6 +20,13 @@ export interface XdsOptions {
    * `host:port`, e.g. `reviews.default.svc.cluster.local:9080` (else MESH_XDS_LISTENERS).
    */
   listeners?: readonly string[];
+  /**
+   * The address this process's server listens on, `ip:port` or a port (else
+   * MESH_XDS_INBOUND): the client then subscribes to its inbound listener
+   * (named by the bootstrap's `server_listener_resource_name_template`,
+   * istiod's by default) and enforces the policies and mTLS mode it carries.
+   */
+  inbound?: string;
   /** Bootstrap JSON (gRPC's format) or a parsed bootstrap; else from the environment. */
   bootstrap?: string | XdsBootstrap;
   /** gRPC's does-not-exist timeout (default 15 s). */
@@ -44,6 +52,18 @@ export function listenersFrom(options: XdsOptions | undefined, env: Readonly<Rec
     .filter((s) => s !== '');
 }
 
+/** The inbound listener's name, from `ip:port` or a port (the IP then MESH_POD_IP, POD_IP, else 0.0.0.0). */
+export function inboundFrom(options: XdsOptions | undefined, env: Readonly<Record<string, string | undefined>>, bootstrap: XdsBootstrap): string | undefined {
+  const value = (options?.inbound ?? env.MESH_XDS_INBOUND ?? '').trim();
+  if (value === '') return undefined;
+  const ip = env.MESH_POD_IP || env.POD_IP || '0.0.0.0';
+  const address = /^\d{1,5}$/.test(value) ? `${ip.includes(':') ? `[${ip}]` : ip}:${value}` : value;
+  if (!/^(?:\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):\d{1,5}$/.test(address) || Number(address.slice(address.lastIndexOf(':') + 1)) > 65535) {
+    throw new ConfigError(bootstrap.source, [{ path: 'MESH_XDS_INBOUND', message: `${JSON.stringify(value)} is not ip:port or a port, e.g. "10.0.0.7:8080" or "8080"` }]);
+  }
+  return inboundListenerName(bootstrap.serverListenerTemplate ?? ISTIO_INBOUND_TEMPLATE, address);
+}
+
 /** The client, not yet started; undefined when nothing asks for xDS. Throws ConfigError for a bad bootstrap. */
 export function createXdsClient(p: StartXdsParams): { client: XdsClient; source: string } | undefined {
   if (p.options === false) return undefined;
@@ -51,7 +71,8 @@ export function createXdsClient(p: StartXdsParams): { client: XdsClient; source:
   const bootstrap = typeof b === 'string' ? parseBootstrap(b, 'options xds.bootstrap', p.env) : (b ?? bootstrapFromEnv(p.env));
   if (bootstrap === undefined) return undefined;
   const listeners = listenersFrom(p.options, p.env);
-  if (listeners.length === 0) {
+  const inbound = inboundFrom(p.options, p.env, bootstrap);
+  if (listeners.length === 0 && inbound === undefined) {
     throw new ConfigError(bootstrap.source, [
       { path: 'MESH_XDS_LISTENERS', message: 'names no listener; list the targets to route through xDS, e.g. "reviews.default.svc.cluster.local:9080"' },
     ]);
@@ -71,6 +92,7 @@ export function createXdsClient(p: StartXdsParams): { client: XdsClient; source:
   const client = new XdsClient({
     bootstrap,
     listeners,
+    ...(inbound !== undefined ? { inbound } : {}),
     apply: (config) => p.apply(config, source),
     logger: p.logger,
     ...(p.options?.resourceTimeoutMs !== undefined ? { resourceTimeoutMs: p.options.resourceTimeoutMs } : {}),

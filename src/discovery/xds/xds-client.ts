@@ -25,6 +25,7 @@ import type { XdsListener } from './decode-listener.js';
 import { decodeResources, decoderFor } from './decode-response.js';
 import type { XdsRouteConfig, XdsVirtualHost } from './decode-route.js';
 import { TYPE_URL } from './envoy-protos.js';
+import { inboundLayer, withInboundListener } from './inbound-layer.js';
 import { nodeMessage } from './node-message.js';
 import { resolveWatch } from './resolve-watch.js';
 import { translate } from './translate.js';
@@ -38,6 +39,8 @@ export interface XdsClientOptions {
   readonly bootstrap: XdsBootstrap;
   /** Listener names to subscribe to, e.g. `reviews.default.svc.cluster.local:9080`. */
   readonly listeners: readonly string[];
+  /** This process's inbound listener (gRFC A36 name), whose policies and mTLS mode the layer carries. */
+  readonly inbound?: string;
   /** Apply the translated `xds` layer; throw (a ConfigError) to reject it. */
   readonly apply: (config: XdsLayer) => void;
   readonly logger: MeshLogger;
@@ -51,6 +54,9 @@ const INVALID_ARGUMENT = 3;
 export interface XdsLayer {
   readonly mesh?: Record<string, unknown>;
   readonly services: Record<string, Record<string, unknown>>;
+  /** From the inbound listener, once it arrived: replace the lower layers' lists. */
+  readonly authorizationPolicies?: readonly unknown[];
+  readonly requestAuthentications?: readonly unknown[];
 }
 type AnyState = TypeState<unknown>;
 
@@ -83,7 +89,7 @@ export class XdsClient {
     this.#cds = new TypeState('cluster', TYPE_URL.cluster, true, timeout, onTimeout);
     this.#eds = new TypeState('endpoints', TYPE_URL.clusterLoadAssignment, false, timeout, onTimeout);
     this.#order = [this.#lds, this.#rds, this.#cds, this.#eds] as AnyState[];
-    this.#lds.subscribe(opts.listeners);
+    this.#lds.subscribe(opts.inbound === undefined ? opts.listeners : [...opts.listeners, opts.inbound]);
     const certs = bootstrapCertificates(opts.bootstrap);
     if (typeof certs === 'string') opts.logger.warn('xDS bootstrap certificate provider not used', { reason: certs });
     this.#mesh = typeof certs === 'object' ? { security: { certificates: certs } } : undefined;
@@ -118,7 +124,9 @@ export class XdsClient {
   }
 
   #layer(services: Record<string, Record<string, unknown>>): XdsLayer {
-    return this.#mesh === undefined ? { services } : { mesh: this.#mesh, services };
+    const inbound = this.#opts.inbound === undefined ? undefined : this.#lds.resources.get(this.#opts.inbound)?.inbound;
+    if (inbound === undefined) return this.#mesh === undefined ? { services } : { mesh: this.#mesh, services };
+    return { ...inboundLayer(this.#mesh, inbound), services };
   }
 
   start(): void {
@@ -269,7 +277,7 @@ export class XdsClient {
       try {
         this.#opts.apply(layer);
       } catch (err) {
-        return withResourceNames(err instanceof Error ? err.message : String(err), translation.clusterServices);
+        return withInboundListener(withResourceNames(err instanceof Error ? err.message : String(err), translation.clusterServices), this.#opts.inbound);
       }
       this.#appliedJson = json;
     }

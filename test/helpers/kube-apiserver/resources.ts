@@ -39,6 +39,8 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     rt('networking.istio.io', v, 'destinationrules', 'DestinationRule', true, ['dr']),
     rt('networking.istio.io', v, 'serviceentries', 'ServiceEntry', true, ['se']),
     rt('security.istio.io', v, 'peerauthentications', 'PeerAuthentication', true, ['pa']),
+    rt('security.istio.io', v, 'authorizationpolicies', 'AuthorizationPolicy', true, ['ap']),
+    rt('security.istio.io', v, 'requestauthentications', 'RequestAuthentication', true, ['ra']),
   ]),
 ];
 
