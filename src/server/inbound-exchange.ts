@@ -156,6 +156,11 @@ export class InboundExchange implements MeshRequestContext {
     return deadline === undefined ? trace.runInContext(fn, arg) : trace.runInContext(() => runWithDeadline(deadline, fn, arg));
   }
 
+  /** True when authentication may change the request's headers (a JWT rule): adapters with a copy of them must copy the changes back. */
+  get rewritesHeaders(): boolean {
+    return this.#guard?.rewritesHeaders === true;
+  }
+
   /** True when authentication or authorization policies apply: call authorize() before the handler. */
   get guarded(): boolean {
     return this.#guard !== undefined;

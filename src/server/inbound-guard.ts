@@ -42,6 +42,11 @@ export class InboundGuard {
     return this.#authn !== undefined || this.#authz !== undefined;
   }
 
+  /** True when admission may remove or add headers (JWT rules, claim headers). */
+  get rewritesHeaders(): boolean {
+    return this.#authn !== undefined || this.#claimHeaders.length > 0;
+  }
+
   /** True when a JWT rule applies: admission must wait for token verification (admit). */
   get authenticates(): boolean {
     return this.#authn !== undefined;

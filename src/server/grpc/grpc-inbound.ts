@@ -17,14 +17,7 @@
  * UNAVAILABLE, rate limit → RESOURCE_EXHAUSTED, bad or missing JWT →
  * UNAUTHENTICATED, denial → PERMISSION_DENIED.
  */
-import {
-  type Metadata,
-  type Responder,
-  ServerInterceptingCall,
-  type ServerInterceptingCallInterface,
-  type ServerInterceptor,
-  type ServerListener,
-} from '@grpc/grpc-js';
+import type { Metadata, ServerInterceptingCall, ServerInterceptingCallInterface, ServerInterceptor } from '@grpc/grpc-js';
 import { GrpcStatus, grpcStatusOf, isMeshError, MeshError } from '../../errors.js';
 import { budgetFromHeaders } from '../../resilience/deadline-context.js';
 import type { DeadlineWheel, TimerEntry } from '../../resilience/deadline-wheel.js';
@@ -35,6 +28,9 @@ import type { ConnectionSides } from './grpc-transport.js';
 import { checkMethodRules, type MethodRules } from './method-rules.js';
 
 type Headers = Record<string, string | string[] | undefined>;
+// Not exported by grpc-js's entry point under these names.
+type InterceptingServerListener = Parameters<ServerInterceptingCallInterface['start']>[0];
+type PartialStatusObject = Parameters<ServerInterceptingCallInterface['sendStatus']>[0];
 
 export interface GrpcInboundParts {
   readonly pipeline: InboundPipeline;
@@ -49,60 +45,114 @@ export interface GrpcInboundParts {
 const UNKNOWN_PEER = { spiffeId: undefined, principal: undefined, namespace: undefined, authenticated: false, address: '' } as const;
 
 export function meshServerInterceptor(parts: GrpcInboundParts): ServerInterceptor {
-  return (method, call) => new ServerInterceptingCall(call, new CallState(parts, method.path, method.requestStream, call).responder);
+  // grpc-js only calls the ServerInterceptingCallInterface on what an interceptor returns.
+  return (method, call) => new MeshServerCall(parts, method.path, method.requestStream, call) as unknown as ServerInterceptingCall;
 }
 
-class CallState {
+/**
+ * One call between grpc-js's server and the handler. It is both the
+ * intercepting call grpc-js talks to and the listener of the call below
+ * it, with plain methods: grpc-js's ServerInterceptingCall would add a
+ * responder, a listener and six closures per call.
+ */
+class MeshServerCall implements ServerInterceptingCallInterface, InterceptingServerListener {
   readonly #parts: GrpcInboundParts;
   readonly #path: string;
   readonly #streaming: boolean;
-  readonly #call: ServerInterceptingCallInterface;
+  readonly #next: ServerInterceptingCallInterface;
+  #listener: InterceptingServerListener | undefined;
+  #metadata: Metadata | undefined;
+  #rules: MethodRules | undefined;
   #ex: InboundExchange | undefined;
   #timer: TimerEntry | undefined;
   #done = false;
-  readonly responder: Responder;
 
-  constructor(parts: GrpcInboundParts, path: string, requestStream: boolean, call: ServerInterceptingCallInterface) {
+  constructor(parts: GrpcInboundParts, path: string, requestStream: boolean, next: ServerInterceptingCallInterface) {
     this.#parts = parts;
     this.#path = path;
     this.#streaming = requestStream;
-    this.#call = call;
-    const listener: ServerListener = {
-      onReceiveMetadata: (metadata, next) => this.#begin(metadata, next),
-      onReceiveMessage: (message, next) => {
-        const ex = this.#ex;
-        // A unary request's message only gets stored; a stream's reaches the handler, in its context.
-        if (ex !== undefined && this.#streaming) ex.run(() => next(message));
-        else next(message);
-      },
-      onReceiveHalfClose: (next) => {
-        const ex = this.#ex;
-        if (ex !== undefined) ex.run(next);
-        else next();
-      },
-      onCancel: () => this.#cancelled(),
-    };
-    this.responder = {
-      start: (next) => next(listener),
-      sendStatus: (status, next) => {
-        this.#finish(status.code);
-        next(status);
-      },
-    };
+    this.#next = next;
   }
 
-  #begin(metadata: Metadata, next: (metadata: Metadata) => void): void {
+  // --- toward the handler (grpc-js's server calls these) ------------------
+
+  start(listener: InterceptingServerListener): void {
+    this.#listener = listener;
+    this.#next.start(this);
+  }
+  sendMetadata(metadata: Metadata): void {
+    this.#next.sendMetadata(metadata);
+  }
+  sendMessage(message: unknown, callback: () => void): void {
+    this.#next.sendMessage(message, callback);
+  }
+  sendStatus(status: PartialStatusObject): void {
+    this.#finish(status.code);
+    this.#next.sendStatus(status);
+  }
+  startRead(): void {
+    this.#next.startRead();
+  }
+  getPeer(): string {
+    return this.#next.getPeer();
+  }
+  getDeadline(): ReturnType<ServerInterceptingCallInterface['getDeadline']> {
+    return this.#next.getDeadline();
+  }
+  getHost(): string {
+    return this.#next.getHost();
+  }
+  getAuthContext(): ReturnType<ServerInterceptingCallInterface['getAuthContext']> {
+    return this.#next.getAuthContext();
+  }
+  getConnectionInfo(): ReturnType<ServerInterceptingCallInterface['getConnectionInfo']> {
+    return this.#next.getConnectionInfo();
+  }
+  getMetricsRecorder(): ReturnType<ServerInterceptingCallInterface['getMetricsRecorder']> {
+    return this.#next.getMetricsRecorder();
+  }
+
+  // --- from the call below (its listener) -------------------------------
+
+  onReceiveMetadata(metadata: Metadata): void {
+    this.#begin(metadata);
+  }
+
+  onReceiveMessage(message: unknown): void {
+    const ex = this.#ex;
+    // A unary request's message only gets stored; a stream's reaches the handler, in its context.
+    if (ex !== undefined && this.#streaming) ex.run(() => this.#listener!.onReceiveMessage(message));
+    else this.#listener!.onReceiveMessage(message);
+  }
+
+  onReceiveHalfClose(): void {
+    const ex = this.#ex;
+    if (ex !== undefined) ex.run(halfClose, this.#listener!);
+    else this.#listener!.onReceiveHalfClose();
+  }
+
+  onCancel(): void {
+    this.#cancelled();
+    this.#listener!.onCancel();
+  }
+
+  // --- the pipeline -------------------------------------------------------
+
+  #begin(metadata: Metadata): void {
     const { pipeline, rules: rulesOf } = this.#parts;
-    const call = this.#call;
+    const call = this.#next;
     const info = call.getConnectionInfo();
     const sides = this.#parts.sides(info.remoteAddress, info.remotePort);
     const rules = rulesOf(this.#path);
-    const headers = headersOf(metadata, call.getHost());
+    this.#rules = rules;
+    this.#metadata = metadata;
+    const host = call.getHost();
+    const headers = headersOf(metadata, host);
     const ex = pipeline.begin({
       protocol: 'grpc',
       method: 'POST',
       path: this.#path,
-      authority: call.getHost() ?? '',
+      authority: host ?? '',
       headers,
       peer: sides?.peer ?? { ...UNKNOWN_PEER, address: info.remoteAddress ?? '' },
       local: sides?.local ?? info,
@@ -122,39 +172,61 @@ class CallState {
       this.#refuse(new MeshError('MESH_RATE_LIMITED', `the rate limit of ${this.#path} has no token for this call`));
       return;
     }
-    const proceed = () => {
-      if (this.#done) return;
-      if (rules?.timeoutMs !== undefined) this.#armTimeout(rules.timeoutMs);
-      ex.run(() => next(metadata));
-    };
     if (!ex.guarded && rules?.authorizer === undefined) {
-      proceed();
+      this.#proceed();
       return;
     }
-    const before = ex.guarded ? new Set(Object.keys(headers)) : undefined;
+    // A JWT rule rewrites headers (the token removed, claims copied): the handler's metadata must follow.
+    const before = ex.rewritesHeaders ? new Set(Object.keys(headers)) : undefined;
+    if (before === undefined) {
+      let judged: string | undefined;
+      try {
+        judged = ex.authorizeNow();
+      } catch (err) {
+        this.#refuse(asRefusal(err));
+        return;
+      }
+      if (judged !== undefined) {
+        this.#authorized(headers, undefined);
+        return;
+      }
+    }
     ex.authorize().then(
-      () => {
-        const denied = rules === undefined ? undefined : checkMethodRules(rules, ex);
-        if (denied !== undefined) {
-          this.#refuse(denied);
-          return;
-        }
-        if (before !== undefined) applyHeaderChanges(metadata, headers, before);
-        proceed();
-      },
-      (err: unknown) => this.#refuse(isMeshError(err) ? err : new MeshError('MESH_UNAUTHENTICATED', 'authentication failed')),
+      () => this.#authorized(headers, before),
+      (err: unknown) => this.#refuse(asRefusal(err)),
     );
+  }
+
+  /** The mesh's policies allowed the call: the method's own rules, then the handler. */
+  #authorized(headers: Headers, before: ReadonlySet<string> | undefined): void {
+    const rules = this.#rules;
+    const denied = rules === undefined ? undefined : checkMethodRules(rules, this.#ex!);
+    if (denied !== undefined) {
+      this.#refuse(denied);
+      return;
+    }
+    if (before !== undefined) applyHeaderChanges(this.#metadata!, headers, before);
+    this.#proceed();
+  }
+
+  #proceed(): void {
+    if (this.#done) return;
+    const timeoutMs = this.#rules?.timeoutMs;
+    if (timeoutMs !== undefined) this.#armTimeout(timeoutMs);
+    this.#ex!.run(passMetadata, this);
+  }
+
+  /** @internal For passMetadata: hands the metadata to the handler's side. */
+  deliverMetadata(): void {
+    this.#listener!.onReceiveMetadata(this.#metadata!);
   }
 
   /** The caller's remaining time (`grpc-timeout`, already parsed by grpc-js, or the mesh's header), capped by `@Timeout`. */
   #budget(headers: Headers, capMs: number | undefined): number | undefined {
-    const deadline = this.#call.getDeadline();
+    const deadline = this.#next.getDeadline();
     const at = deadline instanceof Date ? deadline.getTime() : deadline;
     let budget = Number.isFinite(at) ? Math.max(0, at - Date.now()) : undefined;
-    const mesh = budgetFromHeaders((name) => {
-      const v = headers[name];
-      return Array.isArray(v) ? v[0] : v;
-    });
+    const mesh = budgetFromHeaders(firstValue, headers);
     if (mesh !== undefined && (budget === undefined || mesh < budget)) budget = mesh;
     if (capMs !== undefined && (budget === undefined || capMs < budget)) budget = capMs;
     return budget;
@@ -170,13 +242,13 @@ class CallState {
   #refuse(err: MeshError): void {
     const code = grpcStatusOf(err);
     this.#finish(code, err);
-    this.#call.sendStatus({ code, details: err.message });
+    this.#next.sendStatus({ code, details: err.message });
   }
 
   #cancelled(): void {
     if (this.#done) return;
     // grpc-js ends a call whose grpc-timeout ran out itself, and reports it here as a cancel.
-    const deadline = this.#call.getDeadline();
+    const deadline = this.#next.getDeadline();
     const at = deadline instanceof Date ? deadline.getTime() : deadline;
     if (Number.isFinite(at) && at <= Date.now()) {
       this.#finish(GrpcStatus.DEADLINE_EXCEEDED, new MeshError('MESH_DEADLINE_EXCEEDED', `${this.#path} ran past the caller's deadline`));
@@ -193,16 +265,30 @@ class CallState {
   }
 }
 
+function passMetadata(call: MeshServerCall): void {
+  call.deliverMetadata();
+}
+
+function halfClose(listener: InterceptingServerListener): void {
+  listener.onReceiveHalfClose();
+}
+
+function firstValue(lowerName: string, headers: Headers): string | undefined {
+  const v = headers[lowerName];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function asRefusal(err: unknown): MeshError {
+  return isMeshError(err) ? err : new MeshError('MESH_UNAUTHENTICATED', 'authentication failed');
+}
+
 /** The call's metadata as the pipeline reads headers (text values; `-bin` ones are left out). */
 function headersOf(metadata: Metadata, host: string | undefined): Headers {
-  const headers: Headers = {};
-  const map = metadata.getMap();
-  for (const key in map) {
-    const v = map[key];
-    if (typeof v === 'string') headers[key] = v;
-  }
+  // getMap() is a fresh object already: binary values are dropped from it in place.
+  const headers = metadata.getMap() as Record<string, unknown>;
+  for (const key in headers) if (typeof headers[key] !== 'string') delete headers[key];
   if (host !== undefined) headers[':authority'] = host;
-  return headers;
+  return headers as Headers;
 }
 
 /** What authentication removed (a forwarded token) or added (claim headers) reaches the handler's metadata too. */
