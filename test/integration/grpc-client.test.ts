@@ -3,6 +3,9 @@
  * real grpc-js client made by mesh.grpc.client(), the mesh's own
  * discovery, pickers, retries, deadlines and telemetry in between.
  */
+import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, expect, test } from 'vitest';
 import { createMesh, type Mesh, type MeshConfigInput, withDeadline } from '../../src/index.js';
@@ -19,10 +22,20 @@ import { startTestSdk } from '../unit/telemetry/tracing/sdk-setup.js';
 
 const meshes: Mesh[] = [];
 const replicas: EchoReplica[] = [];
+const children: ChildProcess[] = [];
+const REPLICA = fileURLToPath(new URL('../helpers/grpc/replica-process.ts', import.meta.url));
+
+async function replicaProcess(name: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(REPLICA, [name], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  children.push(child);
+  const [msg] = (await once(child, 'message')) as [{ port: number }];
+  return { child, port: msg.port };
+}
 
 afterEach(async () => {
   await Promise.all(meshes.splice(0).map((m) => m.destroy()));
   for (const r of replicas.splice(0)) r.server.forceShutdown();
+  for (const c of children.splice(0)) c.kill('SIGKILL');
 });
 
 async function start(names: string[]): Promise<EchoReplica[]> {
@@ -62,9 +75,9 @@ test('unary calls are balanced across three replicas by the mesh picker', async 
   expect(Object.keys(JSON.parse(reply.metadata) as object)).not.toContain('x-proxyless-endpoint');
 });
 
-test('a replica shut down mid-load fails no idempotent call: its calls go to the others', async () => {
-  const rs = await start(['a', 'b', 'c']);
-  const m = meshFor(echoService(rs));
+test('a replica process SIGKILLed mid-load fails no idempotent call: its calls go to the others', async () => {
+  const procs = await Promise.all(['a', 'b', 'c'].map((n) => replicaProcess(n)));
+  const m = meshFor({ services: { echo: { endpoints: procs.map((p) => `127.0.0.1:${p.port}`) } } } as MeshConfigInput);
   const client = clientOf(m);
   const failures: string[] = [];
   const served = new Map<string, number>();
@@ -73,7 +86,7 @@ test('a replica shut down mid-load fails no idempotent call: its calls go to the
     Array.from({ length: 20 }, async () => {
       while (next < 900) {
         const i = next++;
-        if (i === 300) rs[1]!.server.forceShutdown();
+        if (i === 300) procs[1]!.child.kill('SIGKILL');
         try {
           const reply = await callUnary(client, 'get', { text: String(i) });
           served.set(reply.replica, (served.get(reply.replica) ?? 0) + 1);
