@@ -27,6 +27,7 @@ import { exchangeOf, type HttpRequest, type HttpResponse, type ServeOptions, ser
 import type { InboundGuard, RequestAuth } from './inbound-guard.js';
 import { InboundPipeline } from './inbound-pipeline.js';
 import type { InboundTelemetry } from './inbound-telemetry.js';
+import { listenOuter } from './outer-listen.js';
 
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
@@ -175,19 +176,8 @@ export class MeshServer implements Drainable {
     return this.#options.portLevelMtls?.[port] ?? this.#options.mode;
   }
 
-  async listen(port = 0, host?: string): Promise<AddressInfo> {
-    const tls = this.#options.tls;
-    if (this.#secure !== undefined && tls !== undefined) {
-      await tls.ready();
-      this.#secure.setSecureContext(tls.current());
-    }
-    return new Promise((resolve, reject) => {
-      this.#outer.once('error', reject);
-      this.#outer.listen(port, host, () => {
-        this.#outer.off('error', reject);
-        resolve(this.#outer.address() as AddressInfo);
-      });
-    });
+  listen(port = 0, host?: string): Promise<AddressInfo> {
+    return listenOuter(this.#outer, this.#secure, this.#options.tls, port, host);
   }
 
   address(): AddressInfo | undefined {

@@ -8,7 +8,6 @@
  * authenticated principal, gRFC A41).
  */
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { CertificateAuthority } from '../../src/security/certs/ca.js';
 import { stderrLogger } from '../../src/telemetry/logger.js';
 import { type MountedCertificates, mountCertificates } from '../helpers/rotating-certs.js';
 import { type EchoClient, eventually, XdsWorkspace } from './xds-fixture.js';
+import { freePort } from './xds-inbound-fixture.js';
 
 const NODE_ID = 'grpc-js-xds-mtls-server';
 
@@ -36,13 +36,6 @@ spec:
   rules: [{ from: [{ source: { principals: ["cluster.local/ns/shop/sa/frontend"] } }] }]
 `;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 describe('@grpc/grpc-js-xds XdsServer with STRICT mTLS from the proxyless control plane', () => {
   const ws = new XdsWorkspace();

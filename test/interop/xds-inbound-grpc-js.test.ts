@@ -8,14 +8,13 @@
  * GRPC_XDS_EXPERIMENTAL_RBAC=true).
  */
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlPlane } from '../../src/control/control-plane.js';
 import { TYPE_URL } from '../../src/discovery/xds/envoy-protos.js';
 import { stderrLogger } from '../../src/telemetry/logger.js';
-import { richPolicies } from '../helpers/inbound-policies.js';
 import { type EchoClient, eventually, XdsWorkspace } from './xds-fixture.js';
+import { denyThenLift, freePort, type InboundPeer, richListenerDeniesPlaintext, serverBootstrap } from './xds-inbound-fixture.js';
 
 const NODE_ID = 'grpc-js-xds-server';
 
@@ -43,13 +42,6 @@ spec:
 `;
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 describe('@grpc/grpc-js-xds XdsServer against the proxyless control plane', () => {
   const ws = new XdsWorkspace();
@@ -64,11 +56,7 @@ describe('@grpc/grpc-js-xds XdsServer against the proxyless control plane', () =
     const cpPort = await cp.start();
     port = await freePort();
     process.env.GRPC_XDS_EXPERIMENTAL_RBAC = 'true';
-    process.env.GRPC_XDS_BOOTSTRAP_CONFIG = JSON.stringify({
-      xds_servers: [{ server_uri: `127.0.0.1:${cpPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-      node: { id: NODE_ID, cluster: 'interop', locality: {}, metadata: { NAMESPACE: 'shop', LABELS: { app: 'echo' } } },
-      server_listener_resource_name_template: 'xds.istio.io/grpc/lds/inbound/%s',
-    });
+    process.env.GRPC_XDS_BOOTSTRAP_CONFIG = JSON.stringify(serverBootstrap(cpPort, NODE_ID));
     const xds = createRequire(import.meta.url)('@grpc/grpc-js-xds') as { register(): void; XdsServer: new () => grpc.Server };
     // register() also installs the HTTP filters (router, RBAC) the server's listener validation looks up.
     xds.register();
@@ -100,6 +88,7 @@ describe('@grpc/grpc-js-xds XdsServer against the proxyless control plane', () =
     const me = cp.status().clients.find((c) => c.nodeId === NODE_ID);
     return me?.subscriptions.find((s) => s.typeUrl === TYPE_URL.listener);
   }
+  const peer: InboundPeer = { ws, call, subscription: inboundSubscription };
 
   it('ACKs the inbound listener and serves', async () => {
     const name = `xds.istio.io/grpc/lds/inbound/127.0.0.1:${port}`;
@@ -111,38 +100,7 @@ describe('@grpc/grpc-js-xds XdsServer against the proxyless control plane', () =
     expect(await call()).toBe('xds-server');
   });
 
-  it('enforces a DENY edited into the control plane file, and lifts it again', async () => {
-    const before = inboundSubscription()!.ackedVersion;
-    ws.writeConfig(policies('/interop.Echo/Call'));
-    const denied = await eventually(
-      () => call().then(() => undefined, (err: grpc.ServiceError) => (err.code === grpc.status.PERMISSION_DENIED ? err : undefined)),
-      'the RBAC denial',
-    );
-    expect(denied.code).toBe(grpc.status.PERMISSION_DENIED);
-    const sub = inboundSubscription()!;
-    expect(sub.ackedVersion).not.toBe(before);
-    expect(sub.lastNack).toBeUndefined();
-    ws.writeConfig(policies('/interop.Echo/Other'));
-    await eventually(() => call().then((s) => s, () => undefined), 'the denial to be lifted');
-  });
-  it('ACKs a listener using every field the translation writes, and denies a plaintext caller no ALLOW rule admits', async () => {
-    const before = inboundSubscription()!.ackedVersion;
-    ws.writeConfig(`${richPolicies('echo')}
----
-apiVersion: security.istio.io/v1
-kind: PeerAuthentication
-metadata: { name: plaintext, namespace: shop }
-spec: { mtls: { mode: DISABLE } }
-`);
-    await eventually(() => {
-      const sub = inboundSubscription()!;
-      return sub.ackedVersion !== before && sub.ackedVersion === sub.sentVersion ? true : undefined;
-    }, 'the ACK of the new listener');
-    expect(inboundSubscription()!.lastNack).toBeUndefined();
-    const denied = await eventually(
-      () => call().then(() => undefined, (err: grpc.ServiceError) => (err.code === grpc.status.PERMISSION_DENIED ? err : undefined)),
-      'the ALLOW policies to deny the plaintext caller',
-    );
-    expect(denied.code).toBe(grpc.status.PERMISSION_DENIED);
-  });
+  it('enforces a DENY edited into the control plane file, and lifts it again', () => denyThenLift(peer, policies));
+  it('ACKs a listener using every field the translation writes, and denies a plaintext caller no ALLOW rule admits', () =>
+    richListenerDeniesPlaintext(peer));
 });

@@ -6,7 +6,6 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -14,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlPlane } from '../../src/control/control-plane.js';
 import { TYPE_URL } from '../../src/discovery/xds/envoy-protos.js';
 import { stderrLogger } from '../../src/telemetry/logger.js';
-import { richPolicies } from '../helpers/inbound-policies.js';
 import { type EchoClient, eventually, XdsWorkspace } from './xds-fixture.js';
+import { denyThenLift, freePort, type InboundPeer, richListenerDeniesPlaintext, serverBootstrap } from './xds-inbound-fixture.js';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./xds_inbound_server.py', import.meta.url));
@@ -39,13 +38,6 @@ spec:
 `;
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 describe.skipIf(!existsSync(PYTHON))('python3-grpcio xDS server against the proxyless control plane', () => {
   const ws = new XdsWorkspace();
@@ -63,11 +55,7 @@ describe.skipIf(!existsSync(PYTHON))('python3-grpcio xDS server against the prox
     const bootstrap = join(ws.dir, 'server-bootstrap.json');
     writeFileSync(
       bootstrap,
-      JSON.stringify({
-        xds_servers: [{ server_uri: `127.0.0.1:${cpPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-        node: { id: NODE_ID, cluster: 'interop', locality: {}, metadata: { NAMESPACE: 'shop', LABELS: { app: 'echo' } } },
-        server_listener_resource_name_template: 'xds.istio.io/grpc/lds/inbound/%s',
-      }),
+      JSON.stringify(serverBootstrap(cpPort, NODE_ID)),
     );
     child = spawn(PYTHON, [SCRIPT, `127.0.0.1:${port}`], { env: { PATH: process.env.PATH ?? '/usr/bin', GRPC_XDS_BOOTSTRAP: bootstrap } });
     child.stderr.on('data', (d: Buffer) => {
@@ -94,6 +82,7 @@ describe.skipIf(!existsSync(PYTHON))('python3-grpcio xDS server against the prox
   function listenerSubscription() {
     return cp.status().clients.find((c) => c.nodeId === NODE_ID)?.subscriptions.find((s) => s.typeUrl === TYPE_URL.listener);
   }
+  const peer: InboundPeer = { ws, call, subscription: listenerSubscription };
 
   it('ACKs the inbound listener and serves', async () => {
     const served = await eventually(() => call().then((s) => s, () => undefined), `the python server to serve (stderr: ${stderr.slice(-500)})`);
@@ -104,35 +93,7 @@ describe.skipIf(!existsSync(PYTHON))('python3-grpcio xDS server against the prox
     expect(sub.ackedVersion).toBe(sub.sentVersion);
   });
 
-  it('enforces a DENY edited into the control plane file', async () => {
-    ws.writeConfig(policies('/interop.Echo/Call'));
-    const denied = await eventually(
-      () => call().then(() => undefined, (err: grpc.ServiceError) => (err.code === grpc.status.PERMISSION_DENIED ? err : undefined)),
-      'the RBAC denial',
-    );
-    expect(denied.code).toBe(grpc.status.PERMISSION_DENIED);
-    expect(listenerSubscription()!.lastNack).toBeUndefined();
-    ws.writeConfig(policies('/interop.Echo/Other'));
-    await eventually(() => call().then((s) => s, () => undefined), 'the denial to be lifted');
-  });
-  it('ACKs a listener using every field the translation writes, and denies a plaintext caller no ALLOW rule admits', async () => {
-    const before = listenerSubscription()!.ackedVersion;
-    ws.writeConfig(`${richPolicies('echo')}
----
-apiVersion: security.istio.io/v1
-kind: PeerAuthentication
-metadata: { name: plaintext, namespace: shop }
-spec: { mtls: { mode: DISABLE } }
-`);
-    await eventually(() => {
-      const sub = listenerSubscription()!;
-      return sub.ackedVersion !== before && sub.ackedVersion === sub.sentVersion ? true : undefined;
-    }, 'the ACK of the new listener');
-    expect(listenerSubscription()!.lastNack).toBeUndefined();
-    const denied = await eventually(
-      () => call().then(() => undefined, (err: grpc.ServiceError) => (err.code === grpc.status.PERMISSION_DENIED ? err : undefined)),
-      'the ALLOW policies to deny the plaintext caller',
-    );
-    expect(denied.code).toBe(grpc.status.PERMISSION_DENIED);
-  });
+  it('enforces a DENY edited into the control plane file', () => denyThenLift(peer, policies));
+  it('ACKs a listener using every field the translation writes, and denies a plaintext caller no ALLOW rule admits', () =>
+    richListenerDeniesPlaintext(peer));
 });

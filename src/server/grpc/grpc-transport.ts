@@ -33,6 +33,7 @@ import type { Drainable } from '../drain.js';
 import { replayingHead, sniffConnection } from '../first-bytes.js';
 import type { LocalSide } from '../inbound-view.js';
 import type { MtlsMode, ServerTlsSource } from '../mesh-server.js';
+import { listenOuter } from '../outer-listen.js';
 import { type Peer, peerOfSocket } from '../peer.js';
 
 /** The modes as of now; read for every new connection. */
@@ -138,19 +139,8 @@ export class GrpcTransport implements Drainable {
     this.#options.injector.injectConnection(stream);
   }
 
-  async listen(port = 0, host?: string): Promise<AddressInfo> {
-    const tls = this.#options.tls;
-    if (this.#secure !== undefined && tls !== undefined) {
-      await tls.ready();
-      this.#secure.setSecureContext(tls.current());
-    }
-    return new Promise((resolve, reject) => {
-      this.#outer.once('error', reject);
-      this.#outer.listen(port, host, () => {
-        this.#outer.off('error', reject);
-        resolve(this.#outer.address() as AddressInfo);
-      });
-    });
+  listen(port = 0, host?: string): Promise<AddressInfo> {
+    return listenOuter(this.#outer, this.#secure, this.#options.tls, port, host);
   }
 
   address(): AddressInfo | undefined {
