@@ -27,6 +27,7 @@ import { exchangeOf, type HttpRequest, type HttpResponse, type ServeOptions, ser
 import type { InboundGuard, RequestAuth } from './inbound-guard.js';
 import { InboundPipeline } from './inbound-pipeline.js';
 import type { InboundTelemetry } from './inbound-telemetry.js';
+import { OpenConnections } from './open-connections.js';
 import { listenOuter } from './outer-listen.js';
 
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
@@ -90,9 +91,7 @@ export class MeshServer implements Drainable {
   readonly #plain: HttpServer;
   readonly #h2c: Http2Server | undefined;
   readonly #secure: HttpsServer | Http2SecureServer | undefined;
-  readonly #sockets = new Set<Socket>();
-  /** Waiting for the last connection to close (a second close(), or the mesh's drain after one). */
-  readonly #gone: (() => void)[] = [];
+  readonly #connections = new OpenConnections();
   readonly #unsubscribe: (() => void) | undefined;
   #closing = false;
 
@@ -135,11 +134,7 @@ export class MeshServer implements Drainable {
   }
 
   #accept(socket: Socket): void {
-    this.#sockets.add(socket);
-    socket.once('close', () => {
-      this.#sockets.delete(socket);
-      if (this.#sockets.size === 0) for (const resolve of this.#gone.splice(0)) resolve();
-    });
+    this.#connections.add(socket);
     const mode = this.modeFor(socket.localPort ?? 0);
     if (mode === 'STRICT') {
       this.#hand('tls', socket);
@@ -203,7 +198,7 @@ export class MeshServer implements Drainable {
     this.#unsubscribe?.();
     if (!this.#outer.listening) {
       // Already closed (or never listening): done when the connections still open are.
-      return this.#sockets.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.#gone.push(resolve));
+      return this.#connections.whenNone();
     }
     return new Promise<void>((resolve) => this.#outer.close(() => resolve()));
   }
@@ -215,7 +210,7 @@ export class MeshServer implements Drainable {
 
   /** Close every connection now. */
   closeAll(): void {
-    for (const s of this.#sockets) s.destroy();
+    this.#connections.destroyAll();
   }
 
   #inners(): Inner[] {

@@ -33,6 +33,7 @@ import type { Drainable } from '../drain.js';
 import { replayingHead, sniffConnection } from '../first-bytes.js';
 import type { LocalSide } from '../inbound-view.js';
 import type { MtlsMode, ServerTlsSource } from '../mesh-server.js';
+import { OpenConnections } from '../open-connections.js';
 import { listenOuter } from '../outer-listen.js';
 import { type Peer, peerOfSocket } from '../peer.js';
 
@@ -58,9 +59,8 @@ export class GrpcTransport implements Drainable {
   readonly #options: GrpcTransportOptions;
   readonly #outer: NetServer;
   readonly #secure: TlsServer | undefined;
-  readonly #sockets = new Set<Socket>();
+  readonly #connections = new OpenConnections();
   readonly #sides = new Map<string, ConnectionSides>();
-  readonly #gone: (() => void)[] = [];
   readonly #unsubscribe: (() => void) | undefined;
   #closing = false;
 
@@ -101,11 +101,7 @@ export class GrpcTransport implements Drainable {
   }
 
   #accept(socket: Socket): void {
-    this.#sockets.add(socket);
-    socket.once('close', () => {
-      this.#sockets.delete(socket);
-      if (this.#sockets.size === 0) for (const resolve of this.#gone.splice(0)) resolve();
-    });
+    this.#connections.add(socket);
     const mode = this.modeFor(socket.localPort ?? 0);
     if (mode === 'STRICT') {
       this.#secure!.emit('connection', socket);
@@ -159,8 +155,7 @@ export class GrpcTransport implements Drainable {
       if (this.#outer.listening) this.#outer.close();
       this.#options.injector.drain(graceMs);
     }
-    if (this.#sockets.size === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => this.#gone.push(resolve));
+    return this.#connections.whenNone();
   }
 
   /** HTTP/2 sessions close themselves once their last call ends after the GOAWAY: nothing more to sweep. */
@@ -168,7 +163,7 @@ export class GrpcTransport implements Drainable {
 
   /** Close every connection now. */
   closeAll(): void {
-    for (const s of this.#sockets) s.destroy();
+    this.#connections.destroyAll();
   }
 
   /** Stop at once: the listener, the injector's sessions and every connection. */
