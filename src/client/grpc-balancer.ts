@@ -94,7 +94,6 @@ export class MeshBalancer implements experimental.LoadBalancer {
   ): boolean {
     this.#options = options;
     this.#context ??= channelOf(options);
-    if (this.#context !== undefined) this.#context.balancer = this;
     const keep = new Set<string>();
     if (endpoints.ok) {
       for (const endpoint of endpoints.value) {
@@ -183,7 +182,6 @@ export class MeshBalancer implements experimental.LoadBalancer {
 
   destroy(): void {
     for (const [key, slot] of [...this.#slots]) this.#drop(key, slot);
-    if (this.#context?.balancer === this) this.#context.balancer = undefined;
   }
 
   getTypeName(): string {

@@ -21,15 +21,13 @@ export interface GrpcChannelContext {
   endpoints(): readonly Upstream[];
   /** Called with a function to run whenever the destination's endpoints change; returns the unsubscribe. */
   watch(onChange: () => void): () => void;
-  /** The channel's balancer, once grpc-js made it. */
-  balancer: unknown;
 }
 
 const contexts = new Map<number, GrpcChannelContext>();
 let nextId = 1;
 
-export function openChannelContext(init: Omit<GrpcChannelContext, 'id' | 'upstreams' | 'balancer'>): GrpcChannelContext {
-  const context: GrpcChannelContext = { ...init, id: nextId++, upstreams: new Map(), balancer: undefined };
+export function openChannelContext(init: Omit<GrpcChannelContext, 'id' | 'upstreams'>): GrpcChannelContext {
+  const context: GrpcChannelContext = { ...init, id: nextId++, upstreams: new Map() };
   contexts.set(context.id, context);
   return context;
 }
