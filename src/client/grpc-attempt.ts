@@ -23,6 +23,8 @@ export class GrpcAttempt extends CallAttempt implements InterceptingListener {
   hasMessage = false;
   /** Cancelled by the pipeline (hedge loser, per-try timeout): what it says next is not wanted. */
   stopped = false;
+  /** The wire bytes of the messages this attempt received: the call reports the committed attempt's. */
+  responseBytes = 0;
 
   constructor(
     call: GrpcCall,
@@ -44,6 +46,8 @@ export class GrpcAttempt extends CallAttempt implements InterceptingListener {
   }
 
   onReceiveMessage(message: unknown): void {
+    // grpc-js deserialized `message` just now, in this same synchronous step: its size is the last one noted.
+    this.responseBytes += this.grpc.wire.takeReceived(message);
     if (!this.stopped) this.grpc.attemptMessage(this, message);
   }
 

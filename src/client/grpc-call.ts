@@ -13,6 +13,7 @@
  */
 import { type InterceptingListener, type InterceptorOptions, Metadata, type NextCall, type StatusObject, status } from '@grpc/grpc-js';
 import { isMeshError } from '../errors.js';
+import type { GrpcWireBytes } from '../telemetry/grpc-wire-bytes.js';
 import { OutboundCall } from './call.js';
 import type { CallPolicy, RouteTarget } from './call-policy.js';
 import type { Attempt, LocalReply } from './call-types.js';
@@ -32,10 +33,13 @@ export interface GrpcCallSetup {
   readonly next: NextCall;
   readonly listener: InterceptingListener;
   readonly channel: GrpcChannelContext;
+  readonly wire: GrpcWireBytes;
 }
 
 export class GrpcCall extends OutboundCall {
   readonly request: GrpcRequestView;
+  /** Where this client's (de)serializers note each message's wire size; the attempts take theirs from it. */
+  readonly wire: GrpcWireBytes;
   readonly #s: GrpcCallSetup;
   readonly #clientStreaming: boolean;
   readonly #serverStreaming: boolean;
@@ -50,11 +54,14 @@ export class GrpcCall extends OutboundCall {
   /** Streaming responses: reads the caller asked for before the call committed. */
   #readsWanted = 0;
   #reported = false;
+  /** The request's wire bytes: the one message every attempt sends, or a request stream's messages summed. */
+  #requestBytes = 0;
 
   constructor(policy: CallPolicy, env: CallEnv, setup: GrpcCallSetup) {
     super(policy, env);
     this.#s = setup;
     this.request = setup.request;
+    this.wire = setup.wire;
     const def = setup.options.method_definition;
     this.#clientStreaming = def.requestStream;
     this.#serverStreaming = def.responseStream;
@@ -85,6 +92,7 @@ export class GrpcCall extends OutboundCall {
     const stream = this.#streamingAttempt?.stream;
     if (stream !== undefined) {
       stream.sendMessageWithContext(context, message);
+      this.#requestBytes += this.wire.takeSent(message);
     } else if (!this.done) {
       this.#writes ??= [];
       this.#writes.push({ context, message });
@@ -150,10 +158,18 @@ export class GrpcCall extends OutboundCall {
       this.#streamingAttempt = a;
       const writes = this.#writes;
       this.#writes = undefined;
-      if (writes !== undefined) for (const w of writes) stream.sendMessageWithContext(w.context, w.message);
+      if (writes !== undefined) {
+        for (const w of writes) {
+          stream.sendMessageWithContext(w.context, w.message);
+          this.#requestBytes += this.wire.takeSent(w.message);
+        }
+      }
       if (this.#halfClosed) stream.halfClose();
     } else {
       stream.sendMessage(this.#message);
+      // Every attempt sends the same message: the request's size is that of one copy, not of all the retries.
+      const sent = this.wire.takeSent(this.#message);
+      if (sent !== 0) this.#requestBytes = sent;
       stream.halfClose();
     }
     // A unary call reads its one message by itself; a stream reads its first so the call can commit on it.
@@ -207,14 +223,19 @@ export class GrpcCall extends OutboundCall {
     metadata.set(ENDPOINT_PIN, upstream.key);
     upstream.inFlight++;
     const stream = s.next({ ...s.options, host: `${this.request.authority}-shadow` });
+    const wire = this.wire;
     stream.start(metadata, {
       onReceiveMetadata() {},
-      onReceiveMessage() {},
+      // The shadow's sizes are nobody's: taken only so the notes do not linger.
+      onReceiveMessage(message: unknown) {
+        wire.takeReceived(message);
+      },
       onReceiveStatus() {
         upstream.inFlight--;
       },
     });
     stream.sendMessage(this.#message);
+    wire.takeSent(this.#message);
     stream.halfClose();
     if (this.#serverStreaming) stream.startRead();
   }
@@ -301,9 +322,9 @@ export class GrpcCall extends OutboundCall {
       status: httpStatus,
       grpcStatus: st.code,
       flags,
-      // grpc-js serializes below the interceptors, so sizes are not seen here.
-      requestBytes: 0,
-      responseBytes: 0,
+      // Wire bytes (messages plus their 5-byte prefixes); the response is what the caller got (grpc-wire-bytes.ts).
+      requestBytes: this.#requestBytes,
+      responseBytes: a?.responseBytes ?? 0,
       upstream: a?.upstream,
       error: error ?? (st.code === status.OK ? undefined : new Error(st.details)),
     });

@@ -6,10 +6,12 @@
  * through the shared outbound pipeline.
  */
 import type { ChannelOptions, Client, Interceptor } from '@grpc/grpc-js';
+import { GrpcWireBytes } from '../telemetry/grpc-wire-bytes.js';
 import { registerMeshBalancer } from './grpc-balancer.js';
 import { CHANNEL_CONTEXT_OPTION, closeChannelContext, type GrpcChannelContext, openChannelContext } from './grpc-channel-context.js';
 import { channelCredentials } from './grpc-credentials.js';
 import { type GrpcClientHost, meshInterceptor } from './grpc-interceptor.js';
+import { meteredClientClass } from './grpc-metered-class.js';
 import { MESH_SCHEME, registerMeshResolver } from './grpc-resolver.js';
 
 /** A grpc-js client class: what `loadPackageDefinition` or grpc-tools generate. */
@@ -27,11 +29,15 @@ export interface GrpcClientOptions {
   readonly idempotentMethods?: readonly string[];
 }
 
-export type GrpcClientHostParts = Omit<GrpcClientHost, 'channel'>;
+export type GrpcClientHostParts = Omit<GrpcClientHost, 'channel' | 'wire'>;
 
 /** Clients a mesh has made, so closing the mesh closes their channels. */
 export class GrpcClients {
   readonly #open = new Map<Client, GrpcChannelContext>();
+  /** Message sizes, from the serializers of the classes below to the calls that sent or received them. */
+  readonly #wire = new GrpcWireBytes();
+  /** Each application class's measuring subclass, made on its first client. */
+  readonly #metered = new WeakMap<object, unknown>();
 
   create<T extends Client>(parts: GrpcClientHostParts, Ctor: GrpcClientConstructor<T>, service: string, options: GrpcClientOptions = {}): T {
     registerMeshResolver();
@@ -45,13 +51,13 @@ export class GrpcClients {
       watch: (onChange) => directory.get(service)?.onEndpointsChange(onChange) ?? (() => {}),
     });
     const security = directory.get(service)?.transportSecurity;
-    const client = new Ctor(`${MESH_SCHEME}:///${service}`, channelCredentials(security), {
+    const client = new (this.#meteredClass(Ctor))(`${MESH_SCHEME}:///${service}`, channelCredentials(security), {
       ...options.channelOptions,
       [CHANNEL_CONTEXT_OPTION]: context.id,
       // One retry loop: the mesh's. grpc-js's own would retry underneath it.
       'grpc.enable_retries': 0,
       ...(security?.sni !== undefined ? { 'grpc.ssl_target_name_override': security.sni } : {}),
-      interceptors: [...(options.interceptors ?? []), meshInterceptor({ ...parts, channel: context })],
+      interceptors: [...(options.interceptors ?? []), meshInterceptor({ ...parts, channel: context, wire: this.#wire })],
     });
     this.#open.set(client, context);
     const close = client.close.bind(client);
@@ -61,6 +67,15 @@ export class GrpcClients {
       close();
     };
     return client;
+  }
+
+  #meteredClass<T extends Client>(Ctor: GrpcClientConstructor<T>): GrpcClientConstructor<T> {
+    let metered = this.#metered.get(Ctor) as GrpcClientConstructor<T> | undefined;
+    if (metered === undefined) {
+      metered = meteredClientClass(Ctor, this.#wire);
+      this.#metered.set(Ctor, metered);
+    }
+    return metered;
   }
 
   closeAll(): void {

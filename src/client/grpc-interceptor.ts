@@ -6,6 +6,7 @@
  */
 import type { InterceptingCall, InterceptingListener, Interceptor, InterceptorOptions, Metadata, NextCall } from '@grpc/grpc-js';
 import { MeshError } from '../errors.js';
+import type { GrpcWireBytes } from '../telemetry/grpc-wire-bytes.js';
 import type { Directory } from './directory.js';
 import { GrpcCall } from './grpc-call.js';
 import type { GrpcChannelContext } from './grpc-channel-context.js';
@@ -22,6 +23,8 @@ export interface GrpcClientHost {
   readonly directory: Directory;
   readonly env: CallEnv;
   readonly methods: GrpcMethodTable;
+  /** Where the client class's (de)serializers note message sizes (grpc-wire-bytes.ts). */
+  readonly wire: GrpcWireBytes;
 }
 
 export function meshInterceptor(host: GrpcClientHost): Interceptor {
@@ -66,7 +69,7 @@ class MeshCallFront implements CallStream {
       refuse(full, err);
       return;
     }
-    const call = new GrpcCall(policy, host.env, { request, options: this.#options, next: this.#next, listener: full, channel: host.channel });
+    const call = new GrpcCall(policy, host.env, { request, options: this.#options, next: this.#next, listener: full, channel: host.channel, wire: host.wire });
     this.#call = call;
     call.begin();
   }

@@ -51,6 +51,11 @@ export interface InboundOutcome {
   /** HTTP status; 0 when no response was sent. */
   readonly status: number;
   readonly grpcStatus?: number | undefined;
+  /**
+   * The request's size when it is known only at the end (gRPC: the
+   * messages the handler read); overrides `InboundCall.requestBytes`.
+   */
+  readonly requestBytes?: number | undefined;
   readonly responseBytes: number;
   /** False when the response was cut off (the client went away first). */
   readonly completed: boolean;
@@ -243,7 +248,7 @@ export class InboundExchange implements MeshRequestContext {
       connectionSecurityPolicy: peer.authenticated ? 'mutual_tls' : 'none',
       startTime: Date.now() - durationMs,
       durationMs,
-      requestBytes: call.requestBytes,
+      requestBytes: outcome.requestBytes ?? call.requestBytes,
       responseBytes: outcome.responseBytes,
       method: call.method,
       authority: call.authority,

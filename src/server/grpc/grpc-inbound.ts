@@ -21,6 +21,7 @@ import type { Metadata, ServerInterceptingCall, ServerInterceptingCallInterface,
 import { GrpcStatus, grpcStatusOf, isMeshError, MeshError } from '../../errors.js';
 import { budgetFromHeaders } from '../../resilience/deadline-context.js';
 import type { DeadlineWheel, TimerEntry } from '../../resilience/deadline-wheel.js';
+import type { GrpcWireBytes } from '../../telemetry/grpc-wire-bytes.js';
 import { rememberExchange } from '../http-inbound.js';
 import type { InboundExchange } from '../inbound-exchange.js';
 import type { InboundPipeline } from '../inbound-pipeline.js';
@@ -40,6 +41,8 @@ export interface GrpcInboundParts {
   readonly rules: (path: string) => MethodRules | undefined;
   /** The mesh's timer wheel, for `@Timeout` caps. */
   readonly wheel: DeadlineWheel;
+  /** Where the server's wrapped (de)serializers note each message's wire size (metered-server.ts). */
+  readonly wire: GrpcWireBytes;
 }
 
 const UNKNOWN_PEER = { spiffeId: undefined, principal: undefined, namespace: undefined, authenticated: false, address: '' } as const;
@@ -66,6 +69,9 @@ class MeshServerCall implements ServerInterceptingCallInterface, InterceptingSer
   #ex: InboundExchange | undefined;
   #timer: TimerEntry | undefined;
   #done = false;
+  /** Wire bytes (messages plus their 5-byte prefixes) read by the handler and sent by it. */
+  #requestBytes = 0;
+  #responseBytes = 0;
 
   constructor(parts: GrpcInboundParts, path: string, requestStream: boolean, next: ServerInterceptingCallInterface) {
     this.#parts = parts;
@@ -84,7 +90,9 @@ class MeshServerCall implements ServerInterceptingCallInterface, InterceptingSer
     this.#next.sendMetadata(metadata);
   }
   sendMessage(message: unknown, callback: () => void): void {
+    // The call below serializes `message` synchronously, right here.
     this.#next.sendMessage(message, callback);
+    this.#responseBytes += this.#parts.wire.takeSent(message);
   }
   sendStatus(status: PartialStatusObject): void {
     this.#finish(status.code);
@@ -119,6 +127,7 @@ class MeshServerCall implements ServerInterceptingCallInterface, InterceptingSer
   }
 
   onReceiveMessage(message: unknown): void {
+    this.#requestBytes += this.#parts.wire.takeReceived(message);
     const ex = this.#ex;
     // A unary request's message only gets stored; a stream's reaches the handler, in its context.
     if (ex !== undefined && this.#streaming) ex.run(() => this.#listener!.onReceiveMessage(message));
@@ -156,6 +165,7 @@ class MeshServerCall implements ServerInterceptingCallInterface, InterceptingSer
       headers,
       peer: sides?.peer ?? { ...UNKNOWN_PEER, address: info.remoteAddress ?? '' },
       local: sides?.local ?? info,
+      // Not known yet: the messages arrive later, and their size goes to finish() (#finish).
       requestBytes: 0,
       budgetMs: this.#budget(headers, rules?.timeoutMs),
     });
@@ -261,7 +271,10 @@ class MeshServerCall implements ServerInterceptingCallInterface, InterceptingSer
     if (this.#done) return;
     this.#done = true;
     this.#timer?.cancel();
-    this.#ex?.finish({ status: completed ? 200 : 0, grpcStatus, responseBytes: 0, completed }, err);
+    this.#ex?.finish(
+      { status: completed ? 200 : 0, grpcStatus, requestBytes: this.#requestBytes, responseBytes: this.#responseBytes, completed },
+      err,
+    );
   }
 }
 

@@ -8,15 +8,17 @@
  * within the drain timeout, new ones are refused.
  */
 import type { AddressInfo } from 'node:net';
-import { Server, ServerCredentials, type ServerOptions, type ServiceDefinition, type UntypedHandleCall } from '@grpc/grpc-js';
+import { type Server, ServerCredentials, type ServerOptions, type ServiceDefinition, type UntypedHandleCall } from '@grpc/grpc-js';
 import type { GrpcMethodTable } from '../../client/grpc-methods.js';
 import type { DeadlineWheel } from '../../resilience/deadline-wheel.js';
+import { GrpcWireBytes } from '../../telemetry/grpc-wire-bytes.js';
 import type { Drainable } from '../drain.js';
 import type { InboundPipeline } from '../inbound-pipeline.js';
 import type { ServerTlsSource } from '../mesh-server.js';
 import { meshServerInterceptor } from './grpc-inbound.js';
 import { GrpcTransport, type ModesSource } from './grpc-transport.js';
 import { type MethodType, mapMeshErrors } from './handler-errors.js';
+import { MeteredServer } from './metered-server.js';
 import { decoratedPolicy } from './method-decorators.js';
 import { compileMethodRules, type MethodRules, mergePolicies } from './method-rules.js';
 
@@ -50,14 +52,17 @@ export class MeshGrpcServer implements Drainable {
   constructor(parts: MeshGrpcServerParts, options: MeshGrpcServerOptions = {}) {
     this.#parts = parts;
     let transport: GrpcTransport | undefined;
+    // Message sizes, from the server's (de)serializers to the calls that read and sent them.
+    const wire = new GrpcWireBytes();
     const interceptor = meshServerInterceptor({
       pipeline: parts.pipeline,
       sides: (address, port) => transport?.sidesOf(address, port),
       rules: (path) => this.#rules.get(path),
       wheel: parts.wheel,
+      wire,
     });
     const grpcOptions = options.grpc ?? {};
-    this.server = new Server({ ...grpcOptions, interceptors: [interceptor, ...(grpcOptions.interceptors ?? [])] });
+    this.server = new MeteredServer(wire, { ...grpcOptions, interceptors: [interceptor, ...(grpcOptions.interceptors ?? [])] });
     transport = new GrpcTransport({
       injector: this.server.createConnectionInjector(ServerCredentials.createInsecure()),
       modes: parts.modes,
