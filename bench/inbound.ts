@@ -5,112 +5,170 @@
  * pipeline (see lib/inbound-server.ts). Target: each adapter ≥ 0.90× its
  * bare framework's throughput.
  *
- * Each server is its own process; the load comes from this process (undici,
- * closed loop, keep-alive). Rounds alternate bare and meshed runs of one
- * framework, in both orders, and the ratio is the median of per-round
- * ratios, with a 90% bootstrap interval over rounds.
+ * Why several processes per side. Two processes of the very same server
+ * differ by up to ±10% in CPU per request, for as long as they live (where
+ * V8 and the kernel happened to put their code and heap): as much as the
+ * whole difference measured here. So each side runs `--processes` servers,
+ * each server's runs are summarized by their median, and a side's figure
+ * is the mean over its servers. The interval resamples servers, then runs.
  *
- *   npm run bench:inbound [-- --rounds 12 --ms 1000 --concurrency 32]
+ * Load: `wrk` (installed by CI) pinned to CPU 0 while servers are pinned to
+ * CPU 1 (lib/http-load.ts); without wrk, undici in this process. Rounds
+ * visit every server of a framework in a shuffled order. Runs that other
+ * processes disturbed (over 3% of the machine) are left out.
+ *
+ *   npm run bench:inbound [-- --rounds 8 --ms 1000 --processes 3 --concurrency 32 --load wrk|undici]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Pool } from 'undici';
+import { cpuPinning, type LoadRun, loadRun, pickLoadTool } from './lib/http-load.js';
+import { foreignShare, snapshot } from './lib/machine.js';
+import { median } from './lib/report.js';
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '12' },
+    rounds: { type: 'string', default: '8' },
     ms: { type: 'string', default: '1000' },
+    processes: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '32' },
+    load: { type: 'string' },
+    frameworks: { type: 'string', default: 'node,express,fastify' },
   },
 });
 const ROUNDS = Number(values.rounds);
 const RUN_MS = Number(values.ms);
+const PROCESSES = Math.max(1, Number(values.processes));
 const CONCURRENCY = Number(values.concurrency);
+const TOOL = pickLoadTool(values.load);
+const PIN = cpuPinning();
+const FRAMEWORKS = values.frameworks!.split(',');
 const SERVER = fileURLToPath(new URL('./lib/inbound-server.ts', import.meta.url));
-const FRAMEWORKS = ['node', 'express', 'fastify'] as const;
+const PATH = '/users/42';
+/** A run is disturbed when other processes used more than this share of the machine's CPU. */
+const DISTURBED = 0.03;
 
 const children: ChildProcess[] = [];
 process.on('exit', () => {
   for (const c of children) c.kill();
 });
+// With undici the load comes from this process: it takes CPU 0.
+if (TOOL === 'undici' && PIN.load.length > 0) execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' });
 
-async function start(framework: string, variant: string): Promise<Pool> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER, framework, variant], { stdio: ['ignore', 'pipe', 'inherit'] });
+interface Server {
+  readonly variant: 'bare' | 'mesh';
+  readonly pid: number;
+  readonly port: number;
+  readonly runs: LoadRun[];
+}
+
+async function start(framework: string, variant: 'bare' | 'mesh'): Promise<Server> {
+  const argv = [...PIN.server, process.execPath, '--import', 'tsx', SERVER, framework, variant];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];
   const { port } = JSON.parse(line.toString()) as { port: number };
-  return new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY });
+  return { variant, pid: child.pid!, port, runs: [] };
 }
 
-/** Closed loop for `ms`: requests completed per second, failing on any non-200. */
-async function run(pool: Pool, ms: number): Promise<number> {
-  const end = performance.now() + ms;
-  let done = 0;
-  let n = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < end) {
-        const res = await pool.request({ path: `/users/${n++ % 1000}`, method: 'GET' });
-        await res.body.arrayBuffer();
-        if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
-        done++;
-      }
-    }),
-  );
-  return (done * 1000) / ms;
+/** CPU ticks of this process's reaped children (cutime + cstime): where an exited wrk's CPU goes. */
+function reapedTicks(): number {
+  try {
+    const raw = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
+    const rest = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+    return Number(rest[13]) + Number(rest[14]);
+  } catch {
+    return 0;
+  }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+async function measure(s: Server, ms: number): Promise<{ run: LoadRun; foreign: number | undefined }> {
+  const before = snapshot();
+  const reaped = reapedTicks();
+  const run = await loadRun(TOOL, { port: s.port, pid: s.pid, path: PATH }, ms, CONCURRENCY, PIN.load);
+  const after = snapshot();
+  const share = foreignShare(before, after);
+  if (share === undefined || before === undefined || after === undefined) return { run, foreign: undefined };
+  // wrk has exited by now: its ticks left the process tree `snapshot` counts as ours, for our cutime.
+  return { run, foreign: Math.max(0, share - (reapedTicks() - reaped) / (after.total - before.total)) };
 }
 
-/** 90% bootstrap interval of the median, resampling whole rounds. */
-function interval(xs: number[]): [number, number] {
-  const meds: number[] = [];
-  let seed = 12345;
-  const rand = () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x7fffffff;
+function shuffled<T>(list: readonly T[], seed: number): T[] {
+  const out = [...list];
+  let a = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    a = (a * 1103515245 + 12345) & 0x7fffffff;
+    const j = a % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** A side's figure: the mean over its servers of each server's median run. */
+function sideValue(servers: readonly Server[], pick: (r: LoadRun) => number): number {
+  const perServer = servers.map((s) => median(s.runs.map(pick)));
+  return perServer.reduce((a, b) => a + b, 0) / perServer.length;
+}
+
+/** 90% interval of mesh/bare, resampling servers, then each server's runs. */
+function ratioInterval(bare: readonly Server[], mesh: readonly Server[], pick: (r: LoadRun) => number): [number, number] {
+  let a = 0x5eed;
+  const next = () => {
+    a = (a * 1103515245 + 12345) & 0x7fffffff;
+    return a / 0x80000000;
   };
-  for (let i = 0; i < 2000; i++) meds.push(median(xs.map(() => xs[Math.floor(rand() * xs.length)]!)));
-  meds.sort((a, b) => a - b);
-  return [meds[Math.floor(meds.length * 0.05)]!, meds[Math.floor(meds.length * 0.95)]!];
+  const resample = (servers: readonly Server[]): Server[] =>
+    servers.map(() => {
+      const s = servers[Math.floor(next() * servers.length)]!;
+      return { ...s, runs: s.runs.map(() => s.runs[Math.floor(next() * s.runs.length)]!) };
+    });
+  const ratios: number[] = [];
+  for (let i = 0; i < 2000; i++) ratios.push(sideValue(resample(mesh), pick) / sideValue(resample(bare), pick));
+  ratios.sort((x, y) => x - y);
+  return [ratios[100]!, ratios[1899]!];
 }
 
 const rows: string[] = [];
+let worstForeign = 0;
+let dropped = 0;
 for (const framework of FRAMEWORKS) {
-  const bare = await start(framework, 'bare');
-  const meshed = await start(framework, 'mesh');
-  process.stderr.write(`${framework}: warming up\n`);
-  await run(bare, 1500);
-  await run(meshed, 1500);
-  const b: number[] = [];
-  const m: number[] = [];
+  const servers: Server[] = [];
+  for (let p = 0; p < PROCESSES; p++) servers.push(await start(framework, 'bare'), await start(framework, 'mesh'));
+  process.stderr.write(`${framework}: warming up ${servers.length} servers\n`);
+  for (const s of servers) await loadRun(TOOL, { port: s.port, pid: s.pid, path: PATH }, 1500, CONCURRENCY, PIN.load);
   for (let r = 0; r < ROUNDS; r++) {
-    // Alternate the order, so neither side always runs on a freshly cooled CPU.
-    if (r % 2 === 0) {
-      b.push(await run(bare, RUN_MS));
-      m.push(await run(meshed, RUN_MS));
-    } else {
-      m.push(await run(meshed, RUN_MS));
-      b.push(await run(bare, RUN_MS));
+    for (const s of shuffled(servers, r + 1)) {
+      const { run, foreign } = await measure(s, RUN_MS);
+      worstForeign = Math.max(worstForeign, foreign ?? 0);
+      // Keep a disturbed run only when it is the server's first: a server needs one run to count.
+      if (foreign !== undefined && foreign > DISTURBED && s.runs.length > 0) dropped++;
+      else s.runs.push(run);
     }
   }
-  const ratios = b.map((x, i) => m[i]! / x);
-  const [lo, hi] = interval(ratios);
-  const r = median(ratios);
+  const bare = servers.filter((s) => s.variant === 'bare');
+  const mesh = servers.filter((s) => s.variant === 'mesh');
+  const rate = (x: LoadRun) => x.perSecond;
+  const cpu = (x: LoadRun) => x.cpuUsPerRequest;
+  const ratio = sideValue(mesh, rate) / sideValue(bare, rate);
+  const [lo, hi] = ratioInterval(bare, mesh, rate);
   const met = lo >= 0.9 ? 'yes' : hi < 0.9 ? '**no**' : 'within noise';
-  rows.push(`| ${framework} | ${Math.round(median(b)).toLocaleString('en-US')} | ${Math.round(median(m)).toLocaleString('en-US')} | ${r.toFixed(2)}× | ${lo.toFixed(2)}× … ${hi.toFixed(2)}× | ${met} |`);
-  await bare.close();
-  await meshed.close();
+  const cpuBare = sideValue(bare, cpu);
+  const cpuMesh = sideValue(mesh, cpu);
+  const cpuCell = Number.isNaN(cpuBare) ? '–' : `${cpuBare.toFixed(1)} → ${cpuMesh.toFixed(1)} (+${(cpuMesh - cpuBare).toFixed(1)})`;
+  rows.push(
+    `| ${framework} | ${Math.round(sideValue(bare, rate)).toLocaleString('en-US')} | ${Math.round(sideValue(mesh, rate)).toLocaleString('en-US')} | ${ratio.toFixed(2)}× | ${lo.toFixed(2)}× … ${hi.toFixed(2)}× | ${cpuCell} | ${met} |`,
+  );
+  for (const s of servers) children.splice(children.indexOf(children.find((c) => c.pid === s.pid)!), 1)[0]!.kill();
 }
 
-console.log(`Inbound pipeline against the bare framework (${ROUNDS} alternating rounds of ${RUN_MS} ms, concurrency ${CONCURRENCY}, GET /users/:id, ~60-byte JSON):\n`);
-console.log('| framework | bare req/s | with the mesh req/s | × bare | 90% interval | ≥ 0.90× |');
-console.log('| --- | ---: | ---: | ---: | ---: | --- |');
+console.log(
+  `Inbound pipeline against the bare framework: ${PROCESSES} server processes per side, ${ROUNDS} rounds of ${RUN_MS} ms each, ` +
+    `concurrency ${CONCURRENCY}, GET /users/:id (~60-byte JSON); load from ${TOOL}${PIN.server.length > 0 ? ', servers on CPU 1 and load on CPU 0' : ''}.\n`,
+);
+console.log('| framework | bare req/s | with the mesh req/s | × bare | 90% interval | server CPU µs/req: bare → mesh | ≥ 0.90× |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
 for (const row of rows) console.log(row);
+console.log(`\nOther processes took at most ${(worstForeign * 100).toFixed(1)}% of the machine during a run; ${dropped} disturbed run(s) left out.`);
 for (const c of children) c.kill();
