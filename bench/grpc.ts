@@ -7,11 +7,14 @@
  * policy, pick, outlier detection, metrics). Closed loop at a fixed
  * concurrency. Rounds rotate the four client/server pairs, and each ratio
  * is the median of per-round ratios to raw → raw in the same round, with a
- * 90% bootstrap interval over rounds. CPU per call is this process's CPU
+ * 90% bootstrap interval over rounds. There are `--processes` servers of
+ * each kind, one set per round in turn: two processes of one server differ
+ * in speed for their whole life (docs/performance.md), so a single pair of
+ * servers would measure their luck as much as the mesh. CPU per call is this process's CPU
  * plus the server process's (from /proc), divided by calls completed.
  * Target (issue 9): mesh → mesh ≥ 0.90× raw → raw at concurrency 50.
  *
- *   npm run bench:grpc [-- --rounds 10 --ms 1000 --concurrency 50]
+ *   npm run bench:grpc [-- --rounds 12 --ms 1000 --concurrency 50 --processes 3]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -26,11 +29,13 @@ import { markdownTable } from './lib/table.js';
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '12' },
     ms: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '50' },
+    processes: { type: 'string', default: '3' },
   },
 });
+const PROCESSES = Math.max(1, Number(values.processes));
 const ROUNDS = Number(values.rounds);
 const RUN_MS = Number(values.ms);
 const CONCURRENCY = Number(values.concurrency);
@@ -125,23 +130,29 @@ async function run(pair: Pair, ms: number): Promise<RunResult> {
   return { perSecond: (done * 1000) / elapsed, cpuUsPerCall: (cpu.user + cpu.system + serverUs) / done };
 }
 
-const raw = await startServer('raw');
-const meshed = await startServer('mesh');
-const pairs: Pair[] = [
-  { name: 'raw grpc-js → raw grpc-js', server: raw, call: rawClient(raw) },
-  { name: 'mesh client → raw grpc-js', server: raw, call: meshClient(raw) },
-  { name: 'raw grpc-js → mesh server', server: meshed, call: rawClient(meshed) },
-  { name: 'mesh client → mesh server', server: meshed, call: meshClient(meshed) },
-];
+/** One set of the four pairings per server process pair; round r uses set r mod PROCESSES. */
+const sets: Pair[][] = [];
+for (let k = 0; k < PROCESSES; k++) {
+  const raw = await startServer('raw');
+  const meshed = await startServer('mesh');
+  sets.push([
+    { name: 'raw grpc-js → raw grpc-js', server: raw, call: rawClient(raw) },
+    { name: 'mesh client → raw grpc-js', server: raw, call: meshClient(raw) },
+    { name: 'raw grpc-js → mesh server', server: meshed, call: rawClient(meshed) },
+    { name: 'mesh client → mesh server', server: meshed, call: meshClient(meshed) },
+  ]);
+}
+const pairs = sets[0]!;
 process.stderr.write('warming up\n');
-for (const p of pairs) await run(p, 1500);
+for (const set of sets) for (const p of set) await run(p, 1500);
 
 const results: RunResult[][] = pairs.map(() => []);
 for (let r = 0; r < ROUNDS; r++) {
+  const set = sets[r % sets.length]!;
   // Rotate the order, so no pair always runs first (or last) in a round.
-  for (let k = 0; k < pairs.length; k++) {
-    const i = (k + r) % pairs.length;
-    results[i]!.push(await run(pairs[i]!, RUN_MS));
+  for (let k = 0; k < set.length; k++) {
+    const i = (k + r) % set.length;
+    results[i]!.push(await run(set[i]!, RUN_MS));
   }
   process.stderr.write(`round ${r + 1}/${ROUNDS}\n`);
 }
@@ -166,7 +177,7 @@ const rows = pairs.map((p, i) => {
 });
 
 console.log(
-  `gRPC unary calls, ${ROUNDS} rotating rounds of ${RUN_MS} ms, concurrency ${CONCURRENCY}, ~10-byte messages, client and server in separate processes, plaintext:\n`,
+  `gRPC unary calls, ${ROUNDS} rotating rounds of ${RUN_MS} ms over ${PROCESSES} pair(s) of server processes, concurrency ${CONCURRENCY}, ~10-byte messages, client and server in separate processes, plaintext:\n`,
 );
 console.log(
   markdownTable(

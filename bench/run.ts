@@ -159,7 +159,7 @@ async function main(): Promise<void> {
   const n = options.rows.length;
   const fixedS = options.fixed ? n * (options.warmupMs / 2000 + options.fixedMs / 1000 + 0.05) + 3 : 0;
   const estimateS = Math.round(
-    (n * options.warmupMs) / 1000 + n * options.rounds * ((options.rewarmMs + options.closedMs) / 1000 + 0.1) + fixedS + 8,
+    (n * options.generators * options.warmupMs) / 1000 + n * options.rounds * ((options.rewarmMs + options.closedMs) / 1000 + 0.1) + fixedS + 8,
   );
   // Bounded as a whole: if anything hangs, stop everything.
   const limitS = estimateS * 2 + 120;
@@ -295,15 +295,15 @@ async function main(): Promise<void> {
   };
   const counts = () => Promise.all(upstreams.map(requestCount));
 
-  // ---- Phase 1: closed loop, one load generator per row.
+  // ---- Phase 1: closed loop, `options.generators` load generators per row, taking turns over the rounds.
   const closedRecords = newRecords();
-  const generators = new Map<RowId, LoadGenerator>();
+  const generators = new Map<RowId, LoadGenerator[]>();
   await Promise.all(
     [...clients].map(async ([id, client]) => {
       try {
-        const generator = await LoadGenerator.start({ [id]: client }, loadCpus);
-        generators.set(id, generator);
-        const reason = generator.unavailable[id];
+        const started = await Promise.all(Array.from({ length: options.generators }, () => LoadGenerator.start({ [id]: client }, loadCpus)));
+        generators.set(id, started);
+        const reason = started[0]!.unavailable[id];
         if (reason !== undefined) reasons.set(id, reason);
       } catch (error) {
         reasons.set(id, (error as Error).message);
@@ -314,27 +314,28 @@ async function main(): Promise<void> {
     closedRecords.get(id)!.reason ??= reason;
     log(`bench: ${ROW_LABELS[id]}: unavailable: ${reason}`);
   }
-  const warmed = new Set<RowId>();
-  // The replicas' own JIT warms up here, on the raw row's generator, so the
-  // first row of round 1 does not pay for it.
-  const first = generators.get('raw');
+  const warmed = new Set<LoadGenerator>();
+  // The replicas' own JIT warms up here, on the raw row's first generator, so
+  // the first row of round 1 does not pay for it.
+  const first = generators.get('raw')?.[0];
   if (first && closedRecords.get('raw')!.reason === undefined) {
     const run = { kind: 'closed' as const, row: 'raw', concurrency: options.concurrency, durationMs: 100 };
     await first.run({ ...run, warmupMs: options.warmupMs, maxRequests: MAX_REQUESTS_PER_RUN }, options.warmupMs + 45_000);
-    warmed.add('raw');
+    warmed.add(first);
   }
   for (let round = 1; round <= options.rounds; round++) {
     for (const id of roundOrder(options.rows, round)) {
-      const generator = generators.get(id);
-      if (!generator || closedRecords.get(id)!.reason !== undefined) continue;
+      const turns = generators.get(id);
+      if (!turns || closedRecords.get(id)!.reason !== undefined) continue;
+      const generator = turns[(round - 1) % turns.length]!;
       const tag = `[closed ${round}/${options.rounds}] ${ROW_LABELS[id].padEnd(24)}`;
       await runUnit(
         {
           rows: [id],
           replicaCounts: counts,
           run: () => {
-            const warmupMs = warmed.has(id) ? options.rewarmMs : options.warmupMs;
-            warmed.add(id);
+            const warmupMs = warmed.has(generator) ? options.rewarmMs : options.warmupMs;
+            warmed.add(generator);
             const run = {
               kind: 'closed' as const,
               row: id,
@@ -353,7 +354,7 @@ async function main(): Promise<void> {
       );
     }
   }
-  await Promise.all([...generators.values()].map((g) => g.close()));
+  await Promise.all([...generators.values()].flat().map((g) => g.close()));
 
   // ---- Phase 2: fixed rate, one probe holding every row that ran, slice by slice.
   const fixedRecords = newRecords();

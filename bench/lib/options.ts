@@ -62,7 +62,7 @@ export function roundOrder(rows: RowId[], round: number): RowId[] {
 
 export const HELP = `npm run bench -- [flags]
 
-Throughput: every row has its own load-generator process, warmed up once;
+Throughput: every row has its own load-generator processes, each warmed up once;
 then the rows take turns, one short closed-loop run each per round (forwards,
 then backwards), so drift on the machine hits every row alike; per-row
 numbers are medians over rounds.
@@ -76,6 +76,9 @@ Runs that other processes on the machine disturbed are re-done.
   --warmup S           first warm-up of each closed-loop load generator (default 2.5; quick 1.5);
                        the latency probe warms each row for half of it
   --rewarm S           warm-up before every closed-loop run (default 0.15)
+  --generators N       load-generator processes per row, taking turns over the rounds
+                       (default 3; quick 1): two processes of one client differ in
+                       speed for their whole life, so a row's median pools several
   --fixed-duration S   measured seconds per row at the fixed rate (default 6; quick 1)
   --slice MS           the fixed-rate rows take turns in slices of MS milliseconds (default 100)
   --concurrency N      closed-loop concurrency (default 50)
@@ -102,6 +105,8 @@ export interface Options {
   fixedMs: number;
   sliceMs: number;
   rounds: number;
+  /** Load-generator processes per row, used in turn across rounds. */
+  generators: number;
   fixed: boolean;
   pin: boolean;
   install: boolean;
@@ -136,6 +141,7 @@ export function parseOptions(argv: string[]): Options {
     fixedMs: seconds('fixed-duration', values['fixed-duration'], quick ? 1 : 6, 0.1, 120),
     sliceMs: Math.round(numberFlag('slice', values.slice, 100, 10, 10_000)),
     rounds: Math.round(numberFlag('rounds', values.rounds, quick ? 3 : 16, 1, 100)),
+    generators: Math.round(numberFlag('generators', values.generators, quick ? 1 : 3, 1, 16)),
     fixed: !values['no-fixed'],
     pin: values.pin,
     install: !values['no-install'],
@@ -155,6 +161,7 @@ function parse(argv: string[]) {
       warmup: { type: 'string' },
       rewarm: { type: 'string' },
       rounds: { type: 'string' },
+      generators: { type: 'string' },
       slice: { type: 'string' },
       concurrency: { type: 'string' },
       rate: { type: 'string' },
