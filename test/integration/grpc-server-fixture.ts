@@ -13,22 +13,9 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createMesh, type Mesh, type MeshGrpcServer, type MtlsMode } from '../../src/index.js';
 import type { CertificateAuthority } from '../../src/security/certs/ca.js';
 import { loadOrCreateCaDirectory } from '../../src/security/certs/ca-store.js';
+import { jsonBytes as json, jsonMethod, parseJson as parse } from '../helpers/grpc/json-method.js';
 
-const json = (v: unknown) => Buffer.from(JSON.stringify(v ?? null));
-const parse = (b: Buffer) => JSON.parse(b.toString()) as unknown;
-
-function unary(service: string, name: string): grpc.MethodDefinition<unknown, unknown> {
-  return {
-    path: `/${service}/${name}`,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: json,
-    requestDeserialize: parse,
-    responseSerialize: json,
-    responseDeserialize: parse,
-    originalName: name[0]!.toLowerCase() + name.slice(1),
-  };
-}
+const unary = (service: string, name: string) => jsonMethod(service, name);
 
 /** `test.Greeter`: Hello, Secret, Slow, Limited, Whoami (JSON in, JSON out). */
 export const GREETER = 'test.Greeter';

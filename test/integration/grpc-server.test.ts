@@ -18,6 +18,7 @@ import {
   Timeout,
 } from '../../src/index.js';
 import { currentDeadline, remainingMs } from '../../src/resilience/deadline-context.js';
+import { jsonBytes as json, jsonMethod, parseJson as parse } from '../helpers/grpc/json-method.js';
 import { mountCertificates } from '../helpers/rotating-certs.js';
 import { callUnary, GREETER, GreeterService, grpcWorkspace, type Workspace } from './grpc-server-fixture.js';
 
@@ -239,17 +240,7 @@ describe('limits and deadlines', () => {
 });
 
 test('streaming calls: the handler sees its caller and deadline; a MeshError on the stream maps to its status', async () => {
-  const json = (v: unknown) => Buffer.from(JSON.stringify(v));
-  const parse = (b: Buffer) => JSON.parse(b.toString()) as unknown;
-  const method = (name: string, requestStream: boolean, responseStream: boolean) => ({
-    path: `/test.Streams/${name}`,
-    requestStream,
-    responseStream,
-    requestSerialize: json,
-    requestDeserialize: parse,
-    responseSerialize: json,
-    responseDeserialize: parse,
-  });
+  const method = (name: string, requestStream: boolean, responseStream: boolean) => jsonMethod('test.Streams', name, requestStream, responseStream);
   const Streams = { Count: method('Count', false, true), Sum: method('Sum', true, false), Fail: method('Fail', false, true) };
   const m = await ws.backend('STRICT');
   const server = m.grpc.server();

@@ -13,6 +13,7 @@ import protobuf from 'protobufjs';
 import { afterEach, expect, test } from 'vitest';
 import { createMesh, type Mesh, type MeshGrpcServer } from '../../src/index.js';
 import { EchoClient } from '../helpers/grpc/echo-replicas.js';
+import { jsonMethod } from '../helpers/grpc/json-method.js';
 
 const meshes: Mesh[] = [];
 const servers: MeshGrpcServer[] = [];
@@ -27,24 +28,11 @@ afterEach(async () => {
 // --- a JSON service: a message's size is its JSON's length ----------------
 
 type Msg = Record<string, unknown>;
-const json = (v: unknown) => Buffer.from(JSON.stringify(v));
-const parse = (b: Buffer) => JSON.parse(b.toString()) as Msg;
 /** What one message takes on the wire: its bytes behind gRPC's 5-byte prefix. */
 const wire = (...messages: unknown[]) => messages.reduce<number>((n, m) => n + Buffer.byteLength(JSON.stringify(m)) + 5, 0);
 
 const SERVICE = 'test.Bytes';
-function method(name: string, requestStream: boolean, responseStream: boolean): grpc.MethodDefinition<unknown, unknown> {
-  return {
-    path: `/${SERVICE}/${name}`,
-    requestStream,
-    responseStream,
-    requestSerialize: json,
-    requestDeserialize: parse,
-    responseSerialize: json,
-    responseDeserialize: parse,
-    originalName: name[0]!.toLowerCase() + name.slice(1),
-  };
-}
+const method = (name: string, requestStream: boolean, responseStream: boolean) => jsonMethod(SERVICE, name, requestStream, responseStream);
 const BytesService: grpc.ServiceDefinition = {
   Unary: method('Unary', false, false),
   Download: method('Download', false, true),
