@@ -14,17 +14,12 @@ import { refusal } from './inbound-guard.js';
 import type { InboundPipeline } from './inbound-pipeline.js';
 import type { LocalSide } from './inbound-view.js';
 import { peerOf } from './peer.js';
+import { EXCHANGE, MeshServerResponse, type ResponseSlot, SERVING, sizeOf } from './request-slots.js';
 
 export type HttpRequest = IncomingMessage | Http2ServerRequest;
 export type HttpResponse = ServerResponse | Http2ServerResponse;
 
-/**
- * A request's exchange rides on the request object itself (the gRPC
- * server's on the call's metadata). A WeakMap would do the same, but every
- * request would add an ephemeron entry that each young-generation GC has
- * to trace: measured at several µs of GC per request under load.
- */
-const EXCHANGE = Symbol('proxyless.exchange');
+/** A request's exchange rides on the request object itself (the gRPC server's on the call's metadata): see request-slots.ts. */
 type Carrier = { [EXCHANGE]?: InboundExchange };
 
 function exchangeOn(key: object): InboundExchange | undefined {
@@ -71,13 +66,14 @@ const NO_OPTIONS: ServeOptions = Object.freeze({});
 
 /**
  * One request's serving state, kept on its response object so the close
- * listener, the drain hook and the byte counters are shared functions
- * rather than closures made per request.
+ * hook, the drain hook and the byte counters are shared functions rather
+ * than closures made per request.
  */
-class Serving<A> {
+class Serving<A> implements ResponseSlot {
   bytes = 0;
-  write: ((...args: unknown[]) => boolean) | undefined;
-  end: ((...args: unknown[]) => unknown) | undefined;
+  /** Node's own write/end, when a plain response's are wrapped to count bytes. */
+  write: ((...args: unknown[]) => boolean) | undefined = undefined;
+  end: ((...args: unknown[]) => unknown) | undefined = undefined;
 
   constructor(
     readonly ex: InboundExchange,
@@ -86,10 +82,25 @@ class Serving<A> {
     readonly next: ServeNext<A>,
     readonly arg: A,
     readonly options: ServeOptions<A>,
+    readonly counting: boolean,
   ) {}
+
+  closed(): void {
+    const ex = this.ex;
+    const route = ex.routeOf?.(this.req, this.arg);
+    if (route !== undefined) ex.setRoute(route);
+    const res = this.res;
+    ex.finish({ status: res.headersSent ? res.statusCode : 0, responseBytes: this.#responseBytes(), completed: res.writableFinished }, ex.refusal);
+  }
+
+  /** Istio's response size: the Content-Length when there is one, else the body bytes written. */
+  #responseBytes(): number {
+    if (!this.counting) return 0;
+    const declared = Number(this.res.getHeader('content-length'));
+    return Number.isFinite(declared) && declared > 0 ? declared : this.bytes;
+  }
 }
 
-const SERVING = Symbol('proxyless.serving');
 type ServedResponse = HttpResponse & { [SERVING]?: Serving<unknown> };
 
 /**
@@ -119,11 +130,15 @@ export function serveHttp<A>(
   (req as Carrier)[EXCHANGE] = ex;
   ex.routeOf = options.routeOf as InboundExchange['routeOf'];
   // Typed by its adapter's `A` only here: the shared functions below never look inside `arg`.
-  const st = new Serving(ex, req, res, next, arg, options) as unknown as Serving<unknown>;
-  (res as ServedResponse)[SERVING] = st;
   const t = pipeline.telemetry;
-  if (t !== undefined && (t.metrics !== undefined || t.accessLog !== undefined || hasSubscribers('requestEnd'))) countBytes(st);
-  res.on('close', onClose);
+  const counting = t !== undefined && (t.metrics !== undefined || t.accessLog !== undefined || hasSubscribers('requestEnd'));
+  const st = new Serving(ex, req, res, next, arg, options, counting) as unknown as Serving<unknown>;
+  (res as ServedResponse)[SERVING] = st;
+  if (!(res instanceof MeshServerResponse)) {
+    // node's plain response (an application's own server): a listener, and wrapped write/end.
+    if (counting) countBytes(st);
+    res.on('close', onClose);
+  }
   const http1 = req.httpVersionMajor === 1;
   if (ex.refusal !== undefined) {
     if (http1 && pipeline.draining) res.setHeader('connection', 'close');
@@ -190,13 +205,7 @@ function refuse(st: Serving<unknown>, err: unknown, pipeline: InboundPipeline): 
 }
 
 function onClose(this: ServedResponse): void {
-  const st = this[SERVING];
-  if (st === undefined) return;
-  const ex = st.ex;
-  const route = ex.routeOf?.(st.req, st.arg);
-  if (route !== undefined) ex.setRoute(route);
-  const res = st.res;
-  ex.finish({ status: res.headersSent ? res.statusCode : 0, responseBytes: responseBytes(st), completed: res.writableFinished }, ex.refusal);
+  this[SERVING]?.closed();
 }
 
 /** A drain began while the request was in flight: its HTTP/1.1 response closes the connection. */
@@ -263,16 +272,4 @@ function countedEnd(this: ServedResponse, chunk: unknown, encoding: unknown, cal
   const st = this[SERVING]!;
   if (typeof chunk !== 'function') st.bytes += sizeOf(chunk);
   return st.end!.call(this, chunk, encoding, callback);
-}
-
-function responseBytes(st: Serving<unknown>): number {
-  if (st.write === undefined) return 0;
-  const declared = Number(st.res.getHeader('content-length'));
-  return Number.isFinite(declared) && declared > 0 ? declared : st.bytes;
-}
-
-function sizeOf(chunk: unknown): number {
-  if (typeof chunk === 'string') return Buffer.byteLength(chunk);
-  if (chunk instanceof Uint8Array) return chunk.byteLength;
-  return 0;
 }

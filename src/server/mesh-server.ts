@@ -29,6 +29,14 @@ import { InboundPipeline } from './inbound-pipeline.js';
 import type { InboundTelemetry } from './inbound-telemetry.js';
 import { OpenConnections } from './open-connections.js';
 import { listenOuter } from './outer-listen.js';
+import { MeshIncomingMessage, MeshServerResponse } from './request-slots.js';
+
+/** HTTP/1.1 requests and responses with the mesh's slots from birth (request-slots.ts). */
+const MESSAGE_CLASSES = {
+  IncomingMessage: MeshIncomingMessage,
+  // @types/node wants node's class with its statics; node itself only calls `new` on it.
+  ServerResponse: MeshServerResponse as unknown as typeof ServerResponse,
+};
 
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
@@ -109,7 +117,7 @@ export class MeshServer implements Drainable {
         `mTLS mode ${modes.find((m) => m !== 'DISABLE')} needs a workload certificate; configure one (docs/security.md) or use mode DISABLE`,
       );
     }
-    this.#plain = createHttpServer(handler as (req: IncomingMessage, res: ServerResponse) => void);
+    this.#plain = createHttpServer(MESSAGE_CLASSES, handler as (req: IncomingMessage, res: ServerResponse) => void);
     this.#h2c = options.http2 ? createH2Server(handler) : undefined;
     // With a certificate the TLS side always exists, so a config update may turn mTLS on later.
     if (options.tls !== undefined) {
@@ -121,7 +129,7 @@ export class MeshServer implements Drainable {
       };
       this.#secure = options.http2
         ? createH2SecureServer({ ...tlsOptions, allowHTTP1: true }, handler)
-        : createHttpsServer(tlsOptions, handler as (req: IncomingMessage, res: ServerResponse) => void);
+        : createHttpsServer({ ...tlsOptions, ...MESSAGE_CLASSES }, handler as (req: IncomingMessage, res: ServerResponse) => void);
       const secure = this.#secure;
       const source = options.tls;
       this.#unsubscribe = source.subscribe(() => secure.setSecureContext(source.current()));

@@ -1,0 +1,95 @@
+/**
+ * Where the mesh keeps a request's state: on node's own request and
+ * response objects, under two symbols.
+ *
+ * A WeakMap would do the same, but every request would add an ephemeron
+ * entry that each young-generation GC has to trace (measured at several µs
+ * of GC per request under load). Adding the symbols to objects node already
+ * built has a cost too: their shape changes after node's stream code was
+ * optimized for the old one. So mesh.createServer() builds its requests and
+ * responses from the subclasses below, which have both slots from birth,
+ * and responses that count their bytes in their own write/end and learn
+ * of their close in their own emit: no per-response listener, and no
+ * shape change after node built them. Adapters on an application's own server (Express, Fastify)
+ * get node's plain classes and fall back to a 'close' listener and wrapped
+ * write/end (see http-inbound.ts).
+ */
+import { IncomingMessage, ServerResponse } from 'node:http';
+
+export const EXCHANGE = Symbol('proxyless.exchange');
+export const SERVING = Symbol('proxyless.serving');
+
+/** What a response's state must offer its response object. */
+export interface ResponseSlot {
+  /** True when response bytes are counted (metrics, access log or a requestEnd subscriber). */
+  readonly counting: boolean;
+  bytes: number;
+  /** The response closed (finished or cut off); called once. */
+  closed(): void;
+}
+
+export class MeshIncomingMessage extends IncomingMessage {
+  [EXCHANGE]: unknown = undefined;
+}
+
+// Node's own, captured once: the hooks below call them after doing their part.
+const nodeWrite = ServerResponse.prototype.write;
+const nodeEnd = ServerResponse.prototype.end;
+const nodeEmit = ServerResponse.prototype.emit;
+
+/** Node constructs responses with options (highWaterMark, …) that @types/node does not declare. */
+type ResponseClass = new <R extends IncomingMessage>(req: R, options?: object) => ServerResponse<R>;
+const NodeServerResponse = ServerResponse as unknown as ResponseClass;
+
+export class MeshServerResponse<R extends IncomingMessage = IncomingMessage> extends NodeServerResponse<R> {
+  [SERVING]: ResponseSlot | undefined = undefined;
+
+  constructor(req: R, options?: object) {
+    super(req, options);
+    // Own properties from birth, not prototype overrides: Express gives every
+    // response its own prototype (app.response), which would drop overrides.
+    const own = this as unknown as ResponseHooks;
+    own.write = countingWrite;
+    own.end = countingEnd;
+    own.emit = closingEmit;
+  }
+}
+
+interface ResponseHooks {
+  write: typeof countingWrite;
+  end: typeof countingEnd;
+  emit: typeof closingEmit;
+}
+
+type SlottedResponse = ServerResponse & { [SERVING]: ResponseSlot | undefined };
+
+function countingWrite(this: SlottedResponse, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+  const slot = this[SERVING];
+  if (slot?.counting === true) slot.bytes += sizeOf(chunk);
+  return nodeWrite.call(this, chunk, encoding as BufferEncoding, callback as () => void);
+}
+
+function countingEnd(this: SlottedResponse, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
+  const slot = this[SERVING];
+  if (slot?.counting === true && typeof chunk !== 'function') slot.bytes += sizeOf(chunk);
+  return nodeEnd.call(this, chunk, encoding as BufferEncoding, callback as () => void);
+}
+
+// Node emits 'close' once per response, when it finished or when its connection went away first.
+function closingEmit(this: SlottedResponse, event: string | symbol): boolean {
+  if (event === 'close') {
+    const slot = this[SERVING];
+    if (slot !== undefined) {
+      this[SERVING] = undefined;
+      slot.closed();
+    }
+  }
+  // biome-ignore lint/complexity/noArguments: V8 passes `arguments` straight through apply without building an array, on every emit of every response.
+  return nodeEmit.apply(this, arguments as unknown as [string | symbol]);
+}
+
+export function sizeOf(chunk: unknown): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk);
+  if (chunk instanceof Uint8Array) return chunk.byteLength;
+  return 0;
+}

@@ -1,0 +1,95 @@
+/**
+ * Response sizes and request completion on mesh.createServer, whose
+ * responses count their own bytes and learn of their close without a
+ * listener (src/server/request-slots.ts): chunked bodies with no
+ * Content-Length, an Express app served directly (Express swaps every
+ * response's prototype for its own), and a client that goes away mid-body.
+ */
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import express from 'express';
+import { request } from 'undici';
+import { afterEach, expect, test } from 'vitest';
+import { createMesh, type Mesh, type MeshServer } from '../../src/index.js';
+
+const meshes: Mesh[] = [];
+const servers: MeshServer[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close(100)));
+  await Promise.all(meshes.splice(0).map((m) => m.destroy()));
+});
+
+async function serve(handler: Parameters<Mesh['createServer']>[0]): Promise<{ mesh: Mesh; port: number }> {
+  const mesh = createMesh({ env: false, config: { mesh: { serviceName: 'sizes' } } });
+  meshes.push(mesh);
+  const server = mesh.createServer(handler);
+  servers.push(server);
+  const { port } = (await server.listen(0, '127.0.0.1')) as AddressInfo;
+  return { mesh, port };
+}
+
+/** A destination-side series' value from the mesh's registry, by name and response code. */
+async function value(mesh: Mesh, name: string, code: string): Promise<number | undefined> {
+  const text = await mesh.metricsRegistry!.metrics();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}{`) && l.includes('reporter="destination"') && l.includes(`response_code="${code}"`));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** Inbound requests the mesh still counts as in flight (what a drain waits on). */
+async function inFlight(mesh: Mesh): Promise<number> {
+  const text = await mesh.metricsRegistry!.metrics();
+  const line = text.split('\n').find((l) => l.startsWith('proxyless_inbound_requests_in_flight '));
+  return Number(line?.split(' ')[1]);
+}
+
+test('a chunked body with no Content-Length is counted byte for byte', async () => {
+  const { mesh, port } = await serve((_req, res) => {
+    res.write('a'.repeat(1000));
+    res.write(Buffer.alloc(234));
+    res.end('é'); // two bytes in UTF-8
+  });
+  for (let i = 0; i < 3; i++) {
+    const res = await request(`http://127.0.0.1:${port}/chunks`);
+    expect(res.headers['content-length']).toBeUndefined();
+    expect((await res.body.arrayBuffer()).byteLength).toBe(1236);
+  }
+  await expect.poll(() => value(mesh, 'istio_requests_total', '200')).toBe(3);
+  expect(await value(mesh, 'istio_response_bytes_sum', '200')).toBe(3 * 1236);
+});
+
+test('an Express app served directly is recorded and sized, though Express swaps its responses prototype', async () => {
+  const app = express();
+  app.get('/stream', (_req, res) => {
+    res.write('x'.repeat(300));
+    setImmediate(() => res.end('y'.repeat(45)));
+  });
+  const { mesh, port } = await serve(app);
+  for (let i = 0; i < 4; i++) {
+    const res = await request(`http://127.0.0.1:${port}/stream`);
+    expect(await res.body.text()).toHaveLength(345);
+  }
+  await expect.poll(() => value(mesh, 'istio_requests_total', '200')).toBe(4);
+  expect(await value(mesh, 'istio_response_bytes_sum', '200')).toBe(4 * 345);
+  // Every request ended: nothing is left in flight for a drain to wait on.
+  expect(await inFlight(mesh)).toBe(0);
+});
+
+test('a client that goes away mid-body still ends its request, flagged DC', async () => {
+  let wrote!: () => void;
+  const written = new Promise<void>((resolve) => {
+    wrote = resolve;
+  });
+  const { mesh, port } = await serve((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('partial', () => wrote());
+  });
+  const socket = connect(port, '127.0.0.1');
+  socket.write('GET /cut HTTP/1.1\r\nhost: sizes\r\n\r\n');
+  await written;
+  socket.destroy();
+  await expect.poll(async () => (await mesh.metricsRegistry!.metrics()).includes('response_flags="DC"')).toBe(true);
+  expect(await inFlight(mesh)).toBe(0);
+});
