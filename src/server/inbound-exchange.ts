@@ -9,7 +9,7 @@
  */
 import { MeshError } from '../errors.js';
 import { normalizePath } from '../net/normalize-path.js';
-import { budgetFromHeaders, type Deadline, deadlineFromBudget, runWithDeadline } from '../resilience/deadline-context.js';
+import { budgetFromRecord, type Deadline, deadlineFromBudget, runWithDeadline } from '../resilience/deadline-context.js';
 import { hasSubscribers, publish } from '../telemetry/events.js';
 import type { RequestRecord } from '../telemetry/request-record.js';
 import type { ServerTrace } from '../telemetry/tracing/server-trace.js';
@@ -20,11 +20,6 @@ import type { Peer } from './peer.js';
 import { UNMATCHED_ROUTE } from './route-metrics.js';
 
 type Headers = Record<string, string | string[] | undefined>;
-
-function firstHeaderValue(lowerName: string, headers: Headers): string | undefined {
-  const v = headers[lowerName];
-  return Array.isArray(v) ? v[0] : v;
-}
 
 /** A request, as every protocol adapter describes it to the pipeline. */
 export interface InboundCall {
@@ -116,7 +111,7 @@ export class InboundExchange implements MeshRequestContext {
       publish('requestStart', () => ({ reporter: 'destination', service: t?.self().serviceName, method: call.method, path: call.path }));
     }
     // The caller's remaining time becomes this request's deadline: every call the handler makes inherits it.
-    const budget = call.budgetMs ?? budgetFromHeaders(firstHeaderValue, headers);
+    const budget = call.budgetMs ?? budgetFromRecord(headers);
     this.#deadline = budget === undefined ? undefined : deadlineFromBudget(budget);
   }
 
