@@ -16,6 +16,7 @@ import type { ServerTrace } from '../telemetry/tracing/server-trace.js';
 import type { InboundGuard, RequestAuth } from './inbound-guard.js';
 import type { InboundTelemetry } from './inbound-telemetry.js';
 import { InboundView, type LocalSide } from './inbound-view.js';
+import type { LiveLink } from './live-list.js';
 import type { Peer } from './peer.js';
 import { UNMATCHED_ROUTE } from './route-metrics.js';
 
@@ -71,7 +72,7 @@ export interface ExchangeHost {
   release(exchange: InboundExchange): void;
 }
 
-export class InboundExchange implements MeshRequestContext {
+export class InboundExchange implements MeshRequestContext, LiveLink<InboundExchange> {
   readonly call: InboundCall;
   /** Set when admission refused the request: answer with it and do not run the handler. */
   readonly refusal: MeshError | undefined;
@@ -91,6 +92,10 @@ export class InboundExchange implements MeshRequestContext {
   onDrain: ((exchange: InboundExchange) => void) | undefined;
   /** The adapter's own per-request state, for its onDrain (one shared function, not a closure per request). */
   adapterState: unknown;
+  /** @internal The pipeline's list of requests in flight (live-list.ts). */
+  liveNext: InboundExchange | undefined = undefined;
+  /** @internal */
+  livePrev: InboundExchange | undefined = undefined;
 
   constructor(host: ExchangeHost, call: InboundCall, refusal: MeshError | undefined, guard: InboundGuard | undefined) {
     this.#host = host;

@@ -15,6 +15,7 @@ import { Admission } from './admission.js';
 import { type ExchangeHost, type InboundCall, InboundExchange } from './inbound-exchange.js';
 import type { InboundGuard } from './inbound-guard.js';
 import type { InboundTelemetry } from './inbound-telemetry.js';
+import { LiveList } from './live-list.js';
 import type { ShedReason } from './route-metrics.js';
 
 export interface InboundPipelineParts {
@@ -26,13 +27,17 @@ export interface InboundPipelineParts {
 
 const DEFAULT_RETRY_AFTER_MS = 1000;
 
+function drainOne(ex: InboundExchange): void {
+  ex.onDrain?.(ex);
+}
+
 export class InboundPipeline {
   readonly telemetry: InboundTelemetry | undefined;
   readonly #guard: (() => InboundGuard | undefined) | undefined;
   readonly #admission: Admission;
   readonly #host: ExchangeHost;
   /** Admitted requests in flight, so a drain can reach the ones whose response has not started. */
-  readonly #live = new Set<InboundExchange>();
+  readonly #live = new LiveList<InboundExchange>();
   #retryAfter = '1';
   #draining = false;
 
@@ -45,7 +50,7 @@ export class InboundPipeline {
     this.#host = {
       telemetry: parts.telemetry,
       release: (ex) => {
-        live.delete(ex);
+        live.remove(ex);
         admission.release();
       },
     };
@@ -95,7 +100,7 @@ export class InboundPipeline {
   /** Marks the drain; resolves when no admitted request is in flight. */
   drain(): Promise<void> {
     this.#draining = true;
-    for (const ex of this.#live) ex.onDrain?.(ex);
+    this.#live.forEach(drainOne);
     return this.#admission.whenIdle();
   }
 
