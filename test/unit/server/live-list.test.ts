@@ -9,7 +9,9 @@ class Item implements LiveLink<Item> {
 
 function ids(list: LiveList<Item>): number[] {
   const out: number[] = [];
-  list.forEach((i) => out.push(i.id));
+  list.forEach((i) => {
+    out.push(i.id);
+  });
   return out;
 }
 
