@@ -14,7 +14,7 @@ import { refusal } from './inbound-guard.js';
 import type { InboundPipeline } from './inbound-pipeline.js';
 import type { LocalSide } from './inbound-view.js';
 import { peerOf } from './peer.js';
-import { EXCHANGE, MeshServerResponse, type ResponseSlot, SERVING, sizeOf } from './request-slots.js';
+import { EXCHANGE, HOOKED, type ResponseSlot, SERVING, sizeOf } from './request-slots.js';
 
 export type HttpRequest = IncomingMessage | Http2ServerRequest;
 export type HttpResponse = ServerResponse | Http2ServerResponse;
@@ -134,7 +134,7 @@ export function serveHttp<A>(
   const counting = t !== undefined && (t.metrics !== undefined || t.accessLog !== undefined || hasSubscribers('requestEnd'));
   const st = new Serving(ex, req, res, next, arg, options, counting) as unknown as Serving<unknown>;
   (res as ServedResponse)[SERVING] = st;
-  if (!(res instanceof MeshServerResponse)) {
+  if ((res as { [HOOKED]?: boolean })[HOOKED] !== true) {
     // node's plain response (an application's own server): a listener, and wrapped write/end.
     if (counting) countBytes(st);
     res.on('close', onClose);

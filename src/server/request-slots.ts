@@ -18,6 +18,8 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 
 export const EXCHANGE = Symbol('proxyless.exchange');
 export const SERVING = Symbol('proxyless.serving');
+/** True on a response whose write, end and emit are the hooks below (its own, or its prototype's). */
+export const HOOKED = Symbol('proxyless.hooked');
 
 /** What a response's state must offer its response object. */
 export interface ResponseSlot {
@@ -43,6 +45,7 @@ const NodeServerResponse = ServerResponse as unknown as ResponseClass;
 
 export class MeshServerResponse<R extends IncomingMessage = IncomingMessage> extends NodeServerResponse<R> {
   [SERVING]: ResponseSlot | undefined = undefined;
+  readonly [HOOKED] = true;
 
   constructor(req: R, options?: object) {
     super(req, options);
@@ -86,6 +89,32 @@ function closingEmit(this: SlottedResponse, event: string | symbol): boolean {
   }
   // biome-ignore lint/complexity/noArguments: V8 passes `arguments` straight through apply without building an array, on every emit of every response.
   return nodeEmit.apply(this, arguments as unknown as [string | symbol]);
+}
+
+const refused = new WeakSet<object>();
+
+/**
+ * Puts the hooks on a framework's own response prototype (Express's
+ * `app.response`), once per app, so its responses need no listener or
+ * wrapped methods either. Never on node's class itself, and only while the
+ * prototype still has node's own write, end and emit (nobody else's
+ * patches would be skipped). Returns false when it did not; a prototype
+ * refused once is not looked at again.
+ */
+export function hookResponsePrototype(proto: object): boolean {
+  if (refused.has(proto)) return false;
+  if (proto === ServerResponse.prototype || !(proto instanceof ServerResponse) || proto.write !== nodeWrite || proto.end !== nodeEnd || proto.emit !== nodeEmit) {
+    refused.add(proto);
+    return false;
+  }
+  const method = (value: unknown) => ({ value, writable: true, configurable: true });
+  Object.defineProperties(proto, {
+    write: method(countingWrite),
+    end: method(countingEnd),
+    emit: method(closingEmit),
+    [HOOKED]: { value: true, configurable: true },
+  });
+  return true;
 }
 
 export function sizeOf(chunk: unknown): number {

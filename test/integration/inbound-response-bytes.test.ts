@@ -4,18 +4,26 @@
  * listener (src/server/request-slots.ts): chunked bodies with no
  * Content-Length, an Express app served directly (Express swaps every
  * response's prototype for its own), and a client that goes away mid-body.
+ * The same for meshExpress on Express's own server, which hooks the app's
+ * response prototype instead.
  */
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import express from 'express';
 import { request } from 'undici';
 import { afterEach, expect, test } from 'vitest';
-import { createMesh, type Mesh, type MeshServer } from '../../src/index.js';
+import { createMesh, type Mesh, type MeshServer, meshExpress } from '../../src/index.js';
 
 const meshes: Mesh[] = [];
 const servers: MeshServer[] = [];
+const plain: Server[] = [];
 
 afterEach(async () => {
+  for (const s of plain.splice(0)) {
+    s.closeAllConnections();
+    s.close();
+  }
   await Promise.all(servers.splice(0).map((s) => s.close(100)));
   await Promise.all(meshes.splice(0).map((m) => m.destroy()));
 });
@@ -86,6 +94,45 @@ test('a client that goes away mid-body still ends its request, flagged DC', asyn
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.write('partial', () => wrote());
   });
+  const socket = connect(port, '127.0.0.1');
+  socket.write('GET /cut HTTP/1.1\r\nhost: sizes\r\n\r\n');
+  await written;
+  socket.destroy();
+  await expect.poll(async () => (await mesh.metricsRegistry!.metrics()).includes('response_flags="DC"')).toBe(true);
+  expect(await inFlight(mesh)).toBe(0);
+});
+
+test('meshExpress on the app\'s own server: chunked bytes counted once, a mounted app with its own meshExpress too, cut-off requests end', async () => {
+  const mesh = createMesh({ env: false, config: { mesh: { serviceName: 'sizes' } } });
+  meshes.push(mesh);
+  const admin = express();
+  admin.use(meshExpress(mesh));
+  admin.get('/stats', (_req, res) => {
+    res.write('s'.repeat(70));
+    res.end();
+  });
+  const app = express();
+  app.use(meshExpress(mesh));
+  app.use('/admin', admin);
+  app.get('/stream', (_req, res) => {
+    res.write('x'.repeat(300));
+    setImmediate(() => res.end('y'.repeat(45)));
+  });
+  let wrote!: () => void;
+  const written = new Promise<void>((resolve) => {
+    wrote = resolve;
+  });
+  app.get('/cut', (_req, res) => {
+    res.write('partial', () => wrote());
+  });
+  const server = app.listen(0, '127.0.0.1');
+  plain.push(server);
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  for (let i = 0; i < 3; i++) expect(await (await request(`http://127.0.0.1:${port}/stream`)).body.text()).toHaveLength(345);
+  for (let i = 0; i < 2; i++) expect(await (await request(`http://127.0.0.1:${port}/admin/stats`)).body.text()).toHaveLength(70);
+  await expect.poll(() => value(mesh, 'istio_requests_total', '200')).toBe(5);
+  expect(await value(mesh, 'istio_response_bytes_sum', '200')).toBe(3 * 345 + 2 * 70);
   const socket = connect(port, '127.0.0.1');
   socket.write('GET /cut HTTP/1.1\r\nhost: sizes\r\n\r\n');
   await written;

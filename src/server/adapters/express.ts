@@ -13,6 +13,7 @@ import { isMeshError } from '../../errors.js';
 import type { NodeServerLike } from '../drain.js';
 import { answer, type ServeOptions, serveHttp } from '../http-inbound.js';
 import type { MeshRequestContext } from '../inbound-exchange.js';
+import { HOOKED, hookResponsePrototype } from '../request-slots.js';
 import { UNMATCHED_ROUTE } from '../route-metrics.js';
 import type { InboundOwner } from './mesh-like.js';
 
@@ -66,6 +67,8 @@ export function meshExpress(mesh: InboundOwner, options: MeshExpressOptions = {}
       attached = server;
       inbound.attach(server);
     }
+    // Express gives each app's responses their own prototype: hooked once, its responses need no listener.
+    if ((res as { [HOOKED]?: boolean })[HOOKED] !== true) hookResponsePrototype(Object.getPrototypeOf(res));
     serveHttp(pipeline, req, res, enterExpress, next, serve);
   };
 }
