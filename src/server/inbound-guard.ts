@@ -58,7 +58,12 @@ export class InboundGuard {
    * MESH_PERMISSION_DENIED.
    */
   admitNow(view: InboundView, headers: IncomingHttpHeaders): RequestAuth {
-    for (const name of this.#claimHeaders) delete headers[name];
+    const claimHeaders = this.#claimHeaders;
+    if (claimHeaders.length > 0) {
+      // The view reads headers lazily: pin them as they arrived before removing any.
+      view.pin();
+      for (let i = 0; i < claimHeaders.length; i++) delete headers[claimHeaders[i]!];
+    }
     this.#check(view);
     return NO_AUTH;
   }
@@ -71,6 +76,9 @@ export class InboundGuard {
    */
   async admit(view: InboundView, headers: IncomingHttpHeaders): Promise<RequestAuth> {
     let auth: AuthResult | undefined;
+    // The view reads lazily: pin the request as it arrived, before headers
+    // change and while the socket is surely open.
+    view.pin();
     for (const name of this.#claimHeaders) delete headers[name];
     if (this.#authn !== undefined) {
       try {
