@@ -14,7 +14,7 @@
  */
 import type { CheckContext } from './check-context.js';
 import { type IpFamily, type IpRanges, NOT_IP } from './ip.js';
-import type { StringPatterns } from './string-patterns.js';
+import { StringPatterns } from './string-patterns.js';
 
 export const PRINCIPAL = 0;
 export const NAMESPACE = 1;
@@ -78,6 +78,14 @@ export type ValueMatcher = StringPatterns | IpRanges | PortSet | AccountSet;
 export class Clause {
   /** What the clause says when the request lacks the attribute. */
   readonly #absent: boolean;
+  /**
+   * For a clause with one exact value or one prefix and no `not…` list (a
+   * rule's `methods: [GET]`, `paths: [/users/*]`): that value, matched in
+   * place by #text without a call to StringPatterns.test and its walk over
+   * empty lists (~150 instructions per clause under callgrind).
+   */
+  readonly #single: string | undefined;
+  readonly #singleIsPrefix: boolean;
 
   constructor(
     readonly attr: number,
@@ -89,6 +97,9 @@ export class Clause {
     readonly claim: readonly string[] = [],
   ) {
     this.#absent = pos === undefined;
+    const single = neg === undefined && pos instanceof StringPatterns ? pos.single() : undefined;
+    this.#single = single?.value;
+    this.#singleIsPrefix = single?.prefix ?? false;
   }
 
   matches(ctx: CheckContext): boolean {
@@ -137,6 +148,12 @@ export class Clause {
   }
 
   #text(s: string, start: number, end: number): boolean {
+    const single = this.#single;
+    if (single !== undefined) {
+      const n = single.length;
+      if (this.#singleIsPrefix ? n > end - start : n !== end - start) return false;
+      return start === 0 && n === s.length ? s === single : s.startsWith(single, start);
+    }
     const pos = this.pos as StringPatterns | undefined;
     if (pos !== undefined && !pos.test(s, start, end)) return false;
     const neg = this.neg as StringPatterns | undefined;

@@ -60,17 +60,36 @@ export class StringPatterns {
     return { exact: this.#exactList, prefixes: [...this.#prefixes, ...this.#templates.map((t) => t.literalPrefix)] };
   }
 
+  /**
+   * The one value, when the list is a single exact value or a single prefix
+   * (`GET`, `/users/*`), the commonest shape by far; undefined otherwise.
+   * Clause matches it inline instead of calling test().
+   */
+  single(): { readonly value: string; readonly prefix: boolean } | undefined {
+    if (this.#anyMin >= 0 || this.#suffixes.length > 0 || this.#templates.length > 0) return undefined;
+    if (this.#exactList.length === 1 && this.#prefixes.length === 0) return { value: this.#exactList[0]!, prefix: false };
+    if (this.#exactList.length === 0 && this.#prefixes.length === 1) return { value: this.#prefixes[0]!, prefix: true };
+    return undefined;
+  }
+
   /** Whether text[start, end) matches any of the values. */
   test(text: string, start: number, end: number): boolean {
     const len = end - start;
     if (this.#anyMin >= 0 && len >= this.#anyMin) return true;
-    if (start === 0 && end === text.length) {
-      if (this.#exact.has(text)) return true;
-    } else {
-      const exact = this.#exactList;
-      for (let i = 0; i < exact.length; i++) {
-        const v = exact[i]!;
-        if (v.length === len && text.charCodeAt(end - 1) === v.charCodeAt(len - 1) && text.startsWith(v, start)) return true;
+    const exact = this.#exactList;
+    if (exact.length > 0) {
+      const whole = start === 0 && end === text.length;
+      if (whole && exact.length > EXACT_SCAN_MAX) {
+        if (this.#exact.has(text)) return true;
+      } else {
+        // A few values: comparing beats hashing the request's string (a
+        // fresh one per request, so its hash is never cached) for Set.has.
+        for (let i = 0; i < exact.length; i++) {
+          const v = exact[i]!;
+          if (v.length === len && (whole ? text === v : text.charCodeAt(end - 1) === v.charCodeAt(len - 1) && text.startsWith(v, start))) {
+            return true;
+          }
+        }
       }
     }
     // Prefixes in one policy set tend to share their start (`/api/v1/…`) and
@@ -95,3 +114,9 @@ export class StringPatterns {
     return false;
   }
 }
+
+/**
+ * Above this many exact values one Set lookup beats comparing each (string
+ * equality is a length check and, for equal lengths, a builtin compare).
+ */
+const EXACT_SCAN_MAX = 4;
