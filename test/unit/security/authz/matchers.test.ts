@@ -5,9 +5,12 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { compileAuthorization } from '../../../../src/security/authz/compile.js';
 import { IPV4, IPV6, type IpBlock, IpRanges, NOT_IP, parseIp, parseIpBlock } from '../../../../src/security/authz/ip.js';
+import { parseAuthorizationPolicies } from '../../../../src/security/authz/parse.js';
 import { PathTemplate } from '../../../../src/security/authz/path-template.js';
 import { StringPatterns } from '../../../../src/security/authz/string-patterns.js';
+import { request, WORKLOAD } from './support.js';
 
 function block(text: string): IpBlock {
   const b = parseIpBlock(text);
@@ -134,5 +137,67 @@ describe('StringPatterns', () => {
   it('"*" needs a non-empty value, except as header presence', () => {
     expect(new StringPatterns(['*']).test('', 0, 0)).toBe(false);
     expect(new StringPatterns(['*'], { emptyIsPresent: true }).test('', 0, 0)).toBe(true);
+  });
+
+  it('compares a few exact values and hashes many, with the same answers', () => {
+    const few = ['/a', '/bb', '/ccc'];
+    const many = [...few, '/d', '/ee', '/fff', '/gggg'];
+    for (const values of [few, many]) {
+      const patterns = new StringPatterns(values);
+      for (const v of values) {
+        expect(patterns.test(v, 0, v.length)).toBe(true);
+        expect(patterns.test(`x${v}?q`, 1, v.length + 1)).toBe(true);
+        expect(patterns.test(`${v}x`, 0, v.length + 1)).toBe(false);
+      }
+      expect(patterns.test('/zz', 0, 3)).toBe(false);
+    }
+  });
+
+  it('reports the single-value shape that clauses match inline', () => {
+    expect(new StringPatterns(['GET']).single()).toEqual({ value: 'GET', prefix: false });
+    expect(new StringPatterns(['/users/*']).single()).toEqual({ value: '/users/', prefix: true });
+    for (const values of [['GET', 'HEAD'], ['*'], ['*.png'], ['/a/{*}'], ['/a', '/b*']]) {
+      expect(new StringPatterns(values, { templates: true }).single(), values.join()).toBeUndefined();
+    }
+  });
+});
+
+describe('one-value clauses', () => {
+  // The same policy twice: with one value per field (matched inline by the
+  // clause) and with each value repeated (matched by StringPatterns.test).
+  const policy = (fields: Record<string, string[]>) => ({
+    name: 'p',
+    rules: [{ from: [{ principals: fields.principals }], to: [{ methods: fields.methods, paths: fields.paths }] }],
+  });
+  const one = { principals: ['cluster.local/ns/default/*'], methods: ['GET'], paths: ['/users/*'] };
+  const twice = Object.fromEntries(Object.entries(one).map(([k, v]) => [k, [...v, ...v]]));
+  const exactOne = { principals: ['cluster.local/ns/default/sa/sleep'], methods: ['GET'], paths: ['/users'] };
+  const exactTwice = Object.fromEntries(Object.entries(exactOne).map(([k, v]) => [k, [...v, ...v]]));
+  // A value with `?` never matches, as matching stops before the query: not matched in place.
+  const queryOne = { ...one, paths: ['/users?x*'] };
+  const queryTwice = { ...twice, paths: ['/users?x*', '/users?x*'] };
+  const compile = (fields: Record<string, string[]>) => compileAuthorization(parseAuthorizationPolicies([policy(fields)]), WORKLOAD);
+
+  it.each([
+    [one, twice],
+    [exactOne, exactTwice],
+    [queryOne, queryTwice],
+  ])('decide as the general matcher does (%#)', (inline, general) => {
+    const a = compile(inline);
+    const b = compile(general);
+    const paths = ['/users', '/users/', '/users/42', '/users?x=1', '/users/42?x', '/user', '/users#f', '/other', '/'];
+    const principals = ['cluster.local/ns/default/sa/sleep', 'spiffe://cluster.local/ns/default/sa/sleep', 'cluster.local/ns/other/sa/x', undefined];
+    let allowed = 0;
+    for (const path of paths) {
+      for (const method of ['GET', 'POST', 'GETX']) {
+        for (const principal of principals) {
+          const req = request({ path, method, principal });
+          const got = a.check(req).allowed;
+          expect(got, `${method} ${path} ${principal}`).toBe(b.check(req).allowed);
+          if (got) allowed++;
+        }
+      }
+    }
+    expect(allowed > 0).toBe(inline !== queryOne);
   });
 });
