@@ -112,7 +112,15 @@ export class Clause {
 
   matches(ctx: CheckContext): boolean {
     const req = ctx.req;
+    // A switch is a chain of comparisons in case order: the commonest
+    // attributes, a rule's path and method, come first.
     switch (this.attr) {
+      case PATH:
+        return this.#wholePath ? this.#singlePath(req.path) : this.#text(req.path, 0, ctx.pathEnd());
+      case METHOD: {
+        const m = req.method;
+        return this.#text(m, 0, m.length);
+      }
       case PRINCIPAL: {
         const p = req.principal;
         return p === undefined ? this.#absent : this.#text(p, ctx.principalStart(p), p.length);
@@ -125,10 +133,6 @@ export class Clause {
         const v = req.requestPrincipal;
         return v === undefined ? this.#absent : this.#text(v, 0, v.length);
       }
-      case METHOD:
-        return this.#text(req.method, 0, req.method.length);
-      case PATH:
-        return this.#wholePath ? this.#singlePath(req.path) : this.#text(req.path, 0, ctx.pathEnd());
       case HOST:
         return this.#host(ctx);
       case PORT: {
