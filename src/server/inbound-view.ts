@@ -41,7 +41,7 @@ function unmapped(address: string | undefined): string | undefined {
  * so a request then never reads the host header (a lookup in node's headers
  * dictionary) or the socket's getters, and the constructor is small enough
  * for TurboFan to inline into its caller: building the view eagerly cost
- * ~750 instructions per request under callgrind (a generic construct stub,
+ * ~740 instructions per request under callgrind (a generic construct stub,
  * toUpperCase in the runtime, the socket getters).
  */
 export class InboundView implements AuthzRequest, AuthRequest {
