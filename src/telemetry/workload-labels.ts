@@ -89,8 +89,20 @@ export class DestinationLabelCache {
 /** Source labels for an inbound caller, from its SPIFFE identity (all the server knows of it). */
 export class PeerLabelCache {
   #cache = new Map<string, WorkloadLabels>();
+  /** The last caller's principal and labels: one comparison for a repeat caller (every plaintext one). */
+  #lastPrincipal: string | undefined;
+  #last: WorkloadLabels | undefined;
 
   get(principal: string | undefined, namespace: string | undefined): WorkloadLabels {
+    const last = this.#last;
+    if (principal === this.#lastPrincipal && last !== undefined) return last;
+    const labels = this.#get(principal, namespace);
+    this.#lastPrincipal = principal;
+    this.#last = labels;
+    return labels;
+  }
+
+  #get(principal: string | undefined, namespace: string | undefined): WorkloadLabels {
     const key = principal ?? '';
     let labels = this.#cache.get(key);
     if (labels === undefined) {

@@ -5,7 +5,8 @@
  *
  * Identity first: the pipeline hands the same WorkloadLabels object for the
  * same workload (this process's identity, a destination's cached labels), so
- * the common case is one WeakMap lookup. A new object with known content
+ * the common case is the object seen last (one comparison) or one WeakMap
+ * lookup. A new object with known content
  * costs building one key string and a WeakMap insert. Bounded: past
  * `max` distinct contents, `id()` answers OVERFLOW and the caller folds the
  * request into its overflow series.
@@ -19,6 +20,9 @@ export class LabelInterner<T extends object> {
   readonly #values: (readonly string[])[] = [];
   readonly #extract: (labels: T) => string[];
   readonly #max: number;
+  /** The object id() answered last, and its id: this process's own labels repeat on every request. */
+  #lastRef: T | undefined;
+  #lastId = OVERFLOW;
 
   constructor(extract: (labels: T) => string[], max: number) {
     this.#extract = extract;
@@ -27,6 +31,14 @@ export class LabelInterner<T extends object> {
 
   /** A stable id for these labels' content, or OVERFLOW when the table is full. */
   id(labels: T): number {
+    if (labels === this.#lastRef) return this.#lastId;
+    const id = this.#idOf(labels);
+    this.#lastRef = labels;
+    this.#lastId = id;
+    return id;
+  }
+
+  #idOf(labels: T): number {
     const known = this.#byRef.get(labels);
     if (known !== undefined) return known;
     const values = this.#extract(labels);

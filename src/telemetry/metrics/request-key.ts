@@ -14,7 +14,8 @@ const GRPC_SLOTS = 18;
 const FLAG_SLOTS = 256;
 
 export class RequestKeys {
-  readonly #flags = new Map<string, number>();
+  /** '-' (no flags) is id 0, and part() checks for it before the Map: nearly every request has it. */
+  readonly #flags = new Map<string, number>([['-', 0]]);
 
   /** A key in [0, 1000 · 18 · 12 · 256), or -1 when a value is outside the fast path. */
   part(r: RequestRecord): number {
@@ -28,7 +29,8 @@ export class RequestKeys {
     }
     const tags = enums(r);
     if (tags < 0) return -1;
-    const flags = this.#flag(r.responseFlags || '-');
+    const f = r.responseFlags;
+    const flags = f === '-' ? 0 : this.#flag(f || '-');
     if (flags < 0) return -1;
     return ((code * GRPC_SLOTS + grpc) * 12 + tags) * FLAG_SLOTS + flags;
   }
