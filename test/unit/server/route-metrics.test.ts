@@ -47,3 +47,56 @@ test("Express's route template is the mount path joined with the route path", ()
   expect(expressRoute(req('/api/users', '/'))).toBe('/api/users');
   expect(expressRoute({ baseUrl: '' } as unknown as Parameters<typeof expressRoute>[0])).toBeUndefined();
 });
+
+test('a repeat of the last route, method and code counts with it; alternating ones stay apart', async () => {
+  const registry = new Registry();
+  const m = new RouteMetrics(registry, () => 0);
+  for (let i = 0; i < 3; i++) {
+    m.record('/a', 'GET', 200, 1);
+    m.record('/a', 'GET', 200, 1);
+    m.record('/a', 'POST', 200, 1);
+    m.record('/a', 'GET', 500, 1);
+    m.record('/b', 'GET', 200, 1);
+    m.record(`/${'a'}`, 'GET', 200, 1); // an equal string, not the same one
+  }
+  const text = await registry.metrics();
+  expect(text).toContain('proxyless_inbound_requests_total{route="/a",method="GET",response_code="200"} 9');
+  expect(text).toContain('proxyless_inbound_requests_total{route="/a",method="POST",response_code="200"} 3');
+  expect(text).toContain('proxyless_inbound_requests_total{route="/a",method="GET",response_code="500"} 3');
+  expect(text).toContain('proxyless_inbound_requests_total{route="/b",method="GET",response_code="200"} 3');
+  expect(text).toContain('proxyless_inbound_request_duration_milliseconds_count{route="/a",method="GET"} 12');
+});
+
+test('series are scraped route by route, each route in the order its methods and codes were first seen', async () => {
+  const registry = new Registry();
+  const m = new RouteMetrics(registry, () => 0);
+  m.record('/x', 'POST', 201, 1);
+  m.record('/y', 'GET', 200, 1);
+  m.record('/x', 'GET', 404, 1);
+  m.record('/x', 'GET', 200, 1);
+  const lines = (await registry.getSingleMetricAsString('proxyless_inbound_requests_total')).split('\n').filter((l) => !l.startsWith('#'));
+  expect(lines).toEqual([
+    'proxyless_inbound_requests_total{route="/x",method="POST",response_code="201"} 1',
+    'proxyless_inbound_requests_total{route="/x",method="GET",response_code="404"} 1',
+    'proxyless_inbound_requests_total{route="/x",method="GET",response_code="200"} 1',
+    'proxyless_inbound_requests_total{route="/y",method="GET",response_code="200"} 1',
+  ]);
+});
+
+test('reset forgets every series and the remembered one; folds are counted even back to back', async () => {
+  const registry = new Registry();
+  const m = new RouteMetrics(registry, () => 0);
+  m.record('/a', 'GET', 200, 1);
+  m.record('/a', 'GET', 200, 1);
+  registry.resetMetrics();
+  m.record('/a', 'GET', 200, 1);
+  expect(await registry.metrics()).toContain('proxyless_inbound_requests_total{route="/a",method="GET",response_code="200"} 1');
+  // The cap (1,000 label sets) counts /a, seen before the reset, too.
+  for (let i = 0; i < 999; i++) m.record(`/r${i}`, 'GET', 200, 1);
+  m.record('/late', 'GET', 200, 1);
+  m.record('/late', 'GET', 200, 1);
+  const text = await registry.metrics();
+  expect(text).not.toContain('route="/late"');
+  expect(text).toContain('proxyless_inbound_requests_total{route="overflow",method="overflow",response_code="overflow"} 2');
+  expect(text).toContain('proxyless_metrics_label_overflow_total{metric="proxyless_inbound_requests_total"} 2');
+});

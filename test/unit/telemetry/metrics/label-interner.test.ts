@@ -36,3 +36,16 @@ describe('LabelInterner', () => {
     expect(interner.size).toBe(2);
   });
 });
+
+describe('LabelInterner, the object seen last', () => {
+  it('answers its id again, OVERFLOW included, and still tells other objects apart', () => {
+    const interner = new LabelInterner(pair, 1);
+    const x = { a: 'x', b: 'y' };
+    const y = { a: 'y', b: 'x' };
+    expect(interner.id(x)).toBe(0);
+    expect(interner.id(x)).toBe(0);
+    expect(interner.id(y)).toBe(OVERFLOW);
+    expect(interner.id(y)).toBe(OVERFLOW);
+    expect(interner.id(x)).toBe(0);
+  });
+});
