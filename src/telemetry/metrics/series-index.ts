@@ -111,14 +111,9 @@ export class SeriesIndex {
   }
 
   get(r: RequestRecord): IstioSeries {
+    // Kept this small so the optimizing compilers inline it into record(); misses go to #miss.
     const last = this.#last;
-    if (last.matches(r)) return last.series!;
-    const s = this.#find(r);
-    if (s !== undefined) {
-      last.set(r, s);
-      return s;
-    }
-    return this.#fold(r);
+    return last.matches(r) ? last.series! : this.#miss(r);
   }
 
   /** Every series, overflow series last. */
@@ -139,6 +134,13 @@ export class SeriesIndex {
     this.#all.length = 0;
     this.#remember(NO_LABELS, NO_LABELS, new Map());
     this.#last = new LastSeries();
+  }
+
+  #miss(r: RequestRecord): IstioSeries {
+    const s = this.#find(r);
+    if (s === undefined) return this.#fold(r);
+    this.#last.set(r, s);
+    return s;
   }
 
   /** The series for `r`, found or made; undefined when it must be folded. */
