@@ -30,7 +30,7 @@ import {
   X_B3_TRACE_ID,
 } from './b3.js';
 import { BAGGAGE, BaggagePropagator, formatBaggage } from './baggage.js';
-import { joined, single } from './carrier.js';
+import { type HeaderSource, joined, single } from './carrier.js';
 import { isTracingSuppressed } from './suppress.js';
 import { extractTraceContext, injectTraceContext, TRACEPARENT, TRACESTATE } from './trace-context.js';
 
@@ -107,7 +107,9 @@ export class MeshPropagator implements TextMapPropagator {
 
   extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
     let out = ctx;
-    const sc = extractTraceContext(single(getter.get(carrier, TRACEPARENT)), joined(getter.get(carrier, TRACESTATE)));
+    const traceparent = single(getter.get(carrier, TRACEPARENT));
+    // tracestate means nothing without a traceparent: not even read then.
+    const sc = traceparent === undefined ? undefined : extractTraceContext(traceparent, joined(getter.get(carrier, TRACESTATE)));
     if (sc !== undefined) out = trace.setSpanContext(out, sc);
     else out = contextWithB3(out, extractB3Single(carrier, getter) ?? extractB3Multi(carrier, getter));
     return baggagePropagator.extract(out, carrier, getter);
@@ -116,6 +118,18 @@ export class MeshPropagator implements TextMapPropagator {
   fields(): string[] {
     return this.#fields.slice();
   }
+}
+
+/**
+ * False when a header record holds none of the headers MeshPropagator's
+ * extraction starts from (traceparent, b3, x-b3-traceid, baggage: the rest
+ * are read only alongside one of these), so extracting would hand back the
+ * context unchanged. Four constant-name loads, each its own monomorphic
+ * site; a getter cannot be asked cheaply, so it may always carry one.
+ */
+export function mayCarryContext(headers: HeaderSource): boolean {
+  if (typeof headers === 'function') return true;
+  return headers.traceparent !== undefined || headers.b3 !== undefined || headers['x-b3-traceid'] !== undefined || headers.baggage !== undefined;
 }
 
 /**

@@ -4,12 +4,14 @@
  * @opentelemetry/api, so spans go wherever the application's tracer
  * provider sends them, and nowhere (at almost no cost) when it has none.
  *
- * Cost when unused. With no provider the api's tracer hands back a
- * non-recording span; the mesh then builds no name, no attributes and no
- * trace object of its own, unless there is an incoming context to pass on.
- * Whether a provider is there is learned from the spans themselves (the
- * no-op tracer returns the parent's own span context, or the invalid one),
- * so registering a provider later is noticed on the next request.
+ * Cost when unused. With no provider registered (asked of the api's
+ * global proxy each time, see provider-presence.ts, so registering one
+ * later is noticed on the next request) the mesh starts no span at all: it
+ * builds no name, no attributes and no trace object of its own, unless
+ * there is an incoming context to pass on, and an inbound request with no
+ * trace header costs a handful of loads. When the tracer is not the api's
+ * proxy, whether anything records is learned from the spans themselves (the
+ * no-op tracer returns the parent's own span context, or the invalid one).
  *
  * No parent, no provider: no trace is originated. Envoy originates one
  * because Envoy is the tracer and reports its spans; here nobody would
@@ -22,6 +24,7 @@ import {
   INVALID_SPAN_CONTEXT,
   isSpanContextValid,
   propagation,
+  ROOT_CONTEXT,
   type Span,
   type SpanContext,
   SpanKind,
@@ -35,7 +38,8 @@ import { type ClientInfo, clientSpan, type ServerInfo, serverSpan } from './attr
 import { B3_DEBUG_FLAG_KEY } from './b3.js';
 import { type HeaderSetter, type HeaderSource, headerSetterSetter, headerSourceGetter } from './carrier.js';
 import { ActiveClientTrace, type ClientTrace, type ClientTraceHost, NOOP_CLIENT_TRACE, NoopClientTrace } from './client-trace.js';
-import { appPropagatorRegistered, DEFAULT_PROPAGATION, MeshPropagator, type PropagationFormat } from './mesh-propagator.js';
+import { appPropagatorRegistered, DEFAULT_PROPAGATION, MeshPropagator, mayCarryContext, type PropagationFormat } from './mesh-propagator.js';
+import { ProviderPresence } from './provider-presence.js';
 import { ActiveServerTrace, NOOP_SERVER_TRACE, type ServerTrace } from './server-trace.js';
 import { isTracingSuppressed } from './suppress.js';
 
@@ -66,12 +70,15 @@ export class MeshTracer implements ClientTraceHost {
   readonly attemptSpans: boolean;
   readonly #own: MeshPropagator;
   readonly #custom: TextMapPropagator | undefined;
+  readonly #provider: ProviderPresence;
   /** Whether the last span came from a real tracer: only then are names and attributes built up front for samplers. */
   #likelyRecording = true;
 
   constructor(options: MeshTracerOptions = {}) {
     const { tracerProvider, version } = options;
-    this.tracer = tracerProvider ? tracerProvider.getTracer(TRACER_NAME, version) : trace.getTracer(TRACER_NAME, version);
+    const provider = tracerProvider ?? trace.getTracerProvider();
+    this.tracer = provider.getTracer(TRACER_NAME, version);
+    this.#provider = new ProviderPresence(provider, this.tracer);
     this.attemptSpans = options.attempts === 'spans';
     const p = options.propagation;
     this.#custom = p !== undefined && 'inject' in p ? p : undefined;
@@ -81,6 +88,7 @@ export class MeshTracer implements ClientTraceHost {
   /** Starts the trace of one logical outbound call, a child of the current context. */
   startClient(info: ClientInfo): ClientTrace {
     const parent = activeContext();
+    if (this.#provider.absent) return this.#passOnClient(parent);
     if (isTracingSuppressed(parent)) return new NoopClientTrace(parent);
     const built = this.#likelyRecording ? clientSpan(info) : undefined;
     const span =
@@ -101,6 +109,7 @@ export class MeshTracer implements ClientTraceHost {
   /** Starts the trace of one inbound request, continuing the trace its headers carry (W3C or B3). */
   startServer(headers: HeaderSource, info: ServerInfo): ServerTrace {
     const base = activeContext();
+    if (this.#provider.absent) return this.#passOnServer(base, headers);
     if (isTracingSuppressed(base)) return NOOP_SERVER_TRACE;
     const ctx = this.extract(base, headers);
     const built = this.#likelyRecording ? serverSpan(info) : undefined;
@@ -120,6 +129,38 @@ export class MeshTracer implements ClientTraceHost {
     }
     // The no-op tracer's span is the caller's own context, which `ctx` already holds.
     return new ActiveServerTrace(span, sc === remote ? ctx : trace.setSpan(ctx, span), false, '');
+  }
+
+  /**
+   * startClient with no provider: no span, the caller's trace (or baggage)
+   * passed on as the no-op tracer's span would pass it. A call outside any
+   * trace (the root context) is the shared no-op trace without a lookup.
+   */
+  #passOnClient(parent: Context): ClientTrace {
+    if (parent === ROOT_CONTEXT) return NOOP_CLIENT_TRACE;
+    if (isTracingSuppressed(parent)) return new NoopClientTrace(parent);
+    const sc = trace.getSpanContext(parent);
+    if (sc !== undefined && isSpanContextValid(sc)) return new ActiveClientTrace(this, trace.wrapSpanContext(sc), parent, false, '');
+    return propagation.getBaggage(parent) === undefined ? NOOP_CLIENT_TRACE : new ActiveClientTrace(this, undefined, parent, false, '');
+  }
+
+  /**
+   * startServer with no provider: no span, only the incoming context passed
+   * on, in the same trace object the no-op tracer's span gave. The common
+   * case (root context, the mesh's own propagation, a header record with no
+   * trace header) returns the shared no-op trace after four property loads
+   * and one look at the global propagator.
+   */
+  #passOnServer(base: Context, headers: HeaderSource): ServerTrace {
+    if (base === ROOT_CONTEXT && this.#custom === undefined && !mayCarryContext(headers) && !appPropagatorRegistered()) {
+      return NOOP_SERVER_TRACE;
+    }
+    if (isTracingSuppressed(base)) return NOOP_SERVER_TRACE;
+    const ctx = this.extract(base, headers);
+    const remote = trace.getSpanContext(ctx);
+    if (remote !== undefined && isSpanContextValid(remote)) return new ActiveServerTrace(trace.wrapSpanContext(remote), ctx, false, '');
+    // Baggage alone (or an invalid context from an app propagator) still travels, with no trace ID.
+    return ctx === base ? NOOP_SERVER_TRACE : new ActiveServerTrace(trace.wrapSpanContext(INVALID_SPAN_CONTEXT), ctx, false, '');
   }
 
   /** `ctx` with what `headers` carry: the app's global propagator if it has one, else the mesh's. */

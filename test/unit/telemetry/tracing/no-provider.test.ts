@@ -3,6 +3,7 @@
  * tracer provider, no context manager, no propagator. It must cost almost
  * nothing, originate nothing, and still pass an incoming trace on.
  */
+import { ProxyTracerProvider } from '@opentelemetry/api';
 import { describe, expect, it, vi } from 'vitest';
 import type { ClientInfo, ServerInfo } from '../../../../src/telemetry/tracing/attributes.js';
 import { NOOP_CLIENT_TRACE } from '../../../../src/telemetry/tracing/client-trace.js';
@@ -41,8 +42,18 @@ describe('no provider, no incoming context', () => {
     expect(call(mesh)).toEqual({});
   });
 
-  it('builds span names and attributes only until it has seen that nothing records', () => {
+  it('starts no span at all, so builds no span name or attributes', () => {
     const mesh = new MeshTracer();
+    const start = vi.spyOn(mesh.tracer, 'startSpan');
+    call(mesh);
+    mesh.startServer({ traceparent: `00-${TRACE_ID}-${SPAN_ID}-01` }, INBOUND).end({ status: 200 });
+    expect(start).not.toHaveBeenCalled();
+  });
+
+  it('given a no-op provider of its own, builds span names and attributes only until it has seen that nothing records', () => {
+    // Not the api's global proxy, so the mesh cannot ask it; it learns from the spans instead.
+    const noopProvider = new ProxyTracerProvider().getDelegate();
+    const mesh = new MeshTracer({ tracerProvider: noopProvider });
     const start = vi.spyOn(mesh.tracer, 'startSpan');
     call(mesh);
     call(mesh);
@@ -52,6 +63,7 @@ describe('no provider, no incoming context', () => {
       ['proxyless', true],
       ['proxyless', true],
     ]);
+    expect(mesh.startServer({}, INBOUND)).toBe(NOOP_SERVER_TRACE);
   });
 
   it('serves a request without headers with the shared no-op trace', () => {

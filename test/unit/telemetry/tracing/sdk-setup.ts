@@ -5,7 +5,7 @@
  * mesh's own propagation is what runs.
  */
 import { context, propagation, type TextMapPropagator, trace } from '@opentelemetry/api';
-import { InMemorySpanExporter, NodeTracerProvider, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { BasicTracerProvider, InMemorySpanExporter, NodeTracerProvider, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 
 export interface TestSdk {
   readonly exporter: InMemorySpanExporter;
@@ -36,6 +36,12 @@ export function startTestSdk(propagator: TextMapPropagator | null = null): TestS
       propagation.disable();
     },
   };
+}
+
+/** A provider that records to memory, not registered anywhere. */
+export function memoryProvider(): { provider: BasicTracerProvider; exporter: InMemorySpanExporter } {
+  const exporter = new InMemorySpanExporter();
+  return { provider: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }), exporter };
 }
 
 /** The span ID of a span's parent, or undefined for a root. */
