@@ -139,6 +139,7 @@ export class MeshTracer implements ClientTraceHost {
   #passOnClient(parent: Context): ClientTrace {
     if (parent === ROOT_CONTEXT) return NOOP_CLIENT_TRACE;
     if (isTracingSuppressed(parent)) return new NoopClientTrace(parent);
+    // A span of the caller's own (the app's, perhaps recording) stays out of the call's context: a wrapper, as the no-op tracer made.
     const sc = trace.getSpanContext(parent);
     if (sc !== undefined && isSpanContextValid(sc)) return new ActiveClientTrace(this, trace.wrapSpanContext(sc), parent, false, '');
     return propagation.getBaggage(parent) === undefined ? NOOP_CLIENT_TRACE : new ActiveClientTrace(this, undefined, parent, false, '');
@@ -157,8 +158,9 @@ export class MeshTracer implements ClientTraceHost {
     }
     if (isTracingSuppressed(base)) return NOOP_SERVER_TRACE;
     const ctx = this.extract(base, headers);
-    const remote = trace.getSpanContext(ctx);
-    if (remote !== undefined && isSpanContextValid(remote)) return new ActiveServerTrace(trace.wrapSpanContext(remote), ctx, false, '');
+    // Not recording, the trace reads only the span's context (its trace ID): the span already in `ctx` will do.
+    const remote = trace.getSpan(ctx);
+    if (remote !== undefined && isSpanContextValid(remote.spanContext())) return new ActiveServerTrace(remote, ctx, false, '');
     // Baggage alone (or an invalid context from an app propagator) still travels, with no trace ID.
     return ctx === base ? NOOP_SERVER_TRACE : new ActiveServerTrace(trace.wrapSpanContext(INVALID_SPAN_CONTEXT), ctx, false, '');
   }
