@@ -82,6 +82,22 @@ describe('tracestate', () => {
     expect(parseTracestate(members(33))).toBeUndefined();
   });
 
+  it("reads, changes and serializes exactly as the api's own TraceState of the same header", () => {
+    const headers = ['rojo=00f067aa0ba902b7,congo=t61rcWkgMzE', ' a=1 , b= 2', 'tenant@vendor=x,k/*_-0=v~!', 'solo=1'];
+    for (const header of headers) {
+      const ours = parseTracestate(header)!;
+      const api = createTraceState(header.split(',').map((m) => m.trim()).join(','));
+      expect(ours.serialize()).toBe(api.serialize());
+      expect(ours.get('rojo')).toBe(api.get('rojo'));
+      expect(ours.get('b')).toBe(api.get('b'));
+      expect(ours.set('new', 'v').serialize()).toBe(api.set('new', 'v').serialize());
+      expect(ours.set('solo', '2').serialize()).toBe(api.set('solo', '2').serialize());
+      expect(ours.unset('congo').serialize()).toBe(api.unset('congo').serialize());
+      // Changes make new states: the one from the header still reads as it came.
+      expect(ours.serialize()).toBe(api.serialize());
+    }
+  });
+
   it('is only read alongside a valid traceparent', () => {
     expect(extractTraceContext(undefined, 'rojo=1')).toBeUndefined();
     expect(extractTraceContext('garbage', 'rojo=1')).toBeUndefined();
