@@ -3,6 +3,8 @@
  * Fastify 5 app, served over STRICT mTLS by mesh.createServer(app.routing),
  * called by another mesh with its own certificate.
  */
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, expect, test, vi } from 'vitest';
@@ -65,6 +67,34 @@ test("Fastify: after the body is read, the handler still runs in the request's d
     body: JSON.stringify({ a: 1 }),
   });
   expect(await res.body.json()).toEqual({ body: { a: 1 }, deadline: true });
+});
+
+test("Fastify: a body that arrives after the headers still reaches a handler in the request's deadline", async () => {
+  const backend = await fx.backend();
+  const app = Fastify();
+  apps.push(app);
+  await app.register(meshFastify(backend));
+  let headersSeen!: () => void;
+  const seen = new Promise<void>((resolve) => {
+    headersSeen = resolve;
+  });
+  app.addHook('onRequest', (_req, _reply, done) => {
+    headersSeen();
+    done();
+  });
+  app.post('/late', async (req) => ({ body: req.body, deadline: currentDeadline() !== undefined }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  // The body is read from later socket events, outside the context the request's hooks ran in.
+  const socket = connect(port, '127.0.0.1');
+  const body = JSON.stringify({ late: true });
+  socket.write(`POST /late HTTP/1.1\r\nhost: users\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-mesh-timeout-ms: 5000\r\nconnection: close\r\n\r\n`);
+  await seen;
+  socket.end(body);
+  let raw = '';
+  for await (const chunk of socket) raw += String(chunk);
+  expect(raw.startsWith('HTTP/1.1 200')).toBe(true);
+  expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({ body: { late: true }, deadline: true });
 });
 
 test('Fastify: metrics are labelled by routeOptions.url, never the raw path', async () => {
