@@ -11,7 +11,7 @@ import { MeshError } from '../errors.js';
 import { normalizePath } from '../net/normalize-path.js';
 import { budgetFromRecord, type Deadline, deadlineFromBudget, runWithDeadline } from '../resilience/deadline-context.js';
 import { hasSubscribers, publish } from '../telemetry/events.js';
-import type { RequestRecord } from '../telemetry/request-record.js';
+import { type RequestRecord, scratchRecord } from '../telemetry/request-record.js';
 import type { ServerTrace } from '../telemetry/tracing/server-trace.js';
 import type { InboundGuard, RequestAuth } from './inbound-guard.js';
 import type { InboundTelemetry } from './inbound-telemetry.js';
@@ -72,29 +72,8 @@ export interface ExchangeHost {
   release(exchange: InboundExchange): void;
 }
 
-/** The metrics-only record, rewritten per request (see #scratchRecord); its field order is the literal's in #record, so metrics see one shape. */
-const SCRATCH: { -readonly [K in keyof RequestRecord]: RequestRecord[K] } = {
-  reporter: 'destination',
-  source: undefined as never,
-  destination: undefined as never,
-  protocol: 'http',
-  responseCode: 0,
-  grpcStatus: undefined,
-  responseFlags: '-',
-  connectionSecurityPolicy: 'none',
-  startTime: 0,
-  durationMs: 0,
-  requestBytes: 0,
-  responseBytes: 0,
-  method: '',
-  authority: '',
-  path: '',
-  route: undefined,
-  upstreamHost: undefined,
-  attempts: 1,
-  traceId: undefined,
-  peerPrincipal: undefined,
-};
+/** The metrics-only record, rewritten per request (see #scratchRecord). */
+const SCRATCH = scratchRecord('destination', 'none');
 
 export class InboundExchange implements MeshRequestContext, LiveLink<InboundExchange> {
   readonly call: InboundCall;

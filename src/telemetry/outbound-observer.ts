@@ -8,7 +8,7 @@ import type { MeshError } from '../errors.js';
 import type { AccessLog } from './access-log.js';
 import { hasSubscribers, publish } from './events.js';
 import type { TelemetryMetrics } from './metrics/telemetry-metrics.js';
-import type { RequestRecord, WorkloadLabels } from './request-record.js';
+import { type RequestRecord, scratchRecord, type WorkloadLabels } from './request-record.js';
 import type { ClientInfo } from './tracing/attributes.js';
 import type { ClientTrace } from './tracing/client-trace.js';
 import type { MeshTracer } from './tracing/mesh-tracer.js';
@@ -191,26 +191,5 @@ export class OutboundObserver implements CallObserver {
   readonly #info = new CallInfo();
 
   /** The metrics-only record: the fields the request metrics read, rewritten per call. */
-  readonly #scratch: { -readonly [K in keyof RequestRecord]: RequestRecord[K] } = {
-    reporter: 'source',
-    source: undefined as never,
-    destination: undefined as never,
-    protocol: 'http',
-    responseCode: 0,
-    grpcStatus: undefined,
-    responseFlags: '-',
-    connectionSecurityPolicy: 'unknown',
-    startTime: 0,
-    durationMs: 0,
-    requestBytes: 0,
-    responseBytes: 0,
-    method: '',
-    authority: '',
-    path: '',
-    route: undefined,
-    upstreamHost: undefined,
-    attempts: 0,
-    traceId: undefined,
-    peerPrincipal: undefined,
-  };
+  readonly #scratch = scratchRecord('source', 'unknown');
 }

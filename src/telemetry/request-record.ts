@@ -59,3 +59,41 @@ export interface RequestRecord {
 }
 
 export const UNKNOWN = 'unknown';
+
+/** A RequestRecord whose fields the reporter rewrites per request. */
+export type ScratchRecord = { -readonly [K in keyof RequestRecord]: RequestRecord[K] };
+
+/**
+ * The one record a reporter rewrites per request when nothing keeps it
+ * (no access log, no requestEnd subscriber): metrics read a record
+ * synchronously and keep nothing of it, so the common path allocates no
+ * record at all. Its fields are in the order every record literal uses,
+ * so the metrics code sees one shape.
+ */
+export function scratchRecord(
+  reporter: RequestRecord['reporter'],
+  connectionSecurityPolicy: RequestRecord['connectionSecurityPolicy'],
+): ScratchRecord {
+  return {
+    reporter,
+    source: undefined as never,
+    destination: undefined as never,
+    protocol: 'http',
+    responseCode: 0,
+    grpcStatus: undefined,
+    responseFlags: '-',
+    connectionSecurityPolicy,
+    startTime: 0,
+    durationMs: 0,
+    requestBytes: 0,
+    responseBytes: 0,
+    method: '',
+    authority: '',
+    path: '',
+    route: undefined,
+    upstreamHost: undefined,
+    attempts: 0,
+    traceId: undefined,
+    peerPrincipal: undefined,
+  };
+}
