@@ -10,9 +10,12 @@
  * responses from the subclasses below, which have both slots from birth,
  * and responses that count their bytes in their own write/end and learn
  * of their close in their own emit: no per-response listener, and no
- * shape change after node built them. Adapters on an application's own server (Express, Fastify)
- * get node's plain classes and fall back to a 'close' listener and wrapped
- * write/end (see http-inbound.ts).
+ * shape change after node built them.
+ *
+ * On an application's own server, meshExpress puts the same hooks on the
+ * app's response prototype once (hookResponsePrototype). Everything else
+ * (Fastify, whose responses are node's own class) falls back to a 'close'
+ * listener and wrapped write/end per response (see http-inbound.ts).
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 
