@@ -3,7 +3,8 @@
  * looking at every route. Exact paths are one Map lookup; prefixes live in a
  * radix tree walked once along the path, collecting the entries whose prefix
  * ends at each node passed; entries the index cannot narrow (a regex with no
- * literal start, or no uri condition) are always candidates.
+ * literal start, or no uri condition) are always candidates, unless they
+ * have an exact header condition to be found by instead (header-index.ts).
  *
  * The index answers with sorted lists of entry ids; the route table merges
  * them in id order, which is route order, so the first full match wins.
@@ -14,6 +15,8 @@
 
 export type IndexKey =
   | { readonly kind: 'exact' | 'prefix'; readonly value: string; readonly fold: boolean }
+  /** No uri to narrow by, but an exact header (lowercase name): the header index's (header-index.ts). */
+  | { readonly kind: 'header'; readonly name: string; readonly value: string }
   | { readonly kind: 'always' };
 
 class RadixNode {
@@ -36,6 +39,7 @@ export class PathIndex {
   constructor(keys: readonly IndexKey[]) {
     keys.forEach((key, id) => {
       if (key.kind === 'always') this.#always.push(id);
+      else if (key.kind === 'header') return;
       else if (key.kind === 'exact') {
         const map = key.fold ? this.#exactFold : this.#exact;
         const k = key.fold ? asciiLower(key.value) : key.value;

@@ -107,7 +107,7 @@ export class EntryMatcher {
   readonly #headers: readonly ValueMatcher[];
   readonly #queryNames: readonly string[];
   readonly #queries: readonly ValueMatcher[];
-  /** Where the path index files this entry. */
+  /** Where the path or header index files this entry. */
   readonly indexKey: IndexKey;
   /** The matched prefix when the uri condition is a prefix (for rewrites). */
   readonly prefix: string | undefined;
@@ -142,6 +142,11 @@ export class EntryMatcher {
     const headers = Object.entries(entry?.headers ?? {});
     this.#headerNames = headers.map(([n]) => n.toLowerCase());
     this.#headers = headers.map(([, m]) => ValueMatcher.of(m));
+    if (this.indexKey.kind === 'always') {
+      // Nothing to narrow by in the uri: an exact header will do (header-index.ts).
+      const i = this.#headers.findIndex((m) => m.kind === EXACT);
+      if (i >= 0) this.indexKey = { kind: 'header', name: this.#headerNames[i]!, value: this.#headers[i]!.value };
+    }
     const queries = Object.entries(entry?.queryParams ?? {});
     this.#queryNames = queries.map(([n]) => n);
     this.#queries = queries.map(([, m]) => ValueMatcher.of(m));

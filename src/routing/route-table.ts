@@ -4,7 +4,8 @@
  *
  * Every match entry of every route gets an id in route order. The path index
  * narrows a request to a few sorted lists of candidate ids (one exact hit,
- * the prefixes along the path, the entries it cannot narrow); `match` merges
+ * the prefixes along the path, the entries it cannot narrow), and the header
+ * index adds the entries filed by an exact header the request carries; `match` merges
  * them in ascending id order and stops at the first entry whose remaining
  * conditions hold. So 1,000 prefix routes cost a tree walk plus the few
  * candidates on the path, not 1,000 startsWith calls.
@@ -14,6 +15,7 @@
  * synchronous and never re-entered, so one scratch per table is safe.
  */
 import { type RouteConfig, routeSchema } from '../config/route-schema.js';
+import { HeaderIndex } from './header-index.js';
 import { compileHeaderMutation, type HeaderMutation } from './header-mutation.js';
 import { PathIndex } from './path-index.js';
 import { compileRedirect, type PathRewrite, prefixRewrite, type Redirect, wholePathRewrite } from './rewrite.js';
@@ -210,13 +212,18 @@ class Table<C extends RouteConfig> implements RouteTable<C> {
   readonly routes: readonly CompiledRoute<C>[];
   readonly #candidates: readonly Candidate<C>[];
   readonly #index: PathIndex;
+  /** Undefined when no entry is filed by header, so most tables skip it. */
+  readonly #headerIndex: HeaderIndex | undefined;
   readonly #lists: (readonly number[])[] = [];
   readonly #positions: number[] = [];
 
   constructor(routes: readonly CompiledRoute<C>[], candidates: readonly Candidate<C>[]) {
     this.routes = routes;
     this.#candidates = candidates;
-    this.#index = new PathIndex(candidates.map((c) => c.matcher.indexKey));
+    const keys = candidates.map((c) => c.matcher.indexKey);
+    this.#index = new PathIndex(keys);
+    const byHeader = new HeaderIndex(keys);
+    this.#headerIndex = byHeader.empty ? undefined : byHeader;
   }
 
   match(req: RouteRequest): CompiledRoute<C> | undefined {
@@ -226,7 +233,8 @@ class Table<C extends RouteConfig> implements RouteTable<C> {
   matchEntry(req: RouteRequest): RouteMatch<C> | undefined {
     const path = pathOnly(req.path);
     const lists = this.#lists;
-    const n = this.#index.collect(path, lists);
+    let n = this.#index.collect(path, lists);
+    if (this.#headerIndex !== undefined) n = this.#headerIndex.collect(req, lists, n);
     const candidates = this.#candidates;
     if (n === 1) {
       // The common case (one prefix, or only the catch-all): no merge needed.

@@ -1,9 +1,11 @@
-/** The pieces under the route table: regex literal starts, the path index, weighted choice, query lookup. */
+/** The pieces under the route table: regex literal starts, the path and header indexes, weighted choice, query lookup. */
 import { describe, expect, it } from 'vitest';
-import { asciiLower, PathIndex } from '../../../src/routing/path-index.js';
+import { HeaderIndex } from '../../../src/routing/header-index.js';
+import { asciiLower, type IndexKey, PathIndex } from '../../../src/routing/path-index.js';
 import { literalPrefix } from '../../../src/routing/regex-prefix.js';
-import { queryParam } from '../../../src/routing/route-match.js';
+import { EntryMatcher, queryParam } from '../../../src/routing/route-match.js';
 import { WeightedChoice } from '../../../src/routing/weighted.js';
+import { req } from './support.js';
 
 describe('literalPrefix', () => {
   it.each([
@@ -101,5 +103,52 @@ describe('queryParam', () => {
     ['/p?b=1', 'a', undefined],
   ])('%s, %s → %j', (path, name, value) => {
     expect(queryParam(path, name)).toBe(value);
+  });
+});
+
+describe('HeaderIndex', () => {
+  const keys: IndexKey[] = [
+    { kind: 'header', name: 'x-beta', value: 'b0' },
+    { kind: 'prefix', value: '/api/', fold: false },
+    { kind: 'header', name: 'end-user', value: 'jason' },
+    { kind: 'header', name: 'x-beta', value: 'b1' },
+    { kind: 'always' },
+    { kind: 'header', name: 'x-beta', value: 'b0' },
+  ];
+  const index = new HeaderIndex(keys);
+  const lists = (headers: Record<string, string>) => {
+    const out: (readonly number[])[] = [];
+    const n = index.collect(req('/', headers), out, 0);
+    return out.slice(0, n);
+  };
+
+  it('offers the entries filed under each header value the request carries, ascending', () => {
+    expect(lists({ 'x-beta': 'b0' })).toEqual([[0, 5]]);
+    expect(lists({ 'x-beta': 'b1', 'end-user': 'jason' })).toEqual([[3], [2]]);
+  });
+
+  it('offers nothing for a missing header or a value no entry names', () => {
+    expect(lists({})).toEqual([]);
+    expect(lists({ 'x-beta': 'B0', 'end-user': 'jasonx' })).toEqual([]);
+  });
+
+  it('leaves the path keys to the path index, which leaves header keys alone', () => {
+    expect(new HeaderIndex([{ kind: 'always' }]).empty).toBe(true);
+    expect(new PathIndex(keys).candidates('/api/x')).toEqual([1, 4]);
+  });
+
+  it('is where an entry with no uri but an exact header is filed; other entries are not', () => {
+    expect(new EntryMatcher({ headers: { 'End-User': { exact: 'jason' } } }).indexKey).toEqual({
+      kind: 'header',
+      name: 'end-user',
+      value: 'jason',
+    });
+    expect(new EntryMatcher({ headers: { 'x-v': { prefix: '1' }, 'x-w': { exact: '2' } } }).indexKey).toEqual({
+      kind: 'header',
+      name: 'x-w',
+      value: '2',
+    });
+    expect(new EntryMatcher({ headers: { 'x-v': { regex: '1.*' } } }).indexKey).toEqual({ kind: 'always' });
+    expect(new EntryMatcher({ uri: { prefix: '/a' }, headers: { 'x-v': { exact: '1' } } }).indexKey.kind).toBe('prefix');
   });
 });

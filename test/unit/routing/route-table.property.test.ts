@@ -60,7 +60,19 @@ function randomEntry(random: Rng): NonNullable<RouteConfigInput['match']>[number
   else if (uriKind < 0.92) entry.uri = { regex: randomRegex(random) };
   if (entry.uri !== undefined && random() < 0.25) entry.ignoreUriCase = true;
   if (random() < 0.2 || entry.uri === undefined) entry.method = choose(random, METHODS);
-  if (entry.uri === undefined) entry.headers = { 'x-v': { exact: '2' } };
+  if (entry.uri === undefined) {
+    // Entries without a uri are filed by an exact header when they have one
+    // (header-index.ts): several names and values, a second condition, and
+    // entries whose only header condition cannot be indexed.
+    const name = choose(random, ['x-v', 'x-w']);
+    const kind = random();
+    entry.headers =
+      kind < 0.6
+        ? { [name]: { exact: choose(random, ['1', '2', '3']) } }
+        : kind < 0.8
+          ? { [name]: { exact: choose(random, ['1', '2']) }, 'x-v2': choose(random, [{ exact: '1' }, { absent: true }]) }
+          : { [name]: choose(random, [{ prefix: '1' }, { present: true }]) };
+  }
   else if (random() < 0.2) entry.headers = { 'x-v': choose(random, [{ exact: '1' }, { present: true }, { absent: true }]) };
   if (random() < 0.15) entry.queryParams = { q: choose(random, [{ exact: '1' }, { prefix: '2' }, { absent: true }]) };
   return entry;
@@ -129,7 +141,10 @@ describe('route table vs the naive reference', () => {
       let path = randomPath(random);
       if (random() < 0.3) path += `?${choose(random, ['q=1', 'q=22', 'a=1&q=1', 'q', 'b=2'])}`;
       const method = choose(random, METHODS);
-      const headers: Record<string, string> = random() < 0.4 ? { 'x-v': choose(random, ['1', '2']) } : {};
+      const headers: Record<string, string> = {};
+      if (random() < 0.5) headers['x-v'] = choose(random, ['1', '2', '3']);
+      if (random() < 0.4) headers['x-w'] = choose(random, ['1', '2', '3']);
+      if (random() < 0.3) headers['x-v2'] = '1';
       const expected = reference(config, method, path, headers);
       const got = table.match(req(path, headers, method))?.index;
       if (got !== expected) {
