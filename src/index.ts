@@ -83,6 +83,7 @@ export {
   meshExpress,
   meshExpressErrors,
   meshFastify,
+  meshHttpOptions,
   type NodeServerLike,
   type Peer,
   peerOf,

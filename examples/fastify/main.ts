@@ -6,7 +6,7 @@
  *   npx tsx examples/fastify/main.ts
  */
 import Fastify from 'fastify';
-import { defaultMesh, type MeshRequestContext, meshFastify, meshFetch } from 'proxyless';
+import { defaultMesh, type MeshRequestContext, meshFastify, meshFetch, meshHttpOptions } from 'proxyless';
 import { startInventory } from '../express/inventory.js';
 
 const inventory = await startInventory();
@@ -14,7 +14,8 @@ process.env.MESH_SERVICE_NAME = 'shop';
 process.env.MESH_SERVICES = `inventory=${inventory.address}`;
 const mesh = defaultMesh();
 
-const app = Fastify();
+// The mesh's request and response classes: optional, saves a listener and two wrappers per response.
+const app = Fastify({ http: meshHttpOptions() });
 await app.register(meshFastify(mesh));
 app.get<{ Params: { id: string } }>('/products/:id', async (req) => {
   const stock = (await (await meshFetch(`http://inventory/stock/${req.params.id}`)).json()) as { inStock: number; deadlineMs: string | null };

@@ -29,14 +29,10 @@ import { InboundPipeline } from './inbound-pipeline.js';
 import type { InboundTelemetry } from './inbound-telemetry.js';
 import { OpenConnections } from './open-connections.js';
 import { listenOuter } from './outer-listen.js';
-import { MeshIncomingMessage, MeshServerResponse } from './request-slots.js';
+import { meshHttpOptions } from './request-slots.js';
 
 /** HTTP/1.1 requests and responses with the mesh's slots from birth (request-slots.ts). */
-const MESSAGE_CLASSES = {
-  IncomingMessage: MeshIncomingMessage,
-  // @types/node wants node's class with its statics; node itself only calls `new` on it.
-  ServerResponse: MeshServerResponse as unknown as typeof ServerResponse,
-};
+const MESSAGE_CLASSES = meshHttpOptions();
 
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 

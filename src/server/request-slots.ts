@@ -13,9 +13,11 @@
  * shape change after node built them.
  *
  * On an application's own server, meshExpress puts the same hooks on the
- * app's response prototype once (hookResponsePrototype). Everything else
- * (Fastify, whose responses are node's own class) falls back to a 'close'
- * listener and wrapped write/end per response (see http-inbound.ts).
+ * app's response prototype once (hookResponsePrototype), and a Fastify app
+ * created with `http: meshHttpOptions()` gets the classes themselves.
+ * Everything else (Fastify without that option, whose responses are node's
+ * own class) falls back to a 'close' listener and wrapped write/end per
+ * response (see http-inbound.ts).
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -92,6 +94,26 @@ function closingEmit(this: SlottedResponse, event: string | symbol): boolean {
   }
   // biome-ignore lint/complexity/noArguments: V8 passes `arguments` straight through apply without building an array, on every emit of every response.
   return nodeEmit.apply(this, arguments as unknown as [string | symbol]);
+}
+
+/**
+ * Options for `http.createServer` (or Fastify's `http` option) that build
+ * requests and responses with the mesh's slots from birth, as
+ * mesh.createServer() does. Fastify's replies wrap node's own response
+ * class, which the mesh must not patch; with these options a server's
+ * responses are the mesh's class, and the per-response listener and
+ * wrapped write/end of the fallback path go away. Anything else in
+ * `options` is kept.
+ */
+export function meshHttpOptions<T extends object = object>(
+  options?: T,
+): T & { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse } {
+  return {
+    ...(options as T),
+    IncomingMessage: MeshIncomingMessage,
+    // @types/node wants node's class with its statics; node itself only calls `new` on it.
+    ServerResponse: MeshServerResponse as unknown as typeof ServerResponse,
+  };
 }
 
 const refused = new WeakSet<object>();

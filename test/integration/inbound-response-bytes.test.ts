@@ -5,15 +5,18 @@
  * Content-Length, an Express app served directly (Express swaps every
  * response's prototype for its own), and a client that goes away mid-body.
  * The same for meshExpress on Express's own server, which hooks the app's
- * response prototype instead.
+ * response prototype instead, and for meshFastify with and without the
+ * mesh's message classes (meshHttpOptions).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import express from 'express';
+import Fastify from 'fastify';
 import { request } from 'undici';
 import { afterEach, expect, test } from 'vitest';
-import { createMesh, type Mesh, type MeshServer, meshExpress } from '../../src/index.js';
+import { createMesh, type Mesh, type MeshServer, meshExpress, meshFastify, meshHttpOptions } from '../../src/index.js';
+import { HOOKED } from '../../src/server/request-slots.js';
 
 const meshes: Mesh[] = [];
 const servers: MeshServer[] = [];
@@ -141,5 +144,38 @@ test('meshExpress on the app\'s own server: chunked bytes counted once, a mounte
   for (let i = 0; i < 2; i++) expect(await (await request(`http://127.0.0.1:${port}/admin/stats`)).body.text()).toHaveLength(70);
   await expect.poll(() => value(mesh, 'istio_requests_total', '200')).toBe(5);
   expect(await value(mesh, 'istio_response_bytes_sum', '200')).toBe(3 * 345 + 2 * 70);
+  await expectCutOffEnds(mesh, port, written);
+});
+
+test.each([
+  ['with meshHttpOptions', true],
+  ['on node\'s own classes', false],
+])('meshFastify %s: chunked bytes counted once, cut-off requests end', async (_name, slotted) => {
+  const mesh = createMesh({ env: false, config: { mesh: { serviceName: 'sizes' } } });
+  meshes.push(mesh);
+  const app = slotted ? Fastify({ http: meshHttpOptions({ maxHeaderSize: 16_384 }) }) : Fastify();
+  await app.register(meshFastify(mesh));
+  const hooked: boolean[] = [];
+  app.get('/stream', (_req, reply) => {
+    hooked.push((reply.raw as { [HOOKED]?: boolean })[HOOKED] === true);
+    reply.raw.write('x'.repeat(300));
+    setImmediate(() => reply.raw.end('y'.repeat(45)));
+  });
+  let wrote!: () => void;
+  const written = new Promise<void>((resolve) => {
+    wrote = resolve;
+  });
+  app.get('/cut', (_req, reply) => {
+    reply.raw.write('partial', () => wrote());
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  plain.push(app.server);
+  const { port } = app.server.address() as AddressInfo;
+  for (let i = 0; i < 3; i++) expect(await (await request(`http://127.0.0.1:${port}/stream`)).body.text()).toHaveLength(345);
+  // The options reached node: the responses are the mesh's own class, or node's when not asked for.
+  expect(hooked).toEqual([slotted, slotted, slotted]);
+  if (slotted) expect((app.server as { maxHeaderSize?: number }).maxHeaderSize).toBe(16_384);
+  await expect.poll(() => value(mesh, 'istio_requests_total', '200')).toBe(3);
+  expect(await value(mesh, 'istio_response_bytes_sum', '200')).toBe(3 * 345);
   await expectCutOffEnds(mesh, port, written);
 });
