@@ -17,11 +17,20 @@
  * visit every server of a framework in a shuffled order. Runs that other
  * processes disturbed (over 3% of the machine) are left out.
  *
- *   npm run bench:inbound [-- --rounds 8 --ms 1000 --processes 3 --concurrency 32 --load wrk|undici]
+ * A/B against another checkout: `--base <dir>` adds a third side, the mesh
+ * servers of the checkout in <dir> (its own bench/lib/inbound-server.ts and
+ * src/, with node_modules of its own or a symlink), measured in the same
+ * rounds. The spread between runs of the same code (±5% on this VM) is
+ * larger than most single changes; within one run the two builds see the
+ * same machine, so "this checkout against the base" can show a change the
+ * × bare column hides.
+ *
+ *   npm run bench:inbound [-- --rounds 8 --ms 1000 --processes 3 --concurrency 32 --load wrk|undici --base ../other-checkout]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cpuPinning, type LoadRun, loadRun, pickLoadTool } from './lib/http-load.js';
@@ -36,6 +45,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     load: { type: 'string' },
     frameworks: { type: 'string', default: 'node,express,fastify' },
+    base: { type: 'string' },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -46,6 +56,8 @@ const TOOL = pickLoadTool(values.load);
 const PIN = cpuPinning();
 const FRAMEWORKS = values.frameworks!.split(',');
 const SERVER = fileURLToPath(new URL('./lib/inbound-server.ts', import.meta.url));
+/** The other checkout's root, for --base. */
+const BASE = values.base === undefined ? undefined : resolve(values.base);
 const PATH = '/users/42';
 /** A run is disturbed when other processes used more than this share of the machine's CPU. */
 const DISTURBED = 0.03;
@@ -57,16 +69,20 @@ process.on('exit', () => {
 // With undici the load comes from this process: it takes CPU 0.
 if (TOOL === 'undici' && PIN.load.length > 0) execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' });
 
+type Side = 'bare' | 'mesh' | 'base';
+
 interface Server {
-  readonly variant: 'bare' | 'mesh';
+  readonly variant: Side;
   readonly pid: number;
   readonly port: number;
   readonly runs: LoadRun[];
 }
 
-async function start(framework: string, variant: 'bare' | 'mesh'): Promise<Server> {
-  const argv = [...PIN.server, process.execPath, '--import', 'tsx', SERVER, framework, variant];
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+async function start(framework: string, variant: Side): Promise<Server> {
+  // The base side is the other checkout's mesh server, run from its own directory so tsx resolves its src/.
+  const script = variant === 'base' ? resolve(BASE!, 'bench/lib/inbound-server.ts') : SERVER;
+  const argv = [...PIN.server, process.execPath, '--import', 'tsx', script, framework, variant === 'base' ? 'mesh' : variant];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], ...(variant === 'base' ? { cwd: BASE } : {}) });
   children.push(child);
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];
   const { port } = JSON.parse(line.toString()) as { port: number };
@@ -131,11 +147,15 @@ function ratioInterval(bare: readonly Server[], mesh: readonly Server[], pick: (
 }
 
 const rows: string[] = [];
+const abRows: string[] = [];
 let worstForeign = 0;
 let dropped = 0;
 for (const framework of FRAMEWORKS) {
   const servers: Server[] = [];
-  for (let p = 0; p < PROCESSES; p++) servers.push(await start(framework, 'bare'), await start(framework, 'mesh'));
+  for (let p = 0; p < PROCESSES; p++) {
+    servers.push(await start(framework, 'bare'), await start(framework, 'mesh'));
+    if (BASE !== undefined) servers.push(await start(framework, 'base'));
+  }
   process.stderr.write(`${framework}: warming up ${servers.length} servers\n`);
   for (const s of servers) await loadRun(TOOL, { port: s.port, pid: s.pid, path: PATH }, 1500, CONCURRENCY, PIN.load);
   for (let r = 0; r < ROUNDS; r++) {
@@ -159,6 +179,14 @@ for (const framework of FRAMEWORKS) {
   const cpuBare = sideValue(bare, cpu);
   const cpuMesh = sideValue(mesh, cpu);
   const cpuCell = Number.isNaN(cpuBare) ? '–' : `${cpuBare.toFixed(1)} → ${cpuMesh.toFixed(1)} (+${(cpuMesh - cpuBare).toFixed(1)})`;
+  const base = servers.filter((s) => s.variant === 'base');
+  if (base.length > 0) {
+    const [abLo, abHi] = ratioInterval(base, mesh, rate);
+    const cpuBase = sideValue(base, cpu);
+    abRows.push(
+      `| ${framework} | ${(sideValue(base, rate) / sideValue(bare, rate)).toFixed(2)}× | ${ratio.toFixed(2)}× | ${(sideValue(mesh, rate) / sideValue(base, rate)).toFixed(3)}× | ${enough ? `${abLo.toFixed(3)}× … ${abHi.toFixed(3)}×` : '–'} | ${Number.isNaN(cpuBase) ? '–' : `${(cpuMesh - cpuBase).toFixed(1)}`} |`,
+    );
+  }
   rows.push(
     `| ${framework} | ${Math.round(sideValue(bare, rate)).toLocaleString('en-US')} | ${Math.round(sideValue(mesh, rate)).toLocaleString('en-US')} | ${ratio.toFixed(2)}× | ${enough ? `${lo.toFixed(2)}× … ${hi.toFixed(2)}×` : '–'} | ${cpuCell} | ${met} |`,
   );
@@ -172,5 +200,11 @@ console.log(
 console.log('| framework | bare req/s | with the mesh req/s | × bare | 90% interval | server CPU µs/req: bare → mesh | ≥ 0.90× |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
 for (const row of rows) console.log(row);
+if (abRows.length > 0) {
+  console.log(`\nThis checkout's mesh servers against the base checkout's (${BASE}), same rounds:\n`);
+  console.log('| framework | base × bare | this × bare | this ÷ base req/s | 90% interval | server CPU µs/req, this − base |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const row of abRows) console.log(row);
+}
 console.log(`\nOther processes took at most ${(worstForeign * 100).toFixed(1)}% of the machine during a run; ${dropped} disturbed run(s) left out.`);
 for (const c of children) c.kill();
