@@ -105,7 +105,8 @@ export function clientSpan(info: ClientInfo): { name: string; attributes: Attrib
     // mesh; the service keeps names bounded and tells calls apart, as Envoy's per-route names do.
     name = `${setMethod(attributes, info.method)} ${info.service}`;
     attributes['url.full'] = `${info.scheme}://${info.authority}${redactQuery(info.path)}`;
-    attributes['network.protocol.name'] = 'http';
+    // No `network.protocol.name`: the conventions want it only when it is not `http`, and each
+    // attribute costs the SDK a validation and a keyed store on every recorded span.
   }
   attributes['server.address'] = address;
   if (port !== undefined) attributes['server.port'] = port;
@@ -130,7 +131,6 @@ export function serverSpan(info: ServerInfo): { name: string; attributes: Attrib
     attributes['url.path'] = q < 0 ? info.path : info.path.slice(0, q);
     if (q >= 0) attributes['url.query'] = redactQuery(info.path.slice(q)).slice(1);
     attributes['url.scheme'] = info.scheme;
-    attributes['network.protocol.name'] = 'http';
     if (info.route !== undefined) attributes['http.route'] = info.route;
     if (info.userAgent !== undefined) attributes['user_agent.original'] = info.userAgent;
     name = info.route === undefined ? method : `${method} ${info.route}`;

@@ -46,7 +46,6 @@ describe('client spans', () => {
     expect(span.attributes).toEqual({
       'http.request.method': 'GET',
       'url.full': 'http://reviews:9080/reviews/1?sig=REDACTED&x=1',
-      'network.protocol.name': 'http',
       'server.address': 'reviews',
       'server.port': 9080,
       'proxyless.service': 'reviews',
