@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { createMesh, type Mesh } from '../src/index.js';
 import { BenchClient } from './lib/grpc-bench-service.js';
+import { applyBenchNodeFlags, benchNodeFlags, describeNodeFlags } from './lib/node-flags.js';
 import { bootstrap, median } from './lib/report.js';
 import { markdownTable } from './lib/table.js';
 
@@ -43,6 +44,8 @@ const SERVER = fileURLToPath(new URL('./lib/grpc-bench-server.ts', import.meta.u
 /** Linux's USER_HZ: /proc reports CPU time in these ticks. */
 const TICK_US = 10_000;
 
+// The clients run here.
+applyBenchNodeFlags();
 const children: ChildProcess[] = [];
 process.on('exit', () => {
   for (const c of children) c.kill();
@@ -54,7 +57,7 @@ interface Server {
 }
 
 async function startServer(variant: 'raw' | 'mesh'): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER, variant], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', ...benchNodeFlags(), SERVER, variant], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];
   return { port: (JSON.parse(line.toString()) as { port: number }).port, pid: child.pid! };
@@ -177,7 +180,7 @@ const rows = pairs.map((p, i) => {
 });
 
 console.log(
-  `gRPC unary calls, ${ROUNDS} rotating rounds of ${RUN_MS} ms over ${PROCESSES} pair(s) of server processes, concurrency ${CONCURRENCY}, ~10-byte messages, client and server in separate processes, plaintext:\n`,
+  `gRPC unary calls, ${ROUNDS} rotating rounds of ${RUN_MS} ms over ${PROCESSES} pair(s) of server processes, concurrency ${CONCURRENCY}, ~10-byte messages, client and server in separate processes, plaintext; ${describeNodeFlags()}:\n`,
 );
 console.log(
   markdownTable(

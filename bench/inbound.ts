@@ -35,6 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cpuPinning, type LoadRun, loadRun, pickLoadTool } from './lib/http-load.js';
 import { foreignShare, snapshot } from './lib/machine.js';
+import { applyBenchNodeFlags, benchNodeFlags, describeNodeFlags } from './lib/node-flags.js';
 import { median } from './lib/report.js';
 
 const { values } = parseArgs({
@@ -62,6 +63,8 @@ const PATH = '/users/42';
 /** A run is disturbed when other processes used more than this share of the machine's CPU. */
 const DISTURBED = 0.03;
 
+// With undici as the load tool, the client runs here.
+applyBenchNodeFlags();
 const children: ChildProcess[] = [];
 process.on('exit', () => {
   for (const c of children) c.kill();
@@ -81,7 +84,7 @@ interface Server {
 async function start(framework: string, variant: Side): Promise<Server> {
   // The base side is the other checkout's mesh server, run from its own directory so tsx resolves its src/.
   const script = variant === 'base' ? resolve(BASE!, 'bench/lib/inbound-server.ts') : SERVER;
-  const argv = [...PIN.server, process.execPath, '--import', 'tsx', script, framework, variant === 'base' ? 'mesh' : variant];
+  const argv = [...PIN.server, process.execPath, '--import', 'tsx', ...benchNodeFlags(), script, framework, variant === 'base' ? 'mesh' : variant];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], ...(variant === 'base' ? { cwd: BASE } : {}) });
   children.push(child);
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];
@@ -195,7 +198,7 @@ for (const framework of FRAMEWORKS) {
 
 console.log(
   `Inbound pipeline against the bare framework: ${PROCESSES} server processes per side, ${ROUNDS} rounds of ${RUN_MS} ms each, ` +
-    `concurrency ${CONCURRENCY}, GET /users/:id (~60-byte JSON); load from ${TOOL}${PIN.server.length > 0 ? ', servers on CPU 1 and load on CPU 0' : ''}.\n`,
+    `concurrency ${CONCURRENCY}, GET /users/:id (~60-byte JSON); load from ${TOOL}${PIN.server.length > 0 ? ', servers on CPU 1 and load on CPU 0' : ''}; ${describeNodeFlags()}.\n`,
 );
 console.log('| framework | bare req/s | with the mesh req/s | × bare | 90% interval | server CPU µs/req: bare → mesh | ≥ 0.90× |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');

@@ -13,6 +13,7 @@ import { Pool } from 'undici';
 import { createMesh } from '../src/index.js';
 import { CertificateAuthority } from '../src/security/certs/ca.js';
 import { nextMessage, spawnNode } from './lib/children.js';
+import { applyBenchNodeFlags, describeNodeFlags } from './lib/node-flags.js';
 import { bootstrap, median } from './lib/report.js';
 import { markdownTable, num, ratio, signed } from './lib/table.js';
 
@@ -41,6 +42,8 @@ async function closedLoop(send: Send, ms: number): Promise<{ rps: number; cpuUs:
   return { rps: (done * 1000) / elapsed, cpuUs: (used.user + used.system) / done };
 }
 
+// Both clients run here.
+applyBenchNodeFlags();
 const dir = mkdtempSync(join(tmpdir(), 'proxyless-bench-mtls-'));
 try {
   const ca = await CertificateAuthority.createRoot({ trustDomain: 'cluster.local' });
@@ -103,7 +106,7 @@ try {
   const cpu = (k: 'raw' | 'mesh') => rows[k].map((x) => x.cpuUs);
   const [lo, hi] = bootstrap([rps('mesh'), rps('raw')], ([m, r]) => median(m!) / median(r!));
   const [clo, chi] = bootstrap([cpu('mesh'), cpu('raw')], ([m, r]) => median(m!) - median(r!));
-  console.log(`Node ${process.version}, ${ROUNDS} alternating rounds of ${ROUND_MS} ms, concurrency ${CONCURRENCY}, 1 KiB responses, mTLS (RSA 2048, TLS 1.3)\n`);
+  console.log(`Node ${process.version}, ${ROUNDS} alternating rounds of ${ROUND_MS} ms, concurrency ${CONCURRENCY}, 1 KiB responses, mTLS (RSA 2048, TLS 1.3), ${describeNodeFlags()}\n`);
   console.log(
     markdownTable(
       ['row', 'req/s (median)', 'client CPU µs/req', '× raw', '90% interval', 'added CPU µs (90% interval)'],

@@ -22,6 +22,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasTaskset, installExitHandlers, killAll, nextMessage, spawnNode } from './lib/children.js';
 import { LoadGenerator } from './lib/generators.js';
+import { describeNodeFlags } from './lib/node-flags.js';
 import { parseOptions, ROW_LABELS, type RowId, roundOrder } from './lib/options.js';
 import {
   findBinary,
@@ -195,6 +196,7 @@ async function main(): Promise<void> {
     haproxy: proxyNote.haproxy,
     nginx: proxyNote.nginx,
     pinning: pin ? `load generators on CPU 0; replicas and proxies on CPUs ${restCpus}` : 'none',
+    nodeFlags: describeNodeFlags(),
   };
   const out: string[] = [];
   const print = (text = '') => {
@@ -209,7 +211,7 @@ async function main(): Promise<void> {
       `global fetch: Node's bundled undici ${meta.nodeBundledUndici}`,
   );
   print(`- CPU: ${meta.cpu}; ${meta.os}${meta.commit ? `; commit ${meta.commit}` : ''}`);
-  print(`- haproxy: ${meta.haproxy}; nginx: ${meta.nginx}`);
+  print(`- haproxy: ${meta.haproxy}; nginx: ${meta.nginx}; Node processes: ${meta.nodeFlags}`);
   print(
     `- ${REPLICAS} upstream replicas (node:http, 1 KiB bodies, keep-alive), each its own process; ` +
       `load generators in processes of their own; pinning: ${meta.pinning}` +

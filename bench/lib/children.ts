@@ -3,10 +3,12 @@
  * spawned and killed when the orchestrator exits, however it exits (normal
  * end, error, SIGINT/SIGTERM, watchdog). Node children run with the
  * orchestrator's own Node (`process.execPath`) and tsx, so they run the
- * TypeScript sources directly; they also exit by themselves when the IPC
- * channel to the orchestrator closes.
+ * TypeScript sources directly, with BENCH_NODE_FLAGS (lib/node-flags.ts);
+ * they also exit by themselves when the IPC channel to the orchestrator
+ * closes.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { benchNodeFlags } from './node-flags.js';
 
 const children = new Set<ChildProcess>();
 
@@ -94,6 +96,7 @@ export function spawnNode(script: string, args: string[], options: { cpus?: stri
   const [command, argv] = pinned(options.cpus, process.execPath, [
     '--import',
     TSX,
+    ...benchNodeFlags(),
     ...(options.nodeFlags ?? []),
     script,
     ...args,
