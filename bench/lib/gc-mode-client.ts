@@ -1,0 +1,66 @@
+/**
+ * One process of `bench/gc-modes.ts`: a closed loop at concurrency 50
+ * against the replicas whose ports it is given, with raw undici.request or
+ * mesh.request, warmed up, then measured. Reports over IPC its CPU per
+ * request and its GC pause per request (perf_hooks 'gc' entries): a process
+ * in the pretenuring mode pauses ~10 times longer per request.
+ *
+ *   tsx bench/lib/gc-mode-client.ts <raw|mesh> <port,port,…> <warmup> <measured>
+ */
+import { PerformanceObserver } from 'node:perf_hooks';
+import { Pool, request } from 'undici';
+import { createMesh } from '../../src/index.js';
+
+const [side = 'raw', portList = '', warmArg = '30000', countArg = '60000'] = process.argv.slice(2);
+const addresses = portList.split(',').map((p) => `127.0.0.1:${p}`);
+const pools = addresses.map((a) => new Pool(`http://${a}`));
+const mesh =
+  side === 'mesh'
+    ? createMesh({ env: false, config: { services: { echo: { endpoints: addresses, loadBalancer: { policy: 'round-robin' } } } } })
+    : undefined;
+await mesh?.ready();
+
+let next = 0;
+async function once(): Promise<void> {
+  if (mesh !== undefined) {
+    const res = await mesh.request('http://echo/bench');
+    await res.body.arrayBuffer();
+    return;
+  }
+  const k = next;
+  next = k + 1 === pools.length ? 0 : k + 1;
+  const res = await request(`http://${addresses[k]}/bench`, { dispatcher: pools[k]! });
+  await res.body.arrayBuffer();
+}
+
+async function run(total: number): Promise<void> {
+  let sent = 0;
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (sent++ < total) await once();
+    }),
+  );
+}
+
+await run(Number(warmArg));
+const total = Number(countArg);
+let pauseMs = 0;
+const observer = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) pauseMs += entry.duration;
+});
+observer.observe({ entryTypes: ['gc'] });
+const cpu = process.cpuUsage();
+const started = performance.now();
+await run(total);
+const elapsed = performance.now() - started;
+const used = process.cpuUsage(cpu);
+observer.disconnect();
+process.send?.({
+  side,
+  cpuUs: (used.user + used.system) / total,
+  gcPauseUs: (pauseMs * 1000) / total,
+  rps: (total * 1000) / elapsed,
+});
+await mesh?.destroy();
+await Promise.all(pools.map((p) => p.destroy()));
+process.exit(0);
