@@ -8,11 +8,11 @@
  * objects straight into the old generation. Dead old objects then keep the
  * young objects they point to alive through every scavenge until the next
  * full GC, and a third or more of all allocation survives each scavenge.
- * Which processes fall into that mode is a coin flip made once per process,
- * and a process in it spends ~15% more CPU on the same requests (raw undici
- * and the mesh alike). `BENCH_NODE_FLAGS=--no-allocation-site-pretenuring`
- * takes the coin flip out, so two runs of the same code agree; it is applied
- * to both sides of every comparison. See docs/performance.md.
+ * V8 decides it once per process, and a process in that mode spends 15–40%
+ * more CPU on the same requests (raw undici and the mesh alike).
+ * `BENCH_NODE_FLAGS=--no-allocation-site-pretenuring` takes the decision
+ * out, so two runs of the same code agree; it is applied to both sides of
+ * every comparison. See bench/README.md and docs/performance.md.
  */
 import { setFlagsFromString } from 'node:v8';
 
