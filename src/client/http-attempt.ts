@@ -130,11 +130,9 @@ export class HttpAttempt extends CallAttempt implements Dispatcher.DispatchHandl
   }
 
   onResponseEnd(_controller: Controller, trailers: never): void {
-    if (this.#mode === Mode.Committed) {
-      this.call.onEnd(this);
-      this.call.deliverEnd(trailers);
-    }
-    this.#forget();
+    if (this.#mode !== Mode.Committed) return;
+    this.call.onEnd(this);
+    this.call.deliverEnd(trailers);
   }
 
   onResponseError(_controller: Controller, err: Error): void {
@@ -142,26 +140,13 @@ export class HttpAttempt extends CallAttempt implements Dispatcher.DispatchHandl
       case Mode.Committed:
         this.call.onCommittedError(this);
         this.call.deliverError(this.#cancelReason ?? this.#translate(err));
-        break;
+        return;
       case Mode.Deciding:
         this.call.onError(this, this.#translate(err), this.#phase === 2);
-        break;
+        return;
       default:
-        break;
+        return;
     }
-    this.#forget();
-  }
-
-  /**
-   * undici is done with this attempt: drop what it points to. undici's
-   * request object still points here, and V8 may have put that object in
-   * the old generation (allocation-site pretenuring, common at high
-   * concurrency); until a full GC finds it dead, everything reachable from
-   * this attempt survives every scavenge. Measured with bench:gc-modes.
-   */
-  #forget(): void {
-    this.controller = undefined;
-    this.#headers = undefined;
   }
 
   /** A response header (lowercase name), first value: Retry-After, and whatever a custom classifier reads. */
