@@ -3,8 +3,8 @@
  * one row of the load bench from two checkouts, side by side. Each side's
  * load generator is that checkout's own `bench/lib/loadgen.ts` (so it runs
  * that checkout's src/), both drive the same three replicas, and they take
- * turns round after round, as `npm run bench` does: a short warm-up, a
- * forced full GC, then a measured closed loop at concurrency 50.
+ * turns round after round, as `npm run bench` does: a forced full GC, a
+ * short warm-up, then a measured closed loop at concurrency 50.
  *
  * Why: between two runs of `npm run bench` the VM's speed moves by more
  * than most changes. Alternating the two builds in one run puts them on

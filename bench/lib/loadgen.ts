@@ -330,9 +330,14 @@ async function warmUp(client: Client, concurrency: number, ms: number): Promise<
 }
 
 async function runClosed(run: ClosedRun, client: Client): Promise<LoadReply> {
+  // The full GC levels the heap before the warm-up, not after it: a full GC
+  // with nothing in flight lets the maps of per-request objects die, and V8
+  // then deoptimizes the code that checks for them. Right before a measured
+  // run, that measured a client that lets go of finished requests at its
+  // interpreter's speed (docs/performance.md, fifth session).
+  gc();
   const failed = await warmUp(client, run.concurrency, run.warmupMs);
   if (failed) return { ok: false, reason: failed };
-  gc();
   const h = createHistogram();
   const tally = newTally();
   const cpu0 = process.cpuUsage();
@@ -345,12 +350,13 @@ async function runClosed(run: ClosedRun, client: Client): Promise<LoadReply> {
 async function runSliced(run: SlicedRun, clients: Map<string, Client>): Promise<Record<string, LoadReply>> {
   const replies: Record<string, LoadReply> = {};
   if (run.warmupMs > 0) {
+    // As in runClosed: the full GC goes before the warm-ups.
+    gc();
+    await sleep(200);
     for (const row of run.rows) {
       const failed = await warmUp(clients.get(row)!, run.warmupConcurrency, run.warmupMs);
       if (failed) replies[row] = { ok: false, reason: failed };
     }
-    gc();
-    await sleep(200);
   }
   const maxRequests = Math.ceil((run.rate * run.sliceMs) / 1000);
   for (const row of run.rows) {
