@@ -12,6 +12,7 @@ import type { PickerFactory } from './balancer/types.js';
 import type { Fallback } from './client/call-types.js';
 import { Directory } from './client/directory.js';
 import { MeshDispatcher } from './client/dispatcher.js';
+import { RequestTargets } from './client/request-target.js';
 import type { CallEnv } from './client/stack.js';
 import type { PoolSettings } from './client/upstream.js';
 import { ConfigError, type ConfigIssue } from './config/config-error.js';
@@ -103,6 +104,7 @@ export class Mesh {
   readonly #wheel = new DeadlineWheel();
   readonly #fetchDefaults: FetchInit;
   readonly #requestDefaults: RequestOptions;
+  readonly #targets = new RequestTargets();
   #fileWatch: ConfigFileWatch | undefined;
   #closing: Promise<void> | undefined;
   #inbound: MeshInbound | undefined;
@@ -356,7 +358,12 @@ export class Mesh {
 
   /** undici.request's contract, on the mesh. */
   request(url: string | URL, options?: RequestOptions): Promise<Dispatcher.ResponseData<unknown>> {
-    return undiciRequest(url, options === undefined ? this.#requestDefaults : { ...options, dispatcher: this.dispatcher });
+    // The common call, a string URL and no `path` option, skips undici's full URL parse (request-target.ts).
+    const target = typeof url === 'string' && (options === undefined || ((options as { path?: unknown }).path == null && !('agent' in options))) ? this.#targets.split(url) : undefined;
+    if (target === undefined) return undiciRequest(url, options === undefined ? this.#requestDefaults : { ...options, dispatcher: this.dispatcher });
+    if (options === undefined) return this.dispatcher.request({ origin: target.origin, path: target.path, method: 'GET' });
+    const { dispatcher: _ignored, ...rest } = options as RequestOptions & { dispatcher?: unknown };
+    return this.dispatcher.request({ ...rest, origin: target.origin, path: target.path, method: options.method || (options.body ? 'PUT' : 'GET') });
   }
 
   /** fetch's contract, on the mesh. */

@@ -18,7 +18,7 @@ async function echos(n: number): Promise<EchoServer[]> {
   return s;
 }
 
-async function nameOf(m: Mesh, url: string): Promise<string> {
+async function nameOf(m: Mesh, url: string | URL): Promise<string> {
   const res = await m.request(url);
   expect(res.statusCode).toBe(200);
   return ((await res.body.json()) as { name: string }).name;
@@ -99,6 +99,27 @@ describe('outbound HTTP through the mesh', () => {
       'echo.default.svc',
       'echo.default.svc.cluster.local:9080',
       'echo.default.svc.cluster.local.',
+    ]);
+  });
+
+  test('mesh.request sends the path and method undici.request would, on the fast split and the full parse alike', async () => {
+    const [a] = await echos(1);
+    const m = mesh({ config: { services: { echo: { endpoints: [a!.address] } } } });
+    const urls = ['http://echo/users/42?page=2&q=a:b', 'http://ECHO:80/x%41', 'http://echo/a/../b?', 'http://echo/a b#frag', new URL('http://echo/from-url?k=v')];
+    for (const url of urls) await nameOf(m, url);
+    const res = await m.request('http://echo/upload', { body: 'hello', headers: { 'x-test': '1' } });
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    const del = await m.request('http://echo/item', { method: 'DELETE', dispatcher: undefined });
+    await del.body.dump();
+    expect(a!.seen.map((s) => `${s.method} ${s.path}`)).toEqual([
+      'GET /users/42?page=2&q=a:b',
+      'GET /x%41',
+      'GET /b',
+      'GET /a%20b',
+      'GET /from-url?k=v',
+      'PUT /upload',
+      'DELETE /item',
     ]);
   });
 
