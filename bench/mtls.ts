@@ -1,49 +1,42 @@
 /**
  * `npm run bench:mtls`: mesh.request over mTLS against raw undici.request
  * over TLS with the same certificates, to one https upstream that requires
- * a client certificate. Closed loop at concurrency 50; the two clients take
- * turns round after round in this process, so drift hits both alike.
- * Prints req/s, client CPU per request and the ratio with a 90% interval.
+ * a client certificate; and undici's URL-less `pool.request({ path })` for
+ * scale. Closed loop at concurrency 50, 1 KiB responses.
+ *
+ * Each client runs in fresh processes of its own, `--processes` of each,
+ * taking turns (raw, pool, mesh, then pool, mesh, raw, …). Two clients in
+ * one process share undici's allocation sites, so V8's pretenuring
+ * decision, made from whichever client ran first, weighed on both (see
+ * bench/README.md, "Two processes of one client, two speeds"); and one
+ * process of a client is one draw of that coin. A side's figure is the
+ * median over its processes; the interval resamples processes.
+ *
+ *   npm run bench:mtls [-- --processes 6 --requests 40000]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Pool } from 'undici';
-import { createMesh } from '../src/index.js';
+import { parseArgs } from 'node:util';
 import { CertificateAuthority } from '../src/security/certs/ca.js';
-import { nextMessage, spawnNode } from './lib/children.js';
-import { applyBenchNodeFlags, describeNodeFlags } from './lib/node-flags.js';
+import { installExitHandlers, killAll, nextMessage, spawnNode } from './lib/children.js';
+import { describeNodeFlags } from './lib/node-flags.js';
+import type { LoopReading } from './lib/process-loop.js';
 import { bootstrap, median } from './lib/report.js';
 import { markdownTable, num, ratio, signed } from './lib/table.js';
 
-const ROUNDS = Number(process.env.ROUNDS ?? 10);
-const ROUND_MS = Number(process.env.ROUND_MS ?? 3000);
-const WARMUP_MS = 1000;
-const CONCURRENCY = 50;
+const { values } = parseArgs({
+  options: { processes: { type: 'string', default: '6' }, requests: { type: 'string', default: '40000' } },
+});
+const PROCESSES = Math.max(1, Number(values.processes));
+const REQUESTS = Number(values.requests);
+const UPSTREAM = fileURLToPath(new URL('./lib/tls-upstream.ts', import.meta.url));
+const CLIENT = fileURLToPath(new URL('./lib/mtls-client.ts', import.meta.url));
+const SIDES = ['raw', 'pool', 'mesh'] as const;
+type Side = (typeof SIDES)[number];
 
-type Send = () => Promise<unknown>;
-
-async function closedLoop(send: Send, ms: number): Promise<{ rps: number; cpuUs: number }> {
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  const stopAt = start + ms;
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < stopAt) {
-        await send();
-        done++;
-      }
-    }),
-  );
-  const elapsed = performance.now() - start;
-  const used = process.cpuUsage(cpu);
-  return { rps: (done * 1000) / elapsed, cpuUs: (used.user + used.system) / done };
-}
-
-// Both clients run here.
-applyBenchNodeFlags();
+installExitHandlers(killAll);
 const dir = mkdtempSync(join(tmpdir(), 'proxyless-bench-mtls-'));
 try {
   const ca = await CertificateAuthority.createRoot({ trustDomain: 'cluster.local' });
@@ -53,77 +46,59 @@ try {
   writeFileSync(join(dir, 'server.pem'), server.chainPem);
   writeFileSync(join(dir, 'server-key.pem'), server.keyPem);
   writeFileSync(join(dir, 'ca.pem'), bundle);
-  mkdirSync(join(dir, 'client'));
-  writeFileSync(join(dir, 'client', 'cert-chain.pem'), client.chainPem);
-  writeFileSync(join(dir, 'client', 'key.pem'), client.keyPem);
-  writeFileSync(join(dir, 'client', 'root-cert.pem'), bundle);
+  const clientDir = join(dir, 'client');
+  mkdirSync(clientDir);
+  writeFileSync(join(clientDir, 'cert-chain.pem'), client.chainPem);
+  writeFileSync(join(clientDir, 'key.pem'), client.keyPem);
+  writeFileSync(join(clientDir, 'root-cert.pem'), bundle);
 
-  const upstream = spawnNode(fileURLToPath(new URL('./lib/tls-upstream.ts', import.meta.url)), [
-    join(dir, 'server.pem'),
-    join(dir, 'server-key.pem'),
-    join(dir, 'ca.pem'),
-  ]);
-  const first = await nextMessage<{ port: number }>(upstream, 15_000);
+  const upstream = spawnNode(UPSTREAM, [join(dir, 'server.pem'), join(dir, 'server-key.pem'), join(dir, 'ca.pem')]);
+  const first = await nextMessage<{ port: number }>(upstream, 30_000);
   if ('gone' in first) throw new Error(`tls upstream did not start: ${first.gone}`);
-  const port = first.message.port;
+  const port = String(first.message.port);
 
-  // Raw: undici's own TLS with the same client certificate; no hostname check
-  // (the certificate names a SPIFFE ID, not 127.0.0.1), as the mesh does.
-  const pool = new Pool(`https://127.0.0.1:${port}`, {
-    connect: { ca: bundle, cert: client.chainPem, key: client.keyPem, checkServerIdentity: () => undefined },
-  });
-  const raw: Send = async () => {
-    const res = await pool.request({ method: 'GET', path: '/bench' });
-    await res.body.arrayBuffer();
-  };
-  const mesh = createMesh({
-    env: false,
-    config: {
-      mesh: { security: { certificates: { provider: 'files', dir: join(dir, 'client') } } },
-      services: { upstream: { endpoints: [`127.0.0.1:${port}`], tls: { mode: 'mutual' } } },
-    },
-  });
-  await mesh.ready();
-  const meshed: Send = async () => {
-    const res = await mesh.request('http://upstream/bench');
-    await res.body.arrayBuffer();
-  };
-
-  await closedLoop(raw, WARMUP_MS);
-  await closedLoop(meshed, WARMUP_MS);
-  const rows = { raw: [] as { rps: number; cpuUs: number }[], mesh: [] as { rps: number; cpuUs: number }[] };
-  for (let r = 0; r < ROUNDS; r++) {
-    // Alternate who goes first, so neither always runs on a warmer machine.
-    const order: Array<['raw' | 'mesh', Send]> = r % 2 === 0 ? [['raw', raw], ['mesh', meshed]] : [['mesh', meshed], ['raw', raw]];
-    for (const [name, send] of order) rows[name].push(await closedLoop(send, ROUND_MS));
-    process.stderr.write(`round ${r + 1}/${ROUNDS}\n`);
+  const readings: Record<Side, LoopReading[]> = { raw: [], pool: [], mesh: [] };
+  for (let p = 0; p < PROCESSES; p++) {
+    // Rotate who goes first, so none always runs on a warmer machine.
+    for (let k = 0; k < SIDES.length; k++) {
+      const side = SIDES[(p + k) % SIDES.length]!;
+      const child = spawnNode(CLIENT, [side, port, clientDir, String(REQUESTS / 2), String(REQUESTS)]);
+      const answer = await nextMessage<LoopReading>(child, 300_000);
+      if ('gone' in answer) throw new Error(`${side} client failed: ${answer.gone}`);
+      readings[side].push(answer.message);
+      const r = answer.message;
+      process.stderr.write(`process ${p + 1}/${PROCESSES} ${side}: ${num(r.rps)} req/s, ${r.cpuUs.toFixed(1)} µs/req, GC ${r.gcPauseUs.toFixed(2)} µs/req\n`);
+    }
   }
-  await mesh.close();
-  await pool.close();
-  upstream.kill();
+  killAll();
 
-  const rps = (k: 'raw' | 'mesh') => rows[k].map((x) => x.rps);
-  const cpu = (k: 'raw' | 'mesh') => rows[k].map((x) => x.cpuUs);
-  const [lo, hi] = bootstrap([rps('mesh'), rps('raw')], ([m, r]) => median(m!) / median(r!));
-  const [clo, chi] = bootstrap([cpu('mesh'), cpu('raw')], ([m, r]) => median(m!) - median(r!));
-  console.log(`Node ${process.version}, ${ROUNDS} alternating rounds of ${ROUND_MS} ms, concurrency ${CONCURRENCY}, 1 KiB responses, mTLS (RSA 2048, TLS 1.3), ${describeNodeFlags()}\n`);
+  const rps = (side: Side) => readings[side].map((r) => r.rps);
+  const cpu = (side: Side) => readings[side].map((r) => r.cpuUs);
+  const gc = (side: Side) => readings[side].map((r) => r.gcPauseUs);
+  const row = (side: Side, label: string): string[] => {
+    const common = [label, num(median(rps(side))), num(median(cpu(side)), 1), num(median(gc(side)), 2)];
+    if (side === 'raw') return [...common, '1.00×', '', '0'];
+    const [lo, hi] = bootstrap([rps(side), rps('raw')], ([m, r]) => median(m!) / median(r!));
+    const [clo, chi] = bootstrap([cpu(side), cpu('raw')], ([m, r]) => median(m!) - median(r!));
+    return [
+      ...common,
+      ratio(median(rps(side)) / median(rps('raw'))),
+      `${ratio(lo)} … ${ratio(hi)}`,
+      `${signed(median(cpu(side)) - median(cpu('raw')))} (${signed(clo)} … ${signed(chi)})`,
+    ];
+  };
+  console.log(
+    `Node ${process.version}, ${PROCESSES} fresh processes per client, ${REQUESTS.toLocaleString('en-US')} measured requests each after ${(REQUESTS / 2).toLocaleString('en-US')} of warm-up, concurrency 50, 1 KiB responses, mTLS (RSA 2048, TLS 1.3), ${describeNodeFlags()}\n`,
+  );
   console.log(
     markdownTable(
-      ['row', 'req/s (median)', 'client CPU µs/req', '× raw', '90% interval', 'added CPU µs (90% interval)'],
-      [
-        ['raw undici.request over TLS', num(median(rps('raw'))), num(median(cpu('raw')), 1), '1.00×', '', '0'],
-        [
-          'mesh.request, mTLS',
-          num(median(rps('mesh'))),
-          num(median(cpu('mesh')), 1),
-          ratio(median(rps('mesh')) / median(rps('raw'))),
-          `${ratio(lo)} … ${ratio(hi)}`,
-          `${signed(median(cpu('mesh')) - median(cpu('raw')))} (${signed(clo)} … ${signed(chi)})`,
-        ],
-      ],
-      ['left', 'right', 'right', 'right', 'right', 'right'],
+      ['client', 'req/s (median)', 'client CPU µs/req', 'GC pause µs/req', '× raw', '90% interval', 'added CPU µs (90% interval)'],
+      [row('raw', 'raw undici.request(url) over TLS'), row('pool', 'raw pool.request({ path }) over TLS'), row('mesh', 'mesh.request(url), mTLS')],
+      ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
     ),
   );
 } finally {
+  killAll();
   rmSync(dir, { recursive: true, force: true });
 }
+process.exit(0);

@@ -7,9 +7,9 @@
  *
  *   tsx bench/lib/gc-mode-client.ts <raw|mesh> <port,port,…> <warmup> <measured>
  */
-import { PerformanceObserver } from 'node:perf_hooks';
 import { Pool, request } from 'undici';
 import { createMesh } from '../../src/index.js';
+import { measureLoop } from './process-loop.js';
 
 const [side = 'raw', portList = '', warmArg = '30000', countArg = '60000'] = process.argv.slice(2);
 const addresses = portList.split(',').map((p) => `127.0.0.1:${p}`);
@@ -33,34 +33,8 @@ async function once(): Promise<void> {
   await res.body.arrayBuffer();
 }
 
-async function run(total: number): Promise<void> {
-  let sent = 0;
-  await Promise.all(
-    Array.from({ length: 50 }, async () => {
-      while (sent++ < total) await once();
-    }),
-  );
-}
-
-await run(Number(warmArg));
-const total = Number(countArg);
-let pauseMs = 0;
-const observer = new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) pauseMs += entry.duration;
-});
-observer.observe({ entryTypes: ['gc'] });
-const cpu = process.cpuUsage();
-const started = performance.now();
-await run(total);
-const elapsed = performance.now() - started;
-const used = process.cpuUsage(cpu);
-observer.disconnect();
-process.send?.({
-  side,
-  cpuUs: (used.user + used.system) / total,
-  gcPauseUs: (pauseMs * 1000) / total,
-  rps: (total * 1000) / elapsed,
-});
+const reading = await measureLoop(once, Number(warmArg), Number(countArg));
+process.send?.({ side, ...reading });
 await mesh?.destroy();
 await Promise.all(pools.map((p) => p.destroy()));
 process.exit(0);

@@ -1,0 +1,39 @@
+/**
+ * The closed loop a bench client process runs: `concurrency` callers
+ * sending one request after another, a warm-up, then a measured run of a
+ * fixed number of requests. Read in the process itself: its CPU per
+ * request, its GC pause per request (perf_hooks 'gc' entries; a process in
+ * V8's pretenuring mode pauses ~10 times longer) and its req/s.
+ */
+import { PerformanceObserver } from 'node:perf_hooks';
+
+export interface LoopReading {
+  readonly cpuUs: number;
+  readonly gcPauseUs: number;
+  readonly rps: number;
+}
+
+async function run(once: () => Promise<void>, total: number, concurrency: number): Promise<void> {
+  let sent = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (sent++ < total) await once();
+    }),
+  );
+}
+
+export async function measureLoop(once: () => Promise<void>, warmup: number, total: number, concurrency = 50): Promise<LoopReading> {
+  await run(once, warmup, concurrency);
+  let pauseMs = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) pauseMs += entry.duration;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await run(once, total, concurrency);
+  const elapsed = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  observer.disconnect();
+  return { cpuUs: (used.user + used.system) / total, gcPauseUs: (pauseMs * 1000) / total, rps: (total * 1000) / elapsed };
+}
