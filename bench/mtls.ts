@@ -14,13 +14,13 @@
  *
  *   npm run bench:mtls [-- --processes 6 --requests 40000]
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CertificateAuthority } from '../src/security/certs/ca.js';
 import { installExitHandlers, killAll, nextMessage, spawnNode } from './lib/children.js';
+import { writeBenchCertificates } from './lib/mtls-certs.js';
 import { describeNodeFlags } from './lib/node-flags.js';
 import type { LoopReading } from './lib/process-loop.js';
 import { bootstrap, median } from './lib/report.js';
@@ -39,20 +39,9 @@ type Side = (typeof SIDES)[number];
 installExitHandlers(killAll);
 const dir = mkdtempSync(join(tmpdir(), 'proxyless-bench-mtls-'));
 try {
-  const ca = await CertificateAuthority.createRoot({ trustDomain: 'cluster.local' });
-  const server = await ca.issue({ spiffeId: 'spiffe://cluster.local/ns/default/sa/upstream' });
-  const client = await ca.issue({ spiffeId: 'spiffe://cluster.local/ns/default/sa/bench' });
-  const bundle = ca.trustBundlePems.join('');
-  writeFileSync(join(dir, 'server.pem'), server.chainPem);
-  writeFileSync(join(dir, 'server-key.pem'), server.keyPem);
-  writeFileSync(join(dir, 'ca.pem'), bundle);
-  const clientDir = join(dir, 'client');
-  mkdirSync(clientDir);
-  writeFileSync(join(clientDir, 'cert-chain.pem'), client.chainPem);
-  writeFileSync(join(clientDir, 'key.pem'), client.keyPem);
-  writeFileSync(join(clientDir, 'root-cert.pem'), bundle);
+  const { upstreamArgs, clientDir } = await writeBenchCertificates(dir);
 
-  const upstream = spawnNode(UPSTREAM, [join(dir, 'server.pem'), join(dir, 'server-key.pem'), join(dir, 'ca.pem')]);
+  const upstream = spawnNode(UPSTREAM, upstreamArgs);
   const first = await nextMessage<{ port: number }>(upstream, 30_000);
   if ('gone' in first) throw new Error(`tls upstream did not start: ${first.gone}`);
   const port = String(first.message.port);

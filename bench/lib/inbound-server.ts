@@ -6,6 +6,10 @@
  * a small JSON body. Prints `{"port": N}` once listening.
  *
  *   tsx bench/lib/inbound-server.ts <node|express|fastify> <bare|mesh>
+ *
+ * INBOUND_MAX_LOOP_DELAY overrides the shedder's event-loop delay limit
+ * (default 1s): under callgrind (bench/instructions.ts) the loop runs
+ * seconds late, and the limit would shed the requests being counted.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +24,7 @@ const mesh = meshed
   ? createMesh({
       env: false,
       config: {
-        mesh: { inbound: { maxConcurrentRequests: 10_000, maxEventLoopDelay: '1s' } },
+        mesh: { inbound: { maxConcurrentRequests: 10_000, maxEventLoopDelay: process.env.INBOUND_MAX_LOOP_DELAY ?? '1s' } },
         authorizationPolicies: [{ name: 'users-read', rules: [{ to: [{ methods: ['GET'], paths: ['/users/*'] }] }] }],
       },
     })

@@ -1,0 +1,203 @@
+/**
+ * `npm run bench:instructions`: instructions per request under callgrind,
+ * the mesh against raw undici and against each bare framework. Wall-clock
+ * benches on a shared VM move by ±10–25% with the machine's speed and with
+ * V8's per-process pretenuring; instruction counts do not, so they settle
+ * whether a change or a client costs more, and by how much. They do not
+ * replace req/s: kernel time (syscalls) is not counted, and an instruction
+ * is not a fixed time.
+ *
+ * Each client or server runs alone under `valgrind --tool=callgrind`,
+ * warmed up (20,000 requests for clients, 15,000 for servers), then counted
+ * over `--requests` requests. Two figures per row:
+ *
+ *   request  what the request ran: JIT code, builtins, node's C++, llhttp,
+ *            libuv, OpenSSL, malloc; without GC, the optimizing compilers
+ *            and timer housekeeping (lib/callgrind.ts), which move with the
+ *            pretenuring coin flip and with valgrind's slowdown
+ *   total    everything the process executed meanwhile
+ *
+ * Clients (concurrency 50): raw undici.request(url) over three replicas,
+ * mesh.request, the full stack, and both over mTLS. Servers (load: an
+ * undici Pool in this process, 8 connections): node, Express and Fastify,
+ * bare and with the mesh's full inbound pipeline (lib/inbound-server.ts).
+ * Each counted run takes about a minute.
+ *
+ *   npm run bench:instructions [-- --clients raw,mesh,full,raw-tls,mesh-tls --servers node,express,fastify --requests 3000 --warmup N]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Pool } from 'undici';
+import { control, countOf, hasCallgrind, type InstructionCount } from './lib/callgrind.js';
+import { installExitHandlers, killAll, nextMessage, spawnNode, TSX, track } from './lib/children.js';
+import { writeBenchCertificates } from './lib/mtls-certs.js';
+import { benchNodeFlags, describeNodeFlags } from './lib/node-flags.js';
+import { markdownTable, num, ratio } from './lib/table.js';
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: 'raw,mesh,full,raw-tls,mesh-tls' },
+    servers: { type: 'string', default: 'node,express,fastify' },
+    requests: { type: 'string', default: '3000' },
+    warmup: { type: 'string' },
+  },
+});
+const CLIENTS = values.clients!.split(',').filter((c) => c !== '');
+const SERVERS = values.servers!.split(',').filter((s) => s !== '');
+const REQUESTS = Number(values.requests);
+// Long enough for V8 to optimize the hot code: a shorter warm-up counts interpreter and baseline code.
+const CLIENT_WARMUP = Number(values.warmup ?? 20_000);
+const SERVER_WARMUP = Number(values.warmup ?? 15_000);
+const CLIENT = fileURLToPath(new URL('./lib/instr-client.ts', import.meta.url));
+const SERVER = fileURLToPath(new URL('./lib/inbound-server.ts', import.meta.url));
+
+if (!hasCallgrind()) {
+  console.error('bench:instructions needs valgrind (apt-get install valgrind)');
+  process.exit(1);
+}
+installExitHandlers(killAll);
+const dir = mkdtempSync(join(tmpdir(), 'proxyless-bench-instructions-'));
+
+/** A Node script under callgrind, counting nothing until told to. */
+function underCallgrind(tag: string, script: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const argv = [
+    '--tool=callgrind',
+    // JIT code is written and rewritten at run time: valgrind must notice.
+    '--smc-check=all-non-file',
+    '--instr-atstart=no',
+    `--callgrind-out-file=${join(dir, `${tag}.%p`)}`,
+    process.execPath,
+    '--import',
+    TSX,
+    ...benchNodeFlags(),
+    script,
+    ...args,
+  ];
+  const child = spawn('valgrind', argv, { stdio: ['pipe', 'pipe', 'pipe'], env });
+  track(child);
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    log = (log + d.toString()).slice(-4000);
+  });
+  child.on('exit', (code) => {
+    if (code !== 0 && code !== null) process.stderr.write(`${tag} exited with ${code}:\n${log}\n`);
+  });
+  return child;
+}
+
+/** The dump callgrind_control -d wrote for `tag` (the first one: `<tag>.<pid>.1`). */
+function dumpOf(tag: string): string {
+  const file = readdirSync(dir).find((f) => f.startsWith(`${tag}.`) && f.endsWith('.1'));
+  if (file === undefined) throw new Error(`no callgrind dump for ${tag}`);
+  return join(dir, file);
+}
+
+async function countClient(kind: string, ports: string, tlsPort: string, certDir: string): Promise<InstructionCount> {
+  const child = underCallgrind(kind, CLIENT, [kind, ports, tlsPort, certDir, String(CLIENT_WARMUP), String(REQUESTS)]);
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const step = async (expect: string, ...command: string[]) => {
+    const { value, done } = await lines.next();
+    if (done === true || value !== expect) throw new Error(`${kind}: expected "${expect}", got ${done === true ? 'the end' : `"${value}"`}`);
+    control(child.pid!, ...command);
+    child.stdin!.write('go\n');
+  };
+  await step('warm', '-i', 'on');
+  await step('zero', '-z');
+  await step('dump', '-d');
+  await once(child, 'exit');
+  return countOf(dumpOf(kind), REQUESTS);
+}
+
+async function load(port: number, total: number): Promise<void> {
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 8 });
+  let sent = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (sent++ < total) {
+        const res = await pool.request({ path: '/users/42', method: 'GET' });
+        await res.body.dump();
+        if (res.statusCode !== 200) throw new Error(`server answered ${res.statusCode}`);
+      }
+    }),
+  );
+  await pool.close();
+}
+
+async function countServer(framework: string, variant: 'bare' | 'mesh'): Promise<InstructionCount> {
+  const tag = `${framework}-${variant}`;
+  // Under valgrind the event loop runs seconds late: the mesh's loop-delay limit would shed the counted requests.
+  const child = underCallgrind(tag, SERVER, [framework, variant], { ...process.env, INBOUND_MAX_LOOP_DELAY: '600s' });
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  const { port } = JSON.parse(line.toString()) as { port: number };
+  await load(port, SERVER_WARMUP);
+  control(child.pid!, '-i', 'on');
+  await load(port, 300);
+  control(child.pid!, '-z');
+  await load(port, REQUESTS);
+  control(child.pid!, '-d');
+  child.kill('SIGINT');
+  await once(child, 'exit');
+  return countOf(dumpOf(tag), REQUESTS);
+}
+
+const row = (label: string, c: InstructionCount, base?: InstructionCount): string[] => [
+  label,
+  num(c.request),
+  num(c.total),
+  base === undefined ? '' : `${c.request - base.request >= 0 ? '+' : '−'}${num(Math.abs(c.request - base.request))}`,
+  base === undefined ? '' : ratio(base.request / c.request),
+];
+const HEADERS = ['', 'request instructions/req', 'total instructions/req', 'added (request)', 'raw ÷ this (request)'];
+const ALIGN = ['left', 'right', 'right', 'right', 'right'] as const;
+
+try {
+  console.log(
+    `# Instructions per request (callgrind)\n\nNode ${process.version}, ${REQUESTS.toLocaleString('en-US')} counted requests per row after ${CLIENT_WARMUP.toLocaleString('en-US')} (clients) and ${SERVER_WARMUP.toLocaleString('en-US')} (servers) of warm-up, ${describeNodeFlags()}\n`,
+  );
+  if (CLIENTS.length > 0) {
+    const ports: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const replica = spawnNode(fileURLToPath(new URL('./lib/upstream.ts', import.meta.url)), []);
+      const first = await nextMessage<{ port: number }>(replica, 30_000);
+      if ('gone' in first) throw new Error(`replica did not start: ${first.gone}`);
+      ports.push(String(first.message.port));
+    }
+    const { upstreamArgs, clientDir } = await writeBenchCertificates(dir);
+    const tlsUpstream = spawnNode(fileURLToPath(new URL('./lib/tls-upstream.ts', import.meta.url)), upstreamArgs);
+    const tlsFirst = await nextMessage<{ port: number }>(tlsUpstream, 30_000);
+    if ('gone' in tlsFirst) throw new Error(`tls upstream did not start: ${tlsFirst.gone}`);
+    const counts = new Map<string, InstructionCount>();
+    for (const kind of CLIENTS) {
+      process.stderr.write(`counting client ${kind}…\n`);
+      counts.set(kind, await countClient(kind, ports.join(','), String(tlsFirst.message.port), clientDir));
+    }
+    const rows: string[][] = [];
+    for (const [kind, c] of counts) {
+      const base = kind.endsWith('-tls') ? 'raw-tls' : 'raw';
+      rows.push(row(kind, c, kind === base ? undefined : counts.get(base)));
+    }
+    console.log('## Clients (concurrency 50; raw = undici.request(url), its TLS row for the -tls rows)\n');
+    console.log(markdownTable(HEADERS, rows, [...ALIGN]));
+  }
+  if (SERVERS.length > 0) {
+    const rows: string[][] = [];
+    for (const framework of SERVERS) {
+      process.stderr.write(`counting ${framework} servers…\n`);
+      const bare = await countServer(framework, 'bare');
+      const meshed = await countServer(framework, 'mesh');
+      rows.push(row(`${framework} bare`, bare), row(`${framework} with the mesh`, meshed, bare));
+    }
+    console.log('\n## Servers (GET /users/:id; "raw" = the bare framework)\n');
+    console.log(markdownTable(HEADERS, rows, [...ALIGN]));
+  }
+} finally {
+  killAll();
+  rmSync(dir, { recursive: true, force: true });
+}
+process.exit(0);

@@ -1,0 +1,91 @@
+/**
+ * One client of `bench/instructions.ts`, run under callgrind: a closed loop
+ * at concurrency 50 that stops between phases and waits for a line on
+ * stdin, so the orchestrator can switch counting on, zero it and dump it
+ * (a process blocked on its own I/O could not serve callgrind_control).
+ *
+ *   raw       undici.request(url) over three replicas, round-robin
+ *   mesh      mesh.request(url), round-robin over the same replicas
+ *   full      mesh.request(url) with lib/full-stack.ts's routes and resilience
+ *   raw-tls   undici.request(url) over TLS with a client certificate
+ *   mesh-tls  mesh.request(url) with `tls: { mode: 'mutual' }`
+ *
+ *   tsx bench/lib/instr-client.ts <kind> <ports> <tls-port> <cert-dir> <warmup> <counted>
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Pool, request } from 'undici';
+import { createMesh } from '../../src/index.js';
+import { fullStack } from './full-stack.js';
+
+const [kind = 'raw', portList = '', tlsPort = '', certDir = '', warmArg = '20000', countArg = '3000'] = process.argv.slice(2);
+const tls = kind.endsWith('-tls');
+const read = (name: string) => readFileSync(join(certDir, name), 'utf8');
+const origins = tls ? [`https://127.0.0.1:${tlsPort}`] : portList.split(',').map((p) => `http://127.0.0.1:${p}`);
+const pools = origins.map(
+  (o) =>
+    new Pool(o, tls ? { connect: { ca: read('root-cert.pem'), cert: read('cert-chain.pem'), key: read('key.pem'), checkServerIdentity: () => undefined } } : {}),
+);
+const urls = origins.map((o) => `${o}/bench`);
+const endpoints = origins.map((o) => o.replace(/^https?:\/\//, ''));
+const mesh = kind.startsWith('mesh') || kind === 'full'
+  ? createMesh({
+      env: false,
+      config: {
+        ...(tls ? { mesh: { security: { certificates: { provider: 'files', dir: certDir } } } } : {}),
+        services: {
+          upstream: {
+            endpoints,
+            loadBalancer: { policy: 'round-robin' },
+            ...(tls ? { tls: { mode: 'mutual' } } : {}),
+            ...(kind === 'full' ? fullStack('/bench') : {}),
+          },
+        },
+      },
+    })
+  : undefined;
+await mesh?.ready();
+
+let next = 0;
+async function once(): Promise<void> {
+  let status: number;
+  if (mesh !== undefined) {
+    const res = await mesh.request('http://upstream/bench');
+    status = res.statusCode;
+    await res.body.arrayBuffer();
+  } else {
+    const k = next;
+    next = k + 1 === pools.length ? 0 : k + 1;
+    const res = await request(urls[k]!, { dispatcher: pools[k]! });
+    status = res.statusCode;
+    await res.body.arrayBuffer();
+  }
+  // A failing request costs less than a served one: a count over failures would flatter the client.
+  if (status !== 200) throw new Error(`instr-client ${kind}: status ${status}`);
+}
+
+async function run(total: number): Promise<void> {
+  let sent = 0;
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (sent++ < total) await once();
+    }),
+  );
+}
+
+const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+async function phase(name: string): Promise<void> {
+  process.stdout.write(`${name}\n`);
+  await lines.next();
+}
+
+await run(Number(warmArg));
+await phase('warm');
+await run(300);
+await phase('zero');
+await run(Number(countArg));
+await phase('dump');
+await mesh?.destroy();
+await Promise.all(pools.map((p) => p.destroy()));
+process.exit(0);
