@@ -301,6 +301,45 @@ describe('DeadlineWheel', () => {
       .map((e) => e.id);
     expect(fired).toEqual(want);
   });
+  it('matches the model while firing, cancelling and scheduling interleave over many compactions', () => {
+    // A burst, then steady churn: pops, compactions and new entries interleave.
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const wheel = new DeadlineWheel();
+    const t0 = performance.now();
+    const firedAt = new Map<number, number>();
+    const due = new Map<number, number>();
+    const entries: TimerEntry[] = [];
+    for (let id = 0; id < 6000; id++) {
+      // A burst of 3,000 first, then one new entry per millisecond.
+      if (id >= 3000) vi.advanceTimersByTime(1);
+      const at = performance.now() - t0 + 5 + Math.floor(rand() * 200);
+      due.set(id, at);
+      entries.push(
+        wheel.schedule(t0 + at, () => {
+          expect(firedAt.has(id)).toBe(false);
+          firedAt.set(id, performance.now() - t0);
+        }),
+      );
+      if (rand() < 0.7) {
+        const victim = Math.floor(rand() * entries.length);
+        entries[victim]!.cancel();
+        // Cancelling an entry that already fired changes nothing.
+        if (!firedAt.has(victim)) due.delete(victim);
+      }
+    }
+    vi.advanceTimersByTime(1000);
+    expect([...firedAt.keys()].sort((a, b) => a - b)).toEqual([...due.keys()].sort((a, b) => a - b));
+    // Each at its time, never before it, and at most the coalescing millisecond (plus rounding) after.
+    for (const [id, at] of due) {
+      expect(firedAt.get(id)!).toBeGreaterThanOrEqual(at);
+      expect(firedAt.get(id)!).toBeLessThanOrEqual(at + 2);
+    }
+    expect(wheel.size).toBe(0);
+  });
 });
 
 describe('sharedWheel', () => {
