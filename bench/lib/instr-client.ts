@@ -12,21 +12,17 @@
  *
  *   tsx bench/lib/instr-client.ts <kind> <ports> <tls-port> <cert-dir> <warmup> <counted>
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Pool, request } from 'undici';
 import { createMesh } from '../../src/index.js';
 import { fullStack } from './full-stack.js';
+import { rawClientTls } from './mtls-certs.js';
+import { runLoop } from './process-loop.js';
 
 const [kind = 'raw', portList = '', tlsPort = '', certDir = '', warmArg = '20000', countArg = '3000'] = process.argv.slice(2);
 const tls = kind.endsWith('-tls');
-const read = (name: string) => readFileSync(join(certDir, name), 'utf8');
 const origins = tls ? [`https://127.0.0.1:${tlsPort}`] : portList.split(',').map((p) => `http://127.0.0.1:${p}`);
-const pools = origins.map(
-  (o) =>
-    new Pool(o, tls ? { connect: { ca: read('root-cert.pem'), cert: read('cert-chain.pem'), key: read('key.pem'), checkServerIdentity: () => undefined } } : {}),
-);
+const pools = origins.map((o) => new Pool(o, tls ? { connect: rawClientTls(certDir) } : {}));
 const urls = origins.map((o) => `${o}/bench`);
 const endpoints = origins.map((o) => o.replace(/^https?:\/\//, ''));
 const mesh = kind.startsWith('mesh') || kind === 'full'
@@ -65,26 +61,17 @@ async function once(): Promise<void> {
   if (status !== 200) throw new Error(`instr-client ${kind}: status ${status}`);
 }
 
-async function run(total: number): Promise<void> {
-  let sent = 0;
-  await Promise.all(
-    Array.from({ length: 50 }, async () => {
-      while (sent++ < total) await once();
-    }),
-  );
-}
-
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 async function phase(name: string): Promise<void> {
   process.stdout.write(`${name}\n`);
   await lines.next();
 }
 
-await run(Number(warmArg));
+await runLoop(once, Number(warmArg));
 await phase('warm');
-await run(300);
+await runLoop(once, 300);
 await phase('zero');
-await run(Number(countArg));
+await runLoop(once, Number(countArg));
 await phase('dump');
 await mesh?.destroy();
 await Promise.all(pools.map((p) => p.destroy()));

@@ -3,7 +3,7 @@
  * certificate and the client's, written under `dir`. The client's go in
  * `dir/client` in the layout the mesh's files provider reads.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CertificateAuthority } from '../../src/security/certs/ca.js';
 
@@ -28,4 +28,14 @@ export async function writeBenchCertificates(dir: string): Promise<BenchCertific
   writeFileSync(join(clientDir, 'key.pem'), client.keyPem);
   writeFileSync(join(clientDir, 'root-cert.pem'), bundle);
   return { upstreamArgs: [join(dir, 'server.pem'), join(dir, 'server-key.pem'), join(dir, 'ca.pem')], clientDir };
+}
+
+/**
+ * undici connect options for a raw client with the certificate in
+ * `clientDir`. No hostname check: the certificate names a SPIFFE ID, not
+ * 127.0.0.1; the mesh checks the SPIFFE ID instead.
+ */
+export function rawClientTls(clientDir: string): { ca: string; cert: string; key: string; checkServerIdentity: () => undefined } {
+  const read = (name: string) => readFileSync(join(clientDir, name), 'utf8');
+  return { ca: read('root-cert.pem'), cert: read('cert-chain.pem'), key: read('key.pem'), checkServerIdentity: () => undefined };
 }

@@ -10,18 +10,13 @@
  *
  *   tsx bench/lib/mtls-client.ts <raw|pool|mesh> <port> <dir> <warmup> <measured>
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Pool, request } from 'undici';
 import { createMesh } from '../../src/index.js';
+import { rawClientTls } from './mtls-certs.js';
 import { measureLoop } from './process-loop.js';
 
 const [side = 'raw', port = '', dir = '', warmArg = '20000', countArg = '40000'] = process.argv.slice(2);
-const read = (name: string) => readFileSync(join(dir, name), 'utf8');
-// No hostname check: the certificate names a SPIFFE ID, not 127.0.0.1; the mesh checks the SPIFFE ID instead.
-const pool = new Pool(`https://127.0.0.1:${port}`, {
-  connect: { ca: read('root-cert.pem'), cert: read('cert-chain.pem'), key: read('key.pem'), checkServerIdentity: () => undefined },
-});
+const pool = new Pool(`https://127.0.0.1:${port}`, { connect: rawClientTls(dir) });
 const mesh =
   side === 'mesh'
     ? createMesh({

@@ -13,7 +13,8 @@ export interface LoopReading {
   readonly rps: number;
 }
 
-async function run(once: () => Promise<void>, total: number, concurrency: number): Promise<void> {
+/** `total` requests from `concurrency` callers, each sending one after another. */
+export async function runLoop(once: () => Promise<void>, total: number, concurrency = 50): Promise<void> {
   let sent = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -23,7 +24,7 @@ async function run(once: () => Promise<void>, total: number, concurrency: number
 }
 
 export async function measureLoop(once: () => Promise<void>, warmup: number, total: number, concurrency = 50): Promise<LoopReading> {
-  await run(once, warmup, concurrency);
+  await runLoop(once, warmup, concurrency);
   let pauseMs = 0;
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) pauseMs += entry.duration;
@@ -31,7 +32,7 @@ export async function measureLoop(once: () => Promise<void>, warmup: number, tot
   observer.observe({ entryTypes: ['gc'] });
   const cpu = process.cpuUsage();
   const started = performance.now();
-  await run(once, total, concurrency);
+  await runLoop(once, total, concurrency);
   const elapsed = performance.now() - started;
   const used = process.cpuUsage(cpu);
   observer.disconnect();

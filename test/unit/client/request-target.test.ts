@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { RequestTargets } from '../../../src/client/request-target.js';
+import { seededRandom } from '../../helpers/seeded-random.js';
 
 /** What undici's request(url) dispatches on: the full parse. */
 function parsed(url: string): { origin: string; path: string } {
@@ -7,14 +8,6 @@ function parsed(url: string): { origin: string; path: string } {
   return { origin: u.origin, path: u.search ? `${u.pathname}${u.search}` : u.pathname };
 }
 
-/** A small deterministic generator, so a failure names a reproducible URL. */
-function generator(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a * 1103515245 + 12345) & 0x7fffffff;
-    return a / 0x80000000;
-  };
-}
 
 const PREFIXES = ['http://echo', 'https://echo', 'HTTP://Echo.Default', 'http://echo:80', 'https://echo:443', 'http://echo:9080', 'http://[::1]:8', 'http://10.0.0.1', 'http://échо', 'http://a@b', 'ftp://echo', 'http:/echo', 'http://echo.'];
 /** Pieces the parser keeps as they are, and pieces it may rewrite (mixed in one time in eight). */
@@ -38,7 +31,7 @@ describe('RequestTargets.split', () => {
   });
 
   test('it never disagrees with the URL parser (20,000 generated URLs)', () => {
-    const next = generator(42);
+    const next = seededRandom(42);
     const targets = new RequestTargets();
     let fast = 0;
     for (let i = 0; i < 20_000; i++) {

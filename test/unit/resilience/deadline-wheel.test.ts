@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DeadlineWheel, sharedWheel, type TimerEntry } from '../../../src/resilience/deadline-wheel.js';
+import { seededRandom } from '../../helpers/seeded-random.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -273,11 +274,7 @@ describe('DeadlineWheel', () => {
   });
 
   it('matches a brute-force model under random schedules and cancels', () => {
-    let seed = 42;
-    const rand = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const rand = seededRandom(42);
     const wheel = new DeadlineWheel();
     const t0 = performance.now();
     const fired: number[] = [];
@@ -303,11 +300,7 @@ describe('DeadlineWheel', () => {
   });
   it('matches the model while firing, cancelling and scheduling interleave over many compactions', () => {
     // A burst, then steady churn: pops, compactions and new entries interleave.
-    let seed = 7;
-    const rand = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const rand = seededRandom(7);
     const wheel = new DeadlineWheel();
     const t0 = performance.now();
     const firedAt = new Map<number, number>();

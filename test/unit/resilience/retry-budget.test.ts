@@ -5,6 +5,7 @@ import {
   RetryBudget,
   type RetryBudgetConfig,
 } from '../../../src/resilience/retry-budget.js';
+import { seededRandom } from '../../helpers/seeded-random.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -29,13 +30,6 @@ function bound(cfg: RetryBudgetConfig, deposits: number, periodMs: number): numb
   return cfg.ratio * deposits + reserve * windows;
 }
 
-function lcg(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
-}
 
 describe('RetryBudget', () => {
   it('defaults to Linkerd/Finagle values', () => {
@@ -185,7 +179,7 @@ describe('RetryBudget', () => {
 
     it('holds for random traffic over random periods (checked against the general formula)', () => {
       for (let seed = 1; seed <= 20; seed++) {
-        const rand = lcg(seed);
+        const rand = seededRandom(seed);
         const c = clock(Math.floor(rand() * 100_000));
         const start = c.t;
         const config: RetryBudgetConfig = {
