@@ -23,18 +23,24 @@
  * bare and with the mesh's full inbound pipeline (lib/inbound-server.ts).
  * Each counted run takes about a minute.
  *
- *   npm run bench:instructions [-- --clients raw,mesh,full,raw-tls,mesh-tls --servers node,express,fastify --requests 3000 --warmup N]
+ * `--functions N` adds, under each table, the N functions that add the
+ * most request instructions against the row's baseline (and the N that
+ * save the most), JIT code named through V8's perf map
+ * (`--perf-basic-prof`, only then). `--keep` keeps the callgrind dumps
+ * (and with --functions their perf maps) for callgrind_annotate.
+ *
+ *   npm run bench:instructions [-- --clients raw,mesh,full,raw-tls,mesh-tls --servers node,express,fastify --requests 3000 --warmup N --functions N --keep]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { control, countOf, hasCallgrind, type InstructionCount } from './lib/callgrind.js';
+import { control, countOf, functionsOf, hasCallgrind, type InstructionCount } from './lib/callgrind.js';
 import { installExitHandlers, killAll, nextMessage, spawnNode, TSX, track } from './lib/children.js';
 import { writeBenchCertificates } from './lib/mtls-certs.js';
 import { benchNodeFlags, describeNodeFlags } from './lib/node-flags.js';
@@ -46,6 +52,8 @@ const { values } = parseArgs({
     servers: { type: 'string', default: 'node,express,fastify' },
     requests: { type: 'string', default: '3000' },
     warmup: { type: 'string' },
+    functions: { type: 'string', default: '0' },
+    keep: { type: 'boolean', default: false },
   },
 });
 const CLIENTS = values.clients!.split(',').filter((c) => c !== '');
@@ -54,6 +62,8 @@ const REQUESTS = Number(values.requests);
 // Long enough for V8 to optimize the hot code: a shorter warm-up counts interpreter and baseline code.
 const CLIENT_WARMUP = Number(values.warmup ?? 20_000);
 const SERVER_WARMUP = Number(values.warmup ?? 15_000);
+/** With N > 0, each compared row also lists the N functions that add the most instructions, and the N that save the most. */
+const FUNCTIONS = Number(values.functions);
 const CLIENT = fileURLToPath(new URL('./lib/instr-client.ts', import.meta.url));
 const SERVER = fileURLToPath(new URL('./lib/inbound-server.ts', import.meta.url));
 
@@ -75,6 +85,8 @@ function underCallgrind(tag: string, script: string, args: string[], env: NodeJS
     process.execPath,
     '--import',
     TSX,
+    // V8's perf map names the JIT code callgrind only knows by address.
+    ...(FUNCTIONS > 0 ? ['--perf-basic-prof'] : []),
     ...benchNodeFlags(),
     script,
     ...args,
@@ -98,7 +110,35 @@ function dumpOf(tag: string): string {
   return join(dir, file);
 }
 
-async function countClient(kind: string, ports: string, tlsPort: string, certDir: string): Promise<InstructionCount> {
+interface Counted extends InstructionCount {
+  /** Per function, when --functions asked for it. */
+  readonly functions?: Map<string, number> | undefined;
+}
+
+function counted(tag: string, pid: number): Counted {
+  const file = dumpOf(tag);
+  const count = countOf(file, REQUESTS);
+  if (FUNCTIONS <= 0) return count;
+  const perfMap = `/tmp/perf-${pid}.map`;
+  const functions = functionsOf(file, REQUESTS, perfMap);
+  if (values.keep === true) renameSync(perfMap, `${file}.perf.map`);
+  else rmSync(perfMap, { force: true });
+  return { ...count, functions };
+}
+
+/** The functions whose instructions per request differ most between `base` and `c`. */
+function functionDiff(label: string, c: Counted, base: Counted): string {
+  const a = base.functions;
+  const b = c.functions;
+  if (a === undefined || b === undefined) return '';
+  const diffs = [...new Set([...a.keys(), ...b.keys()])].map((name): [string, number] => [name, (b.get(name) ?? 0) - (a.get(name) ?? 0)]);
+  diffs.sort((x, y) => y[1] - x[1]);
+  const pick = [...diffs.slice(0, FUNCTIONS), ...diffs.slice(-FUNCTIONS).filter(([, d]) => d < 0)].filter(([, d]) => Math.abs(d) >= 1);
+  const rows = pick.map(([name, d]) => [`${d >= 0 ? '+' : '−'}${num(Math.abs(d))}`, name.length > 110 ? `${name.slice(0, 107)}…` : name]);
+  return `\n### ${label}: where the instructions differ (request instructions/req, by function)\n\n${markdownTable(['added', 'function'], rows, ['right', 'left'])}\n`;
+}
+
+async function countClient(kind: string, ports: string, tlsPort: string, certDir: string): Promise<Counted> {
   const child = underCallgrind(kind, CLIENT, [kind, ports, tlsPort, certDir, String(CLIENT_WARMUP), String(REQUESTS)]);
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const step = async (expect: string, ...command: string[]) => {
@@ -111,7 +151,7 @@ async function countClient(kind: string, ports: string, tlsPort: string, certDir
   await step('zero', '-z');
   await step('dump', '-d');
   await once(child, 'exit');
-  return countOf(dumpOf(kind), REQUESTS);
+  return counted(kind, child.pid!);
 }
 
 async function load(port: number, total: number): Promise<void> {
@@ -129,7 +169,7 @@ async function load(port: number, total: number): Promise<void> {
   await pool.close();
 }
 
-async function countServer(framework: string, variant: 'bare' | 'mesh'): Promise<InstructionCount> {
+async function countServer(framework: string, variant: 'bare' | 'mesh'): Promise<Counted> {
   const tag = `${framework}-${variant}`;
   // Under valgrind the event loop runs seconds late: the mesh's loop-delay limit would shed the counted requests.
   const child = underCallgrind(tag, SERVER, [framework, variant], { ...process.env, INBOUND_MAX_LOOP_DELAY: '600s' });
@@ -143,7 +183,7 @@ async function countServer(framework: string, variant: 'bare' | 'mesh'): Promise
   control(child.pid!, '-d');
   child.kill('SIGINT');
   await once(child, 'exit');
-  return countOf(dumpOf(tag), REQUESTS);
+  return counted(tag, child.pid!);
 }
 
 const row = (label: string, c: InstructionCount, base?: InstructionCount): string[] => [
@@ -172,32 +212,40 @@ try {
     const tlsUpstream = spawnNode(fileURLToPath(new URL('./lib/tls-upstream.ts', import.meta.url)), upstreamArgs);
     const tlsFirst = await nextMessage<{ port: number }>(tlsUpstream, 30_000);
     if ('gone' in tlsFirst) throw new Error(`tls upstream did not start: ${tlsFirst.gone}`);
-    const counts = new Map<string, InstructionCount>();
+    const counts = new Map<string, Counted>();
     for (const kind of CLIENTS) {
       process.stderr.write(`counting client ${kind}…\n`);
       counts.set(kind, await countClient(kind, ports.join(','), String(tlsFirst.message.port), clientDir));
     }
     const rows: string[][] = [];
+    let details = '';
     for (const [kind, c] of counts) {
       const base = kind.endsWith('-tls') ? 'raw-tls' : 'raw';
-      rows.push(row(kind, c, kind === base ? undefined : counts.get(base)));
+      const b = kind === base ? undefined : counts.get(base);
+      rows.push(row(kind, c, b));
+      if (b !== undefined) details += functionDiff(`${kind} against ${base}`, c, b);
     }
     console.log('## Clients (concurrency 50; raw = undici.request(url), its TLS row for the -tls rows)\n');
     console.log(markdownTable(HEADERS, rows, [...ALIGN]));
+    if (details !== '') console.log(details);
   }
   if (SERVERS.length > 0) {
     const rows: string[][] = [];
+    let details = '';
     for (const framework of SERVERS) {
       process.stderr.write(`counting ${framework} servers…\n`);
       const bare = await countServer(framework, 'bare');
       const meshed = await countServer(framework, 'mesh');
       rows.push(row(`${framework} bare`, bare), row(`${framework} with the mesh`, meshed, bare));
+      details += functionDiff(`${framework} with the mesh against bare`, meshed, bare);
     }
     console.log('\n## Servers (GET /users/:id; "raw" = the bare framework)\n');
     console.log(markdownTable(HEADERS, rows, [...ALIGN]));
+    if (details !== '') console.log(details);
   }
 } finally {
   killAll();
-  rmSync(dir, { recursive: true, force: true });
+  if (values.keep === true) console.error(`callgrind dumps kept in ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 }
 process.exit(0);
