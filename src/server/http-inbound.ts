@@ -71,6 +71,7 @@ const NO_OPTIONS: ServeOptions = Object.freeze({});
  */
 class Serving<A> implements ResponseSlot {
   bytes = 0;
+  endChunk: unknown = undefined;
   /** Node's own write/end, when a plain response's are wrapped to count bytes. */
   write: ((...args: unknown[]) => boolean) | undefined = undefined;
   end: ((...args: unknown[]) => unknown) | undefined = undefined;
@@ -97,7 +98,7 @@ class Serving<A> implements ResponseSlot {
   #responseBytes(): number {
     if (!this.counting) return 0;
     const declared = Number(this.res.getHeader('content-length'));
-    return Number.isFinite(declared) && declared > 0 ? declared : this.bytes;
+    return Number.isFinite(declared) && declared > 0 ? declared : this.bytes + sizeOf(this.endChunk);
   }
 }
 
@@ -270,6 +271,6 @@ function countedWrite(this: ServedResponse, chunk: unknown, encoding: unknown, c
 
 function countedEnd(this: ServedResponse, chunk: unknown, encoding: unknown, callback: unknown): unknown {
   const st = this[SERVING]!;
-  if (typeof chunk !== 'function') st.bytes += sizeOf(chunk);
+  if (typeof chunk !== 'function') st.endChunk = chunk;
   return st.end!.call(this, chunk, encoding, callback);
 }

@@ -7,6 +7,7 @@
  * per-route metrics. Adapters create one per request and call finish()
  * exactly once, however the request ends.
  */
+import { performance } from 'node:perf_hooks';
 import { MeshError } from '../errors.js';
 import { normalizePath } from '../net/normalize-path.js';
 import { budgetFromRecord, type Deadline, deadlineFromBudget, runWithDeadline } from '../resilience/deadline-context.js';
@@ -80,6 +81,13 @@ export class InboundExchange implements MeshRequestContext, LiveLink<InboundExch
   /** Set when admission refused the request: answer with it and do not run the handler. */
   readonly refusal: MeshError | undefined;
   readonly #host: ExchangeHost;
+  /**
+   * On perf_hooks' clock, not the global `performance`: node's global is a
+   * lazy accessor whose getter runs on every read (~180 instructions
+   * each). Only this file reads it, at both ends, so a test's fake
+   * `performance` cannot pair with it; the deadline below stays on the
+   * global clock that the deadline wheel and fake timers share.
+   */
   readonly #startedAt = performance.now();
   readonly #trace: ServerTrace | undefined;
   readonly #deadline: Deadline | undefined;

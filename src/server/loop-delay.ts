@@ -13,7 +13,8 @@
  *
  * Both timers are unref'd: they never keep a finished process alive.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+// perf_hooks' performance, not the global accessor (a getter call per read): delayMs() runs per inbound request.
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
 

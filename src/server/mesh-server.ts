@@ -31,8 +31,8 @@ import { OpenConnections } from './open-connections.js';
 import { listenOuter } from './outer-listen.js';
 import { meshHttpOptions } from './request-slots.js';
 
-/** HTTP/1.1 requests and responses with the mesh's slots from birth (request-slots.ts). */
-const MESSAGE_CLASSES = meshHttpOptions();
+/** HTTP/1.1 responses with the mesh's slot and hooks from birth (request-slots.ts). */
+const MESH_RESPONSES = meshHttpOptions();
 
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
@@ -113,7 +113,7 @@ export class MeshServer implements Drainable {
         `mTLS mode ${modes.find((m) => m !== 'DISABLE')} needs a workload certificate; configure one (docs/security.md) or use mode DISABLE`,
       );
     }
-    this.#plain = createHttpServer(MESSAGE_CLASSES, handler as (req: IncomingMessage, res: ServerResponse) => void);
+    this.#plain = createHttpServer(MESH_RESPONSES, handler as (req: IncomingMessage, res: ServerResponse) => void);
     this.#h2c = options.http2 ? createH2Server(handler) : undefined;
     // With a certificate the TLS side always exists, so a config update may turn mTLS on later.
     if (options.tls !== undefined) {
@@ -125,7 +125,7 @@ export class MeshServer implements Drainable {
       };
       this.#secure = options.http2
         ? createH2SecureServer({ ...tlsOptions, allowHTTP1: true }, handler)
-        : createHttpsServer({ ...tlsOptions, ...MESSAGE_CLASSES }, handler as (req: IncomingMessage, res: ServerResponse) => void);
+        : createHttpsServer({ ...tlsOptions, ...MESH_RESPONSES }, handler as (req: IncomingMessage, res: ServerResponse) => void);
       const secure = this.#secure;
       const source = options.tls;
       this.#unsubscribe = source.subscribe(() => secure.setSecureContext(source.current()));

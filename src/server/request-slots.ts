@@ -4,22 +4,26 @@
  *
  * A WeakMap would do the same, but every request would add an ephemeron
  * entry that each young-generation GC has to trace (measured at several µs
- * of GC per request under load). Adding the symbols to objects node already
- * built has a cost too: their shape changes after node's stream code was
- * optimized for the old one. So mesh.createServer() builds its requests and
- * responses from the subclasses below, which have both slots from birth,
- * and responses that count their bytes in their own write/end and learn
- * of their close in their own emit: no per-response listener, and no
- * shape change after node built them.
+ * of GC per request under load). So the exchange is a property of the
+ * request, added when the request is admitted. The response's state
+ * lives on responses built from the subclass below, which has its slot
+ * from birth, counts its bytes in its own write/end and learns of its
+ * close in its own emit: no per-response listener and no wrapped methods.
+ *
+ * Requests are node's own class. A request subclass with the slot from
+ * birth cost more than adding the property later: V8 builds a derived
+ * class through its generic construct stub and a derived map, which
+ * bench:instructions put at +300 instructions per request against the
+ * property added in serveHttp (docs/performance.md).
  *
  * On an application's own server, meshExpress puts the same hooks on the
  * app's response prototype once (hookResponsePrototype), and a Fastify app
- * created with `http: meshHttpOptions()` gets the classes themselves.
+ * created with `http: meshHttpOptions()` gets the response class itself.
  * Everything else (Fastify without that option, whose responses are node's
  * own class) falls back to a 'close' listener and wrapped write/end per
  * response (see http-inbound.ts).
  */
-import { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, ServerResponse } from 'node:http';
 
 export const EXCHANGE = Symbol('proxyless.exchange');
 export const SERVING = Symbol('proxyless.serving');
@@ -31,12 +35,14 @@ export interface ResponseSlot {
   /** True when response bytes are counted (metrics, access log or a requestEnd subscriber). */
   readonly counting: boolean;
   bytes: number;
+  /**
+   * The chunk end() was given, sized only if the response turns out to
+   * have no Content-Length header (set with setHeader, as Express does):
+   * sizing a string body walks it again after node or the framework did.
+   */
+  endChunk: unknown;
   /** The response closed (finished or cut off); called once. */
   closed(): void;
-}
-
-export class MeshIncomingMessage extends IncomingMessage {
-  [EXCHANGE]: unknown = undefined;
 }
 
 // Node's own, captured once: the hooks below call them after doing their part.
@@ -79,7 +85,7 @@ function countingWrite(this: SlottedResponse, chunk: unknown, encoding?: unknown
 
 function countingEnd(this: SlottedResponse, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
   const slot = this[SERVING];
-  if (slot?.counting === true && typeof chunk !== 'function') slot.bytes += sizeOf(chunk);
+  if (slot?.counting === true && typeof chunk !== 'function') slot.endChunk = chunk;
   return nodeEnd.call(this, chunk, encoding as BufferEncoding, callback as () => void);
 }
 
@@ -97,20 +103,16 @@ function closingEmit(this: SlottedResponse, event: string | symbol): boolean {
 }
 
 /**
- * Options for `http.createServer` (or Fastify's `http` option) that build
- * requests and responses with the mesh's slots from birth, as
- * mesh.createServer() does. Fastify's replies wrap node's own response
- * class, which the mesh must not patch; with these options a server's
- * responses are the mesh's class, and the per-response listener and
- * wrapped write/end of the fallback path go away. Anything else in
- * `options` is kept.
+ * Options for `http.createServer` (or Fastify's `http` option) whose
+ * responses are the mesh's class, as mesh.createServer() uses. Fastify's
+ * replies wrap node's own response class, which the mesh must not patch;
+ * with these options its responses count their bytes and see their close
+ * themselves, and the per-response listener and wrapped write/end of the
+ * fallback path go away. Anything else in `options` is kept.
  */
-export function meshHttpOptions<T extends object = object>(
-  options?: T,
-): T & { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse } {
+export function meshHttpOptions<T extends object = object>(options?: T): T & { ServerResponse: typeof ServerResponse } {
   return {
     ...(options as T),
-    IncomingMessage: MeshIncomingMessage,
     // @types/node wants node's class with its statics; node itself only calls `new` on it.
     ServerResponse: MeshServerResponse as unknown as typeof ServerResponse,
   };

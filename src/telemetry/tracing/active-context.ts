@@ -10,6 +10,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Context, context, createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
+import { otelGlobalsRegistered } from './otel-registry.js';
 
 // Created on first use, so importing this module has no side effects and a
 // process that never serves a traced request never pays for the store.
@@ -35,6 +36,7 @@ export function hasContextManager(): boolean {
 
 /** The current context: the api's, or the mesh's own while no context manager is registered. */
 export function activeContext(): Context {
+  if (!otelGlobalsRegistered()) return fallback?.getStore() ?? ROOT_CONTEXT;
   const ctx = context.active();
   if (fallback === undefined || ctx !== ROOT_CONTEXT) return ctx;
   return fallback.getStore() ?? ctx;

@@ -31,6 +31,7 @@ import {
 } from './b3.js';
 import { BAGGAGE, BaggagePropagator, formatBaggage } from './baggage.js';
 import { type HeaderSource, joined, single } from './carrier.js';
+import { otelGlobalsRegistered } from './otel-registry.js';
 import { isTracingSuppressed } from './suppress.js';
 import { extractTraceContext, injectTraceContext, TRACEPARENT, TRACESTATE } from './trace-context.js';
 
@@ -138,5 +139,5 @@ export function mayCarryContext(headers: HeaderSource): boolean {
  * mesh speaks the same formats as the rest of the process.
  */
 export function appPropagatorRegistered(): boolean {
-  return propagation.fields().length > 0;
+  return otelGlobalsRegistered() && propagation.fields().length > 0;
 }
