@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // The mesh's clock follows fake timers in tests (see the file).
+    setupFiles: ['test/setup/clock.ts'],
   },
 });

@@ -32,6 +32,7 @@ import type { XdsStatus } from './discovery/xds/xds-status.js';
 import { xdsProvider } from './discovery/xds/xds-watches.js';
 import { MeshError } from './errors.js';
 import { MeshGrpc } from './mesh-grpc.js';
+import { monotonicNow } from './net/monotonic-clock.js';
 import { ownAddress } from './net/own-address.js';
 import { Registry } from './registry.js';
 import { builtinClassifier, type Classifier } from './resilience/classifier.js';
@@ -129,7 +130,7 @@ export class Mesh {
     const env: CallEnv = {
       classifier: options.classifier ?? builtinClassifier,
       wheel: this.#wheel,
-      now: () => performance.now(),
+      now: monotonicNow,
       observer: this.#telemetry.observer,
     };
     this.#env = env;

@@ -6,6 +6,7 @@
 import type { Destination } from '../client/destination.js';
 import type { ConfigHistory } from '../config/history.js';
 import type { ConfigStore } from '../config/store.js';
+import { monotonicNow } from '../net/monotonic-clock.js';
 import type { AnyRegistry } from '../telemetry/metrics/any-registry.js';
 import type { AdminSource, ClusterView, EndpointView } from './admin-source.js';
 
@@ -45,7 +46,7 @@ export function meshAdminSource(parts: MeshParts): AdminSource {
 }
 
 function clusterView(d: Destination): ClusterView {
-  const now = performance.now();
+  const now = monotonicNow();
   const wallNow = Date.now();
   return {
     service: d.name,

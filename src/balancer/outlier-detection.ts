@@ -20,6 +20,8 @@
  * builds pickers, which already skip unhealthy endpoints (and use them all
  * again in panic mode, as Envoy does with ejected hosts).
  */
+
+import { monotonicNow } from '../net/monotonic-clock.js';
 import {
   type FailurePercentageRule,
   failurePercentageOutliers,
@@ -85,7 +87,7 @@ export const DEFAULT_FAILURE_PERCENTAGE: FailurePercentageRule = Object.freeze({
 export type EjectionReason = 'consecutive-5xx' | 'consecutive-gateway' | 'success-rate' | 'failure-percentage';
 
 export interface OutlierHooks {
-  /** ms; default performance.now */
+  /** ms; default the mesh's monotonic clock */
   now?: () => number;
   /**
    * The set of ejected endpoints changed (ejection or return): the caller
@@ -112,7 +114,7 @@ export class OutlierDetector {
 
   constructor(config: OutlierConfig, hooks: OutlierHooks) {
     this.#hooks = hooks;
-    this.#now = hooks.now ?? (() => performance.now());
+    this.#now = hooks.now ?? monotonicNow;
     this.configure(config);
   }
 

@@ -9,6 +9,8 @@
  * slow once and then starved of traffic is eventually probed again instead of
  * being shunned forever.
  */
+
+import { monotonicNow } from '../net/monotonic-clock.js';
 import { TwoChoices } from './two-choices.js';
 import type { BalancedEndpoint, Picker, PickerOptions } from './types.js';
 
@@ -40,7 +42,7 @@ export class PeakEwma {
     this.tau = decayMs;
   }
 
-  /** Record one response's round-trip time, both in ms on the performance.now() clock. */
+  /** Record one response's round-trip time, both in ms on the mesh's monotonic clock. */
   observe(rttMs: number, now: number): void {
     if (Number.isNaN(rttMs)) return;
     const rtt = Math.max(rttMs, MIN_RTT_MS);
@@ -99,7 +101,7 @@ function cost(e: BalancedEndpoint, now: number): number {
   return latency * (pending + 1);
 }
 
-const performanceNow = (): number => performance.now();
+const performanceNow = monotonicNow;
 
 /**
  * Power of two choices (candidates drawn by weight) on latencyCost(now) * (inFlight + 1).

@@ -74,7 +74,7 @@ export interface Attempt {
   /** 0 for the first try; hedges and retries count up. */
   readonly number: number;
   readonly hedge: boolean;
-  /** performance.now() when the attempt began. */
+  /** monotonicNow() when the attempt began. */
   readonly startedAt: number;
   /** Path to send (after rewrite). */
   readonly path: string;
@@ -147,6 +147,6 @@ export interface ObservedCall {
   readonly routeName: string;
   /** Attempts started so far (retries and hedges included). */
   readonly attempts: number;
-  /** performance.now() when the call started. */
+  /** monotonicNow() when the call started. */
   readonly startedAt: number;
 }

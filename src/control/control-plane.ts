@@ -13,6 +13,7 @@ import { type ConfigFileWatch, readConfigFile, watchConfigFile } from '../config
 import { checkRouteTargets } from '../config/route-targets.js';
 import { validateConfig } from '../config/validate.js';
 import { MeshError } from '../errors.js';
+import { monotonicNow } from '../net/monotonic-clock.js';
 import type { CertificateAuthority } from '../security/certs/ca.js';
 import { type MeshLogger, stderrLogger } from '../telemetry/logger.js';
 import { type CaAuthenticator, registerCaService } from './ca-service.js';
@@ -91,7 +92,7 @@ export class ControlPlane {
   /** Read the input (when one is given), bind, then watch the config file. Resolves with the bound port. */
   async start(): Promise<number> {
     if (this.#options.input !== undefined) {
-      const started = performance.now();
+      const started = monotonicNow();
       try {
         await this.#options.input.start({
           // A rejected object stays reported after the rest is served: the input serves around it.
@@ -102,7 +103,7 @@ export class ControlPlane {
         this.#options.input.close();
         throw err;
       }
-      this.#logger.info('config read', { source: this.#options.input.description, version: this.snapshot.version, ms: Math.round(performance.now() - started) });
+      this.#logger.info('config read', { source: this.#options.input.description, version: this.snapshot.version, ms: Math.round(monotonicNow() - started) });
     }
     const address = `${this.#options.host ?? '0.0.0.0'}:${this.#options.port ?? 15010}`;
     this.#port = await new Promise<number>((resolve, reject) => {

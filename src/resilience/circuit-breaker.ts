@@ -18,6 +18,8 @@
  * from the clock, and open → half-open is computed on read (no timer). It
  * would fit a promise-shaped, low-rate call such as a JWKS or token fetch.
  */
+
+import { monotonicNow } from '../net/monotonic-clock.js';
 import { RollingCounts } from './rolling-counts.js';
 
 export interface CircuitBreakerConfig {
@@ -43,7 +45,7 @@ export interface CircuitBreakerHooks {
 
 export const CIRCUIT_BUCKETS = 10;
 
-const defaultNow = (): number => performance.now();
+const defaultNow = monotonicNow;
 
 export class CircuitBreaker {
   readonly #now: () => number;

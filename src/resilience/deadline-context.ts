@@ -7,9 +7,10 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { MeshError } from '../errors.js';
+import { monotonicNow } from '../net/monotonic-clock.js';
 
 export interface Deadline {
-  /** Absolute time on the `performance.now()` clock, in ms. */
+  /** Absolute time on the mesh's monotonic clock (monotonicNow), in ms. */
   readonly at: number;
   /**
    * 'timeout': set in this process (withDeadline); 'inherited': from an
@@ -42,7 +43,7 @@ export function withDeadline<T>(timeoutMs: number, fn: () => T): T {
   }
   // No limit adds no deadline (an infinite one would be sent on as "Infinity").
   if (timeoutMs === Number.POSITIVE_INFINITY) return fn();
-  const at = performance.now() + timeoutMs;
+  const at = monotonicNow() + timeoutMs;
   const outer = currentDeadline();
   if (outer !== undefined && outer.at <= at) return fn();
   return store().run({ at, source: 'timeout' }, fn);
@@ -62,12 +63,12 @@ export function runWithDeadline<A, T>(deadline: Deadline | undefined, fn: (arg?:
 }
 
 /** An inherited deadline `budgetMs` from `now`, for a request that arrived with that budget. */
-export function deadlineFromBudget(budgetMs: number, now: number = performance.now()): Deadline {
+export function deadlineFromBudget(budgetMs: number, now: number = monotonicNow()): Deadline {
   return { at: now + budgetMs, source: 'inherited' };
 }
 
 /** Whole milliseconds left before `deadline` (never negative), as sent in `DEADLINE_HEADER`. */
-export function remainingMs(deadline: Deadline, now: number = performance.now()): number {
+export function remainingMs(deadline: Deadline, now: number = monotonicNow()): number {
   // Rounded down so each hop can only shrink the budget it passes on.
   return Math.max(0, Math.floor(deadline.at - now));
 }

@@ -12,6 +12,7 @@
  * cancelled long before they are due (the common case).
  */
 import { MeshError } from '../errors.js';
+import { monotonicNow } from '../net/monotonic-clock.js';
 
 export interface TimerEntry<C = unknown> {
   /** Stop the entry from firing. Safe to call more than once, or after it fired. */
@@ -21,7 +22,7 @@ export interface TimerEntry<C = unknown> {
 }
 
 export interface DeadlineWheelOptions {
-  /** Milliseconds on a monotonic clock; defaults to `performance.now()`. */
+  /** Milliseconds on a monotonic clock; defaults to the mesh's monotonic clock (net/monotonic-clock.ts). */
   now?: () => number;
 }
 
@@ -56,9 +57,7 @@ class WheelEntry<C> implements TimerEntry<C> {
   }
 }
 
-// Reading the global on each call (rather than capturing `performance.now`)
-// keeps fake clocks installed after construction in effect.
-const defaultNow = (): number => performance.now();
+const defaultNow = monotonicNow;
 
 export class DeadlineWheel {
   readonly #now: () => number;

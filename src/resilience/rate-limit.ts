@@ -5,6 +5,7 @@
  * the refills it missed from the clock when it is next used, which gives the
  * same tokens at every instant it is asked and needs no timer.
  */
+import { monotonicNow } from '../net/monotonic-clock.js';
 
 export interface TokenBucketConfig {
   /** Capacity; the bucket starts full. */
@@ -14,7 +15,7 @@ export interface TokenBucketConfig {
   fillIntervalMs: number;
 }
 
-const defaultNow = (): number => performance.now();
+const defaultNow = monotonicNow;
 
 export class TokenBucket {
   readonly #now: () => number;

@@ -21,6 +21,8 @@
  * its own deposits; and their newest buckets lie at least
  * RETRY_BUDGET_BUCKETS apart, which bounds how many there are.
  */
+
+import { monotonicNow } from '../net/monotonic-clock.js';
 import { RollingCounts } from './rolling-counts.js';
 
 export interface RetryBudgetConfig {
@@ -39,7 +41,7 @@ export const RETRY_BUDGET_BUCKETS = 10;
 /** Absorbs floating-point error in `ratio × deposits` (0.58 × 100 is 57.99999999999999). */
 const EPSILON = 1e-9;
 
-const defaultNow = (): number => performance.now();
+const defaultNow = monotonicNow;
 
 export class RetryBudget {
   readonly #now: () => number;

@@ -7,8 +7,8 @@
  * per-route metrics. Adapters create one per request and call finish()
  * exactly once, however the request ends.
  */
-import { performance } from 'node:perf_hooks';
 import { MeshError } from '../errors.js';
+import { monotonicNow } from '../net/monotonic-clock.js';
 import { normalizePath } from '../net/normalize-path.js';
 import { budgetFromRecord, type Deadline, deadlineFromBudget, runWithDeadline } from '../resilience/deadline-context.js';
 import { hasSubscribers, publish } from '../telemetry/events.js';
@@ -81,14 +81,7 @@ export class InboundExchange implements MeshRequestContext, LiveLink<InboundExch
   /** Set when admission refused the request: answer with it and do not run the handler. */
   readonly refusal: MeshError | undefined;
   readonly #host: ExchangeHost;
-  /**
-   * On perf_hooks' clock, not the global `performance`: node's global is a
-   * lazy accessor whose getter runs on every read (~180 instructions
-   * each). Only this file reads it, at both ends, so a test's fake
-   * `performance` cannot pair with it; the deadline below stays on the
-   * global clock that the deadline wheel and fake timers share.
-   */
-  readonly #startedAt = performance.now();
+  readonly #startedAt = monotonicNow();
   readonly #trace: ServerTrace | undefined;
   readonly #deadline: Deadline | undefined;
   readonly #guard: InboundGuard | undefined;
@@ -232,7 +225,7 @@ export class InboundExchange implements MeshRequestContext, LiveLink<InboundExch
     this.#trace?.end({ status: outcome.status, grpcStatus: outcome.grpcStatus, responseFlags: flags });
     const t = this.#host.telemetry;
     if (t === undefined) return;
-    const durationMs = performance.now() - this.#startedAt;
+    const durationMs = monotonicNow() - this.#startedAt;
     const call = this.call;
     t.routes?.record(this.#route ?? UNMATCHED_ROUTE, call.method, outcome.status, durationMs);
     const metrics = t.metrics;

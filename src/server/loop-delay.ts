@@ -13,8 +13,8 @@
  *
  * Both timers are unref'd: they never keep a finished process alive.
  */
-// perf_hooks' performance, not the global accessor (a getter call per read): delayMs() runs per inbound request.
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monotonicNow } from '../net/monotonic-clock.js';
 
 type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
 
@@ -32,7 +32,7 @@ interface Shared {
 let shared: Shared | undefined;
 
 function tick(s: Shared): void {
-  s.lastTick = performance.now();
+  s.lastTick = monotonicNow();
   s.delayMs = s.histogram.count > 0 ? s.histogram.percentile(99) / 1e6 : 0;
   s.histogram.reset();
 }
@@ -48,7 +48,7 @@ export function acquireLoopDelay(): LoopDelay {
   if (shared === undefined) {
     const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     histogram.enable();
-    const s: Shared = { histogram, timer: setInterval(() => tick(s), SAMPLE_MS), users: 0, delayMs: 0, lastTick: performance.now() };
+    const s: Shared = { histogram, timer: setInterval(() => tick(s), SAMPLE_MS), users: 0, delayMs: 0, lastTick: monotonicNow() };
     s.timer.unref();
     shared = s;
   }
@@ -56,7 +56,7 @@ export function acquireLoopDelay(): LoopDelay {
   s.users++;
   let released = false;
   return {
-    delayMs: () => Math.max(s.delayMs, performance.now() - s.lastTick - SAMPLE_MS),
+    delayMs: () => Math.max(s.delayMs, monotonicNow() - s.lastTick - SAMPLE_MS),
     release: () => {
       if (released) return;
       released = true;

@@ -5,6 +5,7 @@
  */
 import type { Attempt, CallObserver, CallRequest, CallResult, Cluster, ObservedCall } from '../client/call-types.js';
 import type { MeshError } from '../errors.js';
+import { monotonicNow } from '../net/monotonic-clock.js';
 import type { AccessLog } from './access-log.js';
 import { hasSubscribers, publish } from './events.js';
 import type { TelemetryMetrics } from './metrics/telemetry-metrics.js';
@@ -109,7 +110,7 @@ export class OutboundObserver implements CallObserver {
     const { metrics, accessLog } = this.#t;
     const keeps = accessLog !== undefined || hasSubscribers('requestEnd');
     if (metrics === undefined && !keeps) return;
-    const durationMs = performance.now() - call.startedAt;
+    const durationMs = monotonicNow() - call.startedAt;
     const endpoint = result.upstream?.endpoint;
     const destination = this.#t.destinations.forEndpoint(call.cluster.name, call.cluster.namespace, endpoint);
     if (!keeps) {

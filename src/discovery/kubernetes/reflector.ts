@@ -12,6 +12,8 @@
  * The `k8s:` provider's slice watch (slice-watch.ts) and the control
  * plane's Kubernetes input both list and watch through this one loop.
  */
+
+import { monotonicNow } from '../../net/monotonic-clock.js';
 import { type BackoffConfig, backoffDelay } from '../../resilience/backoff.js';
 import type { KubeApiClient } from './api-client.js';
 import { KubeApiError } from './api-error.js';
@@ -133,7 +135,7 @@ export class Reflector<T> {
     const stream = await client.watch(`${this.#options.path}?${query}`, this.#abort.signal, (timeout + 60) * 1000);
     if (!this.#open) return;
     this.#options.onWatching?.();
-    const started = performance.now();
+    const started = monotonicNow();
     let events = 0;
     try {
       for await (const event of stream) {
@@ -146,7 +148,7 @@ export class Reflector<T> {
       if (err instanceof KubeApiError) throw err;
       throw new StreamDropped(String(err));
     }
-    if (events === 0 && performance.now() - started < QUICK_END_MS) throw new StreamDropped('the watch ended at once');
+    if (events === 0 && monotonicNow() - started < QUICK_END_MS) throw new StreamDropped('the watch ended at once');
   }
 
   #apply(type: string, object: unknown): void {

@@ -12,6 +12,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { Agent, type Dispatcher } from 'undici';
 import { MeshError } from '../../errors.js';
+import { monotonicNow } from '../../net/monotonic-clock.js';
 import { type MeshLogger, stderrLogger } from '../../telemetry/logger.js';
 import { fetchJsonDocument } from './jwks-fetch.js';
 import { type JwksStats, RemoteJwks, type RemoteJwksEnv } from './remote-jwks.js';
@@ -28,7 +29,7 @@ export interface JwksCacheOptions {
   /** Where fetches go out; default an Agent of the cache's own, closed with it. */
   readonly dispatcher?: Dispatcher;
   readonly logger?: MeshLogger;
-  /** Monotonic milliseconds, for the rate limit (default performance.now). */
+  /** Monotonic milliseconds, for the rate limit (default the mesh's monotonic clock). */
   readonly now?: () => number;
 }
 
@@ -55,7 +56,7 @@ export class JwksCache {
       detached: (fn) => this.#scope.runInAsyncScope(fn),
       refreshIntervalMs: options.refreshIntervalMs ?? 20 * 60_000,
       minRefreshIntervalMs: options.minRefreshIntervalMs ?? 30_000,
-      now: options.now ?? (() => performance.now()),
+      now: options.now ?? monotonicNow,
       logger: options.logger ?? stderrLogger(),
     };
   }

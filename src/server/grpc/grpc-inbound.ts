@@ -19,6 +19,7 @@
  */
 import type { Metadata, ServerInterceptingCall, ServerInterceptingCallInterface, ServerInterceptor } from '@grpc/grpc-js';
 import { GrpcStatus, grpcStatusOf, isMeshError, MeshError } from '../../errors.js';
+import { monotonicNow } from '../../net/monotonic-clock.js';
 import { budgetFromHeaders } from '../../resilience/deadline-context.js';
 import type { DeadlineWheel, TimerEntry } from '../../resilience/deadline-wheel.js';
 import type { GrpcWireBytes } from '../../telemetry/grpc-wire-bytes.js';
@@ -243,7 +244,7 @@ class MeshServerCall implements ServerInterceptingCallInterface, InterceptingSer
   }
 
   #armTimeout(ms: number): void {
-    this.#timer = this.#parts.wheel.schedule(performance.now() + ms, () => {
+    this.#timer = this.#parts.wheel.schedule(monotonicNow() + ms, () => {
       if (this.#done) return;
       this.#refuse(new MeshError('MESH_DEADLINE_EXCEEDED', `${this.#path} ran past its @Timeout of ${ms} ms`, { details: { source: 'timeout' } }));
     });
