@@ -1,6 +1,6 @@
 import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { activeContext } from '../../../../src/telemetry/tracing/active-context.js';
 import { appPropagatorRegistered } from '../../../../src/telemetry/tracing/mesh-propagator.js';
