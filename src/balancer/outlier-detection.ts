@@ -20,7 +20,6 @@
  * builds pickers, which already skip unhealthy endpoints (and use them all
  * again in panic mode, as Envoy does with ejected hosts).
  */
-
 import { monotonicNow } from '../net/monotonic-clock.js';
 import {
   type FailurePercentageRule,

@@ -9,7 +9,6 @@
  * slow once and then starved of traffic is eventually probed again instead of
  * being shunned forever.
  */
-
 import { monotonicNow } from '../net/monotonic-clock.js';
 import { TwoChoices } from './two-choices.js';
 import type { BalancedEndpoint, Picker, PickerOptions } from './types.js';
@@ -101,7 +100,6 @@ function cost(e: BalancedEndpoint, now: number): number {
   return latency * (pending + 1);
 }
 
-const performanceNow = monotonicNow;
 
 /**
  * Power of two choices (candidates drawn by weight) on latencyCost(now) * (inFlight + 1).
@@ -111,7 +109,7 @@ const performanceNow = monotonicNow;
 export function peakEwmaPicker<E extends BalancedEndpoint>(
   endpoints: readonly E[],
   options: PickerOptions = {},
-  now: () => number = performanceNow,
+  now: () => number = monotonicNow,
 ): Picker<E> {
   return new PeakEwmaPicker(endpoints, options.random ?? Math.random, now);
 }

@@ -18,7 +18,6 @@
  * from the clock, and open → half-open is computed on read (no timer). It
  * would fit a promise-shaped, low-rate call such as a JWKS or token fetch.
  */
-
 import { monotonicNow } from '../net/monotonic-clock.js';
 import { RollingCounts } from './rolling-counts.js';
 
@@ -45,7 +44,6 @@ export interface CircuitBreakerHooks {
 
 export const CIRCUIT_BUCKETS = 10;
 
-const defaultNow = monotonicNow;
 
 export class CircuitBreaker {
   readonly #now: () => number;
@@ -61,7 +59,7 @@ export class CircuitBreaker {
   #probeSuccesses = 0;
 
   constructor(config: CircuitBreakerConfig, hooks: CircuitBreakerHooks = {}) {
-    this.#now = hooks.now ?? defaultNow;
+    this.#now = hooks.now ?? monotonicNow;
     this.#onStateChange = hooks.onStateChange;
     this.#window = new RollingCounts(config.windowMs, CIRCUIT_BUCKETS);
     this.configure(config);

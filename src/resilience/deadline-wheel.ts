@@ -57,7 +57,6 @@ class WheelEntry<C> implements TimerEntry<C> {
   }
 }
 
-const defaultNow = monotonicNow;
 
 export class DeadlineWheel {
   readonly #now: () => number;
@@ -71,7 +70,7 @@ export class DeadlineWheel {
   readonly #onTimer = (): void => this.#fireDue();
 
   constructor(options: DeadlineWheelOptions = {}) {
-    this.#now = options.now ?? defaultNow;
+    this.#now = options.now ?? monotonicNow;
   }
 
   /** Call `fire` once at (or at most ~1 ms after) absolute time `at`, on the same clock as `now`. */

@@ -15,7 +15,6 @@ export interface TokenBucketConfig {
   fillIntervalMs: number;
 }
 
-const defaultNow = monotonicNow;
 
 export class TokenBucket {
   readonly #now: () => number;
@@ -27,7 +26,7 @@ export class TokenBucket {
   /** When the last whole fill interval (counted from creation) ended. */
   #lastFill: number;
 
-  constructor(cfg: TokenBucketConfig, now: () => number = defaultNow) {
+  constructor(cfg: TokenBucketConfig, now: () => number = monotonicNow) {
     this.#now = now;
     this.#lastFill = now();
     this.configure(cfg);

@@ -21,7 +21,6 @@
  * its own deposits; and their newest buckets lie at least
  * RETRY_BUDGET_BUCKETS apart, which bounds how many there are.
  */
-
 import { monotonicNow } from '../net/monotonic-clock.js';
 import { RollingCounts } from './rolling-counts.js';
 
@@ -41,7 +40,6 @@ export const RETRY_BUDGET_BUCKETS = 10;
 /** Absorbs floating-point error in `ratio × deposits` (0.58 × 100 is 57.99999999999999). */
 const EPSILON = 1e-9;
 
-const defaultNow = monotonicNow;
 
 export class RetryBudget {
   readonly #now: () => number;
@@ -50,7 +48,7 @@ export class RetryBudget {
   #ratio = 0;
   #reserve = 0;
 
-  constructor(config: RetryBudgetConfig, now: () => number = defaultNow) {
+  constructor(config: RetryBudgetConfig, now: () => number = monotonicNow) {
     this.#now = now;
     this.#window = new RollingCounts(config.ttlMs, RETRY_BUDGET_BUCKETS);
     this.configure(config);

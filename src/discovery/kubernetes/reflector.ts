@@ -12,7 +12,6 @@
  * The `k8s:` provider's slice watch (slice-watch.ts) and the control
  * plane's Kubernetes input both list and watch through this one loop.
  */
-
 import { monotonicNow } from '../../net/monotonic-clock.js';
 import { type BackoffConfig, backoffDelay } from '../../resilience/backoff.js';
 import type { KubeApiClient } from './api-client.js';
