@@ -1,9 +1,11 @@
 /**
  * `npm run bench:gc-modes`: the same closed loop (concurrency 50, three
- * replicas, 1 KiB responses) in many fresh processes, raw undici.request
- * and mesh.request, each with V8's defaults and with
- * `--no-allocation-site-pretenuring`. Prints every process's CPU and GC
- * pause per request, then medians.
+ * replicas, 1 KiB responses) in many fresh processes, raw undici.request,
+ * mesh.request and (with `--sides`) the full stack, each with V8's
+ * defaults and with `--no-allocation-site-pretenuring`. Prints every
+ * process's CPU and GC pause per request, then medians, then each mesh
+ * side against raw in the same mode: req/s ratio and added CPU per
+ * request, with 90% intervals that resample processes.
  *
  * Why: on V8's defaults a process sometimes pretenures request objects
  * early in its life and then spends ~10 times longer in scavenges for the
@@ -11,29 +13,40 @@
  * modes side by side, so a reader can tell a bench run's spread from a
  * change in the code (bench/README.md, "Two processes of one client").
  *
- *   npm run bench:gc-modes [-- --processes 6 --requests 60000]
+ * It is also the client-CPU bench with the least noise this VM allows:
+ * each process is one client alone, the sides take turns (the order
+ * rotates per process), and the pretenuring coin is either taken out
+ * (the flag) or shown (the GC column).
+ *
+ *   npm run bench:gc-modes [-- --processes 6 --requests 60000 --sides raw,mesh,full --modes defaults,no-pretenuring]
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { installExitHandlers, killAll, nextMessage, spawnNode } from './lib/children.js';
-import { median } from './lib/report.js';
-import { markdownTable, num } from './lib/table.js';
+import type { LoopReading } from './lib/process-loop.js';
+import { bootstrap, median } from './lib/report.js';
+import { markdownTable, num, ratio, signed } from './lib/table.js';
 
 const { values } = parseArgs({
-  options: { processes: { type: 'string', default: '6' }, requests: { type: 'string', default: '60000' } },
+  options: {
+    processes: { type: 'string', default: '6' },
+    requests: { type: 'string', default: '60000' },
+    sides: { type: 'string', default: 'raw,mesh' },
+    modes: { type: 'string', default: 'defaults,no-pretenuring' },
+  },
 });
 const PROCESSES = Number(values.processes);
 const REQUESTS = Number(values.requests);
+const SIDES = values.sides.split(',').filter((s) => s !== '');
+const MODES = values.modes.split(',').filter((m) => m !== '');
+for (const side of SIDES) if (!['raw', 'mesh', 'full'].includes(side)) throw new Error(`--sides: unknown side ${side} (raw, mesh, full)`);
+for (const mode of MODES) if (mode !== 'defaults' && mode !== 'no-pretenuring') throw new Error(`--modes: unknown mode ${mode} (defaults, no-pretenuring)`);
+if (!SIDES.includes('raw')) throw new Error('--sides must include raw: every other side is compared with it');
 const UPSTREAM = fileURLToPath(new URL('./lib/upstream.ts', import.meta.url));
 const CLIENT = fileURLToPath(new URL('./lib/gc-mode-client.ts', import.meta.url));
 const FLAG = '--no-allocation-site-pretenuring';
 
-interface Reading {
-  side: string;
-  cpuUs: number;
-  gcPauseUs: number;
-  rps: number;
-}
+type Reading = LoopReading & { side: string };
 
 installExitHandlers(killAll);
 const ports: number[] = [];
@@ -45,42 +58,65 @@ for (let i = 0; i < 3; i++) {
 }
 
 const readings = new Map<string, Reading[]>();
-const kinds: Array<[side: 'raw' | 'mesh', flags: string[]]> = [
-  ['raw', []],
-  ['mesh', []],
-  ['raw', [FLAG]],
-  ['mesh', [FLAG]],
-];
+const kinds: Array<[side: string, flags: string[]]> = MODES.flatMap((mode) => SIDES.map((side): [string, string[]] => [side, mode === 'defaults' ? [] : [FLAG]]));
+const keyOf = (side: string, flags: string[]) => `${side}${flags.length > 0 ? `, ${FLAG}` : ', V8 defaults'}`;
 const rows: string[][] = [];
 for (let p = 1; p <= PROCESSES; p++) {
-  for (const [side, flags] of kinds) {
+  // Rotate who goes first, so no side always runs on a warmer (or cooler) machine.
+  for (let k = 0; k < kinds.length; k++) {
+    const [side, flags] = kinds[(p - 1 + k) % kinds.length]!;
     const child = spawnNode(CLIENT, [side, ports.join(','), String(REQUESTS / 2), String(REQUESTS)], { nodeFlags: flags });
     const answer = await nextMessage<Reading>(child, 300_000);
     if ('gone' in answer) throw new Error(`${side} client failed: ${answer.gone}`);
-    const key = `${side}${flags.length > 0 ? `, ${FLAG}` : ', V8 defaults'}`;
+    const key = keyOf(side, flags);
     const list = readings.get(key) ?? [];
     list.push(answer.message);
     readings.set(key, list);
-    rows.push([String(p), key, num(answer.message.rps), num(answer.message.cpuUs, 1), num(answer.message.gcPauseUs, 2)]);
-    process.stderr.write(`process ${p}/${PROCESSES}: ${key}: ${answer.message.cpuUs.toFixed(1)} µs/req, GC ${answer.message.gcPauseUs.toFixed(2)} µs/req\n`);
+    rows.push([String(p), key, num(answer.message.rps), num(answer.message.cpuUs, 1), num(answer.message.systemUs, 1), num(answer.message.gcPauseUs, 2)]);
+    process.stderr.write(`process ${p}/${PROCESSES}: ${key}: ${answer.message.cpuUs.toFixed(1)} µs/req (kernel ${answer.message.systemUs.toFixed(1)}), GC ${answer.message.gcPauseUs.toFixed(2)} µs/req\n`);
   }
 }
 killAll();
 
 console.log(`Fresh processes, ${REQUESTS.toLocaleString('en-US')} measured requests each (after ${(REQUESTS / 2).toLocaleString('en-US')} of warm-up), concurrency 50, Node ${process.version}\n`);
-console.log(markdownTable(['process', 'client', 'req/s', 'CPU µs/req', 'GC pause µs/req'], rows, ['right', 'left', 'right', 'right', 'right']));
+console.log(markdownTable(['process', 'client', 'req/s', 'CPU µs/req', 'of it kernel', 'GC pause µs/req'], rows, ['right', 'left', 'right', 'right', 'right', 'right']));
 console.log('\nMedians over processes (the GC pause column shows which mode each process was in: ~0.5 against ~5 and up):\n');
 console.log(
   markdownTable(
-    ['client', 'req/s', 'CPU µs/req', 'GC pause µs/req', 'processes with GC pause > 2 µs/req'],
+    ['client', 'req/s', 'CPU µs/req', 'of it kernel', 'GC pause µs/req', 'processes with GC pause > 2 µs/req'],
     [...readings].map(([key, list]) => [
       key,
       num(median(list.map((r) => r.rps))),
       num(median(list.map((r) => r.cpuUs)), 1),
+      num(median(list.map((r) => r.systemUs)), 1),
       num(median(list.map((r) => r.gcPauseUs)), 2),
       `${list.filter((r) => r.gcPauseUs > 2).length} of ${list.length}`,
     ]),
-    ['left', 'right', 'right', 'right', 'right'],
+    ['left', 'right', 'right', 'right', 'right', 'right'],
   ),
 );
+
+const comparisons: string[][] = [];
+for (const mode of MODES) {
+  const flags = mode === 'defaults' ? [] : [FLAG];
+  const raw = readings.get(keyOf('raw', flags)) ?? [];
+  for (const side of SIDES) {
+    if (side === 'raw') continue;
+    const list = readings.get(keyOf(side, flags)) ?? [];
+    const rps = (l: Reading[]) => l.map((r) => r.rps);
+    const cpu = (l: Reading[]) => l.map((r) => r.cpuUs);
+    const [lo, hi] = bootstrap([rps(list), rps(raw)], ([m, r]) => median(m!) / median(r!));
+    const [clo, chi] = bootstrap([cpu(list), cpu(raw)], ([m, r]) => median(m!) - median(r!));
+    comparisons.push([
+      keyOf(side, flags),
+      ratio(median(rps(list)) / median(rps(raw))),
+      `${ratio(lo)} … ${ratio(hi)}`,
+      `${signed(median(cpu(list)) - median(cpu(raw)))} (${signed(clo)} … ${signed(chi)})`,
+    ]);
+  }
+}
+if (comparisons.length > 0) {
+  console.log('\nAgainst raw undici.request in the same mode (medians over processes; 90% intervals resample processes):\n');
+  console.log(markdownTable(['client', '× raw req/s', '90% interval', 'added CPU µs/req (90% interval)'], comparisons, ['left', 'right', 'right', 'right']));
+}
 process.exit(0);

@@ -56,7 +56,7 @@ try {
       if ('gone' in answer) throw new Error(`${side} client failed: ${answer.gone}`);
       readings[side].push(answer.message);
       const r = answer.message;
-      process.stderr.write(`process ${p + 1}/${PROCESSES} ${side}: ${num(r.rps)} req/s, ${r.cpuUs.toFixed(1)} µs/req, GC ${r.gcPauseUs.toFixed(2)} µs/req\n`);
+      process.stderr.write(`process ${p + 1}/${PROCESSES} ${side}: ${num(r.rps)} req/s, ${r.cpuUs.toFixed(1)} µs/req (kernel ${r.systemUs.toFixed(1)}), GC ${r.gcPauseUs.toFixed(2)} µs/req\n`);
     }
   }
   killAll();
@@ -65,7 +65,7 @@ try {
   const cpu = (side: Side) => readings[side].map((r) => r.cpuUs);
   const gc = (side: Side) => readings[side].map((r) => r.gcPauseUs);
   const row = (side: Side, label: string): string[] => {
-    const common = [label, num(median(rps(side))), num(median(cpu(side)), 1), num(median(gc(side)), 2)];
+    const common = [label, num(median(rps(side))), num(median(cpu(side)), 1), num(median(readings[side].map((r) => r.systemUs)), 1), num(median(gc(side)), 2)];
     if (side === 'raw') return [...common, '1.00×', '', '0'];
     const [lo, hi] = bootstrap([rps(side), rps('raw')], ([m, r]) => median(m!) / median(r!));
     const [clo, chi] = bootstrap([cpu(side), cpu('raw')], ([m, r]) => median(m!) - median(r!));
@@ -81,9 +81,9 @@ try {
   );
   console.log(
     markdownTable(
-      ['client', 'req/s (median)', 'client CPU µs/req', 'GC pause µs/req', '× raw', '90% interval', 'added CPU µs (90% interval)'],
+      ['client', 'req/s (median)', 'client CPU µs/req', 'of it kernel', 'GC pause µs/req', '× raw', '90% interval', 'added CPU µs (90% interval)'],
       [row('raw', 'raw undici.request(url) over TLS'), row('pool', 'raw pool.request({ path }) over TLS'), row('mesh', 'mesh.request(url), mTLS')],
-      ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
+      ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
     ),
   );
 } finally {
