@@ -97,6 +97,14 @@ class Serving<A> implements ResponseSlot {
   /** Istio's response size: the Content-Length when there is one, else the body bytes written. */
   #responseBytes(): number {
     if (!this.counting) return 0;
+    // Node's own note of the body size: the Content-Length it sent (from
+    // writeHead's object too, which getHeader cannot see, and node and
+    // Fastify answer that way), or the size of a body sent in one end().
+    // Reading it spares a second UTF-8 walk of the body (~215 instructions
+    // per request). It is not public API, so anything but a number falls
+    // back to the header and the bytes counted (HTTP/2 responses always do).
+    const noted = (this.res as { _contentLength?: unknown })._contentLength;
+    if (typeof noted === 'number' && noted > 0) return noted;
     const declared = Number(this.res.getHeader('content-length'));
     return Number.isFinite(declared) && declared > 0 ? declared : this.bytes + sizeOf(this.endChunk);
   }

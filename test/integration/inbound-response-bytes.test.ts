@@ -8,7 +8,7 @@
  * response prototype instead, and for meshFastify with and without the
  * mesh's message classes (meshHttpOptions).
  */
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import express from 'express';
@@ -178,4 +178,19 @@ test.each([
   await expect.poll(() => value(mesh, 'istio_requests_total', '200')).toBe(3);
   expect(await value(mesh, 'istio_response_bytes_sum', '200')).toBe(3 * 345);
   await expectCutOffEnds(mesh, port, written);
+});
+
+test.each([
+  ['writeHead with a Content-Length', (res: ServerResponse) => res.writeHead(200, { 'content-length': Buffer.byteLength('héllo wörld') }).end('héllo wörld')],
+  ['setHeader with a Content-Length', (res: ServerResponse) => res.setHeader('content-length', 13).end('héllo wörld')],
+  ['one end() and no header', (res: ServerResponse) => res.end('héllo wörld')],
+  ['one Buffer and no header', (res: ServerResponse) => res.end(Buffer.from('héllo wörld'))],
+])('a body sent in one piece is sized in bytes, not characters: %s', async (_name, answer) => {
+  const { mesh, port } = await serve((_req, res) => answer(res as ServerResponse));
+  for (let i = 0; i < 2; i++) {
+    const res = await request(`http://127.0.0.1:${port}/one`);
+    expect((await res.body.arrayBuffer()).byteLength).toBe(13);
+  }
+  await expect.poll(() => value(mesh, 'istio_requests_total', '200')).toBe(2);
+  expect(await value(mesh, 'istio_response_bytes_sum', '200')).toBe(2 * 13);
 });
