@@ -3,7 +3,7 @@
  * to the workload (the worst case: selectors that miss are dropped at
  * compile time and cost nothing). Target: ≤ 2 µs per check.
  *
- * Run: npx tsx bench/authz.ts   (about 10 s)
+ * Run: npm run bench:authz   (about 10 s)
  *
  * The policies look like a busy namespace's: 20 DENY (admin paths outside
  * the ops namespace, backup files, debug headers, payments without a JWT,

@@ -4,7 +4,7 @@
  * key in the same run, for RS256 and ES256; and what a request without a
  * token costs (most internal traffic).
  *
- * Run: npx tsx bench/jwt.ts   (about 20 s)
+ * Run: npm run bench:jwt   (about 20 s)
  *
  * The key set is fetched once from a real HTTP server on 127.0.0.1 before
  * timing, so the authenticator runs exactly as in production: token lookup,
