@@ -69,6 +69,19 @@ export const securitySettingsSchema = z.strictObject({
     .optional(),
   /** Outbound TLS for services that set none (default `disable`). */
   outboundTls: outboundMode.optional(),
+  /**
+   * Verified JWTs remembered, so a repeat token skips its signature check
+   * (Envoy's `jwt_cache_config`). A token is trusted without a new check
+   * for at most `maxAge` and never past its `exp`.
+   */
+  jwtCache: z
+    .strictObject({
+      /** Tokens remembered at most (default 1000); 0 checks every token. */
+      maxTokens: z.number().int().min(0).max(1_000_000).optional(),
+      /** How long a verified token is trusted without a new check (default 5m). */
+      maxAge: duration.optional(),
+    })
+    .optional(),
 });
 
 /** A destination's TLS, as DestinationRule `trafficPolicy.tls`. */

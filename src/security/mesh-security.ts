@@ -152,7 +152,11 @@ export class MeshSecurity {
     const workload = { namespace: config.mesh.namespace, labels: config.mesh.labels ?? {} };
     const authn =
       config.requestAuthentications.length > 0
-        ? compileRequestAuthentication(config.requestAuthentications, { ...workload, jwks: this.#jwks })
+        ? compileRequestAuthentication(config.requestAuthentications, {
+            ...workload,
+            jwks: this.#jwks,
+            verifiedTokens: { maxTokens: config.mesh.security?.jwtCache?.maxTokens, maxAgeMs: config.mesh.security?.jwtCache?.maxAge },
+          })
         : undefined;
     const authz = config.authorizationPolicies.length > 0 ? compileAuthorization(config.authorizationPolicies, workload) : undefined;
     const previous = this.#guard;

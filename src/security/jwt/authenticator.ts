@@ -28,6 +28,7 @@ import type { JwksCache } from './jwks-cache.js';
 import type { ClaimToHeader, JwtRule, RequestAuthenticationPolicy } from './model.js';
 import type { RemoteJwks } from './remote-jwks.js';
 import { type AuthRequest, compileLocations, extractToken, type TokenLocation } from './token-locations.js';
+import { DEFAULT_MAX_AGE_MS, DEFAULT_MAX_TOKENS, VerifiedTokens } from './verified-tokens.js';
 import { DEFAULT_CLOCK_SKEW_SEC, reasonOf, unauthenticated, verifyOptions, verifyToken } from './verify.js';
 
 export interface RequestAuthenticatorOptions {
@@ -41,6 +42,13 @@ export interface RequestAuthenticatorOptions {
   readonly clockSkewSec?: number;
   /** Longer tokens are rejected before any parsing (default 32 KiB). */
   readonly maxTokenLength?: number;
+  /**
+   * Verified tokens remembered, so a repeat token skips its signature
+   * check (verified-tokens.ts): at most `maxTokens` (default 1,000; 0 turns
+   * it off), each trusted for `maxAgeMs` (default 5 minutes) and never past
+   * its `exp`.
+   */
+  readonly verifiedTokens?: { readonly maxTokens?: number | undefined; readonly maxAgeMs?: number | undefined } | undefined;
 }
 
 export interface RequestAuthenticator {
@@ -90,10 +98,16 @@ export function compileRequestAuthentication(
   const held: RemoteJwks[] = [];
   const skew = options.clockSkewSec ?? DEFAULT_CLOCK_SKEW_SEC;
   const rules = applied.flatMap((p) => p.jwtRules).map((rule) => ({ rule, compiled: compileRule(rule, options.jwks, held, skew) }));
+  const verified = new VerifiedTokens<VerifiedToken>({
+    maxTokens: options.verifiedTokens?.maxTokens ?? DEFAULT_MAX_TOKENS,
+    maxAgeMs: options.verifiedTokens?.maxAgeMs ?? DEFAULT_MAX_AGE_MS,
+  });
   return new Authenticator(
     applied.map((p) => `${p.namespace}/${p.name}`),
     compileLocations(rules),
     options.maxTokenLength ?? 32 * 1024,
+    verified,
+    skew * 1000,
     () => {
       for (const remote of held.splice(0)) options.jwks.release(remote);
     },
@@ -122,13 +136,24 @@ class Authenticator implements RequestAuthenticator {
   readonly policies: readonly string[];
   readonly #locations: readonly TokenLocation<CompiledRule>[];
   readonly #maxTokenLength: number;
+  readonly #verified: VerifiedTokens<VerifiedToken>;
+  readonly #skewMs: number;
   readonly #release: () => void;
 
-  constructor(policies: string[], locations: TokenLocation<CompiledRule>[], maxTokenLength: number, release: () => void) {
+  constructor(
+    policies: string[],
+    locations: TokenLocation<CompiledRule>[],
+    maxTokenLength: number,
+    verified: VerifiedTokens<VerifiedToken>,
+    skewMs: number,
+    release: () => void,
+  ) {
     this.policies = Object.freeze(policies);
     this.#locations = locations;
     this.active = locations.length > 0;
     this.#maxTokenLength = maxTokenLength;
+    this.#verified = verified;
+    this.#skewMs = skewMs;
     this.#release = release;
   }
 
@@ -143,7 +168,18 @@ class Authenticator implements RequestAuthenticator {
       found.push({ loc, token });
     }
     if (found === undefined) return NO_TOKEN;
-    return found.length === 1 ? this.#verifyOne(found[0]!).then(resultOfOne) : this.#verifyAll(found);
+    if (found.length === 1) {
+      const known = this.#known(found[0]!);
+      return known !== undefined ? Promise.resolve(resultOfOne(known)) : this.#verifyOne(found[0]!).then(resultOfOne);
+    }
+    return this.#verifyAll(found);
+  }
+
+  /** A token that verified before, where it was found this time, and may still be trusted now. */
+  #known(found: Found): VerifiedToken | undefined {
+    const known = this.#verified.get(found.token, Date.now());
+    // Found elsewhere (another header, a query parameter), other rules may apply: check it afresh.
+    return known !== undefined && known.loc === found.loc ? known : undefined;
   }
 
   close(): void {
@@ -157,7 +193,7 @@ class Authenticator implements RequestAuthenticator {
    */
   async #verifyAll(found: readonly Found[]): Promise<AuthResult> {
     const verified: VerifiedToken[] = [];
-    for (const f of found) verified.push(await this.#verifyOne(f));
+    for (const f of found) verified.push(this.#known(f) ?? (await this.#verifyOne(f)));
     return resultOf(verified);
   }
 
@@ -173,7 +209,11 @@ class Authenticator implements RequestAuthenticator {
     let firstError: unknown;
     for (const rule of candidates) {
       try {
-        return { loc, token, rule, payload: await verifyToken(token, rule.keys, rule.options) };
+        const verified: VerifiedToken = { loc, token, rule, payload: await verifyToken(token, rule.keys, rule.options) };
+        const exp = verified.payload.exp;
+        // Trusted while verification would still pass it: up to exp plus the skew it was given.
+        this.#verified.set(token, verified, Date.now(), typeof exp === 'number' ? exp * 1000 + this.#skewMs : undefined);
+        return verified;
       } catch (err) {
         firstError ??= err;
       }

@@ -568,6 +568,22 @@ const CASES: readonly Case[] = [
       },
     ],
   },
+  // ── the verified-token cache ───────────────────────────────────────────
+  {
+    name: 'jwtCache.maxTokens negative',
+    input: { mesh: { security: { jwtCache: { maxTokens: -1 } } } },
+    issues: one('mesh.security.jwtCache.maxTokens', 'must be at least 0, got -1'),
+  },
+  {
+    name: 'jwtCache.maxAge not a duration',
+    input: { mesh: { security: { jwtCache: { maxAge: 'forever' } } } },
+    issues: one('mesh.security.jwtCache.maxAge', `"forever" is not a duration; ${DURATION_HINT}`),
+  },
+  {
+    name: 'jwtCache with a misspelled field',
+    input: { mesh: { security: { jwtCache: { maxToken: 10 } } } },
+    issues: one('mesh.security.jwtCache.maxToken', 'unknown field (did you mean "maxTokens"?)'),
+  },
 ];
 
 function rejectionOf(input: unknown, source = 'test'): ConfigError {

@@ -45,7 +45,8 @@ afterEach(async () => {
 function setup(rule: Record<string, unknown> = {}, options: JwksCacheOptions = {}): RequestAuthenticator {
   cache = new JwksCache({ logger: log, ...options });
   const policies = validateRequestAuthentications([{ jwtRules: [{ issuer: ISSUER, jwksUri: server.url, ...rule }] }]);
-  return compileRequestAuthentication(policies, { namespace: 'default', jwks: cache });
+  // These tests watch the key sets: every token is checked, none comes from the verified-token cache.
+  return compileRequestAuthentication(policies, { namespace: 'default', jwks: cache, verifiedTokens: { maxTokens: 0 } });
 }
 
 async function reason(promise: Promise<unknown>): Promise<unknown> {

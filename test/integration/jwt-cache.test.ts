@@ -1,0 +1,78 @@
+/**
+ * `mesh.security.jwtCache` through createMesh and a real inbound server: a
+ * token that verified keeps passing after its key leaves the issuer's JWKS
+ * (it is not checked again) for `maxAge`, and `maxTokens: 0` checks every
+ * token. The JWKS is a real server on port 0; wall-clock and monotonic
+ * time are virtual, so the 30 s refresh limit and maxAge pass at once.
+ */
+import { request } from 'undici';
+import { afterEach, beforeAll, beforeEach, expect, test, vi } from 'vitest';
+import { createMesh, type Mesh, type MeshServer, requestAuthOf } from '../../src/index.js';
+import { ISSUER, type JwksServer, jwksText, makeKey, sign, startJwksServer, type TestKey } from '../unit/security/jwt/helpers.js';
+
+let k1: TestKey;
+let k2: TestKey;
+let jwksServer: JwksServer;
+const meshes: Mesh[] = [];
+const servers: MeshServer[] = [];
+
+beforeAll(async () => {
+  [k1, k2] = await Promise.all([makeKey('RS256', 'k1'), makeKey('ES256', 'k2')]);
+});
+
+beforeEach(async () => {
+  vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+  vi.setSystemTime(new Date('2026-11-30T12:00:00Z'));
+  jwksServer = await startJwksServer(jwksText(k1));
+});
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close(100)));
+  await Promise.all(meshes.splice(0).map((m) => m.destroy()));
+  await jwksServer.close();
+  vi.useRealTimers();
+});
+
+async function serve(jwtCache: Record<string, unknown> | undefined): Promise<(token: string) => Promise<string>> {
+  const mesh = createMesh({
+    env: false,
+    config: {
+      mesh: { namespace: 'shop', ...(jwtCache === undefined ? {} : { security: { jwtCache } }) },
+      requestAuthentications: [{ name: 'jwt', jwtRules: [{ issuer: ISSUER, jwksUri: jwksServer.url }] }],
+    },
+  });
+  meshes.push(mesh);
+  const server = mesh.createServer((req, res) => res.end(requestAuthOf(req)?.requestPrincipal ?? 'anonymous'));
+  servers.push(server);
+  const { port } = await server.listen(0, '127.0.0.1');
+  return async (token) => {
+    const res = await request(`http://127.0.0.1:${port}/`, { headers: { authorization: `Bearer ${token}` } });
+    return `${res.statusCode} ${await res.body.text()}`;
+  };
+}
+
+/** The issuer drops k1; a k2 token, 30 s after the first fetch, makes the mesh fetch the new set. */
+async function withdrawK1(call: (token: string) => Promise<string>): Promise<void> {
+  jwksServer.body = jwksText(k2);
+  vi.advanceTimersByTime(30_000);
+  expect(await call(await sign(k2, { sub: 'rotated' }))).toBe(`200 ${ISSUER}/rotated`);
+}
+
+test('a verified token is not checked again within maxAge, so it outlives its withdrawn key until then', async () => {
+  const call = await serve({ maxAge: '1m' });
+  const token = await sign(k1);
+  expect(await call(token)).toBe(`200 ${ISSUER}/alice`);
+  await withdrawK1(call);
+  expect(await call(token)).toBe(`200 ${ISSUER}/alice`);
+  expect(await call(await sign(k1, { sub: 'mallory' }))).toBe('401 JWT is signed with an unknown key\n');
+  vi.advanceTimersByTime(30_001);
+  expect(await call(token)).toBe('401 JWT is signed with an unknown key\n');
+});
+
+test('maxTokens: 0 checks every token', async () => {
+  const call = await serve({ maxTokens: 0 });
+  const token = await sign(k1);
+  expect(await call(token)).toBe(`200 ${ISSUER}/alice`);
+  await withdrawK1(call);
+  expect(await call(token)).toBe('401 JWT is signed with an unknown key\n');
+});
