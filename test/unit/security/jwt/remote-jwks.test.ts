@@ -1,8 +1,10 @@
 /**
  * Key sets fetched over HTTP from a real server on port 0: caching, rotation
  * through an unknown kid, the rate limit on refreshes, periodic refresh,
- * failures that keep the last good keys, and shutdown. Time that matters
- * (the 30 s rate limit, the 20 min refresh) is virtual.
+ * failures that keep the last good keys, and shutdown; and the
+ * verified-token cache on top of them (a repeat token is not checked
+ * again, for at most maxAge and never past its exp). Time that matters
+ * (the 30 s rate limit, the 20 min refresh, exp and maxAge) is virtual.
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { compileRequestAuthentication, type RequestAuthenticator } from '../../../../src/security/jwt/authenticator.js';
@@ -15,6 +17,7 @@ import {
   jwksText,
   makeKey,
   memoryLogger,
+  req,
   sign,
   startJwksServer,
   type TestKey,
@@ -42,11 +45,18 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
-function setup(rule: Record<string, unknown> = {}, options: JwksCacheOptions = {}): RequestAuthenticator {
+/**
+ * An authenticator on the test's JWKS server. The key-set tests check every
+ * token (`verifiedTokens` off), so none comes from the verified-token cache.
+ */
+function setup(
+  rule: Record<string, unknown> = {},
+  options: JwksCacheOptions = {},
+  verifiedTokens: { maxTokens?: number; maxAgeMs?: number } = { maxTokens: 0 },
+): RequestAuthenticator {
   cache = new JwksCache({ logger: log, ...options });
   const policies = validateRequestAuthentications([{ jwtRules: [{ issuer: ISSUER, jwksUri: server.url, ...rule }] }]);
-  // These tests watch the key sets: every token is checked, none comes from the verified-token cache.
-  return compileRequestAuthentication(policies, { namespace: 'default', jwks: cache, verifiedTokens: { maxTokens: 0 } });
+  return compileRequestAuthentication(policies, { namespace: 'default', jwks: cache, verifiedTokens });
 }
 
 async function reason(promise: Promise<unknown>): Promise<unknown> {
@@ -260,5 +270,77 @@ describe('failures keep the last good keys', () => {
     const a = setup({ timeout: '100ms' });
     expect(await reason(a.authenticate(bearer(await sign(k1))))).toBe('jwks_unavailable');
     expect(log.lines[0]?.fields?.reason).toBe('timed out after 100ms');
+  });
+});
+
+async function outcome(promise: Promise<{ principal?: string }>): Promise<unknown> {
+  return promise.then(
+    (r) => r.principal,
+    (e: { details?: { reason?: unknown } }) => e.details?.reason,
+  );
+}
+
+/** Replace the JWKS with k2 alone, and make the authenticator fetch it (a k2 token after the 30 s refresh limit). */
+async function withdrawK1(a: RequestAuthenticator, present: (token: string) => ReturnType<typeof req> = bearer): Promise<void> {
+  server.body = jwksText(k2);
+  vi.advanceTimersByTime(30_000);
+  expect(await outcome(a.authenticate(present(await sign(k2, { sub: 'rotated' }))))).toBe(`${ISSUER}/rotated`);
+}
+
+// A repeat token is not checked again (so it outlives its withdrawn key), for at most maxAge and never past its exp.
+describe('the verified-token cache', () => {
+  beforeEach(() => {
+    // exp and maxAge are wall-clock time: Date is virtual here too.
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval', 'performance'] });
+    vi.setSystemTime(new Date('2026-11-30T12:00:00Z'));
+  });
+
+  it('trusts a repeat token for maxAge without a new check, while a new token from a withdrawn key is refused', async () => {
+    const a = setup({}, {}, { maxAgeMs: 60_000 });
+    const token = await sign(k1);
+    expect(await outcome(a.authenticate(bearer(token)))).toBe(`${ISSUER}/alice`);
+    await withdrawK1(a);
+    // Not checked again: k1 is gone from the key set, and the token still passes.
+    expect(await outcome(a.authenticate(bearer(token)))).toBe(`${ISSUER}/alice`);
+    expect(await outcome(a.authenticate(bearer(await sign(k1, { sub: 'mallory' }))))).toBe('unknown_key');
+    // 60 s after it verified, the token is checked again, and fails.
+    vi.advanceTimersByTime(30_001);
+    expect(await outcome(a.authenticate(bearer(token)))).toBe('unknown_key');
+  });
+
+  it('never trusts a token past its exp and the 60 s skew', async () => {
+    const a = setup({}, {}, {});
+    const token = await sign(k1, { expIn: 90 });
+    expect(await outcome(a.authenticate(bearer(token)))).toBe(`${ISSUER}/alice`);
+    vi.advanceTimersByTime(149_000);
+    expect(await outcome(a.authenticate(bearer(token)))).toBe(`${ISSUER}/alice`);
+    vi.advanceTimersByTime(1_000);
+    expect(await outcome(a.authenticate(bearer(token)))).toBe('expired');
+  });
+
+  it('checks afresh a token found in another place, where other rules may apply', async () => {
+    const a = setup({ fromHeaders: [{ name: 'x-token' }], fromParams: ['token'] }, {}, {});
+    const token = await sign(k1);
+    expect(await outcome(a.authenticate(req({ headers: { 'x-token': token } })))).toBe(`${ISSUER}/alice`);
+    await withdrawK1(a, (t) => req({ headers: { 'x-token': t } }));
+    expect(await outcome(a.authenticate(req({ headers: { 'x-token': token } })))).toBe(`${ISSUER}/alice`);
+    expect(await outcome(a.authenticate(req({ query: { token } })))).toBe('unknown_key');
+  });
+
+  it('with maxTokens 0 checks every token', async () => {
+    const a = setup({}, {}, { maxTokens: 0 });
+    const token = await sign(k1);
+    expect(await outcome(a.authenticate(bearer(token)))).toBe(`${ISSUER}/alice`);
+    await withdrawK1(a);
+    expect(await outcome(a.authenticate(bearer(token)))).toBe('unknown_key');
+  });
+
+  it('never remembers a failure: a token refused for an unknown key passes once the key arrives', async () => {
+    const a = setup({}, {}, {});
+    const early = await sign(k2);
+    expect(await outcome(a.authenticate(bearer(early)))).toBe('unknown_key');
+    server.body = jwksText(k1, k2);
+    vi.advanceTimersByTime(30_000);
+    expect(await outcome(a.authenticate(bearer(early)))).toBe(`${ISSUER}/alice`);
   });
 });
