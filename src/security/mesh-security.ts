@@ -18,7 +18,7 @@ import { DevCaProvider } from './certs/dev-ca-provider.js';
 import { FileCertificateProvider } from './certs/file-provider.js';
 import type { CertificateProvider } from './certs/provider.js';
 import { resolveWorkloadIdentity, type WorkloadIdentity } from './identity/workload-identity.js';
-import { compileRequestAuthentication } from './jwt/authenticator.js';
+import { compileRequestAuthentication, type RequestAuthenticator } from './jwt/authenticator.js';
 import { JwksCache } from './jwt/jwks-cache.js';
 import { WorkloadTls } from './tls/workload-tls.js';
 
@@ -39,6 +39,9 @@ export class MeshSecurity {
   #certificatesKey: string | undefined;
   #config: MeshConfig | undefined;
   #guard: InboundGuard | undefined;
+  /** The request authenticator in the guard, and the inputs it was compiled from (JSON). */
+  #authn: RequestAuthenticator | undefined;
+  #authnKey: string | undefined;
   // One key cache for every policy version, so a config update keeps the keys already fetched.
   readonly #jwks: JwksCache;
 
@@ -145,21 +148,28 @@ export class MeshSecurity {
 
   /**
    * Compile the policies that apply to this workload (its namespace and
-   * labels). The new guard is built before the old one is closed, so JWKS
-   * keys already fetched carry over.
+   * labels). The request authenticator is kept while its inputs are
+   * unchanged: every config update lands here (an xDS push, a file
+   * reload), and a new authenticator would start with an empty cache of
+   * verified tokens. A changed one is built before the old one is closed,
+   * so JWKS keys already fetched carry over.
    */
   #applyPolicies(config: MeshConfig): void {
     const workload = { namespace: config.mesh.namespace, labels: config.mesh.labels ?? {} };
+    const jwtCache = config.mesh.security?.jwtCache;
+    const authnKey = JSON.stringify([config.requestAuthentications, workload, jwtCache ?? null]);
+    const previousAuthn = this.#authn;
     const authn =
-      config.requestAuthentications.length > 0
-        ? compileRequestAuthentication(config.requestAuthentications, {
-            ...workload,
-            jwks: this.#jwks,
-            verifiedTokens: { maxTokens: config.mesh.security?.jwtCache?.maxTokens, maxAgeMs: config.mesh.security?.jwtCache?.maxAge },
-          })
-        : undefined;
+      authnKey === this.#authnKey
+        ? previousAuthn
+        : config.requestAuthentications.length > 0
+          ? compileRequestAuthentication(config.requestAuthentications, {
+              ...workload,
+              jwks: this.#jwks,
+              verifiedTokens: { maxTokens: jwtCache?.maxTokens, maxAgeMs: jwtCache?.maxAge },
+            })
+          : undefined;
     const authz = config.authorizationPolicies.length > 0 ? compileAuthorization(config.authorizationPolicies, workload) : undefined;
-    const previous = this.#guard;
     const claimHeaders = new Set<string>();
     for (const policy of config.requestAuthentications) {
       for (const rule of policy.jwtRules) {
@@ -168,7 +178,9 @@ export class MeshSecurity {
       }
     }
     this.#guard = new InboundGuard(authn, authz, [...claimHeaders]);
-    previous?.close();
+    this.#authn = authn;
+    this.#authnKey = authnKey;
+    if (previousAuthn !== authn) previousAuthn?.close();
   }
 
   /** Authentication and authorization for inbound requests, as of the current config. */
@@ -217,7 +229,7 @@ export class MeshSecurity {
   }
 
   async close(): Promise<void> {
-    this.#guard?.close();
+    this.#authn?.close();
     this.#jwks.close();
     await this.#provider?.close();
   }

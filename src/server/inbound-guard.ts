@@ -104,10 +104,6 @@ export class InboundGuard {
       throw permissionDeniedError(decision, view.principal);
     }
   }
-
-  close(): void {
-    this.#authn?.close();
-  }
 }
 
 /** The reply for a refused request: the code's status and a short reason, never the token. */

@@ -33,14 +33,16 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
+function config(jwtCache: Record<string, unknown> | undefined, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    mesh: { namespace: 'shop', ...(jwtCache === undefined ? {} : { security: { jwtCache } }) },
+    requestAuthentications: [{ name: 'jwt', jwtRules: [{ issuer: ISSUER, jwksUri: jwksServer.url }] }],
+    ...extra,
+  };
+}
+
 async function serve(jwtCache: Record<string, unknown> | undefined): Promise<(token: string) => Promise<string>> {
-  const mesh = createMesh({
-    env: false,
-    config: {
-      mesh: { namespace: 'shop', ...(jwtCache === undefined ? {} : { security: { jwtCache } }) },
-      requestAuthentications: [{ name: 'jwt', jwtRules: [{ issuer: ISSUER, jwksUri: jwksServer.url }] }],
-    },
-  });
+  const mesh = createMesh({ env: false, config: config(jwtCache) });
   meshes.push(mesh);
   const server = mesh.createServer((req, res) => res.end(requestAuthOf(req)?.requestPrincipal ?? 'anonymous'));
   servers.push(server);
@@ -66,6 +68,20 @@ test('a verified token is not checked again within maxAge, so it outlives its wi
   expect(await call(token)).toBe(`200 ${ISSUER}/alice`);
   expect(await call(await sign(k1, { sub: 'mallory' }))).toBe('401 JWT is signed with an unknown key\n');
   vi.advanceTimersByTime(30_001);
+  expect(await call(token)).toBe('401 JWT is signed with an unknown key\n');
+});
+
+test('a config update that leaves the JWT settings alone keeps the remembered tokens; one that changes them starts afresh', async () => {
+  const call = await serve({ maxAge: '1m' });
+  const mesh = meshes[0]!;
+  const token = await sign(k1);
+  expect(await call(token)).toBe(`200 ${ISSUER}/alice`);
+  await withdrawK1(call);
+  // An unrelated update (a new service), as every xDS push or file reload is.
+  mesh.config.setLayer('options', config({ maxAge: '1m' }, { services: { reviews: { endpoints: ['127.0.0.1:9'] } } }), 'options');
+  expect(await call(token)).toBe(`200 ${ISSUER}/alice`);
+  // New JWT settings compile a new authenticator, with nothing remembered.
+  mesh.config.setLayer('options', config({ maxAge: '2m' }), 'options');
   expect(await call(token)).toBe('401 JWT is signed with an unknown key\n');
 });
 
