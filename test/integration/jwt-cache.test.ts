@@ -44,7 +44,12 @@ function config(jwtCache: Record<string, unknown> | undefined, extra: Record<str
 async function serve(jwtCache: Record<string, unknown> | undefined): Promise<(token: string) => Promise<string>> {
   const mesh = createMesh({ env: false, config: config(jwtCache) });
   meshes.push(mesh);
-  const server = mesh.createServer((req, res) => res.end(requestAuthOf(req)?.requestPrincipal ?? 'anonymous'));
+  const server = mesh.createServer((req, res) => {
+    const claims = requestAuthOf(req)?.claims;
+    // A remembered token's claims go to every request that repeats it: they must be read-only, nested values too.
+    if (claims !== undefined && !(Object.isFrozen(claims) && Object.isFrozen(claims.roles))) res.statusCode = 500;
+    res.end(requestAuthOf(req)?.requestPrincipal ?? 'anonymous');
+  });
   servers.push(server);
   const { port } = await server.listen(0, '127.0.0.1');
   return async (token) => {
@@ -62,7 +67,7 @@ async function withdrawK1(call: (token: string) => Promise<string>): Promise<voi
 
 test('a verified token is not checked again within maxAge, so it outlives its withdrawn key until then', async () => {
   const call = await serve({ maxAge: '1m' });
-  const token = await sign(k1);
+  const token = await sign(k1, { claims: { roles: ['reader'] } });
   expect(await call(token)).toBe(`200 ${ISSUER}/alice`);
   await withdrawK1(call);
   expect(await call(token)).toBe(`200 ${ISSUER}/alice`);

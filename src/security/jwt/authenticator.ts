@@ -209,7 +209,9 @@ class Authenticator implements RequestAuthenticator {
     let firstError: unknown;
     for (const rule of candidates) {
       try {
-        const verified: VerifiedToken = { loc, token, rule, payload: await verifyToken(token, rule.keys, rule.options) };
+        // Frozen: a remembered token's claims are handed to every request that repeats it.
+        const payload = frozen(await verifyToken(token, rule.keys, rule.options));
+        const verified: VerifiedToken = { loc, token, rule, payload };
         const exp = verified.payload.exp;
         // Trusted while verification would still pass it: up to exp plus the skew it was given.
         this.#verified.set(token, verified, Date.now(), typeof exp === 'number' ? exp * 1000 + this.#skewMs : undefined);
@@ -220,6 +222,15 @@ class Authenticator implements RequestAuthenticator {
     }
     throw unauthenticated(reasonOf(firstError), iss);
   }
+}
+
+/** `value` and everything in it, frozen (JSON claims: no cycles). */
+function frozen<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) frozen(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /**
