@@ -10,7 +10,8 @@
  * - never longer than `maxAgeMs` after it verified, so a key withdrawn
  *   from the issuer's JWKS stops vouching for its tokens within that time;
  * - only for the token location and compiled rules it verified under: the
- *   cache belongs to one authenticator, which a config update replaces.
+ *   cache belongs to one authenticator, which a config update changing the
+ *   JWT rules, the workload or these limits replaces (mesh-security.ts).
  * Failures are never remembered.
  *
  * Bounded by count and by the characters of the tokens held (a token may
