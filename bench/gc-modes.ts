@@ -16,13 +16,27 @@
  * It is also the client-CPU bench with the least noise this VM allows:
  * each process is one client alone, the sides take turns (the order
  * rotates per process), and the pretenuring coin is either taken out
- * (the flag) or shown (the GC column).
+ * (the flag) or shown (the GC column). With `taskset` and two or more
+ * CPUs (`--pin`, the default) the client runs alone on CPU 0 and the
+ * replicas on the rest, so the client's CPU per request is not shared
+ * with the replicas' caches and run queue (as `npm run bench -- --pin`).
+ * V8's helper threads then share CPU 0 with the client: their time was
+ * always in the client's CPU, and now its req/s pays for it too.
  *
- *   npm run bench:gc-modes [-- --processes 6 --requests 60000 --sides raw,mesh,full --modes defaults,no-pretenuring]
+ * The warm-up is long (150,000 requests, ~6 s) because V8 grows its young
+ * generation for seconds, page by page, and each new page is a page fault
+ * in the kernel. A client that allocates a little more grows it later:
+ * after a 30,000-request warm-up the mesh's clients were still growing it
+ * in the measured window (~260 faults per 1,000 requests against raw's
+ * ~12) and were charged that kernel time. The faults column shows
+ * whether a run measured steady state.
+ *
+ *   npm run bench:gc-modes [-- --processes 6 --requests 60000 --warmup 150000 --sides raw,mesh,full --modes defaults,no-pretenuring --no-pin]
  */
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { installExitHandlers, killAll, nextMessage, spawnNode } from './lib/children.js';
+import { hasTaskset, installExitHandlers, killAll, nextMessage, spawnNode } from './lib/children.js';
 import type { LoopReading } from './lib/process-loop.js';
 import { bootstrap, median } from './lib/report.js';
 import { markdownTable, num, ratio, signed } from './lib/table.js';
@@ -31,12 +45,16 @@ const { values } = parseArgs({
   options: {
     processes: { type: 'string', default: '6' },
     requests: { type: 'string', default: '60000' },
+    warmup: { type: 'string', default: '150000' },
     sides: { type: 'string', default: 'raw,mesh' },
     modes: { type: 'string', default: 'defaults,no-pretenuring' },
+    pin: { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 const PROCESSES = Number(values.processes);
 const REQUESTS = Number(values.requests);
+const WARMUP = Number(values.warmup);
 const SIDES = values.sides.split(',').filter((s) => s !== '');
 const MODES = values.modes.split(',').filter((m) => m !== '');
 for (const side of SIDES) if (!['raw', 'mesh', 'full'].includes(side)) throw new Error(`--sides: unknown side ${side} (raw, mesh, full)`);
@@ -45,13 +63,17 @@ if (!SIDES.includes('raw')) throw new Error('--sides must include raw: every oth
 const UPSTREAM = fileURLToPath(new URL('./lib/upstream.ts', import.meta.url));
 const CLIENT = fileURLToPath(new URL('./lib/gc-mode-client.ts', import.meta.url));
 const FLAG = '--no-allocation-site-pretenuring';
+const CPUS = os.availableParallelism();
+const PIN = values.pin && CPUS >= 2 && hasTaskset();
+const CLIENT_CPUS = PIN ? '0' : undefined;
+const REPLICA_CPUS = PIN ? `1-${CPUS - 1}` : undefined;
 
 type Reading = LoopReading & { side: string };
 
 installExitHandlers(killAll);
 const ports: number[] = [];
 for (let i = 0; i < 3; i++) {
-  const child = spawnNode(UPSTREAM, []);
+  const child = spawnNode(UPSTREAM, [], { cpus: REPLICA_CPUS });
   const first = await nextMessage<{ port: number }>(child, 30_000);
   if ('gone' in first) throw new Error(`replica did not start: ${first.gone}`);
   ports.push(first.message.port);
@@ -65,34 +87,38 @@ for (let p = 1; p <= PROCESSES; p++) {
   // Rotate who goes first, so no side always runs on a warmer (or cooler) machine.
   for (let k = 0; k < kinds.length; k++) {
     const [side, flags] = kinds[(p - 1 + k) % kinds.length]!;
-    const child = spawnNode(CLIENT, [side, ports.join(','), String(REQUESTS / 2), String(REQUESTS)], { nodeFlags: flags });
+    const child = spawnNode(CLIENT, [side, ports.join(','), String(WARMUP), String(REQUESTS)], { nodeFlags: flags, cpus: CLIENT_CPUS });
     const answer = await nextMessage<Reading>(child, 300_000);
     if ('gone' in answer) throw new Error(`${side} client failed: ${answer.gone}`);
     const key = keyOf(side, flags);
     const list = readings.get(key) ?? [];
     list.push(answer.message);
     readings.set(key, list);
-    rows.push([String(p), key, num(answer.message.rps), num(answer.message.cpuUs, 1), num(answer.message.systemUs, 1), num(answer.message.gcPauseUs, 2)]);
+    const m = answer.message;
+    rows.push([String(p), key, num(m.rps), num(m.cpuUs, 1), num(m.systemUs, 1), num(m.gcPauseUs, 2), num(m.faultsPerK, 1), num(m.switchesPerK, 1)]);
     process.stderr.write(`process ${p}/${PROCESSES}: ${key}: ${answer.message.cpuUs.toFixed(1)} µs/req (kernel ${answer.message.systemUs.toFixed(1)}), GC ${answer.message.gcPauseUs.toFixed(2)} µs/req\n`);
   }
 }
 killAll();
 
-console.log(`Fresh processes, ${REQUESTS.toLocaleString('en-US')} measured requests each (after ${(REQUESTS / 2).toLocaleString('en-US')} of warm-up), concurrency 50, Node ${process.version}\n`);
-console.log(markdownTable(['process', 'client', 'req/s', 'CPU µs/req', 'of it kernel', 'GC pause µs/req'], rows, ['right', 'left', 'right', 'right', 'right', 'right']));
+console.log(`Fresh processes, ${REQUESTS.toLocaleString('en-US')} measured requests each (after ${WARMUP.toLocaleString('en-US')} of warm-up), concurrency 50, Node ${process.version}; pinning: ${PIN ? `client on CPU 0, replicas on CPUs ${REPLICA_CPUS}` : 'none'}\n`);
+const PER_K = ['minor faults per 1k req', 'context switches per 1k req'];
+console.log(markdownTable(['process', 'client', 'req/s', 'CPU µs/req', 'of it kernel', 'GC pause µs/req', ...PER_K], rows, ['right', 'left', 'right', 'right', 'right', 'right', 'right', 'right']));
 console.log('\nMedians over processes (the GC pause column shows which mode each process was in: ~0.5 against ~5 and up):\n');
 console.log(
   markdownTable(
-    ['client', 'req/s', 'CPU µs/req', 'of it kernel', 'GC pause µs/req', 'processes with GC pause > 2 µs/req'],
+    ['client', 'req/s', 'CPU µs/req', 'of it kernel', 'GC pause µs/req', ...PER_K, 'processes with GC pause > 2 µs/req'],
     [...readings].map(([key, list]) => [
       key,
       num(median(list.map((r) => r.rps))),
       num(median(list.map((r) => r.cpuUs)), 1),
       num(median(list.map((r) => r.systemUs)), 1),
       num(median(list.map((r) => r.gcPauseUs)), 2),
+      num(median(list.map((r) => r.faultsPerK)), 1),
+      num(median(list.map((r) => r.switchesPerK)), 1),
       `${list.filter((r) => r.gcPauseUs > 2).length} of ${list.length}`,
     ]),
-    ['left', 'right', 'right', 'right', 'right', 'right'],
+    ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
   ),
 );
 

@@ -13,6 +13,13 @@ export interface LoopReading {
   readonly systemUs: number;
   readonly gcPauseUs: number;
   readonly rps: number;
+  /**
+   * Minor page faults per 1,000 requests: kernel time that no system call
+   * shows, mostly V8 growing its young generation page by page.
+   */
+  readonly faultsPerK: number;
+  /** Context switches (voluntary + involuntary) per 1,000 requests: how often the loop slept or was preempted. */
+  readonly switchesPerK: number;
 }
 
 /** `total` requests from `concurrency` callers, each sending one after another. */
@@ -33,10 +40,20 @@ export async function measureLoop(once: () => Promise<void>, warmup: number, tot
   });
   observer.observe({ entryTypes: ['gc'] });
   const cpu = process.cpuUsage();
+  const before = process.resourceUsage();
   const started = performance.now();
   await runLoop(once, total, concurrency);
   const elapsed = performance.now() - started;
   const used = process.cpuUsage(cpu);
+  const after = process.resourceUsage();
   observer.disconnect();
-  return { cpuUs: (used.user + used.system) / total, systemUs: used.system / total, gcPauseUs: (pauseMs * 1000) / total, rps: (total * 1000) / elapsed };
+  const perK = (n: number) => (n * 1000) / total;
+  return {
+    cpuUs: (used.user + used.system) / total,
+    systemUs: used.system / total,
+    gcPauseUs: (pauseMs * 1000) / total,
+    rps: (total * 1000) / elapsed,
+    faultsPerK: perK(after.minorPageFault - before.minorPageFault),
+    switchesPerK: perK(after.voluntaryContextSwitches - before.voluntaryContextSwitches + after.involuntaryContextSwitches - before.involuntaryContextSwitches),
+  };
 }
