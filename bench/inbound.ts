@@ -17,6 +17,11 @@
  * visit every server of a framework in a shuffled order. Runs that other
  * processes disturbed (over 3% of the machine) are left out.
  *
+ * Each server is warmed up alone for `--warmup-ms` (5 s) first: V8 grows
+ * a server's young generation for seconds under load, each new page a
+ * page fault, and a server that allocates more grows it later (the
+ * faults column shows whether the rounds measured steady state).
+ *
  * A/B against another checkout: `--base <dir>` adds a third side, the mesh
  * servers of the checkout in <dir> (its own bench/lib/inbound-server.ts and
  * src/, with node_modules of its own or a symlink), measured in the same
@@ -25,7 +30,7 @@
  * same machine, so "this checkout against the base" can show a change the
  * × bare column hides.
  *
- *   npm run bench:inbound [-- --rounds 8 --ms 1000 --processes 3 --concurrency 32 --load wrk|undici --base ../other-checkout]
+ *   npm run bench:inbound [-- --rounds 8 --ms 1000 --processes 3 --concurrency 32 --warmup-ms 5000 --load wrk|undici --base ../other-checkout]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -44,6 +49,7 @@ const { values } = parseArgs({
     ms: { type: 'string', default: '1000' },
     processes: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '32' },
+    'warmup-ms': { type: 'string', default: '5000' },
     load: { type: 'string' },
     frameworks: { type: 'string', default: 'node,express,fastify' },
     base: { type: 'string' },
@@ -53,6 +59,7 @@ const ROUNDS = Number(values.rounds);
 const RUN_MS = Number(values.ms);
 const PROCESSES = Math.max(1, Number(values.processes));
 const CONCURRENCY = Number(values.concurrency);
+const WARMUP_MS = Number(values['warmup-ms']);
 const TOOL = pickLoadTool(values.load);
 const PIN = cpuPinning();
 const FRAMEWORKS = values.frameworks!.split(',');
@@ -160,7 +167,7 @@ for (const framework of FRAMEWORKS) {
     if (BASE !== undefined) servers.push(await start(framework, 'base'));
   }
   process.stderr.write(`${framework}: warming up ${servers.length} servers\n`);
-  for (const s of servers) await loadRun(TOOL, { port: s.port, pid: s.pid, path: PATH }, 1500, CONCURRENCY, PIN.load);
+  for (const s of servers) await loadRun(TOOL, { port: s.port, pid: s.pid, path: PATH }, WARMUP_MS, CONCURRENCY, PIN.load);
   for (let r = 0; r < ROUNDS; r++) {
     for (const s of shuffled(servers, r + 1)) {
       const { run, foreign } = await measure(s, RUN_MS);
@@ -182,6 +189,8 @@ for (const framework of FRAMEWORKS) {
   const cpuBare = sideValue(bare, cpu);
   const cpuMesh = sideValue(mesh, cpu);
   const cpuCell = Number.isNaN(cpuBare) ? '–' : `${cpuBare.toFixed(1)} → ${cpuMesh.toFixed(1)} (+${(cpuMesh - cpuBare).toFixed(1)})`;
+  const faults = (x: LoadRun) => x.faultsPerK;
+  const faultsCell = Number.isNaN(sideValue(bare, faults)) ? '–' : `${sideValue(bare, faults).toFixed(1)} → ${sideValue(mesh, faults).toFixed(1)}`;
   const base = servers.filter((s) => s.variant === 'base');
   if (base.length > 0) {
     const [abLo, abHi] = ratioInterval(base, mesh, rate);
@@ -191,7 +200,7 @@ for (const framework of FRAMEWORKS) {
     );
   }
   rows.push(
-    `| ${framework} | ${Math.round(sideValue(bare, rate)).toLocaleString('en-US')} | ${Math.round(sideValue(mesh, rate)).toLocaleString('en-US')} | ${ratio.toFixed(2)}× | ${enough ? `${lo.toFixed(2)}× … ${hi.toFixed(2)}×` : '–'} | ${cpuCell} | ${met} |`,
+    `| ${framework} | ${Math.round(sideValue(bare, rate)).toLocaleString('en-US')} | ${Math.round(sideValue(mesh, rate)).toLocaleString('en-US')} | ${ratio.toFixed(2)}× | ${enough ? `${lo.toFixed(2)}× … ${hi.toFixed(2)}×` : '–'} | ${cpuCell} | ${faultsCell} | ${met} |`,
   );
   for (const s of servers) children.splice(children.indexOf(children.find((c) => c.pid === s.pid)!), 1)[0]!.kill();
 }
@@ -200,8 +209,8 @@ console.log(
   `Inbound pipeline against the bare framework: ${PROCESSES} server processes per side, ${ROUNDS} rounds of ${RUN_MS} ms each, ` +
     `concurrency ${CONCURRENCY}, GET /users/:id (~60-byte JSON); load from ${TOOL}${PIN.server.length > 0 ? ', servers on CPU 1 and load on CPU 0' : ''}; ${describeNodeFlags()}.\n`,
 );
-console.log('| framework | bare req/s | with the mesh req/s | × bare | 90% interval | server CPU µs/req: bare → mesh | ≥ 0.90× |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
+console.log('| framework | bare req/s | with the mesh req/s | × bare | 90% interval | server CPU µs/req: bare → mesh | server page faults per 1k req: bare → mesh | ≥ 0.90× |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
 for (const row of rows) console.log(row);
 if (abRows.length > 0) {
   console.log(`\nThis checkout's mesh servers against the base checkout's (${BASE}), same rounds:\n`);
