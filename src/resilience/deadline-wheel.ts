@@ -174,7 +174,13 @@ export class DeadlineWheel {
   #compact(): void {
     const heap = this.#heap;
     let n = 0;
-    for (const e of heap) if (e.state === PENDING) heap[n++] = e;
+    // Indexed, not for-of: compaction often runs as Maglev code, which
+    // called the array iterator's next() per entry (~90 instructions each,
+    // ~360 per request in the full stack under bench:instructions).
+    for (let i = 0; i < heap.length; i++) {
+      const e = heap[i]!;
+      if (e.state === PENDING) heap[n++] = e;
+    }
     heap.length = n;
     this.#cancelled = 0;
     for (let i = (n >>> 1) - 1; i >= 0; i--) this.#siftDown(i);
