@@ -14,6 +14,8 @@ export interface LoadRun {
   readonly perSecond: number;
   /** The server's user + system CPU per request (µs); NaN where /proc is not there. */
   readonly cpuUsPerRequest: number;
+  /** The kernel's part of cpuUsPerRequest (socket reads and writes, epoll): instruction counts leave it out. */
+  readonly systemUsPerRequest: number;
   /** The server's minor page faults per 1,000 requests (V8 still growing its heap shows here); NaN without /proc. */
   readonly faultsPerK: number;
 }
@@ -49,14 +51,14 @@ export function cpuPinning(): { server: string[]; load: string[] } {
 
 const TICKS_PER_SECOND = 100;
 
-/** CPU ticks (user + system) a process has used so far, and its minor page faults; NaN when they cannot be read. */
-function processCounters(pid: number): { ticks: number; faults: number } {
+/** CPU ticks (user + system, and system alone) a process has used so far, and its minor page faults; NaN when they cannot be read. */
+function processCounters(pid: number): { ticks: number; systemTicks: number; faults: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ticks: Number(rest[11]) + Number(rest[12]), faults: Number(rest[7]) };
+    return { ticks: Number(rest[11]) + Number(rest[12]), systemTicks: Number(rest[12]), faults: Number(rest[7]) };
   } catch {
-    return { ticks: Number.NaN, faults: Number.NaN };
+    return { ticks: Number.NaN, systemTicks: Number.NaN, faults: Number.NaN };
   }
 }
 
@@ -75,6 +77,7 @@ export async function loadRun(tool: LoadTool, target: Target, ms: number, concur
   return {
     perSecond: done / seconds,
     cpuUsPerRequest: done > 0 ? (ticks * 1e6) / TICKS_PER_SECOND / done : Number.NaN,
+    systemUsPerRequest: done > 0 ? ((after.systemTicks - before.systemTicks) * 1e6) / TICKS_PER_SECOND / done : Number.NaN,
     faultsPerK: done > 0 ? ((after.faults - before.faults) * 1000) / done : Number.NaN,
   };
 }
