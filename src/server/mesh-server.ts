@@ -134,7 +134,10 @@ export class MeshServer implements Drainable {
         socket.destroy();
       });
     }
-    this.#outer = createNetServer((socket) => this.#accept(socket));
+    // noDelay as node's own HTTP server sets it: connections handed over
+    // with emit('connection') skip that server's accept, so without it a
+    // response written in two pieces waited on Nagle and the peer's delayed ACK.
+    this.#outer = createNetServer({ noDelay: true }, (socket) => this.#accept(socket));
   }
 
   #accept(socket: Socket): void {

@@ -3,8 +3,9 @@
  * knowledge told apart by their first bytes, and a silent client closed.
  * The mTLS modes are in mtls.test.ts.
  */
+import { createServer } from 'node:http';
 import { connect as h2connect } from 'node:http2';
-import { connect } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { request } from 'undici';
 import { afterEach, expect, test } from 'vitest';
 import { createMeshServer, type MeshServer } from '../../src/server/index.js';
@@ -54,6 +55,38 @@ test('a client that connects and sends nothing is closed after the first-byte ti
     socket.on('error', () => {});
   });
   expect(closed).toBe(true);
+});
+
+test('accepted connections have Nagle off (TCP_NODELAY), as on node\'s own HTTP server', async () => {
+  // Node keeps whether setNoDelay(true) ran under an internal symbol and
+  // has no getter for it; reading it is the one way to see the socket
+  // option from inside the process. Both servers answer with it, so a
+  // Node that renames it fails here loudly instead of passing.
+  const noDelayOf = (socket: object): unknown => {
+    const key = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'kSetNoDelay');
+    return key === undefined ? 'no kSetNoDelay symbol' : (socket as Record<symbol, unknown>)[key];
+  };
+  const seen: unknown[] = [];
+  const server = createMeshServer((req, res) => {
+    seen.push(noDelayOf(req.socket));
+    res.end('ok');
+  }, { mode: 'DISABLE' });
+  servers.push(server);
+  const { port } = await server.listen(0, '127.0.0.1');
+  await (await request(`http://127.0.0.1:${port}/`)).body.text();
+
+  const plain = createServer((req, res) => {
+    seen.push(noDelayOf(req.socket));
+    res.end('ok');
+  });
+  await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+  try {
+    await (await request(`http://127.0.0.1:${(plain.address() as AddressInfo).port}/`)).body.text();
+  } finally {
+    plain.closeAllConnections();
+    plain.close();
+  }
+  expect(seen).toEqual([true, true]);
 });
 
 test('STRICT without a certificate source is refused with a clear error', () => {
