@@ -1,11 +1,13 @@
 /**
  * `npm run bench:gc-modes`: the same closed loop (concurrency 50, three
  * replicas, 1 KiB responses) in many fresh processes, raw undici.request,
- * mesh.request and (with `--sides`) the full stack, each with V8's
+ * mesh.request and (with `--sides`) the full stack, or mesh.request with
+ * telemetry off (`quiet`) and fully on (`otel`), each with V8's
  * defaults and with `--no-allocation-site-pretenuring`. Prints every
  * process's CPU and GC pause per request, then medians, then each mesh
- * side against raw in the same mode: req/s ratio and added CPU per
- * request, with 90% intervals that resample processes.
+ * side against raw in the same mode (and `otel` against `quiet`): req/s
+ * ratio and added CPU per request, with 90% intervals that resample
+ * processes.
  *
  * Why: on V8's defaults a process sometimes pretenures request objects
  * early in its life and then spends ~10 times longer in scavenges for the
@@ -31,7 +33,7 @@
  * ~12) and were charged that kernel time. The faults column shows
  * whether a run measured steady state.
  *
- *   npm run bench:gc-modes [-- --processes 6 --requests 60000 --warmup 150000 --sides raw,mesh,full --modes defaults,no-pretenuring --no-pin]
+ *   npm run bench:gc-modes [-- --processes 6 --requests 60000 --warmup 150000 --sides raw,mesh,full,quiet,otel --modes defaults,no-pretenuring --no-pin]
  */
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -57,7 +59,8 @@ const REQUESTS = Number(values.requests);
 const WARMUP = Number(values.warmup);
 const SIDES = values.sides.split(',').filter((s) => s !== '');
 const MODES = values.modes.split(',').filter((m) => m !== '');
-for (const side of SIDES) if (!['raw', 'mesh', 'full'].includes(side)) throw new Error(`--sides: unknown side ${side} (raw, mesh, full)`);
+const KNOWN = ['raw', 'mesh', 'full', 'quiet', 'otel'];
+for (const side of SIDES) if (!KNOWN.includes(side)) throw new Error(`--sides: unknown side ${side} (${KNOWN.join(', ')})`);
 for (const mode of MODES) if (mode !== 'defaults' && mode !== 'no-pretenuring') throw new Error(`--modes: unknown mode ${mode} (defaults, no-pretenuring)`);
 if (!SIDES.includes('raw')) throw new Error('--sides must include raw: every other side is compared with it');
 const UPSTREAM = fileURLToPath(new URL('./lib/upstream.ts', import.meta.url));
@@ -123,26 +126,33 @@ console.log(
 );
 
 const comparisons: string[][] = [];
+/** `side` against `base` in one GC mode: req/s ratio and added CPU, with intervals that resample processes. */
+function compare(side: string, base: string, flags: string[]): void {
+  const list = readings.get(keyOf(side, flags)) ?? [];
+  const against = readings.get(keyOf(base, flags)) ?? [];
+  if (list.length === 0 || against.length === 0) return;
+  const rps = (l: Reading[]) => l.map((r) => r.rps);
+  const cpu = (l: Reading[]) => l.map((r) => r.cpuUs);
+  const [lo, hi] = bootstrap([rps(list), rps(against)], ([m, r]) => median(m!) / median(r!));
+  const [clo, chi] = bootstrap([cpu(list), cpu(against)], ([m, r]) => median(m!) - median(r!));
+  comparisons.push([
+    keyOf(side, flags),
+    base,
+    ratio(median(rps(list)) / median(rps(against))),
+    `${ratio(lo)} … ${ratio(hi)}`,
+    `${signed(median(cpu(list)) - median(cpu(against)))} (${signed(clo)} … ${signed(chi)})`,
+  ]);
+}
 for (const mode of MODES) {
   const flags = mode === 'defaults' ? [] : [FLAG];
-  const raw = readings.get(keyOf('raw', flags)) ?? [];
-  for (const side of SIDES) {
-    if (side === 'raw') continue;
-    const list = readings.get(keyOf(side, flags)) ?? [];
-    const rps = (l: Reading[]) => l.map((r) => r.rps);
-    const cpu = (l: Reading[]) => l.map((r) => r.cpuUs);
-    const [lo, hi] = bootstrap([rps(list), rps(raw)], ([m, r]) => median(m!) / median(r!));
-    const [clo, chi] = bootstrap([cpu(list), cpu(raw)], ([m, r]) => median(m!) - median(r!));
-    comparisons.push([
-      keyOf(side, flags),
-      ratio(median(rps(list)) / median(rps(raw))),
-      `${ratio(lo)} … ${ratio(hi)}`,
-      `${signed(median(cpu(list)) - median(cpu(raw)))} (${signed(clo)} … ${signed(chi)})`,
-    ]);
-  }
+  for (const side of SIDES) if (side !== 'raw') compare(side, 'raw', flags);
+  // Issue 4's target: telemetry fully on against the same client with it off.
+  if (SIDES.includes('otel') && SIDES.includes('quiet')) compare('otel', 'quiet', flags);
 }
 if (comparisons.length > 0) {
-  console.log('\nAgainst raw undici.request in the same mode (medians over processes; 90% intervals resample processes):\n');
-  console.log(markdownTable(['client', '× raw req/s', '90% interval', 'added CPU µs/req (90% interval)'], comparisons, ['left', 'right', 'right', 'right']));
+  console.log('\nAgainst a baseline in the same mode (medians over processes; 90% intervals resample processes):\n');
+  console.log(
+    markdownTable(['client', 'against', '× req/s', '90% interval', 'added CPU µs/req (90% interval)'], comparisons, ['left', 'left', 'right', 'right', 'right']),
+  );
 }
 process.exit(0);

@@ -22,6 +22,7 @@ import { createHistogram, performance, type RecordableHistogram } from 'node:per
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Pool, request } from 'undici';
+import { droppingTracerProvider } from './dropping-tracer.js';
 import { fullStack } from './full-stack.js';
 import { latencyOf } from './latency.js';
 import type {
@@ -148,15 +149,6 @@ async function createClient(spec: ClientSpec): Promise<Client> {
   }
 }
 
-/** A real SDK provider, always sampling, batching spans to an exporter that drops them. */
-async function droppingTracerProvider(): Promise<unknown> {
-  const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
-  const exporter = {
-    export: (_spans: unknown, done: (r: { code: number }) => void) => done({ code: 0 }),
-    shutdown: async () => {},
-  };
-  return new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter as never)] });
-}
 
 function firstLine(error: unknown): string {
   const e = error as { code?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
