@@ -4,10 +4,10 @@
  * mesh.request and (with `--sides`) the full stack, or mesh.request with
  * telemetry off (`quiet`) and fully on (`otel`), each with V8's
  * defaults and with `--no-allocation-site-pretenuring`. Prints every
- * process's CPU and GC pause per request, then medians, then each mesh
- * side against raw in the same mode (and `otel` against `quiet`): req/s
- * ratio and added CPU per request, with 90% intervals that resample
- * processes.
+ * process's CPU, GC pause, page faults and context switches per request,
+ * then medians, then each mesh side against raw in the same mode (and
+ * `otel` against `quiet`): req/s ratio and added CPU per request, with
+ * 90% intervals that resample processes.
  *
  * Why: on V8's defaults a process sometimes pretenures request objects
  * early in its life and then spends ~10 times longer in scavenges for the
@@ -99,7 +99,7 @@ for (let p = 1; p <= PROCESSES; p++) {
     readings.set(key, list);
     const m = answer.message;
     rows.push([String(p), key, num(m.rps), num(m.cpuUs, 1), num(m.systemUs, 1), num(m.gcPauseUs, 2), num(m.faultsPerK, 1), num(m.switchesPerK, 1)]);
-    process.stderr.write(`process ${p}/${PROCESSES}: ${key}: ${answer.message.cpuUs.toFixed(1)} µs/req (kernel ${answer.message.systemUs.toFixed(1)}), GC ${answer.message.gcPauseUs.toFixed(2)} µs/req\n`);
+    process.stderr.write(`process ${p}/${PROCESSES}: ${key}: ${m.cpuUs.toFixed(1)} µs/req (kernel ${m.systemUs.toFixed(1)}), GC ${m.gcPauseUs.toFixed(2)} µs/req\n`);
   }
 }
 killAll();

@@ -15,7 +15,7 @@ import { droppingTracerProvider } from './dropping-tracer.js';
 import { fullStack } from './full-stack.js';
 import { measureLoop } from './process-loop.js';
 
-const [side = 'raw', portList = '', warmArg = '30000', countArg = '60000'] = process.argv.slice(2);
+const [side = 'raw', portList = '', warmArg = '150000', countArg = '60000'] = process.argv.slice(2);
 if (!['raw', 'mesh', 'full', 'quiet', 'otel'].includes(side)) throw new Error(`gc-mode-client: unknown side ${side}`);
 const addresses = portList.split(',').map((p) => `127.0.0.1:${p}`);
 const pools = addresses.map((a) => new Pool(`http://${a}`));

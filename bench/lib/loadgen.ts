@@ -149,7 +149,6 @@ async function createClient(spec: ClientSpec): Promise<Client> {
   }
 }
 
-
 function firstLine(error: unknown): string {
   const e = error as { code?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
   const parts = [e?.code, e?.message ?? String(error), e?.cause?.code ?? e?.cause?.message].filter(
