@@ -49,19 +49,34 @@ export class HttpRequestView implements CallRequest {
     return 'http';
   }
 
-  /** Read only by redirects and mirrors, so no call pays for it up front. */
+  /** Read only by redirects, mirrors and recorded spans, so no call pays for it up front. */
   get authority(): string {
-    return this.header('host') ?? this.#origin.slice(this.#origin.indexOf('//') + 2);
+    return this.header('host') ?? originParts(this.#origin).authority;
   }
 
   get scheme(): string {
-    return this.#origin.slice(0, this.#origin.indexOf(':'));
+    return originParts(this.#origin).scheme;
   }
 
   /** Read only when a retry or hedge is being decided, so most calls never scan for it. */
   get hasIdempotencyKey(): boolean {
     return headerValue(this.headers, 'idempotency-key') !== undefined;
   }
+}
+
+/**
+ * An origin's scheme and authority, remembered for the last origin asked
+ * about: a traced call reads both, and calls to one destination share one
+ * origin string.
+ */
+let lastOrigin = '';
+let lastParts = { scheme: '', authority: '' };
+function originParts(origin: string): { scheme: string; authority: string } {
+  if (origin !== lastOrigin) {
+    lastParts = { scheme: origin.slice(0, origin.indexOf(':')), authority: origin.slice(origin.indexOf('//') + 2) };
+    lastOrigin = origin;
+  }
+  return lastParts;
 }
 
 export class HttpCall extends OutboundCall implements Controller {

@@ -40,6 +40,19 @@ export interface ServerInfo {
   readonly userAgent?: string | undefined;
 }
 
+/**
+ * The attribute records clientSpan and serverSpan build: a class of their
+ * own, so a recorder that knows it (proxyless/otel's) can keep one as it is
+ * without checking each value again. Every value is a string or a number,
+ * and a record holds at most MESH_SPAN_ATTRIBUTES_MAX of them.
+ */
+export class MeshSpanAttributes {
+  [key: string]: string | number;
+}
+
+/** More keys than clientSpan or serverSpan ever sets (13 at most, a server span with everything known). */
+export const MESH_SPAN_ATTRIBUTES_MAX = 16;
+
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 
 /** Sets `http.request.method`, folding unknown methods to `_OTHER` as the conventions ask. */
@@ -89,10 +102,27 @@ function setMesh(attrs: Attributes, service: string | undefined, route: string |
   if (subset !== undefined) attrs['proxyless.subset'] = subset;
 }
 
+/** The last client authority's parts: a destination's calls repeat it, and splitting it costs string searches. */
+let lastScheme = '';
+let lastAuthority = '';
+let lastAddress = '';
+let lastPort: number | undefined;
+let lastUrlBase = '';
+
 /** The client span's name and its attributes at start (what a sampler may look at). */
 export function clientSpan(info: ClientInfo): { name: string; attributes: Attributes } {
-  const attributes: Attributes = {};
-  const { address, port } = splitAuthority(info.authority, info.scheme);
+  const attributes: Attributes = new MeshSpanAttributes();
+  const { scheme, authority } = info;
+  if (authority !== lastAuthority || scheme !== lastScheme) {
+    const split = splitAuthority(authority, scheme);
+    lastAddress = split.address;
+    lastPort = split.port;
+    lastUrlBase = `${scheme}://${authority}`;
+    lastScheme = scheme;
+    lastAuthority = authority;
+  }
+  const address = lastAddress;
+  const port = lastPort;
   let name: string;
   if (info.protocol === 'grpc') {
     const rpc = grpcNames(info.path);
@@ -104,7 +134,7 @@ export function clientSpan(info: ClientInfo): { name: string; attributes: Attrib
     // `{method} {service}`: the conventions' `{method} {url.template}` has no template to offer in a
     // mesh; the service keeps names bounded and tells calls apart, as Envoy's per-route names do.
     name = `${setMethod(attributes, info.method)} ${info.service}`;
-    attributes['url.full'] = `${info.scheme}://${info.authority}${redactQuery(info.path)}`;
+    attributes['url.full'] = lastUrlBase + redactQuery(info.path);
     // No `network.protocol.name`: the conventions want it only when it is not `http`, and each
     // attribute costs the SDK a validation and a keyed store on every recorded span.
   }
@@ -116,7 +146,7 @@ export function clientSpan(info: ClientInfo): { name: string; attributes: Attrib
 
 /** The server span's name, its attributes at start, and the name's method part ('' for gRPC). */
 export function serverSpan(info: ServerInfo): { name: string; attributes: Attributes; method: string } {
-  const attributes: Attributes = {};
+  const attributes: Attributes = new MeshSpanAttributes();
   let name: string;
   let method = '';
   if (info.protocol === 'grpc') {

@@ -8,7 +8,9 @@
  * retry or hedge begins. A call that succeeds first time (nearly all of
  * them) costs one span and no events.
  */
+import { performance as nodePerformance } from 'node:perf_hooks';
 import { type Attributes, type Context, type Span, SpanKind, type Tracer, trace } from '@opentelemetry/api';
+import { monotonicNow } from '../../net/monotonic-clock.js';
 import { runInContext } from './active-context.js';
 import type { HeaderSetter } from './carrier.js';
 import { errorType, markOutcome, type TraceResult } from './outcome.js';
@@ -66,8 +68,11 @@ export class NoopClientTrace implements ClientTrace {
 /** Shared by every call that carries no trace: it holds nothing. */
 export const NOOP_CLIENT_TRACE: ClientTrace = new NoopClientTrace();
 
+/** perf_hooks' origin, read once: the global `performance` is a lazy accessor, a getter call per read. */
+const ORIGIN = nodePerformance.timeOrigin;
+
 function epochNow(): number {
-  return performance.timeOrigin + performance.now();
+  return ORIGIN + monotonicNow();
 }
 
 function outcomeAttributes(n: number, outcome: number | Error, grpcStatus: number | undefined): Attributes {
