@@ -3,16 +3,19 @@
  * services that have none of their own. A NodeTracerProvider with a batch
  * processor and the OTLP/HTTP exporter, the mesh's pooled ID generator, the
  * mesh's propagator (OTEL_PROPAGATORS formats) and an AsyncLocalStorage
- * context manager, all registered globally.
+ * context manager, all registered globally. The mesh's own spans are
+ * recorded by its lean span recorder (otel/span-recorder.ts) and go through
+ * the same sampler, processors and exporter as every other span.
  *
  * This is the only module that imports the OpenTelemetry SDK; the SDK
  * packages are optional peer dependencies and the library's main entry
  * never loads them (DESIGN.md, principle 8).
  *
  * What reads which variable:
- *  - here: OTEL_SDK_DISABLED, OTEL_PROPAGATORS;
+ *  - here: OTEL_SDK_DISABLED, OTEL_PROPAGATORS, and for the provider and the
+ *    mesh's recorder alike OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG and
+ *    the OTEL_*_LIMIT span limits;
  *  - the resource's env detector: OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES;
- *  - the provider: OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, OTEL_SPAN_*_LIMIT;
  *  - the exporter: OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS, _TIMEOUT, _COMPRESSION;
  *  - the batch processor: OTEL_BSP_*.
  */
@@ -27,13 +30,9 @@ import {
   type Resource,
   resourceFromAttributes,
 } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  NodeTracerProvider,
-  type Sampler,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-node';
+import { BatchSpanProcessor, type NodeTracerProvider, type Sampler, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { MeshTracerProvider } from './otel/mesh-tracer-provider.js';
+import { samplerFromEnv, spanLimitsFromEnv } from './otel/sdk-env.js';
 import { PooledIdGenerator } from './telemetry/tracing/id-pool.js';
 import { MeshPropagator, type PropagationFormat } from './telemetry/tracing/mesh-propagator.js';
 import { propagatorsFromEnv, sdkDisabled } from './telemetry/tracing/otel-env.js';
@@ -51,6 +50,12 @@ export interface StartOtelOptions {
   readonly sampler?: Sampler | undefined;
   /** Formats the registered propagator injects; OTEL_PROPAGATORS (default tracecontext,baggage) otherwise. */
   readonly propagators?: readonly PropagationFormat[] | undefined;
+  /**
+   * Who records the mesh's own spans: `lean` (default), the mesh's span
+   * recorder, or `sdk`, the SDK's tracer, as for every other scope. The
+   * spans and what they export are the same; `lean` costs a fraction.
+   */
+  readonly meshSpans?: 'lean' | 'sdk' | undefined;
 }
 
 export interface OtelHandle {
@@ -76,6 +81,22 @@ function buildResource(options: StartOtelOptions): Resource {
 }
 
 /**
+ * The tracer provider `startOtel` registers, built from the same options
+ * and OTEL_* variables but not registered: for a mesh given it as
+ * `telemetry.tracing.tracerProvider`, or for registering it yourself.
+ */
+export function createOtelProvider(options: StartOtelOptions = {}): NodeTracerProvider {
+  return new MeshTracerProvider({
+    resource: buildResource(options),
+    sampler: options.sampler ?? samplerFromEnv(process.env),
+    spanLimits: spanLimitsFromEnv(process.env),
+    idGenerator: new PooledIdGenerator(),
+    spanProcessors: options.spanProcessors ?? [new BatchSpanProcessor(options.exporter ?? new OTLPTraceExporter())],
+    meshSpans: options.meshSpans ?? 'lean',
+  });
+}
+
+/**
  * Sets up and registers the tracing SDK from the standard OTEL_* variables.
  * Call it once, before the mesh starts serving; `shutdown()` on exit so the
  * last batch is sent.
@@ -85,13 +106,7 @@ export function startOtel(options: StartOtelOptions = {}): OtelHandle {
     diag.info('proxyless/otel: OTEL_SDK_DISABLED=true, tracing SDK not started');
     return DISABLED;
   }
-  const spanProcessors = options.spanProcessors ?? [new BatchSpanProcessor(options.exporter ?? new OTLPTraceExporter())];
-  const provider = new NodeTracerProvider({
-    resource: buildResource(options),
-    idGenerator: new PooledIdGenerator(),
-    spanProcessors,
-    ...(options.sampler !== undefined ? { sampler: options.sampler } : {}),
-  });
+  const provider = createOtelProvider(options);
   const formats = options.propagators ?? propagatorsFromEnv(process.env.OTEL_PROPAGATORS);
   // `none` registers no propagator: the api's no-op one stays and the mesh falls back to its own formats.
   provider.register({ propagator: formats.length === 0 ? null : new MeshPropagator(formats) });

@@ -92,8 +92,9 @@ test('Istio metrics on both sides: counts match the requests, labels name both w
   expect(dest).not.toContain('/missing');
 });
 
-test('one trace from the caller through the client span to the server span; a retried call shows its attempts', async () => {
-  sdk = startTestSdk();
+// With an app's own SDK (the SDK's tracer records the mesh's spans) and with proxyless/otel's span recorder.
+test.each(['sdk', 'lean'] as const)('one trace from the caller through the client span to the server span; a retried call shows its attempts (%s)', async (meshSpans) => {
+  sdk = startTestSdk(null, meshSpans);
   let n = 0;
   // The first attempt's connection is reset before any response: retried by default.
   const b = await backend(() => (n++ === 0 ? 'reset' : 200));

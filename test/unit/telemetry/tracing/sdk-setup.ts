@@ -3,9 +3,25 @@
  * context manager) exporting to memory. The propagator is left unregistered
  * by default, as in an app that set up tracing without choosing one, so the
  * mesh's own propagation is what runs.
+ *
+ * `meshSpans: 'lean'` registers proxyless/otel's provider instead, whose
+ * span recorder records the mesh's own spans (with the SDK's default
+ * resource, so exports stay synchronous as with the plain provider).
  */
 import { context, propagation, type TextMapPropagator, trace } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, NodeTracerProvider, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { defaultResource } from '@opentelemetry/resources';
+import {
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  NodeTracerProvider,
+  ParentBasedSampler,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-node';
+import { MeshTracerProvider } from '../../../../src/otel/mesh-tracer-provider.js';
+import { spanLimitsFromEnv } from '../../../../src/otel/sdk-env.js';
+import { PooledIdGenerator } from '../../../../src/telemetry/tracing/id-pool.js';
 
 export interface TestSdk {
   readonly exporter: InMemorySpanExporter;
@@ -15,9 +31,20 @@ export interface TestSdk {
   shutdown(): Promise<void>;
 }
 
-export function startTestSdk(propagator: TextMapPropagator | null = null): TestSdk {
+export function startTestSdk(propagator: TextMapPropagator | null = null, meshSpans: 'sdk' | 'lean' = 'sdk'): TestSdk {
   const exporter = new InMemorySpanExporter();
-  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const spanProcessors = [new SimpleSpanProcessor(exporter)];
+  const provider =
+    meshSpans === 'sdk'
+      ? new NodeTracerProvider({ spanProcessors })
+      : new MeshTracerProvider({
+          resource: defaultResource(),
+          sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+          spanLimits: spanLimitsFromEnv({}),
+          idGenerator: new PooledIdGenerator(),
+          spanProcessors,
+          meshSpans: 'lean',
+        });
   provider.register({ propagator });
   const spans = () => exporter.getFinishedSpans();
   return {

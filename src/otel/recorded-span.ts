@@ -1,0 +1,347 @@
+/**
+ * A span recorded by the mesh's span recorder (span-recorder.ts): what the
+ * OpenTelemetry SDK's own span records, held in fewer allocations. It is
+ * both the api's Span, for the mesh, and the SDK's ReadableSpan, for the
+ * SDK's span processors and exporters, which take it as one of their own.
+ *
+ * Where it saves work:
+ *  - it adopts the attributes object it starts with, after checking each
+ *    value, where the SDK copies it twice (the mesh builds a fresh one per
+ *    span and never touches it again); the mesh's own records
+ *    (MeshSpanAttributes, valid by construction) are not even checked
+ *    while no limit could cut them;
+ *  - times are two readings of the mesh's monotonic clock, turned into
+ *    HrTime only when read (span-clock.ts);
+ *  - it counts attributes from above (every set counts), and counts them
+ *    exactly only when that bound reaches the limit, so a set needs no
+ *    own-property lookup;
+ *  - links, events and status are shared empty values until set.
+ * Limits, validation and the order of processor calls are the SDK's.
+ */
+import {
+  type Attributes,
+  type AttributeValue,
+  diag,
+  type Exception,
+  type HrTime,
+  type Link,
+  type SpanContext,
+  type SpanKind,
+  type SpanStatus,
+  SpanStatusCode,
+  type TimeInput,
+} from '@opentelemetry/api';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan, Span, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-node';
+import { monotonicNow } from '../net/monotonic-clock.js';
+import { MESH_SPAN_ATTRIBUTES_MAX } from '../telemetry/tracing/attributes.js';
+import type { FullSpanLimits } from './sdk-env.js';
+import { epochOffset, toHrTime, toPerfMs } from './span-clock.js';
+
+/** What every span of one recorder shares. */
+export interface RecorderScope {
+  readonly resource: Resource;
+  readonly instrumentationScope: ReadableSpan['instrumentationScope'];
+  readonly limits: FullSpanLimits;
+  readonly processors: readonly SpanProcessor[];
+}
+
+const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
+const NONE: never[] = Object.freeze([]) as unknown as never[];
+const NOT_ENDED: HrTime = Object.freeze([0, 0]) as unknown as HrTime;
+const NO_DURATION: HrTime = Object.freeze([-1, -1]) as unknown as HrTime;
+
+/** The api's AttributeValue test: a primitive, or an array of one primitive type (nulls allowed). */
+function isAttributeValue(v: unknown): boolean {
+  const t = typeof v;
+  if (t === 'string' || t === 'number' || t === 'boolean') return true;
+  if (!Array.isArray(v)) return false;
+  let kind: string | undefined;
+  for (const item of v) {
+    if (item == null) continue;
+    const k = typeof item;
+    if (k !== 'string' && k !== 'number' && k !== 'boolean') return false;
+    if (kind === undefined) kind = k;
+    else if (k !== kind) return false;
+  }
+  return true;
+}
+
+function truncate(value: AttributeValue, limit: number): AttributeValue {
+  if (typeof value === 'string') return value.length > limit ? value.slice(0, limit) : value;
+  if (Array.isArray(value)) return value.map((v: unknown) => (typeof v === 'string' && v.length > limit ? v.slice(0, limit) : v)) as AttributeValue;
+  return value;
+}
+
+/** Copies at most `max` valid attributes of `from`, truncated to `length`; returns the copy and how many were dropped. */
+function limited(from: Attributes | undefined, max: number, length: number): { attributes: Attributes; dropped: number } {
+  const attributes: Attributes = {};
+  let kept = 0;
+  let dropped = 0;
+  for (const key in from) {
+    const value = from[key];
+    if (key === '' || value == null || !isAttributeValue(value)) continue;
+    if (kept >= max) {
+      dropped++;
+      continue;
+    }
+    attributes[key] = truncate(value, length);
+    kept++;
+  }
+  return { attributes, dropped };
+}
+
+export class RecordedSpan implements Span {
+  name: string;
+  readonly kind: SpanKind;
+  readonly parentSpanContext: SpanContext | undefined;
+  attributes: Attributes;
+  status: SpanStatus = UNSET;
+  droppedAttributesCount = 0;
+  droppedEventsCount = 0;
+  droppedLinksCount = 0;
+  readonly #scope: RecorderScope;
+  readonly #context: SpanContext;
+  /** At least the number of attributes held: exact only after a recount. */
+  #count = 0;
+  #links: Link[] = NONE;
+  #events: TimedEvent[] = NONE;
+  readonly #start: number;
+  readonly #offset: number;
+  /** NaN until end() is called; set before the processors' onEnding, as the SDK's endTime is. */
+  #end = Number.NaN;
+  #done = false;
+
+  constructor(
+    scope: RecorderScope,
+    context: SpanContext,
+    name: string,
+    kind: SpanKind,
+    parent: SpanContext | undefined,
+    attributes: Attributes,
+    links: readonly Link[] | undefined,
+    startTime: TimeInput | undefined,
+    /** True for a MeshSpanAttributes record nothing was added to. */
+    meshBuilt: boolean,
+  ) {
+    this.#scope = scope;
+    this.#context = context;
+    this.name = name;
+    this.kind = kind;
+    this.parentSpanContext = parent;
+    const now = monotonicNow();
+    this.#offset = epochOffset(now);
+    this.#start = startTime === undefined ? now : toPerfMs(startTime, now, this.#offset);
+    this.attributes = attributes;
+    const limits = scope.limits;
+    if (meshBuilt && limits.attributeValueLengthLimit === Number.POSITIVE_INFINITY && limits.attributeCountLimit >= MESH_SPAN_ATTRIBUTES_MAX) {
+      // An upper bound is all the count needs to be (see setAttribute).
+      this.#count = MESH_SPAN_ATTRIBUTES_MAX;
+    } else this.#adopt(attributes);
+    if (links !== undefined) for (const link of links) this.addLink(link);
+  }
+
+  /** Keeps `attributes` as they are when every value is valid and within the limits; otherwise keeps a limited copy. */
+  #adopt(attributes: Attributes): void {
+    const { attributeCountLimit: max, attributeValueLengthLimit: length } = this.#scope.limits;
+    const bounded = length !== Number.POSITIVE_INFINITY;
+    let n = 0;
+    for (const key in attributes) {
+      const value = attributes[key];
+      const t = typeof value;
+      // Primitives inline: the mesh's own attributes are all strings and numbers.
+      const valid = t === 'string' || t === 'number' || t === 'boolean' || (value != null && isAttributeValue(value));
+      if (!valid || key === '' || (bounded && truncate(value!, length) !== value)) {
+        n = -1;
+        break;
+      }
+      n++;
+    }
+    if (n >= 0 && n <= max) {
+      this.#count = n;
+      return;
+    }
+    const copy = limited(attributes, max, length);
+    this.attributes = copy.attributes;
+    this.droppedAttributesCount = copy.dropped;
+    this.#count = Object.keys(copy.attributes).length;
+  }
+
+  spanContext(): SpanContext {
+    return this.#context;
+  }
+
+  get resource(): Resource {
+    return this.#scope.resource;
+  }
+
+  get instrumentationScope(): ReadableSpan['instrumentationScope'] {
+    return this.#scope.instrumentationScope;
+  }
+
+  get links(): Link[] {
+    return this.#links;
+  }
+
+  get events(): TimedEvent[] {
+    return this.#events;
+  }
+
+  get ended(): boolean {
+    return this.#done;
+  }
+
+  get startTime(): HrTime {
+    return toHrTime(this.#start + this.#offset);
+  }
+
+  get endTime(): HrTime {
+    return Number.isNaN(this.#end) ? NOT_ENDED : toHrTime(this.#end + this.#offset);
+  }
+
+  get duration(): HrTime {
+    return Number.isNaN(this.#end) ? NO_DURATION : toHrTime(this.#end - this.#start);
+  }
+
+  isRecording(): boolean {
+    return !this.#done;
+  }
+
+  setAttribute(key: string, value?: AttributeValue): this {
+    if (value == null || this.#ended('setAttribute')) return this;
+    if (key.length === 0) {
+      diag.warn(`Invalid attribute key: ${key}`);
+      return this;
+    }
+    if (!isAttributeValue(value)) {
+      diag.warn(`Invalid attribute value set for key: ${key}`);
+      return this;
+    }
+    const attributes = this.attributes;
+    const limits = this.#scope.limits;
+    if (this.#count >= limits.attributeCountLimit) {
+      this.#count = Object.keys(attributes).length;
+      if (this.#count >= limits.attributeCountLimit && !Object.hasOwn(attributes, key)) {
+        this.droppedAttributesCount++;
+        return this;
+      }
+    }
+    this.#count++;
+    const length = limits.attributeValueLengthLimit;
+    attributes[key] = length === Number.POSITIVE_INFINITY ? value : truncate(value, length);
+    return this;
+  }
+
+  setAttributes(attributes: Attributes): this {
+    for (const key in attributes) if (Object.hasOwn(attributes, key)) this.setAttribute(key, attributes[key]);
+    return this;
+  }
+
+  addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
+    if (this.#ended('addEvent')) return this;
+    const limits = this.#scope.limits;
+    if (limits.eventCountLimit === 0) {
+      this.droppedEventsCount++;
+      return this;
+    }
+    if (this.#events === NONE) this.#events = [];
+    else if (this.#events.length >= limits.eventCountLimit) {
+      // The SDK keeps the newest events.
+      this.#events.shift();
+      this.droppedEventsCount++;
+    }
+    let attributes: Attributes | undefined;
+    if (isTimeInput(attributesOrTime)) time ??= attributesOrTime;
+    else attributes = attributesOrTime;
+    const kept = limited(attributes, limits.attributePerEventCountLimit, limits.attributeValueLengthLimit);
+    const now = monotonicNow();
+    const at = time === undefined ? now : toPerfMs(time, now, this.#offset);
+    this.#events.push({ name, attributes: kept.attributes, time: toHrTime(at + this.#offset), droppedAttributesCount: kept.dropped });
+    return this;
+  }
+
+  addLink(link: Link): this {
+    if (this.#ended('addLink')) return this;
+    const limits = this.#scope.limits;
+    if (limits.linkCountLimit === 0) {
+      this.droppedLinksCount++;
+      return this;
+    }
+    if (this.#links === NONE) this.#links = [];
+    else if (this.#links.length >= limits.linkCountLimit) {
+      this.#links.shift();
+      this.droppedLinksCount++;
+    }
+    const kept = limited(link.attributes, limits.attributePerLinkCountLimit, limits.attributeValueLengthLimit);
+    const recorded: Link = { context: link.context };
+    if (Object.keys(kept.attributes).length > 0) recorded.attributes = kept.attributes;
+    if (kept.dropped > 0) recorded.droppedAttributesCount = kept.dropped;
+    this.#links.push(recorded);
+    return this;
+  }
+
+  addLinks(links: Link[]): this {
+    for (const link of links) this.addLink(link);
+    return this;
+  }
+
+  setStatus(status: SpanStatus): this {
+    if (this.#ended('setStatus')) return this;
+    // As the SDK: UNSET changes nothing, and OK is final.
+    if (status.code === SpanStatusCode.UNSET || this.status.code === SpanStatusCode.OK) return this;
+    this.status =
+      status.code === SpanStatusCode.ERROR && typeof status.message === 'string' ? { code: status.code, message: status.message } : { code: status.code };
+    return this;
+  }
+
+  updateName(name: string): this {
+    if (!this.#ended('updateName')) this.name = name;
+    return this;
+  }
+
+  recordException(exception: Exception, time?: TimeInput): void {
+    const attributes: Attributes = {};
+    if (typeof exception === 'string') attributes['exception.message'] = exception;
+    else if (exception) {
+      if (exception.code !== undefined) attributes['exception.type'] = String(exception.code);
+      else if (exception.name) attributes['exception.type'] = exception.name;
+      if (exception.message) attributes['exception.message'] = exception.message;
+      if (exception.stack) attributes['exception.stacktrace'] = exception.stack;
+    }
+    if (attributes['exception.type'] === undefined && attributes['exception.message'] === undefined) {
+      diag.warn(`Failed to record an exception ${String(exception)}`);
+      return;
+    }
+    this.addEvent('exception', attributes, time);
+  }
+
+  end(endTime?: TimeInput): void {
+    if (this.#done) {
+      diag.error(`${this.name} ${this.#context.traceId}-${this.#context.spanId} - You can only call end() on a span once.`);
+      return;
+    }
+    const now = monotonicNow();
+    let end = endTime === undefined ? now : toPerfMs(endTime, now, this.#offset);
+    if (end < this.#start) {
+      diag.warn('Inconsistent start and end time, startTime > endTime. Setting span duration to 0ms.');
+      end = this.#start;
+    }
+    this.#end = end;
+    const processors = this.#scope.processors;
+    // Processors may still change the span in onEnding; it is ended for onEnd, as in the SDK.
+    for (let i = 0; i < processors.length; i++) processors[i]!.onEnding?.(this);
+    this.#done = true;
+    for (let i = 0; i < processors.length; i++) processors[i]!.onEnd(this);
+  }
+
+  #ended(what: string): boolean {
+    if (!this.#done) return false;
+    diag.warn(`Cannot execute the operation ${what} on ended Span {traceId: ${this.#context.traceId}, spanId: ${this.#context.spanId}}`);
+    return true;
+  }
+}
+
+/** The api's TimeInput: a number, a Date or an HrTime pair. */
+function isTimeInput(v: unknown): v is TimeInput {
+  return typeof v === 'number' || v instanceof Date || (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number');
+}

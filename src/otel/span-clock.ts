@@ -1,0 +1,52 @@
+/**
+ * Span times for the mesh's span recorder. A span keeps two readings of
+ * the mesh's monotonic clock (perf_hooks' `performance.now()`) and the epoch offset of its start: its
+ * duration is exact on the monotonic clock, and its timestamps are
+ * converted to the SDK's `[seconds, nanoseconds]` only when an exporter
+ * reads them, off the request path.
+ *
+ * The offset between the monotonic clock and the wall clock drifts (NTP
+ * steps the wall clock; the monotonic one never jumps). The SDK reads
+ * `Date.now()` at every span start for that; here the offset is
+ * re-measured at most once a second and adopted only when it has moved by a
+ * millisecond or more, so spans from one second line up to the microsecond
+ * with each other and within a millisecond of the wall clock.
+ */
+import { performance } from 'node:perf_hooks';
+import type { HrTime, TimeInput } from '@opentelemetry/api';
+
+const ORIGIN = performance.timeOrigin;
+const RECHECK_MS = 1000;
+/** Measured on the first span, not at import. */
+let offset = Number.NaN;
+let nextCheck = Number.NEGATIVE_INFINITY;
+
+/** Epoch ms = monotonicNow() + epochOffset(now). */
+export function epochOffset(perfNow: number): number {
+  if (perfNow >= nextCheck) {
+    nextCheck = perfNow + RECHECK_MS;
+    const measured = Date.now() - (ORIGIN + perfNow);
+    // Negated so the first measurement (against NaN) is adopted too.
+    if (!(Math.abs(measured - offset) < 1)) offset = measured;
+  }
+  return ORIGIN + offset;
+}
+
+/** Milliseconds (epoch or relative) as the SDK's HrTime. */
+export function toHrTime(ms: number): HrTime {
+  const seconds = Math.floor(ms / 1000);
+  const nanos = Math.round((ms - seconds * 1000) * 1e6);
+  // Rounding can land on a full second.
+  return nanos >= 1e9 ? [seconds + 1, nanos - 1e9] : [seconds, nanos];
+}
+
+/**
+ * A TimeInput as a monotonic clock reading, read the SDK's way: a number
+ * no later than now is a performance timestamp, a larger one epoch
+ * milliseconds; a Date or an HrTime is epoch time.
+ */
+export function toPerfMs(input: TimeInput, perfNow: number, epochOffsetMs: number): number {
+  if (typeof input === 'number') return input <= perfNow ? input : input - epochOffsetMs;
+  if (input instanceof Date) return input.getTime() - epochOffsetMs;
+  return input[0] * 1000 + input[1] / 1e6 - epochOffsetMs;
+}

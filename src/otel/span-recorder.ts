@@ -1,0 +1,91 @@
+/**
+ * The tracer `proxyless/otel` gives the mesh's own instrumentation scope
+ * (`proxyless`): it samples with the provider's sampler, takes IDs from the
+ * provider's ID generator and hands each span to the provider's span
+ * processors, as the SDK's tracer does, but records into a RecordedSpan.
+ * Every other scope in the process gets the SDK's own tracer.
+ *
+ * Why the mesh does not use the SDK's tracer: recording one span there
+ * costs about 25,000 instructions on a request path of about 100,000 (two
+ * copies of the attributes, a keyed store per copy, HrTime arrays at start
+ * and end, the SDK's self-metrics), which alone is five times the mesh's
+ * budget for telemetry fully on (docs/performance.md, "Telemetry fully on").
+ */
+import {
+  type Context,
+  context as contextApi,
+  INVALID_SPAN_CONTEXT,
+  isSpanContextValid,
+  type Span,
+  type SpanContext,
+  SpanKind,
+  type SpanOptions,
+  TraceFlags,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import { type IdGenerator, type Sampler, SamplingDecision } from '@opentelemetry/sdk-trace-node';
+import { MeshSpanAttributes } from '../telemetry/tracing/attributes.js';
+import { isTracingSuppressed } from '../telemetry/tracing/suppress.js';
+import { RecordedSpan, type RecorderScope } from './recorded-span.js';
+
+const EMPTY_OPTIONS: SpanOptions = Object.freeze({});
+
+export class SpanRecorder implements Tracer {
+  readonly #scope: RecorderScope;
+  readonly #sampler: Sampler;
+  readonly #ids: IdGenerator;
+
+  constructor(scope: RecorderScope, sampler: Sampler, ids: IdGenerator) {
+    this.#scope = scope;
+    this.#sampler = sampler;
+    this.#ids = ids;
+  }
+
+  startSpan(name: string, options: SpanOptions = EMPTY_OPTIONS, ctx: Context = contextApi.active()): Span {
+    if (options.root === true) ctx = trace.deleteSpan(ctx);
+    if (isTracingSuppressed(ctx)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+    const parent = trace.getSpanContext(ctx);
+    const valid = parent !== undefined && isSpanContextValid(parent) ? parent : undefined;
+    const spanId = this.#ids.generateSpanId();
+    const traceId = valid === undefined ? this.#ids.generateTraceId() : valid.traceId;
+    const kind = options.kind ?? SpanKind.INTERNAL;
+    // Adopted by the span: samplers see, and may add to, the very object the span keeps.
+    const attributes = options.attributes ?? {};
+    const links = options.links ?? [];
+    const result = this.#sampler.shouldSample(ctx, traceId, name, kind, attributes, links);
+    const sampled = result.decision === SamplingDecision.RECORD_AND_SAMPLED;
+    const sc: SpanContext = {
+      traceId,
+      spanId,
+      traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+      traceState: result.traceState ?? valid?.traceState,
+    };
+    if (result.decision === SamplingDecision.NOT_RECORD) return trace.wrapSpanContext(sc);
+    let meshBuilt = attributes instanceof MeshSpanAttributes;
+    if (result.attributes !== undefined) {
+      Object.assign(attributes, result.attributes);
+      meshBuilt = false;
+    }
+    const span = new RecordedSpan(this.#scope, sc, name, kind, valid, attributes, options.links, options.startTime, meshBuilt);
+    const processors = this.#scope.processors;
+    for (let i = 0; i < processors.length; i++) processors[i]!.onStart(span, ctx);
+    return span;
+  }
+
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, options: SpanOptions, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, options: SpanOptions, ctx: Context, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(
+    name: string,
+    a: SpanOptions | F,
+    b?: Context | F,
+    c?: F,
+  ): ReturnType<F> {
+    const fn = (c ?? (typeof b === 'function' ? b : a)) as F;
+    const options = typeof a === 'function' ? EMPTY_OPTIONS : a;
+    const ctx = typeof b === 'object' ? b : contextApi.active();
+    const span = this.startSpan(name, options, ctx);
+    return contextApi.with(trace.setSpan(ctx, span), fn as (span: Span) => ReturnType<F>, undefined, span);
+  }
+}
