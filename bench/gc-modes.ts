@@ -2,11 +2,12 @@
  * `npm run bench:gc-modes`: the same closed loop (concurrency 50, three
  * replicas, 1 KiB responses) in many fresh processes, raw undici.request,
  * mesh.request and (with `--sides`) the full stack, or mesh.request with
- * telemetry off (`quiet`) and fully on (`otel`), each with V8's
+ * telemetry off (`quiet`) and fully on (`otel`, as proxyless/otel sets it
+ * up; `otel-sdk`, an application's own SDK provider), each with V8's
  * defaults and with `--no-allocation-site-pretenuring`. Prints every
  * process's CPU, GC pause, page faults and context switches per request,
  * then medians, then each mesh side against raw in the same mode (and
- * `otel` against `quiet`): req/s ratio and added CPU per request, with
+ * `otel` and `otel-sdk` against `quiet`): req/s ratio and added CPU per request, with
  * 90% intervals that resample processes.
  *
  * Why: on V8's defaults a process sometimes pretenures request objects
@@ -33,7 +34,7 @@
  * ~12) and were charged that kernel time. The faults column shows
  * whether a run measured steady state.
  *
- *   npm run bench:gc-modes [-- --processes 6 --requests 60000 --warmup 150000 --sides raw,mesh,full,quiet,otel --modes defaults,no-pretenuring --no-pin]
+ *   npm run bench:gc-modes [-- --processes 6 --requests 60000 --warmup 150000 --sides raw,mesh,full,quiet,otel,otel-sdk --modes defaults,no-pretenuring --no-pin]
  */
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -59,7 +60,7 @@ const REQUESTS = Number(values.requests);
 const WARMUP = Number(values.warmup);
 const SIDES = values.sides.split(',').filter((s) => s !== '');
 const MODES = values.modes.split(',').filter((m) => m !== '');
-const KNOWN = ['raw', 'mesh', 'full', 'quiet', 'otel'];
+const KNOWN = ['raw', 'mesh', 'full', 'quiet', 'otel', 'otel-sdk'];
 for (const side of SIDES) if (!KNOWN.includes(side)) throw new Error(`--sides: unknown side ${side} (${KNOWN.join(', ')})`);
 for (const mode of MODES) if (mode !== 'defaults' && mode !== 'no-pretenuring') throw new Error(`--modes: unknown mode ${mode} (defaults, no-pretenuring)`);
 if (!SIDES.includes('raw')) throw new Error('--sides must include raw: every other side is compared with it');
@@ -147,7 +148,7 @@ for (const mode of MODES) {
   const flags = mode === 'defaults' ? [] : [FLAG];
   for (const side of SIDES) if (side !== 'raw') compare(side, 'raw', flags);
   // Issue 4's target: telemetry fully on against the same client with it off.
-  if (SIDES.includes('otel') && SIDES.includes('quiet')) compare('otel', 'quiet', flags);
+  if (SIDES.includes('quiet')) for (const side of ['otel', 'otel-sdk']) if (SIDES.includes(side)) compare(side, 'quiet', flags);
 }
 if (comparisons.length > 0) {
   console.log('\nAgainst a baseline in the same mode (medians over processes; 90% intervals resample processes):\n');

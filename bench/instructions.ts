@@ -18,7 +18,9 @@
  *   total    everything the process executed meanwhile
  *
  * Clients (concurrency 50): raw undici.request(url) over three replicas,
- * mesh.request, the full stack, and both over mTLS. Servers (load: an
+ * mesh.request, the full stack, and both over mTLS; on request, mesh.request
+ * with telemetry off (quiet) and fully on (otel as proxyless/otel sets it up,
+ * otel-sdk with an application's own SDK provider; both compared with quiet). Servers (load: an
  * undici Pool in this process, 8 connections): node, Express and Fastify,
  * bare and with the mesh's full inbound pipeline (lib/inbound-server.ts).
  * Each counted run takes about a minute.
@@ -29,7 +31,7 @@
  * (`--perf-basic-prof`, only then). `--keep` keeps the callgrind dumps
  * (and with --functions their perf maps) for callgrind_annotate.
  *
- *   npm run bench:instructions [-- --clients raw,mesh,full,raw-tls,mesh-tls --servers node,express,fastify --requests 3000 --warmup N --functions N --keep]
+ *   npm run bench:instructions [-- --clients raw,mesh,full,raw-tls,mesh-tls,quiet,otel,otel-sdk --servers node,express,fastify --requests 3000 --warmup N --functions N --keep]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -220,7 +222,8 @@ try {
     const rows: string[][] = [];
     let details = '';
     for (const [kind, c] of counts) {
-      const base = kind.endsWith('-tls') ? 'raw-tls' : 'raw';
+      // Telemetry's cost is otel against quiet: the same client with telemetry off.
+      const base = kind.endsWith('-tls') ? 'raw-tls' : kind.startsWith('otel') && counts.has('quiet') ? 'quiet' : 'raw';
       const b = kind === base ? undefined : counts.get(base);
       rows.push(row(kind, c, b));
       if (b !== undefined) details += functionDiff(`${kind} against ${base}`, c, b);

@@ -5,7 +5,9 @@
  *    with no tracer provider (the api's no-op tracer), with and without an
  *    incoming trace context to pass on; and with a real BasicTracerProvider,
  *    BatchSpanProcessor and a no-op exporter, for a plain call, a retried
- *    call (events), and attempts as child spans;
+ *    call (events), and attempts as child spans; and the same calls with
+ *    proxyless/otel's provider (createOtelProvider), whose span recorder
+ *    records the mesh's spans;
  *  - ns per inbound request trace (startServer + runInContext + end);
  *  - the pooled ID source against crypto.randomBytes per request.
  *
@@ -16,6 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { BasicTracerProvider, BatchSpanProcessor, RandomIdGenerator, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { createOtelProvider } from '../src/otel.js';
 import type { ClientInfo, ServerInfo } from '../src/telemetry/tracing/attributes.js';
 import { IdPool, PooledIdGenerator } from '../src/telemetry/tracing/id-pool.js';
 import { MeshTracer, type MeshTracerOptions } from '../src/telemetry/tracing/mesh-tracer.js';
@@ -92,12 +95,19 @@ const noopExporter: SpanExporter = {
   shutdown: () => Promise.resolve(),
 };
 
-function sdkTracer(options: MeshTracerOptions, pooled: boolean): { mesh: MeshTracer; provider: BasicTracerProvider } {
-  const provider = new BasicTracerProvider({
-    // The processor's defaults (2048 queued, batches of 512): export runs between chunks.
-    spanProcessors: [new BatchSpanProcessor(noopExporter)],
-    ...(pooled ? { idGenerator: new PooledIdGenerator() } : {}),
-  });
+interface Provider {
+  shutdown(): Promise<void>;
+}
+
+function sdkTracer(options: MeshTracerOptions, pooled: boolean | 'proxyless'): { mesh: MeshTracer; provider: Provider } {
+  // The processor's defaults (2048 queued, batches of 512): export runs between chunks.
+  const provider =
+    pooled === 'proxyless'
+      ? createOtelProvider({ exporter: noopExporter })
+      : new BasicTracerProvider({
+          spanProcessors: [new BatchSpanProcessor(noopExporter)],
+          ...(pooled ? { idGenerator: new PooledIdGenerator() } : {}),
+        });
   return { mesh: new MeshTracer({ ...options, tracerProvider: provider }), provider };
 }
 
@@ -114,22 +124,28 @@ row('inbound request, no provider, no trace headers', await nsPerOp(200_000, ser
 row('inbound request, no provider, traceparent', await nsPerOp(200_000, serverOp(bare, INCOMING)));
 
 // (b) A real SDK with a no-op exporter.
-const providers: BasicTracerProvider[] = [];
+const providers: Provider[] = [];
 for (const [what, options, attempts, pooled] of [
   ['client call, SDK (events)', {}, 1, false],
   ['client call, SDK (events), pooled IDs', {}, 1, true],
   ['client call retried once, SDK (events)', {}, 2, true],
   ['client call, SDK (attempt spans)', { attempts: 'spans' }, 1, true],
   ['client call retried once, SDK (attempt spans)', { attempts: 'spans' }, 2, true],
+  ['client call, proxyless/otel (events)', {}, 1, 'proxyless'],
+  ['client call retried once, proxyless/otel (events)', {}, 2, 'proxyless'],
+  ['client call, proxyless/otel (attempt spans)', { attempts: 'spans' }, 1, 'proxyless'],
 ] as const) {
   const { mesh, provider } = sdkTracer(options, pooled);
   providers.push(provider);
   row(what, await nsPerOp(50_000, clientOp(mesh, attempts)));
 }
-{
-  const { mesh, provider } = sdkTracer({}, true);
+for (const [what, pooled] of [
+  ['inbound request, SDK, traceparent', true],
+  ['inbound request, proxyless/otel, traceparent', 'proxyless'],
+] as const) {
+  const { mesh, provider } = sdkTracer({}, pooled);
   providers.push(provider);
-  row('inbound request, SDK, traceparent', await nsPerOp(50_000, serverOp(mesh, INCOMING)));
+  row(what, await nsPerOp(50_000, serverOp(mesh, INCOMING)));
 }
 
 // (c) Where trace and span IDs come from.

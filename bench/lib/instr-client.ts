@@ -9,12 +9,17 @@
  *   full      mesh.request(url) with lib/full-stack.ts's routes and resilience
  *   raw-tls   undici.request(url) over TLS with a client certificate
  *   mesh-tls  mesh.request(url) with `tls: { mode: 'mutual' }`
+ *   quiet     mesh.request(url) with telemetry off (metrics and tracing)
+ *   otel      mesh.request(url) with telemetry fully on: metrics, and every
+ *             span recorded as proxyless/otel sets it up, dropped by the exporter
+ *   otel-sdk  the same with an application's own BasicTracerProvider
  *
  *   tsx bench/lib/instr-client.ts <kind> <ports> <tls-port> <cert-dir> <warmup> <counted>
  */
 import { createInterface } from 'node:readline';
 import { Pool, request } from 'undici';
 import { createMesh } from '../../src/index.js';
+import { droppingTracerProvider } from './dropping-tracer.js';
 import { fullStack } from './full-stack.js';
 import { rawClientTls } from './mtls-certs.js';
 import { runLoop } from './process-loop.js';
@@ -25,7 +30,7 @@ const origins = tls ? [`https://127.0.0.1:${tlsPort}`] : portList.split(',').map
 const pools = origins.map((o) => new Pool(o, tls ? { connect: rawClientTls(certDir) } : {}));
 const urls = origins.map((o) => `${o}/bench`);
 const endpoints = origins.map((o) => o.replace(/^https?:\/\//, ''));
-const mesh = kind.startsWith('mesh') || kind === 'full'
+const mesh = kind.startsWith('mesh') || ['full', 'quiet', 'otel', 'otel-sdk'].includes(kind)
   ? createMesh({
       env: false,
       config: {
@@ -39,6 +44,10 @@ const mesh = kind.startsWith('mesh') || kind === 'full'
           },
         },
       },
+      ...(kind === 'quiet' ? { telemetry: { metrics: false, tracing: false } } : {}),
+      ...(kind.startsWith('otel')
+        ? { telemetry: { metrics: true, tracing: { tracerProvider: (await droppingTracerProvider(kind === 'otel' ? 'proxyless' : 'sdk')) as never } } }
+        : {}),
     })
   : undefined;
 await mesh?.ready();
