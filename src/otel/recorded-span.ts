@@ -12,9 +12,10 @@
  *    while no limit could cut them;
  *  - times are two readings of the mesh's monotonic clock, turned into
  *    HrTime only when read (span-clock.ts);
- *  - it counts attributes from above (every set counts), and counts them
- *    exactly only when that bound reaches the limit, so a set needs no
- *    own-property lookup;
+ *  - attributes set after the start are checked and queued as key and value,
+ *    and folded into the attributes object, with the SDK's count limit and
+ *    truncation, when something first reads it (a processor, an
+ *    exporter): a set is two array stores, not a dictionary store;
  *  - links, events and status are shared empty values until set.
  * Limits, validation and the order of processor calls are the SDK's.
  */
@@ -95,15 +96,16 @@ export class RecordedSpan implements Span {
   name: string;
   readonly kind: SpanKind;
   readonly parentSpanContext: SpanContext | undefined;
-  attributes: Attributes;
   status: SpanStatus = UNSET;
-  droppedAttributesCount = 0;
   droppedEventsCount = 0;
   droppedLinksCount = 0;
   readonly #scope: RecorderScope;
   readonly #context: SpanContext;
-  /** At least the number of attributes held: exact only after a recount. */
-  #count = 0;
+  /** The attributes, without the queued sets. */
+  #attributes: Attributes;
+  /** Sets not yet folded in: key, value, key, value… */
+  #queued: Array<string | AttributeValue> | undefined;
+  #droppedAttributes = 0;
   #links: Link[] = NONE;
   #events: TimedEvent[] = NONE;
   readonly #start: number;
@@ -132,12 +134,11 @@ export class RecordedSpan implements Span {
     const now = monotonicNow();
     this.#offset = epochOffset(now);
     this.#start = startTime === undefined ? now : toPerfMs(startTime, now, this.#offset);
-    this.attributes = attributes;
+    this.#attributes = attributes;
+    this.#queued = undefined;
     const limits = scope.limits;
-    if (meshBuilt && limits.attributeValueLengthLimit === Number.POSITIVE_INFINITY && limits.attributeCountLimit >= MESH_SPAN_ATTRIBUTES_MAX) {
-      // An upper bound is all the count needs to be (see setAttribute).
-      this.#count = MESH_SPAN_ATTRIBUTES_MAX;
-    } else this.#adopt(attributes);
+    const unlimited = limits.attributeValueLengthLimit === Number.POSITIVE_INFINITY && limits.attributeCountLimit >= MESH_SPAN_ATTRIBUTES_MAX;
+    if (!meshBuilt || !unlimited) this.#adopt(attributes);
     if (links !== undefined) for (const link of links) this.addLink(link);
   }
 
@@ -157,14 +158,41 @@ export class RecordedSpan implements Span {
       }
       n++;
     }
-    if (n >= 0 && n <= max) {
-      this.#count = n;
-      return;
-    }
+    if (n >= 0 && n <= max) return;
     const copy = limited(attributes, max, length);
-    this.attributes = copy.attributes;
-    this.droppedAttributesCount = copy.dropped;
-    this.#count = Object.keys(copy.attributes).length;
+    this.#attributes = copy.attributes;
+    this.#droppedAttributes = copy.dropped;
+  }
+
+  get attributes(): Attributes {
+    if (this.#queued !== undefined) this.#fold();
+    return this.#attributes;
+  }
+
+  get droppedAttributesCount(): number {
+    if (this.#queued !== undefined) this.#fold();
+    return this.#droppedAttributes;
+  }
+
+  /** Applies the queued sets in order, as the SDK applies each when it is made: existing keys are overwritten, new ones dropped past the limit. */
+  #fold(): void {
+    const queued = this.#queued!;
+    this.#queued = undefined;
+    const attributes = this.#attributes;
+    const { attributeCountLimit: max, attributeValueLengthLimit: length } = this.#scope.limits;
+    let count = Object.keys(attributes).length;
+    for (let i = 0; i < queued.length; i += 2) {
+      const key = queued[i] as string;
+      const value = queued[i + 1] as AttributeValue;
+      if (!Object.hasOwn(attributes, key)) {
+        if (count >= max) {
+          this.#droppedAttributes++;
+          continue;
+        }
+        count++;
+      }
+      attributes[key] = length === Number.POSITIVE_INFINITY ? value : truncate(value, length);
+    }
   }
 
   spanContext(): SpanContext {
@@ -213,22 +241,13 @@ export class RecordedSpan implements Span {
       diag.warn(`Invalid attribute key: ${key}`);
       return this;
     }
-    if (!isAttributeValue(value)) {
+    const t = typeof value;
+    if (t !== 'string' && t !== 'number' && t !== 'boolean' && !isAttributeValue(value)) {
       diag.warn(`Invalid attribute value set for key: ${key}`);
       return this;
     }
-    const attributes = this.attributes;
-    const limits = this.#scope.limits;
-    if (this.#count >= limits.attributeCountLimit) {
-      this.#count = Object.keys(attributes).length;
-      if (this.#count >= limits.attributeCountLimit && !Object.hasOwn(attributes, key)) {
-        this.droppedAttributesCount++;
-        return this;
-      }
-    }
-    this.#count++;
-    const length = limits.attributeValueLengthLimit;
-    attributes[key] = length === Number.POSITIVE_INFINITY ? value : truncate(value, length);
+    if (this.#queued === undefined) this.#queued = [key, value];
+    else this.#queued.push(key, value);
     return this;
   }
 

@@ -109,6 +109,20 @@ let lastAddress = '';
 let lastPort: number | undefined;
 let lastUrlBase = '';
 
+let lastMethod = '';
+let lastService = '';
+let lastName = '';
+
+/** `{method} {service}`, built once per run of calls with the same pair. */
+function spanName(method: string, service: string): string {
+  if (method !== lastMethod || service !== lastService) {
+    lastName = `${method} ${service}`;
+    lastMethod = method;
+    lastService = service;
+  }
+  return lastName;
+}
+
 /** The client span's name and its attributes at start (what a sampler may look at). */
 export function clientSpan(info: ClientInfo): { name: string; attributes: Attributes } {
   const attributes: Attributes = new MeshSpanAttributes();
@@ -133,7 +147,7 @@ export function clientSpan(info: ClientInfo): { name: string; attributes: Attrib
   } else {
     // `{method} {service}`: the conventions' `{method} {url.template}` has no template to offer in a
     // mesh; the service keeps names bounded and tells calls apart, as Envoy's per-route names do.
-    name = `${setMethod(attributes, info.method)} ${info.service}`;
+    name = spanName(setMethod(attributes, info.method), info.service);
     attributes['url.full'] = lastUrlBase + redactQuery(info.path);
     // No `network.protocol.name`: the conventions want it only when it is not `http`, and each
     // attribute costs the SDK a validation and a keyed store on every recorded span.

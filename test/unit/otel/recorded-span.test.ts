@@ -202,7 +202,7 @@ describe('a recorded span exports as the SDK span does', () => {
     expect(lean.links).toHaveLength(1);
   });
 
-  it('counts attributes exactly once the bound reaches the limit, so overwrites never drop', async () => {
+  it('applies later sets in order: overwrites never count against the limit, new keys past it are dropped', async () => {
     vi.stubEnv('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', '2');
     const p = pair();
     both(p, (tracer) => {
