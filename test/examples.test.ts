@@ -83,3 +83,18 @@ test('examples/mtls: STRICT mTLS and a default-deny policy let only the frontend
   expect(lines).toContain('  the backend logged: inbound TLS handshake failed (http request)');
   expect(lines).toContain('denials published on proxyless:denied: 2 (MESH_PERMISSION_DENIED)');
 });
+
+test('examples/tracing: one trace from the app span through the mesh client span to a server span per attempt, sent over OTLP', async () => {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/tracing/main.ts'], {
+    timeout: 15_000,
+    env: { ...process.env, MESH_SERVICES: '', MESH_CONFIG_FILE: '', OTEL_TRACES_SAMPLER: '', OTEL_SDK_DISABLED: '' },
+  });
+  expect(stdout.trim().split('\n')).toEqual([
+    'GET http://catalog/items: 200 after 2 attempts',
+    'collector received 4 spans in 1 trace(s):',
+    '  render product page [INTERNAL, shop]',
+    '    GET catalog [CLIENT, proxyless] 200 events: proxyless.attempt.start, proxyless.attempt.end, proxyless.attempt.start, proxyless.attempt.end',
+    '      GET [SERVER, proxyless] 503',
+    '      GET [SERVER, proxyless] 200',
+  ]);
+});
