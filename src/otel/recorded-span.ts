@@ -158,7 +158,8 @@ export class RecordedSpan implements Span {
       }
       n++;
     }
-    if (n >= 0 && n <= max) return;
+    // Kept only if later sets can be folded into it: a frozen object is copied.
+    if (n >= 0 && n <= max && Object.isExtensible(attributes)) return;
     const copy = limited(attributes, max, length);
     this.#attributes = copy.attributes;
     this.#droppedAttributes = copy.dropped;

@@ -50,8 +50,8 @@ export class SpanRecorder implements Tracer {
     const spanId = this.#ids.generateSpanId();
     const traceId = valid === undefined ? this.#ids.generateTraceId() : valid.traceId;
     const kind = options.kind ?? SpanKind.INTERNAL;
-    // Adopted by the span: samplers see, and may add to, the very object the span keeps.
-    const attributes = options.attributes ?? {};
+    // Adopted by the span (see RecordedSpan): samplers see the very object the span keeps.
+    let attributes = options.attributes ?? {};
     const links = options.links ?? [];
     const result = this.#sampler.shouldSample(ctx, traceId, name, kind, attributes, links);
     const sampled = result.decision === SamplingDecision.RECORD_AND_SAMPLED;
@@ -64,7 +64,8 @@ export class SpanRecorder implements Tracer {
     if (result.decision === SamplingDecision.NOT_RECORD) return trace.wrapSpanContext(sc);
     let meshBuilt = attributes instanceof MeshSpanAttributes;
     if (result.attributes !== undefined) {
-      Object.assign(attributes, result.attributes);
+      // A copy: the caller's object may be frozen, and is not the sampler's to change.
+      attributes = { ...attributes, ...result.attributes };
       meshBuilt = false;
     }
     const span = new RecordedSpan(this.#scope, sc, name, kind, valid, attributes, options.links, options.startTime, meshBuilt);

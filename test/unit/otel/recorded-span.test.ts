@@ -10,6 +10,7 @@ import {
   AlwaysOffSampler,
   InMemorySpanExporter,
   type ReadableSpan,
+  SamplingDecision,
   type Span as SdkSpan,
   SimpleSpanProcessor,
   type SpanProcessor,
@@ -217,6 +218,34 @@ describe('a recorded span exports as the SDK span does', () => {
     expect(comparable(lean)).toEqual(comparable(sdk));
     expect(lean.attributes).toEqual({ a: 9, b: 2 });
     expect(lean.droppedAttributesCount).toBe(1);
+  });
+});
+
+describe('attributes the recorder is handed', () => {
+  it('copies a frozen start object, so later sets and a sampler\'s additions still land', async () => {
+    const sampler = {
+      shouldSample: () => ({ decision: SamplingDecision.RECORD_AND_SAMPLED, attributes: { 'sampler.rule': 'all' } }),
+      toString: () => 'adds an attribute',
+    };
+    const p = pair({ sampler });
+    const frozen = Object.freeze({ a: 1 });
+    both(p, (tracer) => {
+      const span = tracer.startSpan('frozen', { attributes: frozen });
+      span.setAttribute('b', 2);
+      span.end();
+    });
+    const { lean, sdk } = await p.finished('frozen');
+    expect(lean.attributes).toEqual({ a: 1, 'sampler.rule': 'all', b: 2 });
+    expect(comparable(lean)).toEqual(comparable(sdk));
+    expect(frozen).toEqual({ a: 1 });
+  });
+
+  it('keeps a plain start object as it is, without a copy', async () => {
+    const p = pair();
+    const given = { a: 1 };
+    const span = p.lean.startSpan('adopted', { attributes: given });
+    span.end();
+    expect((span as unknown as ReadableSpan).attributes).toBe(given);
   });
 });
 
