@@ -36,8 +36,9 @@ import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, Span, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-node';
 import { monotonicNow } from '../net/monotonic-clock.js';
 import { MESH_SPAN_ATTRIBUTES_MAX } from '../telemetry/tracing/attributes.js';
+import { isAttributeValue, limited, truncate } from './attribute-limits.js';
 import type { FullSpanLimits } from './sdk-env.js';
-import { epochOffset, toHrTime, toPerfMs } from './span-clock.js';
+import { epochOffset, isTimeInput, toHrTime, toPerfMs } from './span-clock.js';
 
 /** What every span of one recorder shares. */
 export interface RecorderScope {
@@ -51,46 +52,6 @@ const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
 const NONE: never[] = Object.freeze([]) as unknown as never[];
 const NOT_ENDED: HrTime = Object.freeze([0, 0]) as unknown as HrTime;
 const NO_DURATION: HrTime = Object.freeze([-1, -1]) as unknown as HrTime;
-
-/** The api's AttributeValue test: a primitive, or an array of one primitive type (nulls allowed). */
-function isAttributeValue(v: unknown): boolean {
-  const t = typeof v;
-  if (t === 'string' || t === 'number' || t === 'boolean') return true;
-  if (!Array.isArray(v)) return false;
-  let kind: string | undefined;
-  for (const item of v) {
-    if (item == null) continue;
-    const k = typeof item;
-    if (k !== 'string' && k !== 'number' && k !== 'boolean') return false;
-    if (kind === undefined) kind = k;
-    else if (k !== kind) return false;
-  }
-  return true;
-}
-
-function truncate(value: AttributeValue, limit: number): AttributeValue {
-  if (typeof value === 'string') return value.length > limit ? value.slice(0, limit) : value;
-  if (Array.isArray(value)) return value.map((v: unknown) => (typeof v === 'string' && v.length > limit ? v.slice(0, limit) : v)) as AttributeValue;
-  return value;
-}
-
-/** Copies at most `max` valid attributes of `from`, truncated to `length`; returns the copy and how many were dropped. */
-function limited(from: Attributes | undefined, max: number, length: number): { attributes: Attributes; dropped: number } {
-  const attributes: Attributes = {};
-  let kept = 0;
-  let dropped = 0;
-  for (const key in from) {
-    const value = from[key];
-    if (key === '' || value == null || !isAttributeValue(value)) continue;
-    if (kept >= max) {
-      dropped++;
-      continue;
-    }
-    attributes[key] = truncate(value, length);
-    kept++;
-  }
-  return { attributes, dropped };
-}
 
 export class RecordedSpan implements Span {
   name: string;
@@ -359,9 +320,4 @@ export class RecordedSpan implements Span {
     diag.warn(`Cannot execute the operation ${what} on ended Span {traceId: ${this.#context.traceId}, spanId: ${this.#context.spanId}}`);
     return true;
   }
-}
-
-/** The api's TimeInput: a number, a Date or an HrTime pair. */
-function isTimeInput(v: unknown): v is TimeInput {
-  return typeof v === 'number' || v instanceof Date || (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number');
 }

@@ -50,3 +50,8 @@ export function toPerfMs(input: TimeInput, perfNow: number, epochOffsetMs: numbe
   if (input instanceof Date) return input.getTime() - epochOffsetMs;
   return input[0] * 1000 + input[1] / 1e6 - epochOffsetMs;
 }
+
+/** The api's TimeInput: a number, a Date or an HrTime pair. */
+export function isTimeInput(v: unknown): v is TimeInput {
+  return typeof v === 'number' || v instanceof Date || (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number');
+}
