@@ -8,7 +8,9 @@
  * process's CPU, GC pause, page faults and context switches per request,
  * then medians, then each mesh side against raw in the same mode (and
  * `otel` and `otel-sdk` against `quiet`): req/s ratio and added CPU per request, with
- * 90% intervals that resample processes.
+ * 90% intervals that resample processes, and the median of the per-round
+ * ratios (each round runs every side once, back to back), which a slow
+ * phase of the VM lasting a round or more does not move.
  *
  * Why: on V8's defaults a process sometimes pretenures request objects
  * early in its life and then spends ~10 times longer in scavenges for the
@@ -136,11 +138,17 @@ function compare(side: string, base: string, flags: string[]): void {
   const cpu = (l: Reading[]) => l.map((r) => r.cpuUs);
   const [lo, hi] = bootstrap([rps(list), rps(against)], ([m, r]) => median(m!) / median(r!));
   const [clo, chi] = bootstrap([cpu(list), cpu(against)], ([m, r]) => median(m!) - median(r!));
+  // Paired: the two sides' processes of one round ran within a minute of each other, so a slow
+  // phase of the VM that spans a round slows both; the per-round ratio cancels it.
+  const rounds = Math.min(list.length, against.length);
+  const paired = Array.from({ length: rounds }, (_, i) => list[i]!.rps / against[i]!.rps);
+  const [plo, phi] = bootstrap([paired], ([r]) => median(r!));
   comparisons.push([
     keyOf(side, flags),
     base,
     ratio(median(rps(list)) / median(rps(against))),
     `${ratio(lo)} … ${ratio(hi)}`,
+    `${ratio(median(paired))} (${ratio(plo)} … ${ratio(phi)})`,
     `${signed(median(cpu(list)) - median(cpu(against)))} (${signed(clo)} … ${signed(chi)})`,
   ]);
 }
@@ -153,7 +161,11 @@ for (const mode of MODES) {
 if (comparisons.length > 0) {
   console.log('\nAgainst a baseline in the same mode (medians over processes; 90% intervals resample processes):\n');
   console.log(
-    markdownTable(['client', 'against', '× req/s', '90% interval', 'added CPU µs/req (90% interval)'], comparisons, ['left', 'left', 'right', 'right', 'right']),
+    markdownTable(
+      ['client', 'against', '× req/s', '90% interval', '× req/s paired by round (90% interval)', 'added CPU µs/req (90% interval)'],
+      comparisons,
+      ['left', 'left', 'right', 'right', 'right', 'right'],
+    ),
   );
 }
 process.exit(0);
