@@ -195,7 +195,7 @@ const row = (label: string, c: InstructionCount, base?: InstructionCount): strin
   base === undefined ? '' : `${c.request - base.request >= 0 ? '+' : '−'}${num(Math.abs(c.request - base.request))}`,
   base === undefined ? '' : ratio(base.request / c.request),
 ];
-const HEADERS = ['', 'request instructions/req', 'total instructions/req', 'added (request)', 'raw ÷ this (request)'];
+const HEADERS = ['', 'request instructions/req', 'total instructions/req', 'added (request)', 'baseline ÷ this (request)'];
 const ALIGN = ['left', 'right', 'right', 'right', 'right'] as const;
 
 try {
@@ -228,7 +228,7 @@ try {
       rows.push(row(kind, c, b));
       if (b !== undefined) details += functionDiff(`${kind} against ${base}`, c, b);
     }
-    console.log('## Clients (concurrency 50; raw = undici.request(url), its TLS row for the -tls rows)\n');
+    console.log('## Clients (concurrency 50; raw = undici.request(url); the -tls rows against raw-tls, the otel rows against quiet)\n');
     console.log(markdownTable(HEADERS, rows, [...ALIGN]));
     if (details !== '') console.log(details);
   }
