@@ -22,25 +22,38 @@ export function isAttributeValue(v: unknown): boolean {
   return true;
 }
 
+/** Whether `limit` cuts anything: the SDK ignores a limit of 0 or less (and warns about it). */
+export function cuts(limit: number): boolean {
+  return limit > 0 && limit !== Number.POSITIVE_INFINITY;
+}
+
+/** `value` cut to `limit` characters (strings, and each string of an array); arrays are always copied, as the SDK copies them. */
 export function truncate(value: AttributeValue, limit: number): AttributeValue {
-  if (typeof value === 'string') return value.length > limit ? value.slice(0, limit) : value;
-  if (Array.isArray(value)) return value.map((v: unknown) => (typeof v === 'string' && v.length > limit ? v.slice(0, limit) : v)) as AttributeValue;
+  const cut = cuts(limit);
+  if (typeof value === 'string') return cut && value.length > limit ? value.slice(0, limit) : value;
+  if (Array.isArray(value)) return value.map((v: unknown) => (cut && typeof v === 'string' && v.length > limit ? v.slice(0, limit) : v)) as AttributeValue;
   return value;
 }
 
-/** Copies at most `max` valid attributes of `from`, truncated to `length`; returns the copy and how many were dropped. */
-export function limited(from: Attributes | undefined, max: number, length: number): { attributes: Attributes; dropped: number } {
+/**
+ * Copies at most `max` valid attributes of `from`, truncated to `length`;
+ * returns the copy and how many were dropped. Null and undefined values are
+ * dropped from span attributes but kept (and counted) in events and links,
+ * as the SDK does.
+ */
+export function limited(from: Attributes | undefined, max: number, length: number, keepNull = false): { attributes: Attributes; dropped: number } {
   const attributes: Attributes = {};
   let kept = 0;
   let dropped = 0;
   for (const key in from) {
+    if (!Object.hasOwn(from, key)) continue;
     const value = from[key];
-    if (key === '' || value == null || !isAttributeValue(value)) continue;
+    if (key === '' || (value == null ? !keepNull : !isAttributeValue(value))) continue;
     if (kept >= max) {
       dropped++;
       continue;
     }
-    attributes[key] = truncate(value, length);
+    attributes[key] = value == null ? value : truncate(value, length);
     kept++;
   }
   return { attributes, dropped };

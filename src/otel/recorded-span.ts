@@ -36,9 +36,9 @@ import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, Span, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-node';
 import { monotonicNow } from '../net/monotonic-clock.js';
 import { MESH_SPAN_ATTRIBUTES_MAX } from '../telemetry/tracing/attributes.js';
-import { isAttributeValue, limited, truncate } from './attribute-limits.js';
+import { cuts, isAttributeValue, limited, truncate } from './attribute-limits.js';
 import type { FullSpanLimits } from './sdk-env.js';
-import { epochOffset, isTimeInput, toHrTime, toPerfMs } from './span-clock.js';
+import { epochOffset, hrDifference, isHrTime, isTimeInput, toHrTime, toPerfMs } from './span-clock.js';
 
 /** What every span of one recorder shares. */
 export interface RecorderScope {
@@ -70,6 +70,9 @@ export class RecordedSpan implements Span {
   #links: Link[] = NONE;
   #events: TimedEvent[] = NONE;
   readonly #start: number;
+  /** A start or end given as an HrTime, kept exactly as given (as the SDK keeps it). */
+  readonly #startHr: HrTime | undefined;
+  #endHr: HrTime | undefined;
   readonly #offset: number;
   /** NaN until end() is called; set before the processors' onEnding, as the SDK's endTime is. */
   #end = Number.NaN;
@@ -95,32 +98,20 @@ export class RecordedSpan implements Span {
     const now = monotonicNow();
     this.#offset = epochOffset(now);
     this.#start = startTime === undefined ? now : toPerfMs(startTime, now, this.#offset);
+    this.#startHr = startTime !== undefined && isHrTime(startTime) ? startTime : undefined;
+    this.#endHr = undefined;
     this.#attributes = attributes;
     this.#queued = undefined;
     const limits = scope.limits;
-    const unlimited = limits.attributeValueLengthLimit === Number.POSITIVE_INFINITY && limits.attributeCountLimit >= MESH_SPAN_ATTRIBUTES_MAX;
+    // The mesh's own record is kept as it is while no limit could cut it; anything else is copied.
+    const unlimited = !cuts(limits.attributeValueLengthLimit) && limits.attributeCountLimit >= MESH_SPAN_ATTRIBUTES_MAX;
     if (!meshBuilt || !unlimited) this.#adopt(attributes);
     if (links !== undefined) for (const link of links) this.addLink(link);
   }
 
-  /** Keeps `attributes` as they are when every value is valid and within the limits; otherwise keeps a limited copy. */
+  /** A limited copy of attributes from anyone but the mesh, as the SDK copies them: later sets must not reach the caller's object. */
   #adopt(attributes: Attributes): void {
     const { attributeCountLimit: max, attributeValueLengthLimit: length } = this.#scope.limits;
-    const bounded = length !== Number.POSITIVE_INFINITY;
-    let n = 0;
-    for (const key in attributes) {
-      const value = attributes[key];
-      const t = typeof value;
-      // Primitives inline: the mesh's own attributes are all strings and numbers.
-      const valid = t === 'string' || t === 'number' || t === 'boolean' || (value != null && isAttributeValue(value));
-      if (!valid || key === '' || (bounded && truncate(value!, length) !== value)) {
-        n = -1;
-        break;
-      }
-      n++;
-    }
-    // Kept only if later sets can be folded into it: a frozen object is copied.
-    if (n >= 0 && n <= max && Object.isExtensible(attributes)) return;
     const copy = limited(attributes, max, length);
     this.#attributes = copy.attributes;
     this.#droppedAttributes = copy.dropped;
@@ -153,7 +144,7 @@ export class RecordedSpan implements Span {
         }
         count++;
       }
-      attributes[key] = length === Number.POSITIVE_INFINITY ? value : truncate(value, length);
+      attributes[key] = cuts(length) ? truncate(value, length) : value;
     }
   }
 
@@ -182,15 +173,17 @@ export class RecordedSpan implements Span {
   }
 
   get startTime(): HrTime {
-    return toHrTime(this.#start + this.#offset);
+    return this.#startHr ?? toHrTime(this.#start + this.#offset);
   }
 
   get endTime(): HrTime {
-    return Number.isNaN(this.#end) ? NOT_ENDED : toHrTime(this.#end + this.#offset);
+    if (Number.isNaN(this.#end)) return NOT_ENDED;
+    return this.#endHr ?? toHrTime(this.#end + this.#offset);
   }
 
   get duration(): HrTime {
-    return Number.isNaN(this.#end) ? NO_DURATION : toHrTime(this.#end - this.#start);
+    if (Number.isNaN(this.#end)) return NO_DURATION;
+    return this.#startHr === undefined && this.#endHr === undefined ? toHrTime(this.#end - this.#start) : hrDifference(this.endTime, this.startTime);
   }
 
   isRecording(): boolean {
@@ -208,6 +201,8 @@ export class RecordedSpan implements Span {
       diag.warn(`Invalid attribute value set for key: ${key}`);
       return this;
     }
+    // Arrays are copied now, as the SDK copies them, so a later change by the caller is not recorded.
+    if (Array.isArray(value)) value = value.slice() as AttributeValue;
     if (this.#queued === undefined) this.#queued = [key, value];
     else this.#queued.push(key, value);
     return this;
@@ -234,10 +229,14 @@ export class RecordedSpan implements Span {
     let attributes: Attributes | undefined;
     if (isTimeInput(attributesOrTime)) time ??= attributesOrTime;
     else attributes = attributesOrTime;
-    const kept = limited(attributes, limits.attributePerEventCountLimit, limits.attributeValueLengthLimit);
-    const now = monotonicNow();
-    const at = time === undefined ? now : toPerfMs(time, now, this.#offset);
-    this.#events.push({ name, attributes: kept.attributes, time: toHrTime(at + this.#offset), droppedAttributesCount: kept.dropped });
+    const kept = limited(attributes, limits.attributePerEventCountLimit, limits.attributeValueLengthLimit, true);
+    let at: HrTime;
+    if (time !== undefined && isHrTime(time)) at = [time[0], time[1]];
+    else {
+      const now = monotonicNow();
+      at = toHrTime((time === undefined ? now : toPerfMs(time, now, this.#offset)) + this.#offset);
+    }
+    this.#events.push({ name, attributes: kept.attributes, time: at, droppedAttributesCount: kept.dropped });
     return this;
   }
 
@@ -253,7 +252,7 @@ export class RecordedSpan implements Span {
       this.#links.shift();
       this.droppedLinksCount++;
     }
-    const kept = limited(link.attributes, limits.attributePerLinkCountLimit, limits.attributeValueLengthLimit);
+    const kept = limited(link.attributes, limits.attributePerLinkCountLimit, limits.attributeValueLengthLimit, true);
     const recorded: Link = { context: link.context };
     if (Object.keys(kept.attributes).length > 0) recorded.attributes = kept.attributes;
     if (kept.dropped > 0) recorded.droppedAttributesCount = kept.dropped;
@@ -284,12 +283,12 @@ export class RecordedSpan implements Span {
     const attributes: Attributes = {};
     if (typeof exception === 'string') attributes['exception.message'] = exception;
     else if (exception) {
-      if (exception.code !== undefined) attributes['exception.type'] = String(exception.code);
+      if (exception.code) attributes['exception.type'] = String(exception.code);
       else if (exception.name) attributes['exception.type'] = exception.name;
       if (exception.message) attributes['exception.message'] = exception.message;
       if (exception.stack) attributes['exception.stacktrace'] = exception.stack;
     }
-    if (attributes['exception.type'] === undefined && attributes['exception.message'] === undefined) {
+    if (!attributes['exception.type'] && !attributes['exception.message']) {
       diag.warn(`Failed to record an exception ${String(exception)}`);
       return;
     }
@@ -303,9 +302,11 @@ export class RecordedSpan implements Span {
     }
     const now = monotonicNow();
     let end = endTime === undefined ? now : toPerfMs(endTime, now, this.#offset);
+    this.#endHr = endTime !== undefined && isHrTime(endTime) ? endTime : undefined;
     if (end < this.#start) {
       diag.warn('Inconsistent start and end time, startTime > endTime. Setting span duration to 0ms.');
       end = this.#start;
+      this.#endHr = this.#startHr;
     }
     this.#end = end;
     const processors = this.#scope.processors;

@@ -81,7 +81,7 @@ export function samplerFromEnv(env: Env): Sampler {
 export type FullSpanLimits = Required<SpanLimits>;
 
 export function spanLimitsFromEnv(env: Env): FullSpanLimits {
-  return {
+  const limits = {
     attributeCountLimit: number(env, 'OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT') ?? number(env, 'OTEL_ATTRIBUTE_COUNT_LIMIT') ?? 128,
     attributeValueLengthLimit:
       number(env, 'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? number(env, 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? Number.POSITIVE_INFINITY,
@@ -90,4 +90,9 @@ export function spanLimitsFromEnv(env: Env): FullSpanLimits {
     attributePerEventCountLimit: number(env, 'OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT') ?? 128,
     attributePerLinkCountLimit: number(env, 'OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT') ?? 128,
   };
+  // The SDK ignores such a limit, warning at every value; once is enough to say so.
+  if (limits.attributeValueLengthLimit <= 0) {
+    diag.warn(`attribute value length limit ${limits.attributeValueLengthLimit} (OTEL_*ATTRIBUTE_VALUE_LENGTH_LIMIT) is not positive; values are not cut`);
+  }
+  return limits;
 }

@@ -10,7 +10,9 @@
  * `Date.now()` at every span start for that; here the offset is
  * re-measured at most once a second and adopted only when it has moved by a
  * millisecond or more, so spans from one second line up to the microsecond
- * with each other and within a millisecond of the wall clock.
+ * with each other, and all within about two milliseconds of the wall clock
+ * (`Date.now()` counts whole milliseconds). A step of the wall clock reaches
+ * new spans within a second.
  */
 import { performance } from 'node:perf_hooks';
 import type { HrTime, TimeInput } from '@opentelemetry/api';
@@ -54,4 +56,19 @@ export function toPerfMs(input: TimeInput, perfNow: number, epochOffsetMs: numbe
 /** The api's TimeInput: a number, a Date or an HrTime pair. */
 export function isTimeInput(v: unknown): v is TimeInput {
   return typeof v === 'number' || v instanceof Date || (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number');
+}
+
+export function isHrTime(v: TimeInput): v is HrTime {
+  return Array.isArray(v);
+}
+
+/** `a - b` for two HrTimes. */
+export function hrDifference(a: HrTime, b: HrTime): HrTime {
+  let seconds = a[0] - b[0];
+  let nanos = a[1] - b[1];
+  if (nanos < 0) {
+    seconds -= 1;
+    nanos += 1e9;
+  }
+  return [seconds, nanos];
 }

@@ -5,7 +5,7 @@
  * Both come from one createOtelProvider(), so they share the sampler,
  * limits, resource and processors: the SDK's tracer serves any other scope.
  */
-import { type Attributes, context, type Link, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, TraceFlags, type Tracer, trace } from '@opentelemetry/api';
+import { type Attributes, context, type Link, propagation, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, TraceFlags, type Tracer, trace } from '@opentelemetry/api';
 import {
   AlwaysOffSampler,
   InMemorySpanExporter,
@@ -18,6 +18,7 @@ import {
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RecordedSpan } from '../../../src/otel/recorded-span.js';
 import { createOtelProvider, type StartOtelOptions } from '../../../src/otel.js';
+import { MeshSpanAttributes } from '../../../src/telemetry/tracing/attributes.js';
 import { TRACER_NAME } from '../../../src/telemetry/tracing/mesh-tracer.js';
 import { suppressTracing } from '../../../src/telemetry/tracing/suppress.js';
 import { SPAN_ID, TRACE_ID } from '../telemetry/tracing/helpers.js';
@@ -240,12 +241,83 @@ describe('attributes the recorder is handed', () => {
     expect(frozen).toEqual({ a: 1 });
   });
 
-  it('keeps a plain start object as it is, without a copy', async () => {
+  it("keeps the mesh's own record as it is, and copies anyone else's, so later sets never reach the caller's object", async () => {
     const p = pair();
-    const given = { a: 1 };
-    const span = p.lean.startSpan('adopted', { attributes: given });
-    span.end();
-    expect((span as unknown as ReadableSpan).attributes).toBe(given);
+    const mine = new MeshSpanAttributes();
+    mine['http.request.method'] = 'GET';
+    const theirs: Attributes = { a: 1, list: ['x'] };
+    const a = p.lean.startSpan('mesh-built', { attributes: mine });
+    const b = p.lean.startSpan('given', { attributes: theirs });
+    const list = ['y'];
+    b.setAttribute('later', list);
+    list.push('changed after the set');
+    a.end();
+    b.end();
+    expect((a as unknown as ReadableSpan).attributes).toBe(mine);
+    expect((b as unknown as ReadableSpan).attributes).not.toBe(theirs);
+    expect((b as unknown as ReadableSpan).attributes).toEqual({ a: 1, list: ['x'], later: ['y'] });
+    expect(theirs).toEqual({ a: 1, list: ['x'] });
+  });
+
+  it('keeps null values in events and links, counted against their limits, as the SDK does', async () => {
+    vi.stubEnv('OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT', '2');
+    const p = pair();
+    both(p, (tracer) => {
+      const span = tracer.startSpan('nulls', { attributes: { gone: null as never, kept: 1 } });
+      span.addEvent('e', { n: null as never, u: undefined, x: 1 });
+      span.addLink({ context: LINK.context, attributes: { n: null as never } });
+      span.end();
+    });
+    const { lean, sdk } = await p.finished('nulls');
+    expect(comparable(lean)).toEqual(comparable(sdk));
+    expect(lean.attributes).toEqual({ kept: 1 });
+    expect(lean.events[0]!.droppedAttributesCount).toBe(1);
+  });
+
+  it('ignores a value length limit of 0 or less, as the SDK does, rather than emptying every string', async () => {
+    vi.stubEnv('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', '0');
+    const p = pair();
+    both(p, (tracer) => {
+      const span = tracer.startSpan('zero', { attributes: { s: 'kept whole' } });
+      span.setAttribute('t', 'also whole');
+      span.end();
+    });
+    const { lean, sdk } = await p.finished('zero');
+    expect(comparable(lean)).toEqual(comparable(sdk));
+    expect(lean.attributes).toEqual({ s: 'kept whole', t: 'also whole' });
+  });
+
+  it('records exceptions by the SDK rules: a falsy code falls back to the name, nothing at all is not an event', async () => {
+    const p = pair();
+    both(p, (tracer) => {
+      const span = tracer.startSpan('exceptions');
+      span.recordException({ code: 0, name: 'ZeroCode', message: 'm' });
+      span.recordException({ code: 'E_X', message: '' });
+      span.recordException({} as never);
+      span.end();
+    });
+    const { lean, sdk } = await p.finished('exceptions');
+    expect(comparable(lean)).toEqual(comparable(sdk));
+    expect(lean.events.map((e) => e.attributes?.['exception.type'])).toEqual(['ZeroCode', 'E_X']);
+  });
+
+  it('keeps start, end and event times given as HrTime exactly as given', async () => {
+    const p = pair();
+    const start: [number, number] = [Math.floor(Date.now() / 1000) - 10, 123_456_789];
+    const at: [number, number] = [start[0] + 1, 999_999_999];
+    const end: [number, number] = [start[0] + 2, 1];
+    both(p, (tracer) => {
+      const span = tracer.startSpan('hr', { startTime: start });
+      span.addEvent('at', at);
+      span.end(end);
+    });
+    const { lean, sdk } = await p.finished('hr');
+    for (const s of [lean, sdk]) {
+      expect(s.startTime).toEqual(start);
+      expect(s.endTime).toEqual(end);
+      expect(s.events[0]!.time).toEqual(at);
+      expect(s.duration).toEqual([1, 876_543_212]);
+    }
   });
 });
 
@@ -288,23 +360,36 @@ describe('sampling and context, as the SDK tracer decides them', () => {
   });
 
   it('startActiveSpan runs the function with the span active, in every overload', async () => {
-    const p = pair();
-    const seen: Array<string | undefined> = [];
-    const record = (span: Span) => {
-      seen.push(trace.getSpan(context.active()) === span ? 'active' : undefined);
-      span.end();
-      return 7;
-    };
-    expect(p.lean.startActiveSpan('a', record)).toBe(7);
-    expect(p.lean.startActiveSpan('b', { kind: SpanKind.SERVER }, record)).toBe(7);
-    expect(p.lean.startActiveSpan('c', {}, ROOT_CONTEXT, record)).toBe(7);
-    // Without a context manager `context.with` cannot make anything active; the span still reaches the function.
-    expect(seen).toHaveLength(3);
-    expect((await p.spans()).map((s) => [s.name, s.kind])).toEqual([
-      ['a', SpanKind.INTERNAL],
-      ['b', SpanKind.SERVER],
-      ['c', SpanKind.INTERNAL],
-    ]);
+    const exporter = new InMemorySpanExporter();
+    const provider = createOtelProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    // Registering installs the AsyncLocalStorage context manager, which makes a span active.
+    provider.register();
+    try {
+      const tracer = provider.getTracer(TRACER_NAME);
+      const seen: boolean[] = [];
+      const record = (span: Span) => {
+        seen.push(trace.getSpan(context.active()) === span);
+        span.end();
+        return 7;
+      };
+      expect(tracer.startActiveSpan('a', record)).toBe(7);
+      expect(tracer.startActiveSpan('b', { kind: SpanKind.SERVER }, record)).toBe(7);
+      expect(tracer.startActiveSpan('c', {}, ROOT_CONTEXT, record)).toBe(7);
+      expect(seen).toEqual([true, true, true]);
+      // Outside, nothing is active any more.
+      expect(trace.getSpan(context.active())).toBeUndefined();
+      await provider.forceFlush();
+      expect(exporter.getFinishedSpans().map((s) => [s.name, s.kind])).toEqual([
+        ['a', SpanKind.INTERNAL],
+        ['b', SpanKind.SERVER],
+        ['c', SpanKind.INTERNAL],
+      ]);
+    } finally {
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    }
   });
 });
 

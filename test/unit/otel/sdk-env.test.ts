@@ -80,4 +80,9 @@ describe('span limits', () => {
     });
     expect(spanLimitsFromEnv({ OTEL_ATTRIBUTE_COUNT_LIMIT: '10' }).attributeCountLimit).toBe(10);
   });
+
+  it('warns once about a value length limit that is not positive, which cuts nothing', () => {
+    expect(spanLimitsFromEnv({ OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '0' }).attributeValueLengthLimit).toBe(0);
+    expect(logged).toEqual(['attribute value length limit 0 (OTEL_*ATTRIBUTE_VALUE_LENGTH_LIMIT) is not positive; values are not cut']);
+  });
 });
