@@ -5,11 +5,10 @@
  * SDK's span processors and exporters, which take it as one of their own.
  *
  * Where it saves work:
- *  - it adopts the attributes object it starts with, after checking each
- *    value, where the SDK copies it twice (the mesh builds a fresh one per
- *    span and never touches it again); the mesh's own records
- *    (MeshSpanAttributes, valid by construction) are not even checked
- *    while no limit could cut them;
+ *  - it keeps the mesh's own attribute record (MeshSpanAttributes, valid
+ *    by construction and built fresh for each span) as it is, while no
+ *    limit could cut it, where the SDK copies it twice; anyone else's
+ *    attributes are checked and copied, as the SDK does;
  *  - times are two readings of the mesh's monotonic clock, turned into
  *    HrTime only when read (span-clock.ts);
  *  - attributes set after the start are checked and queued as key and value,
@@ -105,12 +104,12 @@ export class RecordedSpan implements Span {
     const limits = scope.limits;
     // The mesh's own record is kept as it is while no limit could cut it; anything else is copied.
     const unlimited = !cuts(limits.attributeValueLengthLimit) && limits.attributeCountLimit >= MESH_SPAN_ATTRIBUTES_MAX;
-    if (!meshBuilt || !unlimited) this.#adopt(attributes);
+    if (!meshBuilt || !unlimited) this.#copyGiven(attributes);
     if (links !== undefined) for (const link of links) this.addLink(link);
   }
 
   /** A limited copy of attributes from anyone but the mesh, as the SDK copies them: later sets must not reach the caller's object. */
-  #adopt(attributes: Attributes): void {
+  #copyGiven(attributes: Attributes): void {
     const { attributeCountLimit: max, attributeValueLengthLimit: length } = this.#scope.limits;
     const copy = limited(attributes, max, length);
     this.#attributes = copy.attributes;

@@ -50,7 +50,7 @@ export class SpanRecorder implements Tracer {
     const spanId = this.#ids.generateSpanId();
     const traceId = valid === undefined ? this.#ids.generateTraceId() : valid.traceId;
     const kind = options.kind ?? SpanKind.INTERNAL;
-    // Adopted by the span (see RecordedSpan): samplers see the very object the span keeps.
+    // The mesh's own record is kept by the span as it is (see RecordedSpan); samplers see what was given.
     let attributes = options.attributes ?? {};
     const links = options.links ?? [];
     const result = this.#sampler.shouldSample(ctx, traceId, name, kind, attributes, links);
