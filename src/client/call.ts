@@ -265,8 +265,8 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
     const a = att as CallAttempt;
     if (a.finished || this.#done) return false;
     const verdict = this.env.classifier(outcome);
-    this.#settle(a, verdict, false);
-    this.env.observer?.attemptEnd(this, a, outcome.kind === 'response' ? outcome.status : 0);
+    const at = this.#settle(a, verdict, false);
+    this.env.observer?.attemptEnd(this, a, outcome.kind === 'response' ? outcome.status : 0, at);
     // A hedge is still out; it may do better than this failure.
     if (verdict.class !== 'success' && this.#anyLive()) return false;
     const mayRetry = verdict.class !== 'success' || this.policy.retry.retriesStatuses;
@@ -288,8 +288,8 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
     if (a.finished || this.#done) return;
     const outcome: AttemptOutcome = { kind: 'error', error: err, responseStarted };
     const verdict = this.env.classifier(outcome);
-    this.#settle(a, verdict, true);
-    this.env.observer?.attemptEnd(this, a, err);
+    const at = this.#settle(a, verdict, true);
+    this.env.observer?.attemptEnd(this, a, err, at);
     this.#lastError = err;
     if (this.#anyLive()) return;
     if (this.#tryRetry(verdict, outcome, err)) return;
@@ -338,8 +338,8 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
 
   // --- decisions ---------------------------------------------------------
 
-  /** Counters and stats for an attempt that has its verdict. */
-  #settle(a: CallAttempt, verdict: Verdict, failed: boolean): void {
+  /** Counters and stats for an attempt that has its verdict; returns the clock reading taken for it, which telemetry shares. */
+  #settle(a: CallAttempt, verdict: Verdict, failed: boolean): number {
     if (a.perTry !== undefined) {
       a.perTry.cancel();
       a.perTry = undefined;
@@ -350,6 +350,7 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
     if (verdict.class === 'success') a.cluster.latency.record(now - a.startedAt);
     a.live = false;
     if (verdict.class !== 'success' || failed) this.#release(a);
+    return now;
   }
 
   #tryRetry(verdict: Verdict, outcome: AttemptOutcome, err: Error | undefined): boolean {
@@ -513,7 +514,7 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
     }
     a.cluster.breaker?.release();
     this.#release(a);
-    this.env.observer?.attemptEnd(this, a, reason);
+    this.env.observer?.attemptEnd(this, a, reason, this.env.now());
     this.cancelAttempt(a, reason);
   }
 

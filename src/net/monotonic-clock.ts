@@ -19,13 +19,26 @@ export interface ClockSource {
 }
 
 let source: ClockSource = nodePerformance;
+let latest = 0;
 
 /** Milliseconds since an arbitrary origin; never goes backwards. */
 export function monotonicNow(): number {
-  return source.now();
+  latest = source.now();
+  return latest;
+}
+
+/**
+ * The latest reading monotonicNow() returned, without reading the clock:
+ * any time a caller got from it is no later than this. The span recorder
+ * uses it to tell a time the mesh read from an epoch time without a read
+ * of its own.
+ */
+export function latestReading(): number {
+  return latest;
 }
 
 /** @internal Reads `clock` from now on; without an argument, perf_hooks' clock again. */
 export function useClock(clock?: ClockSource): void {
   source = clock ?? nodePerformance;
+  latest = 0;
 }

@@ -10,7 +10,9 @@
  *    limit could cut it, where the SDK copies it twice; anyone else's
  *    attributes are checked and copied, as the SDK does;
  *  - times are two readings of the mesh's monotonic clock, turned into
- *    HrTime only when read (span-clock.ts);
+ *    HrTime only when read (span-clock.ts); the mesh hands over the
+ *    readings its call already took, so the span reads the clock itself
+ *    only for a caller that gives no time;
  *  - attributes set after the start are checked and queued as key and value,
  *    and folded into the attributes object, with the SDK's count limit and
  *    truncation, when something first reads it (a processor, an
@@ -94,9 +96,10 @@ export class RecordedSpan implements Span {
     this.name = name;
     this.kind = kind;
     this.parentSpanContext = parent;
-    const now = monotonicNow();
-    this.#offset = epochOffset(now);
-    this.#start = startTime === undefined ? now : toPerfMs(startTime, now, this.#offset);
+    // Read before the offset, which is re-measured against the latest reading.
+    const now = startTime === undefined ? monotonicNow() : Number.NaN;
+    this.#offset = epochOffset();
+    this.#start = startTime === undefined ? now : toPerfMs(startTime, this.#offset);
     this.#startHr = startTime !== undefined && isHrTime(startTime) ? startTime : undefined;
     this.#endHr = undefined;
     this.#attributes = attributes;
@@ -232,8 +235,7 @@ export class RecordedSpan implements Span {
     let at: HrTime;
     if (time !== undefined && isHrTime(time)) at = [time[0], time[1]];
     else {
-      const now = monotonicNow();
-      at = toHrTime((time === undefined ? now : toPerfMs(time, now, this.#offset)) + this.#offset);
+      at = toHrTime((time === undefined ? monotonicNow() : toPerfMs(time, this.#offset)) + this.#offset);
     }
     this.#events.push({ name, attributes: kept.attributes, time: at, droppedAttributesCount: kept.dropped });
     return this;
@@ -299,8 +301,7 @@ export class RecordedSpan implements Span {
       diag.error(`${this.name} ${this.#context.traceId}-${this.#context.spanId} - You can only call end() on a span once.`);
       return;
     }
-    const now = monotonicNow();
-    let end = endTime === undefined ? now : toPerfMs(endTime, now, this.#offset);
+    let end = endTime === undefined ? monotonicNow() : toPerfMs(endTime, this.#offset);
     this.#endHr = endTime !== undefined && isHrTime(endTime) ? endTime : undefined;
     if (end < this.#start) {
       diag.warn('Inconsistent start and end time, startTime > endTime. Setting span duration to 0ms.');

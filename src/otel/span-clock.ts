@@ -8,7 +8,8 @@
  * The offset between the monotonic clock and the wall clock drifts (NTP
  * steps the wall clock; the monotonic one never jumps). The SDK reads
  * `Date.now()` at every span start for that; here the offset is
- * re-measured at most once a second and adopted only when it has moved by a
+ * re-measured at most once a second (of the mesh's clock, as last read by
+ * anyone: see latestReading()) and adopted only when it has moved by a
  * millisecond or more, so spans from one second line up to the microsecond
  * with each other, and all within about two milliseconds of the wall clock
  * (`Date.now()` counts whole milliseconds). A step of the wall clock reaches
@@ -16,16 +17,23 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { HrTime, TimeInput } from '@opentelemetry/api';
+import { latestReading, monotonicNow } from '../net/monotonic-clock.js';
 
 const ORIGIN = performance.timeOrigin;
 const RECHECK_MS = 1000;
 /** Measured on the first span, not at import. */
 let offset = Number.NaN;
+let measuredAt = Number.POSITIVE_INFINITY;
 let nextCheck = Number.NEGATIVE_INFINITY;
 
-/** Epoch ms = monotonicNow() + epochOffset(now). */
-export function epochOffset(perfNow: number): number {
-  if (perfNow >= nextCheck) {
+/** Epoch ms = a monotonicNow() reading + epochOffset(). */
+export function epochOffset(): number {
+  const latest = latestReading();
+  // A reading before the last measurement means another clock source (useClock, in tests): measure again.
+  if (latest >= nextCheck || latest < measuredAt) {
+    // A fresh reading: the latest may be old, and the offset is measured against it.
+    const perfNow = monotonicNow();
+    measuredAt = perfNow;
     nextCheck = perfNow + RECHECK_MS;
     const measured = Date.now() - (ORIGIN + perfNow);
     // Negated so the first measurement (against NaN) is adopted too.
@@ -45,10 +53,12 @@ export function toHrTime(ms: number): HrTime {
 /**
  * A TimeInput as a monotonic clock reading, read the SDK's way: a number
  * no later than now is a performance timestamp, a larger one epoch
- * milliseconds; a Date or an HrTime is epoch time.
+ * milliseconds; a Date or an HrTime is epoch time. A number no later than
+ * the latest reading is decided without reading the clock: the mesh's own
+ * times all are.
  */
-export function toPerfMs(input: TimeInput, perfNow: number, epochOffsetMs: number): number {
-  if (typeof input === 'number') return input <= perfNow ? input : input - epochOffsetMs;
+export function toPerfMs(input: TimeInput, epochOffsetMs: number): number {
+  if (typeof input === 'number') return input <= latestReading() || input <= monotonicNow() ? input : input - epochOffsetMs;
   if (input instanceof Date) return input.getTime() - epochOffsetMs;
   return input[0] * 1000 + input[1] / 1e6 - epochOffsetMs;
 }

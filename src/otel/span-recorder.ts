@@ -30,6 +30,8 @@ import { isTracingSuppressed } from '../telemetry/tracing/suppress.js';
 import { RecordedSpan, type RecorderScope } from './recorded-span.js';
 
 const EMPTY_OPTIONS: SpanOptions = Object.freeze({});
+/** Compared with a record's prototype: `instanceof` took a generic builtin call (~190 instructions) here. */
+const MESH_ATTRIBUTES = MeshSpanAttributes.prototype;
 
 export class SpanRecorder implements Tracer {
   readonly #scope: RecorderScope;
@@ -62,7 +64,7 @@ export class SpanRecorder implements Tracer {
       traceState: result.traceState ?? valid?.traceState,
     };
     if (result.decision === SamplingDecision.NOT_RECORD) return trace.wrapSpanContext(sc);
-    let meshBuilt = attributes instanceof MeshSpanAttributes;
+    let meshBuilt = Object.getPrototypeOf(attributes) === MESH_ATTRIBUTES;
     if (result.attributes !== undefined) {
       // A copy: the caller's object may be frozen, and is not the sampler's to change.
       attributes = { ...attributes, ...result.attributes };

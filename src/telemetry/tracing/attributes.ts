@@ -21,6 +21,8 @@ export interface ClientInfo {
   /** Path with query, as sent. For gRPC, `/package.Service/Method`. */
   readonly path: string;
   readonly protocol: 'http' | 'grpc';
+  /** monotonicNow() when the call started, so the span starts then; the span's own start time if absent. */
+  readonly startedAt?: number | undefined;
 }
 
 export interface ServerInfo {

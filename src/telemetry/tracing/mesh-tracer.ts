@@ -94,7 +94,7 @@ export class MeshTracer implements ClientTraceHost {
     const span =
       built === undefined
         ? this.tracer.startSpan(PENDING_NAME, CLIENT_OPTIONS, parent)
-        : this.tracer.startSpan(built.name, { kind: SpanKind.CLIENT, attributes: built.attributes }, parent);
+        : this.tracer.startSpan(built.name, { kind: SpanKind.CLIENT, attributes: built.attributes, startTime: info.startedAt }, parent);
     if (span.isRecording()) {
       this.#likelyRecording = true;
       const b = built ?? rename(span, clientSpan(info));

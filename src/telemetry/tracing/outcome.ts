@@ -17,6 +17,8 @@ export interface TraceResult {
   readonly error?: Error | undefined;
   /** Envoy response flags (`UH`, `URX`, …); '-' or absent for none. */
   readonly responseFlags?: string | undefined;
+  /** monotonicNow() when the request ended, if the caller already read it; read at end() otherwise. */
+  readonly endedAt?: number | undefined;
 }
 
 export const GRPC_STATUS_NAMES: readonly string[] = [

@@ -42,6 +42,21 @@ describe('IdPool', () => {
     expect(pool.refills).toBe(25);
   });
 
+  it('skips all-zero bytes, the spec\'s invalid ID, for trace and span IDs alike', () => {
+    let fills = 0;
+    // The first fill is all zero but for one byte at the end; later fills are 0x01 bytes.
+    const pool = new IdPool(32, (buf) => {
+      buf.fill(fills++ === 0 ? 0 : 1);
+      if (fills === 1) buf[31] = 0xab;
+    });
+    // Bytes 0-15 are zero: skipped. Bytes 16-31 end in 0xab: taken.
+    expect(pool.traceId()).toBe(`${'00'.repeat(15)}ab`);
+    // The buffer is used up; the next fill has no zero ID in it.
+    expect(pool.spanId()).toBe('01'.repeat(8));
+    const zeros = new IdPool(16, (buf) => buf.fill(fills++ < 4 ? 0 : 2));
+    expect(zeros.spanId()).toBe('02'.repeat(8));
+  });
+
   it('refuses a buffer too small for a trace ID', () => {
     expect(() => new IdPool(8)).toThrow(RangeError);
   });
