@@ -115,6 +115,7 @@ export class InboundExchange implements MeshRequestContext, LiveLink<InboundExch
       path: call.path,
       protocol: call.protocol,
       peerAddress: call.peer.address,
+      startedAt: this.#startedAt,
     });
     if (hasSubscribers('requestStart')) {
       publish('requestStart', () => ({ reporter: 'destination', service: t?.self().serviceName, method: call.method, path: call.path }));
@@ -222,10 +223,14 @@ export class InboundExchange implements MeshRequestContext, LiveLink<InboundExch
     this.#finished = true;
     if (this.refusal === undefined) this.#host.release(this);
     const flags = error?.responseFlag ?? this.refusal?.responseFlag ?? (outcome.completed ? '-' : 'DC');
-    this.#trace?.end({ status: outcome.status, grpcStatus: outcome.grpcStatus, responseFlags: flags });
     const t = this.#host.telemetry;
+    const trace = this.#trace;
+    if (t === undefined && trace === undefined) return;
+    // One reading ends the span and measures the duration.
+    const endedAt = monotonicNow();
+    trace?.end({ status: outcome.status, grpcStatus: outcome.grpcStatus, responseFlags: flags, endedAt });
     if (t === undefined) return;
-    const durationMs = monotonicNow() - this.#startedAt;
+    const durationMs = endedAt - this.#startedAt;
     const call = this.call;
     t.routes?.record(this.#route ?? UNMATCHED_ROUTE, call.method, outcome.status, durationMs);
     const metrics = t.metrics;

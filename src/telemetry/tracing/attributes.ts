@@ -40,6 +40,8 @@ export interface ServerInfo {
   readonly peerAddress?: string | undefined;
   readonly peerPort?: number | undefined;
   readonly userAgent?: string | undefined;
+  /** monotonicNow() when the request arrived, so the span starts then; the span's own start time if absent. */
+  readonly startedAt?: number | undefined;
 }
 
 /**

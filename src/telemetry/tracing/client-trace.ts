@@ -195,6 +195,7 @@ export class ActiveClientTrace implements ClientTrace {
     this.#ended = true;
     if (!this.recording) return;
     const span = this.#span!;
+    // Always a time: with a start time given, the SDK would end at Date.now(), in whole milliseconds.
     const at = result.endedAt ?? monotonicNow();
     // Hedges that lost (or attempts the caller abandoned) end with the call.
     if (this.#attemptSpans !== undefined) for (const child of this.#attemptSpans) child?.end(at);

@@ -5,6 +5,7 @@
  * registered, still carry the caller's trace on to the next hop.
  */
 import { type Context, INVALID_TRACEID, type Span } from '@opentelemetry/api';
+import { monotonicNow } from '../../net/monotonic-clock.js';
 import { runInContext } from './active-context.js';
 import { markOutcome, type TraceResult } from './outcome.js';
 
@@ -72,6 +73,7 @@ export class ActiveServerTrace implements ServerTrace {
     this.#ended = true;
     if (!this.recording) return;
     markOutcome(this.#span, result, 'server');
-    this.#span.end();
+    // Always a time: with a start time given, the SDK would end at Date.now(), in whole milliseconds.
+    this.#span.end(result.endedAt ?? monotonicNow());
   }
 }
