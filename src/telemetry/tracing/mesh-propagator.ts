@@ -67,6 +67,8 @@ export class MeshPropagator implements TextMapPropagator {
   readonly #b3: boolean;
   readonly #b3multi: boolean;
   readonly #fields: string[];
+  /** Whether injection writes a B3 format, the only ones that carry the debug flag. */
+  readonly writesB3: boolean;
 
   constructor(formats: readonly PropagationFormat[] = DEFAULT_PROPAGATION) {
     this.formats = [...formats];
@@ -74,6 +76,7 @@ export class MeshPropagator implements TextMapPropagator {
     this.#baggage = formats.includes('baggage');
     this.#b3 = formats.includes('b3');
     this.#b3multi = formats.includes('b3multi');
+    this.writesB3 = this.#b3 || this.#b3multi;
     const fields: string[] = [];
     if (this.#traceContext) fields.push(TRACEPARENT, TRACESTATE);
     if (this.#baggage) fields.push(BAGGAGE);

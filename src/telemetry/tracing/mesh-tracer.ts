@@ -182,8 +182,10 @@ export class MeshTracer implements ClientTraceHost {
       return;
     }
     const sc = span?.spanContext();
-    const debug = parent.getValue(B3_DEBUG_FLAG_KEY) === 'd';
-    this.#own.injectSpanContext(sc, debug, propagation.getBaggage(parent), setHeader, headerSetterSetter);
+    const own = this.#own;
+    // A context lookup saved when no B3 format is written (the default): only B3 carries the debug flag.
+    const debug = own.writesB3 && parent.getValue(B3_DEBUG_FLAG_KEY) === 'd';
+    own.injectSpanContext(sc, debug, propagation.getBaggage(parent), setHeader, headerSetterSetter);
   }
 
   /**

@@ -72,6 +72,40 @@ describe("the app's own propagator wins", () => {
   });
 });
 
+describe('the B3 debug flag', () => {
+  const DEBUG_B3 = { b3: '80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-d' };
+  const INBOUND = { method: 'GET', scheme: 'http', path: '/', protocol: 'http' } as const;
+
+  it("travels from an inbound request to the handler's calls when the mesh writes B3", () => {
+    const mesh = new MeshTracer({ propagation: ['b3', 'b3multi'] });
+    const st = mesh.startServer(DEBUG_B3, INBOUND);
+    const headers = st.runInContext(() => {
+      const ct = mesh.startClient(REVIEWS);
+      ct.attemptStart(0, 'a:1');
+      const h = injected((set) => ct.inject(set));
+      ct.end({ status: 200 });
+      return h;
+    });
+    st.end({ status: 200 });
+    expect(headers.b3).toMatch(/^80f198ee56343ba864fe8b2a57d3eff7-[0-9a-f]{16}-d$/);
+    expect(headers['x-b3-flags']).toBe('1');
+  });
+
+  it('leaves W3C headers as they are: the flag has no place in them', () => {
+    const mesh = new MeshTracer({ propagation: ['tracecontext'] });
+    const st = mesh.startServer(DEBUG_B3, INBOUND);
+    const headers = st.runInContext(() => {
+      const ct = mesh.startClient(REVIEWS);
+      const h = injected((set) => ct.inject(set));
+      ct.end({ status: 200 });
+      return h;
+    });
+    st.end({ status: 200 });
+    expect(Object.keys(headers)).toEqual(['traceparent']);
+    expect(headers.traceparent).toMatch(/^00-80f198ee56343ba864fe8b2a57d3eff7-[0-9a-f]{16}-01$/);
+  });
+});
+
 describe('a tracer provider passed in code', () => {
   it('is used instead of the global one', async () => {
     const own = new InMemorySpanExporter();
