@@ -36,9 +36,16 @@
  * ~12) and were charged that kernel time. The faults column shows
  * whether a run measured steady state.
  *
- *   npm run bench:gc-modes [-- --processes 6 --requests 60000 --warmup 150000 --sides raw,mesh,full,quiet,otel,otel-sdk --modes defaults,no-pretenuring --no-pin]
+ * A/B against another checkout: `--base <dir> --base-sides quiet,otel` adds
+ * those sides as built by the checkout in <dir> (its own
+ * bench/lib/gc-mode-client.ts and src/, with node_modules of its own or a
+ * symlink), named `otel@base` and so on, in the same rounds; each is then
+ * compared with this checkout's side of the same name, paired by round.
+ *
+ *   npm run bench:gc-modes [-- --processes 6 --requests 60000 --warmup 150000 --sides raw,mesh,full,quiet,otel,otel-sdk --modes defaults,no-pretenuring --no-pin --base ../other-checkout --base-sides quiet,otel]
  */
 import os from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { hasTaskset, installExitHandlers, killAll, nextMessage, spawnNode } from './lib/children.js';
@@ -54,6 +61,8 @@ const { values } = parseArgs({
     sides: { type: 'string', default: 'raw,mesh' },
     modes: { type: 'string', default: 'defaults,no-pretenuring' },
     pin: { type: 'boolean', default: true },
+    base: { type: 'string' },
+    'base-sides': { type: 'string', default: '' },
   },
   allowNegative: true,
 });
@@ -66,6 +75,13 @@ const KNOWN = ['raw', 'mesh', 'full', 'quiet', 'otel', 'otel-sdk'];
 for (const side of SIDES) if (!KNOWN.includes(side)) throw new Error(`--sides: unknown side ${side} (${KNOWN.join(', ')})`);
 for (const mode of MODES) if (mode !== 'defaults' && mode !== 'no-pretenuring') throw new Error(`--modes: unknown mode ${mode} (defaults, no-pretenuring)`);
 if (!SIDES.includes('raw')) throw new Error('--sides must include raw: every other side is compared with it');
+const BASE = values.base === undefined ? undefined : resolve(values.base);
+const BASE_SIDES = BASE === undefined ? [] : values['base-sides'].split(',').filter((s) => s !== '');
+for (const side of BASE_SIDES) if (!SIDES.includes(side)) throw new Error(`--base-sides: ${side} is not among --sides`);
+if (BASE !== undefined && BASE_SIDES.length === 0) throw new Error('--base needs --base-sides (for example quiet,otel)');
+const BASE_CLIENT = BASE === undefined ? undefined : resolve(BASE, 'bench/lib/gc-mode-client.ts');
+/** A side as run: this checkout's, or the base checkout's (`otel@base`). */
+const ALL_SIDES = [...SIDES, ...BASE_SIDES.map((s) => `${s}@base`)];
 const UPSTREAM = fileURLToPath(new URL('./lib/upstream.ts', import.meta.url));
 const CLIENT = fileURLToPath(new URL('./lib/gc-mode-client.ts', import.meta.url));
 const FLAG = '--no-allocation-site-pretenuring';
@@ -86,14 +102,16 @@ for (let i = 0; i < 3; i++) {
 }
 
 const readings = new Map<string, Reading[]>();
-const kinds: Array<[side: string, flags: string[]]> = MODES.flatMap((mode) => SIDES.map((side): [string, string[]] => [side, mode === 'defaults' ? [] : [FLAG]]));
+const kinds: Array<[side: string, flags: string[]]> = MODES.flatMap((mode) => ALL_SIDES.map((side): [string, string[]] => [side, mode === 'defaults' ? [] : [FLAG]]));
 const keyOf = (side: string, flags: string[]) => `${side}${flags.length > 0 ? `, ${FLAG}` : ', V8 defaults'}`;
 const rows: string[][] = [];
 for (let p = 1; p <= PROCESSES; p++) {
   // Rotate who goes first, so no side always runs on a warmer (or cooler) machine.
   for (let k = 0; k < kinds.length; k++) {
     const [side, flags] = kinds[(p - 1 + k) % kinds.length]!;
-    const child = spawnNode(CLIENT, [side, ports.join(','), String(WARMUP), String(REQUESTS)], { nodeFlags: flags, cpus: CLIENT_CPUS });
+    const fromBase = side.endsWith('@base');
+    const client = fromBase ? BASE_CLIENT! : CLIENT;
+    const child = spawnNode(client, [side.replace('@base', ''), ports.join(','), String(WARMUP), String(REQUESTS)], { nodeFlags: flags, cpus: CLIENT_CPUS });
     const answer = await nextMessage<Reading>(child, 300_000);
     if ('gone' in answer) throw new Error(`${side} client failed: ${answer.gone}`);
     const key = keyOf(side, flags);
@@ -157,6 +175,9 @@ for (const mode of MODES) {
   for (const side of SIDES) if (side !== 'raw') compare(side, 'raw', flags);
   // Issue 4's target: telemetry fully on against the same client with it off.
   if (SIDES.includes('quiet')) for (const side of ['otel', 'otel-sdk']) if (SIDES.includes(side)) compare(side, 'quiet', flags);
+  if (BASE_SIDES.includes('quiet')) for (const side of ['otel', 'otel-sdk']) if (BASE_SIDES.includes(side)) compare(`${side}@base`, 'quiet@base', flags);
+  // This checkout against the base, side by side.
+  for (const side of BASE_SIDES) compare(side, `${side}@base`, flags);
 }
 if (comparisons.length > 0) {
   console.log('\nAgainst a baseline in the same mode (medians over processes; 90% intervals resample processes):\n');
