@@ -3,11 +3,12 @@
  * replicas, 1 KiB responses) in many fresh processes, raw undici.request,
  * mesh.request and (with `--sides`) the full stack, or mesh.request with
  * telemetry off (`quiet`) and fully on (`otel`, as proxyless/otel sets it
- * up; `otel-sdk`, an application's own SDK provider), each with V8's
+ * up; `otel-1pct`, the same sampling 1% of traces, Istio's default;
+ * `otel-sdk`, an application's own SDK provider), each with V8's
  * defaults and with `--no-allocation-site-pretenuring`. Prints every
  * process's CPU, GC pause, page faults and context switches per request,
  * then medians, then each mesh side against raw in the same mode (and
- * `otel` and `otel-sdk` against `quiet`): req/s ratio and added CPU per request, with
+ * `mesh`, whose metrics are on, and the otel sides against `quiet`): req/s ratio and added CPU per request, with
  * 90% intervals that resample processes, and the median of the per-round
  * ratios (each round runs every side once, back to back), which a slow
  * phase of the VM lasting a round or more does not move.
@@ -42,7 +43,7 @@
  * symlink), named `otel@base` and so on, in the same rounds; each is then
  * compared with this checkout's side of the same name, paired by round.
  *
- *   npm run bench:gc-modes [-- --processes 6 --requests 60000 --warmup 150000 --sides raw,mesh,full,quiet,otel,otel-sdk --modes defaults,no-pretenuring --no-pin --base ../other-checkout --base-sides quiet,otel]
+ *   npm run bench:gc-modes [-- --processes 6 --requests 60000 --warmup 150000 --sides raw,mesh,full,quiet,otel,otel-1pct,otel-sdk --modes defaults,no-pretenuring --no-pin --base ../other-checkout --base-sides quiet,otel]
  */
 import os from 'node:os';
 import { resolve } from 'node:path';
@@ -71,7 +72,7 @@ const REQUESTS = Number(values.requests);
 const WARMUP = Number(values.warmup);
 const SIDES = values.sides.split(',').filter((s) => s !== '');
 const MODES = values.modes.split(',').filter((m) => m !== '');
-const KNOWN = ['raw', 'mesh', 'full', 'quiet', 'otel', 'otel-sdk'];
+const KNOWN = ['raw', 'mesh', 'full', 'quiet', 'otel', 'otel-1pct', 'otel-sdk'];
 for (const side of SIDES) if (!KNOWN.includes(side)) throw new Error(`--sides: unknown side ${side} (${KNOWN.join(', ')})`);
 for (const mode of MODES) if (mode !== 'defaults' && mode !== 'no-pretenuring') throw new Error(`--modes: unknown mode ${mode} (defaults, no-pretenuring)`);
 if (!SIDES.includes('raw')) throw new Error('--sides must include raw: every other side is compared with it');
@@ -174,8 +175,10 @@ for (const mode of MODES) {
   const flags = mode === 'defaults' ? [] : [FLAG];
   for (const side of SIDES) if (side !== 'raw') compare(side, 'raw', flags);
   // Issue 4's target: telemetry fully on against the same client with it off.
-  if (SIDES.includes('quiet')) for (const side of ['otel', 'otel-sdk']) if (SIDES.includes(side)) compare(side, 'quiet', flags);
-  if (BASE_SIDES.includes('quiet')) for (const side of ['otel', 'otel-sdk']) if (BASE_SIDES.includes(side)) compare(`${side}@base`, 'quiet@base', flags);
+  // `mesh` has metrics on (the default) and tracing with no provider: against quiet, the metrics' share.
+  const telemetry = ['mesh', 'otel-1pct', 'otel', 'otel-sdk'];
+  if (SIDES.includes('quiet')) for (const side of telemetry) if (SIDES.includes(side)) compare(side, 'quiet', flags);
+  if (BASE_SIDES.includes('quiet')) for (const side of telemetry) if (BASE_SIDES.includes(side)) compare(`${side}@base`, 'quiet@base', flags);
   // This checkout against the base, side by side.
   for (const side of BASE_SIDES) compare(side, `${side}@base`, flags);
 }

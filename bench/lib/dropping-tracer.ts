@@ -8,6 +8,10 @@
  *    span recorder, pooled IDs), with the dropping exporter for OTLP;
  *  - `sdk`: an application's own BasicTracerProvider, which records the
  *    mesh's spans with the SDK's tracer and its default ID generator.
+ *
+ * `ratio` (proxyless only) samples that share of new traces, and follows
+ * the caller's decision for the rest (OTEL_TRACES_SAMPLER=
+ * parentbased_traceidratio): 0.01 is Istio's default sampling of 1%.
  */
 export type DroppingProvider = 'proxyless' | 'sdk';
 
@@ -16,10 +20,12 @@ const exporter = {
   shutdown: async () => {},
 };
 
-export async function droppingTracerProvider(kind: DroppingProvider = 'proxyless'): Promise<unknown> {
+export async function droppingTracerProvider(kind: DroppingProvider = 'proxyless', ratio?: number): Promise<unknown> {
   if (kind === 'proxyless') {
     const { createOtelProvider } = await import('../../src/otel.js');
-    return createOtelProvider({ exporter: exporter as never });
+    if (ratio === undefined) return createOtelProvider({ exporter: exporter as never });
+    const { ParentBasedSampler, TraceIdRatioBasedSampler } = await import('@opentelemetry/sdk-trace-base');
+    return createOtelProvider({ exporter: exporter as never, sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }) });
   }
   const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
   return new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter as never)] });

@@ -3,12 +3,13 @@
  * against the replicas whose ports it is given, with raw undici.request,
  * mesh.request or the full stack (every routing and resilience layer on,
  * as the load bench's full-stack row), or mesh.request with telemetry off
- * (quiet) or fully on (otel: as proxyless/otel sets it up; otel-sdk: an
- * application's own SDK provider), warmed up, then measured. Reports over IPC its CPU per
+ * (quiet) or fully on (otel: as proxyless/otel sets it up; otel-1pct: the
+ * same sampling 1% of traces, Istio's default; otel-sdk: an application's
+ * own SDK provider), warmed up, then measured. Reports over IPC its CPU per
  * request and its GC pause per request (perf_hooks 'gc' entries): a process
  * in the pretenuring mode pauses ~10 times longer per request.
  *
- *   tsx bench/lib/gc-mode-client.ts <raw|mesh|full|quiet|otel|otel-sdk> <port,port,…> <warmup> <measured>
+ *   tsx bench/lib/gc-mode-client.ts <raw|mesh|full|quiet|otel|otel-1pct|otel-sdk> <port,port,…> <warmup> <measured>
  */
 import { Pool, request } from 'undici';
 import { createMesh } from '../../src/index.js';
@@ -17,7 +18,7 @@ import { fullStack } from './full-stack.js';
 import { measureLoop } from './process-loop.js';
 
 const [side = 'raw', portList = '', warmArg = '150000', countArg = '60000'] = process.argv.slice(2);
-if (!['raw', 'mesh', 'full', 'quiet', 'otel', 'otel-sdk'].includes(side)) throw new Error(`gc-mode-client: unknown side ${side}`);
+if (!['raw', 'mesh', 'full', 'quiet', 'otel', 'otel-1pct', 'otel-sdk'].includes(side)) throw new Error(`gc-mode-client: unknown side ${side}`);
 const addresses = portList.split(',').map((p) => `127.0.0.1:${p}`);
 const pools = addresses.map((a) => new Pool(`http://${a}`));
 // Round-robin on both mesh sides, as the raw loop does by hand: like for like.
@@ -31,10 +32,11 @@ const mesh =
             echo: { endpoints: addresses, loadBalancer: { policy: 'round-robin' }, ...(side === 'full' ? fullStack('/bench') : {}) },
           },
         },
-        // quiet: telemetry off; otel, otel-sdk: metrics, and every span recorded (the load bench's mesh-quiet and mesh-otel rows).
+        // quiet: telemetry off; otel, otel-sdk: metrics, and every span recorded (the load bench's mesh-quiet and mesh-otel rows);
+        // otel-1pct: metrics, propagation always, 1% of traces recorded.
         ...(side === 'quiet' ? { telemetry: { metrics: false, tracing: false } } : {}),
         ...(side.startsWith('otel')
-          ? { telemetry: { metrics: true, tracing: { tracerProvider: (await droppingTracerProvider(side === 'otel' ? 'proxyless' : 'sdk')) as never } } }
+          ? { telemetry: { metrics: true, tracing: { tracerProvider: (await droppingTracerProvider(side === 'otel-sdk' ? 'sdk' : 'proxyless', side === 'otel-1pct' ? 0.01 : undefined)) as never } } }
           : {}),
       });
 await mesh?.ready();

@@ -32,6 +32,7 @@ import { RecordedSpan, type RecorderScope } from './recorded-span.js';
 const EMPTY_OPTIONS: SpanOptions = Object.freeze({});
 /** Compared with a record's prototype: `instanceof` took a generic builtin call (~190 instructions) here. */
 const MESH_ATTRIBUTES = MeshSpanAttributes.prototype;
+const RECORDED = RecordedSpan.prototype;
 
 export class SpanRecorder implements Tracer {
   readonly #scope: RecorderScope;
@@ -47,8 +48,11 @@ export class SpanRecorder implements Tracer {
   startSpan(name: string, options: SpanOptions = EMPTY_OPTIONS, ctx: Context = contextApi.active()): Span {
     if (options.root === true) ctx = trace.deleteSpan(ctx);
     if (isTracingSuppressed(ctx)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
-    const parent = trace.getSpanContext(ctx);
-    const valid = parent !== undefined && isSpanContextValid(parent) ? parent : undefined;
+    const parentSpan = trace.getSpan(ctx);
+    const parent = parentSpan?.spanContext();
+    // A parent this recorder made has IDs it generated or took from a valid parent:
+    // checking them again would be two regular expressions and two string compares.
+    const valid = parent !== undefined && (Object.getPrototypeOf(parentSpan) === RECORDED || isSpanContextValid(parent)) ? parent : undefined;
     const spanId = this.#ids.generateSpanId();
     const traceId = valid === undefined ? this.#ids.generateTraceId() : valid.traceId;
     const kind = options.kind ?? SpanKind.INTERNAL;

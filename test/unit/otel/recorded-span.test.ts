@@ -352,6 +352,21 @@ describe('sampling and context, as the SDK tracer decides them', () => {
     expect(p.lean.startSpan('z', { root: true }, sampled).spanContext().traceId).not.toBe(TRACE_ID);
   });
 
+  it('starts a new trace under an invalid parent, and continues a recorded parent\'s, as the SDK does', async () => {
+    const p = pair();
+    const invalid = trace.setSpanContext(ROOT_CONTEXT, { traceId: '0'.repeat(32), spanId: SPAN_ID, traceFlags: TraceFlags.SAMPLED });
+    both(p, (t) => t.startSpan('under invalid', {}, invalid).end());
+    const { lean, sdk } = await p.finished('under invalid');
+    expect(lean.parentSpanContext).toBeUndefined();
+    expect(sdk.parentSpanContext).toBeUndefined();
+    expect(lean.spanContext().traceId).not.toBe('0'.repeat(32));
+    // A span the recorder made is its children's parent without being checked again.
+    const parent = p.lean.startSpan('recorded parent');
+    const child = p.lean.startSpan('recorded child', {}, trace.setSpan(ROOT_CONTEXT, parent)) as unknown as ReadableSpan;
+    expect(child.spanContext().traceId).toBe(parent.spanContext().traceId);
+    expect(child.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
+  });
+
   it('starts nothing where tracing is suppressed', async () => {
     const p = pair();
     const span = p.lean.startSpan('internal', {}, suppressTracing(ROOT_CONTEXT));
