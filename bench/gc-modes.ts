@@ -4,6 +4,7 @@
  * mesh.request and (with `--sides`) the full stack, or mesh.request with
  * telemetry off (`quiet`) and fully on (`otel`, as proxyless/otel sets it
  * up; `otel-1pct`, the same sampling 1% of traces, Istio's default;
+ * `quiet-header`, telemetry off with the caller sending a traceparent;
  * `otel-sdk`, an application's own SDK provider), each with V8's
  * defaults and with `--no-allocation-site-pretenuring`. Prints every
  * process's CPU, GC pause, page faults and context switches per request,
@@ -43,7 +44,7 @@
  * symlink), named `otel@base` and so on, in the same rounds; each is then
  * compared with this checkout's side of the same name, paired by round.
  *
- *   npm run bench:gc-modes [-- --processes 6 --requests 60000 --warmup 150000 --sides raw,mesh,full,quiet,otel,otel-1pct,otel-sdk --modes defaults,no-pretenuring --no-pin --base ../other-checkout --base-sides quiet,otel]
+ *   npm run bench:gc-modes [-- --processes 6 --requests 60000 --warmup 150000 --sides raw,mesh,full,quiet,quiet-header,otel,otel-1pct,otel-sdk --modes defaults,no-pretenuring --no-pin --base ../other-checkout --base-sides quiet,otel]
  */
 import os from 'node:os';
 import { resolve } from 'node:path';
@@ -72,12 +73,13 @@ const REQUESTS = Number(values.requests);
 const WARMUP = Number(values.warmup);
 const SIDES = values.sides.split(',').filter((s) => s !== '');
 const MODES = values.modes.split(',').filter((m) => m !== '');
-const KNOWN = ['raw', 'mesh', 'full', 'quiet', 'otel', 'otel-1pct', 'otel-sdk'];
+const KNOWN = ['raw', 'mesh', 'full', 'quiet', 'quiet-header', 'otel', 'otel-1pct', 'otel-sdk'];
 for (const side of SIDES) if (!KNOWN.includes(side)) throw new Error(`--sides: unknown side ${side} (${KNOWN.join(', ')})`);
 for (const mode of MODES) if (mode !== 'defaults' && mode !== 'no-pretenuring') throw new Error(`--modes: unknown mode ${mode} (defaults, no-pretenuring)`);
 if (!SIDES.includes('raw')) throw new Error('--sides must include raw: every other side is compared with it');
 const BASE = values.base === undefined ? undefined : resolve(values.base);
-const BASE_SIDES = BASE === undefined ? [] : values['base-sides'].split(',').filter((s) => s !== '');
+const BASE_SIDES = values['base-sides'].split(',').filter((s) => s !== '');
+if (BASE === undefined && BASE_SIDES.length > 0) throw new Error('--base-sides needs --base <dir>');
 for (const side of BASE_SIDES) if (!SIDES.includes(side)) throw new Error(`--base-sides: ${side} is not among --sides`);
 if (BASE !== undefined && BASE_SIDES.length === 0) throw new Error('--base needs --base-sides (for example quiet,otel)');
 const BASE_CLIENT = BASE === undefined ? undefined : resolve(BASE, 'bench/lib/gc-mode-client.ts');
@@ -176,7 +178,7 @@ for (const mode of MODES) {
   for (const side of SIDES) if (side !== 'raw') compare(side, 'raw', flags);
   // Issue 4's target: telemetry fully on against the same client with it off.
   // `mesh` has metrics on (the default) and tracing with no provider: against quiet, the metrics' share.
-  const telemetry = ['mesh', 'otel-1pct', 'otel', 'otel-sdk'];
+  const telemetry = ['mesh', 'quiet-header', 'otel-1pct', 'otel', 'otel-sdk'];
   if (SIDES.includes('quiet')) for (const side of telemetry) if (SIDES.includes(side)) compare(side, 'quiet', flags);
   if (BASE_SIDES.includes('quiet')) for (const side of telemetry) if (BASE_SIDES.includes(side)) compare(`${side}@base`, 'quiet@base', flags);
   // This checkout against the base, side by side.

@@ -20,7 +20,8 @@
  * Clients (concurrency 50): raw undici.request(url) over three replicas,
  * mesh.request, the full stack, and both over mTLS; on request, mesh.request
  * with telemetry off (quiet) and fully on (otel as proxyless/otel sets it up,
- * otel-sdk with an application's own SDK provider; both compared with quiet). Servers (load: an
+ * otel-1pct the same sampling 1% of traces, otel-sdk with an application's
+ * own SDK provider; all compared with quiet). Servers (load: an
  * undici Pool in this process, 8 connections): node, Express and Fastify,
  * bare and with the mesh's full inbound pipeline (lib/inbound-server.ts).
  * Each counted run takes about a minute.
@@ -31,7 +32,7 @@
  * (`--perf-basic-prof`, only then). `--keep` keeps the callgrind dumps
  * (and with --functions their perf maps) for callgrind_annotate.
  *
- *   npm run bench:instructions [-- --clients raw,mesh,full,raw-tls,mesh-tls,quiet,otel,otel-sdk --servers node,express,fastify --requests 3000 --warmup N --functions N --keep]
+ *   npm run bench:instructions [-- --clients raw,mesh,full,raw-tls,mesh-tls,quiet,otel,otel-1pct,otel-sdk --servers node,express,fastify --requests 3000 --warmup N --functions N --keep]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';

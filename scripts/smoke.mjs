@@ -18,6 +18,29 @@ const otelEsm = await import('../dist/otel.js');
 for (const [kind, mod] of [['cjs', otelCjs], ['esm', otelEsm]]) {
   if (typeof mod.startOtel !== 'function') throw new Error(`${kind} proxyless/otel lacks startOtel`);
 }
+// The mesh's spans reach proxyless/otel's recorder as the mesh built them: the recorder knows the
+// mesh's attribute records (by a registered symbol) whichever build and entry point made them.
+const { createServer } = await import('node:http');
+const { InMemorySpanExporter, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+const server = createServer((_req, res) => res.end('ok'));
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const upstream = `127.0.0.1:${server.address().port}`;
+for (const [kind, core, otel] of [['esm', esm, otelEsm], ['cjs', cjs, otelCjs], ['esm core, cjs otel', esm, otelCjs]]) {
+  const exporter = new InMemorySpanExporter();
+  const tracerProvider = otel.createOtelProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const mesh = core.createMesh({ env: false, config: { services: { up: { endpoints: [upstream] } } }, telemetry: { metrics: false, tracing: { tracerProvider } } });
+  await (await mesh.request('http://up/')).body.dump();
+  // The call's span ends when the mesh has seen the response end, a turn of the loop after the body.
+  const clientSpan = () => exporter.getFinishedSpans().find((s) => s.kind === 2);
+  for (let turns = 0; clientSpan() === undefined && turns < 100; turns++) await new Promise((resolve) => setImmediate(resolve));
+  await mesh.close();
+  const span = clientSpan();
+  if (span === undefined) throw new Error(`${kind}: no client span exported`);
+  if (Object.getPrototypeOf(span.attributes)[Symbol.for('proxyless.meshSpanAttributes')] !== true) {
+    throw new Error(`${kind}: the recorder copied the mesh's attribute record instead of keeping it`);
+  }
+}
+server.close();
 const help = execFileSync(process.execPath, ['dist/cli.js', 'help'], { encoding: 'utf8' });
 if (!help.includes('demo')) throw new Error('CLI help is missing');
-console.log('smoke: dist (and proxyless/otel) loads as ESM and CommonJS; CLI runs');
+console.log("smoke: dist (and proxyless/otel) loads as ESM and CommonJS; the recorder keeps the mesh's records across builds; CLI runs");

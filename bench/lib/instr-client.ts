@@ -30,7 +30,7 @@ const origins = tls ? [`https://127.0.0.1:${tlsPort}`] : portList.split(',').map
 const pools = origins.map((o) => new Pool(o, tls ? { connect: rawClientTls(certDir) } : {}));
 const urls = origins.map((o) => `${o}/bench`);
 const endpoints = origins.map((o) => o.replace(/^https?:\/\//, ''));
-const mesh = kind.startsWith('mesh') || ['full', 'quiet', 'otel', 'otel-sdk'].includes(kind)
+const mesh = kind.startsWith('mesh') || ['full', 'quiet', 'otel', 'otel-1pct', 'otel-sdk'].includes(kind)
   ? createMesh({
       env: false,
       config: {
@@ -46,7 +46,7 @@ const mesh = kind.startsWith('mesh') || ['full', 'quiet', 'otel', 'otel-sdk'].in
       },
       ...(kind === 'quiet' ? { telemetry: { metrics: false, tracing: false } } : {}),
       ...(kind.startsWith('otel')
-        ? { telemetry: { metrics: true, tracing: { tracerProvider: (await droppingTracerProvider(kind === 'otel' ? 'proxyless' : 'sdk')) as never } } }
+        ? { telemetry: { metrics: true, tracing: { tracerProvider: (await droppingTracerProvider(kind === 'otel-sdk' ? 'sdk' : 'proxyless', kind === 'otel-1pct' ? 0.01 : undefined)) as never } } }
         : {}),
     })
   : undefined;

@@ -10,9 +10,9 @@
  *    limit could cut it, where the SDK copies it twice; anyone else's
  *    attributes are checked and copied, as the SDK does;
  *  - times are two readings of the mesh's monotonic clock, turned into
- *    HrTime only when read (span-clock.ts); the mesh hands over the
- *    readings its call already took, so the span reads the clock itself
- *    only for a caller that gives no time;
+ *    HrTime only when read (span-clock.ts); for the end and for events
+ *    the mesh hands over readings its call already took, which are
+ *    placed without another read;
  *  - attributes set after the start are checked and queued as key and value,
  *    and folded into the attributes object, with the SDK's count limit and
  *    truncation, when something first reads it (a processor, an

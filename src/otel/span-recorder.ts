@@ -25,13 +25,11 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { type IdGenerator, type Sampler, SamplingDecision } from '@opentelemetry/sdk-trace-node';
-import { MeshSpanAttributes } from '../telemetry/tracing/attributes.js';
+import { isMeshSpanAttributes } from '../telemetry/tracing/attributes.js';
 import { isTracingSuppressed } from '../telemetry/tracing/suppress.js';
 import { RecordedSpan, type RecorderScope } from './recorded-span.js';
 
 const EMPTY_OPTIONS: SpanOptions = Object.freeze({});
-/** Compared with a record's prototype: `instanceof` took a generic builtin call (~190 instructions) here. */
-const MESH_ATTRIBUTES = MeshSpanAttributes.prototype;
 const RECORDED = RecordedSpan.prototype;
 
 export class SpanRecorder implements Tracer {
@@ -50,8 +48,9 @@ export class SpanRecorder implements Tracer {
     if (isTracingSuppressed(ctx)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
     const parentSpan = trace.getSpan(ctx);
     const parent = parentSpan?.spanContext();
-    // A parent this recorder made has IDs it generated or took from a valid parent:
-    // checking them again would be two regular expressions and two string compares.
+    // A parent this recorder made has IDs from the mesh's pool (never all zero; the provider
+    // takes no other generator) or from a valid parent: checking them again would be two
+    // regular expressions and two string compares.
     const valid = parent !== undefined && (Object.getPrototypeOf(parentSpan) === RECORDED || isSpanContextValid(parent)) ? parent : undefined;
     const spanId = this.#ids.generateSpanId();
     const traceId = valid === undefined ? this.#ids.generateTraceId() : valid.traceId;
@@ -68,7 +67,9 @@ export class SpanRecorder implements Tracer {
       traceState: result.traceState ?? valid?.traceState,
     };
     if (result.decision === SamplingDecision.NOT_RECORD) return trace.wrapSpanContext(sc);
-    let meshBuilt = Object.getPrototypeOf(attributes) === MESH_ATTRIBUTES;
+    // A brand, not instanceof: the record may come from another copy of the package (and instanceof
+    // took a generic builtin call, ~190 instructions, here).
+    let meshBuilt = isMeshSpanAttributes(attributes);
     if (result.attributes !== undefined) {
       // A copy: the caller's object may be frozen, and is not the sampler's to change.
       attributes = { ...attributes, ...result.attributes };

@@ -115,7 +115,6 @@ export class InboundExchange implements MeshRequestContext, LiveLink<InboundExch
       path: call.path,
       protocol: call.protocol,
       peerAddress: call.peer.address,
-      startedAt: this.#startedAt,
     });
     if (hasSubscribers('requestStart')) {
       publish('requestStart', () => ({ reporter: 'destination', service: t?.self().serviceName, method: call.method, path: call.path }));

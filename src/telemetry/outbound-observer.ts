@@ -50,9 +50,6 @@ class CallInfo implements ClientInfo {
   get path(): string {
     return this.call!.request.path;
   }
-  get startedAt(): number {
-    return this.call!.startedAt;
-  }
 }
 
 // inject() runs synchronously, so one shared setter and list serve every

@@ -21,8 +21,6 @@ export interface ClientInfo {
   /** Path with query, as sent. For gRPC, `/package.Service/Method`. */
   readonly path: string;
   readonly protocol: 'http' | 'grpc';
-  /** monotonicNow() when the call started, so the span starts then; the span's own start time if absent. */
-  readonly startedAt?: number | undefined;
 }
 
 export interface ServerInfo {
@@ -40,9 +38,10 @@ export interface ServerInfo {
   readonly peerAddress?: string | undefined;
   readonly peerPort?: number | undefined;
   readonly userAgent?: string | undefined;
-  /** monotonicNow() when the request arrived, so the span starts then; the span's own start time if absent. */
-  readonly startedAt?: number | undefined;
 }
+
+/** True on every MeshSpanAttributes record (own properties stay the attributes alone). */
+export const MESH_SPAN_ATTRIBUTES: unique symbol = Symbol.for('proxyless.meshSpanAttributes');
 
 /**
  * The attribute records clientSpan and serverSpan build: a class of their
@@ -52,6 +51,17 @@ export interface ServerInfo {
  */
 export class MeshSpanAttributes {
   [key: string]: string | number;
+
+  static {
+    // On the prototype, under a registered symbol: the package's entry points and its ESM and
+    // CommonJS builds may each carry a copy of this class, and a record from any of them counts.
+    Object.defineProperty(MeshSpanAttributes.prototype, MESH_SPAN_ATTRIBUTES, { value: true });
+  }
+}
+
+/** Whether `attributes` is a MeshSpanAttributes record, from this copy of the package or another. */
+export function isMeshSpanAttributes(attributes: object): boolean {
+  return (attributes as { [MESH_SPAN_ATTRIBUTES]?: boolean })[MESH_SPAN_ATTRIBUTES] === true;
 }
 
 /** More keys than clientSpan or serverSpan ever sets (13 at most, a server span with everything known). */

@@ -8,11 +8,15 @@
  * retry or hedge begins. A call that succeeds first time (nearly all of
  * them) costs one span and no events.
  *
- * Times are the call's own readings of the mesh's monotonic clock (when it
- * started, when each attempt started and got its verdict, when it ended),
- * handed to the tracer as performance timestamps, which the api reads as
- * times on that clock. A clock read costs ~50 ns, and sharing the call's
- * saves four per call.
+ * Attempt and end times are the call's own readings of the mesh's
+ * monotonic clock (when each attempt started and got its verdict, when the
+ * call ended), handed to the tracer as performance timestamps, which
+ * tracers take as times on that clock (the SDK's rule: a number no later
+ * than performance.now()). A clock read costs ~50 ns, and sharing the
+ * call's saves three per call. The span's start is its own reading: a
+ * start time given to the SDK's span makes it stamp later events that
+ * come without a time (an application's, on the active span) with
+ * Date.now(), in whole milliseconds.
  */
 import { type Attributes, type Context, type Span, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import { monotonicNow } from '../../net/monotonic-clock.js';

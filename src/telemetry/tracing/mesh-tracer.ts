@@ -94,7 +94,7 @@ export class MeshTracer implements ClientTraceHost {
     const span =
       built === undefined
         ? this.tracer.startSpan(PENDING_NAME, CLIENT_OPTIONS, parent)
-        : this.tracer.startSpan(built.name, { kind: SpanKind.CLIENT, attributes: built.attributes, startTime: info.startedAt }, parent);
+        : this.tracer.startSpan(built.name, { kind: SpanKind.CLIENT, attributes: built.attributes }, parent);
     if (span.isRecording()) {
       this.#likelyRecording = true;
       const b = built ?? rename(span, clientSpan(info));
@@ -116,7 +116,7 @@ export class MeshTracer implements ClientTraceHost {
     const span =
       built === undefined
         ? this.tracer.startSpan(PENDING_NAME, SERVER_OPTIONS, ctx)
-        : this.tracer.startSpan(built.name, { kind: SpanKind.SERVER, attributes: built.attributes, startTime: info.startedAt }, ctx);
+        : this.tracer.startSpan(built.name, { kind: SpanKind.SERVER, attributes: built.attributes }, ctx);
     if (span.isRecording()) {
       this.#likelyRecording = true;
       const b = built ?? rename(span, serverSpan(info));
