@@ -15,7 +15,6 @@ import {
   type Context,
   context as contextApi,
   INVALID_SPAN_CONTEXT,
-  isSpanContextValid,
   type Span,
   type SpanContext,
   SpanKind,
@@ -26,6 +25,7 @@ import {
 } from '@opentelemetry/api';
 import { type IdGenerator, type Sampler, SamplingDecision } from '@opentelemetry/sdk-trace-node';
 import { isMeshSpanAttributes } from '../telemetry/tracing/attributes.js';
+import { isSpanContextValidFast } from '../telemetry/tracing/hex.js';
 import { isTracingSuppressed } from '../telemetry/tracing/suppress.js';
 import { RecordedSpan, type RecorderScope } from './recorded-span.js';
 
@@ -51,7 +51,7 @@ export class SpanRecorder implements Tracer {
     // A parent this recorder made has IDs from the mesh's pool (never all zero; the provider
     // takes no other generator) or from a valid parent: checking them again would be two
     // regular expressions and two string compares.
-    const valid = parent !== undefined && (Object.getPrototypeOf(parentSpan) === RECORDED || isSpanContextValid(parent)) ? parent : undefined;
+    const valid = parent !== undefined && (Object.getPrototypeOf(parentSpan) === RECORDED || isSpanContextValidFast(parent)) ? parent : undefined;
     const spanId = this.#ids.generateSpanId();
     const traceId = valid === undefined ? this.#ids.generateTraceId() : valid.traceId;
     const kind = options.kind ?? SpanKind.INTERNAL;

@@ -22,7 +22,6 @@ import {
   type Attributes,
   type Context,
   INVALID_SPAN_CONTEXT,
-  isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -38,6 +37,7 @@ import { type ClientInfo, clientSpan, type ServerInfo, serverSpan } from './attr
 import { B3_DEBUG_FLAG_KEY } from './b3.js';
 import { type HeaderSetter, type HeaderSource, headerSetterSetter, headerSourceGetter } from './carrier.js';
 import { ActiveClientTrace, type ClientTrace, type ClientTraceHost, NOOP_CLIENT_TRACE, NoopClientTrace } from './client-trace.js';
+import { isSpanContextValidFast } from './hex.js';
 import { appPropagatorRegistered, DEFAULT_PROPAGATION, MeshPropagator, mayCarryContext, type PropagationFormat } from './mesh-propagator.js';
 import { ProviderPresence } from './provider-presence.js';
 import { ActiveServerTrace, NOOP_SERVER_TRACE, type ServerTrace } from './server-trace.js';
@@ -141,7 +141,7 @@ export class MeshTracer implements ClientTraceHost {
     if (isTracingSuppressed(parent)) return new NoopClientTrace(parent);
     // A span of the caller's own (the app's, perhaps recording) stays out of the call's context: a wrapper, as the no-op tracer made.
     const sc = trace.getSpanContext(parent);
-    if (sc !== undefined && isSpanContextValid(sc)) return new ActiveClientTrace(this, trace.wrapSpanContext(sc), parent, false, '');
+    if (sc !== undefined && isSpanContextValidFast(sc)) return new ActiveClientTrace(this, trace.wrapSpanContext(sc), parent, false, '');
     return propagation.getBaggage(parent) === undefined ? NOOP_CLIENT_TRACE : new ActiveClientTrace(this, undefined, parent, false, '');
   }
 
@@ -160,7 +160,7 @@ export class MeshTracer implements ClientTraceHost {
     const ctx = this.extract(base, headers);
     // Not recording, the trace reads only the span's context (its trace ID): the span already in `ctx` will do.
     const remote = trace.getSpan(ctx);
-    if (remote !== undefined && isSpanContextValid(remote.spanContext())) return new ActiveServerTrace(remote, ctx, false, '');
+    if (remote !== undefined && isSpanContextValidFast(remote.spanContext())) return new ActiveServerTrace(remote, ctx, false, '');
     // Baggage alone (or an invalid context from an app propagator) still travels, with no trace ID.
     return ctx === base ? NOOP_SERVER_TRACE : new ActiveServerTrace(trace.wrapSpanContext(INVALID_SPAN_CONTEXT), ctx, false, '');
   }
@@ -199,7 +199,7 @@ export class MeshTracer implements ClientTraceHost {
       return sc === parentSc;
     }
     // A sampled-out span from a real tracer: a fresh context of its own.
-    return isSpanContextValid(sc);
+    return isSpanContextValidFast(sc);
   }
 }
 
