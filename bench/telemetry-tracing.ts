@@ -170,21 +170,16 @@ for (const [what, options, attempts, pooled] of [
   providers.push(provider);
   row(what, await nsPerOp(50_000, clientOp(mesh, attempts)));
 }
-for (const [what, pooled] of [
-  ['inbound request, SDK, traceparent', true],
-  ['inbound request, proxyless/otel, traceparent', 'proxyless'],
+const inbound = (mesh: MeshTracer) => serverOp(mesh, INCOMING);
+for (const [what, pooled, op] of [
+  ['inbound request, SDK, traceparent', true, inbound],
+  ['inbound request, proxyless/otel, traceparent', 'proxyless', inbound],
+  ['inbound request, traceparent, and a call in its trace, SDK', true, handlerOp],
+  ['inbound request, traceparent, and a call in its trace, proxyless/otel', 'proxyless', handlerOp],
 ] as const) {
   const { mesh, provider } = sdkTracer({}, pooled);
   providers.push(provider);
-  row(what, await nsPerOp(50_000, serverOp(mesh, INCOMING)));
-}
-for (const [what, pooled] of [
-  ['inbound request, traceparent, and a call in its trace, SDK', true],
-  ['inbound request, traceparent, and a call in its trace, proxyless/otel', 'proxyless'],
-] as const) {
-  const { mesh, provider } = sdkTracer({}, pooled);
-  providers.push(provider);
-  row(what, await nsPerOp(50_000, handlerOp(mesh)));
+  row(what, await nsPerOp(50_000, op(mesh)));
 }
 
 // (c) What an exporter pays to read each span: the fields the OTLP exporter's transform reads.
