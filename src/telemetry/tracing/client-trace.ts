@@ -13,10 +13,11 @@
  * call ended), handed to the tracer as performance timestamps, which
  * tracers take as times on that clock (the SDK's rule: a number no later
  * than performance.now()). A clock read costs ~50 ns, and sharing the
- * call's saves three per call. The span's start is its own reading: a
- * start time given to the SDK's span makes it stamp later events that
+ * call's saves three per call. The call's span starts at its own reading:
+ * a start time given to the SDK's span makes it stamp later events that
  * come without a time (an application's, on the active span) with
- * Date.now(), in whole milliseconds.
+ * Date.now(), in whole milliseconds. Attempt spans, which no application
+ * code reaches, start at their attempt's reading.
  */
 import { type Attributes, type Context, type Span, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import { monotonicNow } from '../../net/monotonic-clock.js';
