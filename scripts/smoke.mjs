@@ -27,15 +27,24 @@ await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const upstream = `127.0.0.1:${server.address().port}`;
 for (const [kind, core, otel] of [['esm', esm, otelEsm], ['cjs', cjs, otelCjs], ['esm core, cjs otel', esm, otelCjs]]) {
   const exporter = new InMemorySpanExporter();
-  const tracerProvider = otel.createOtelProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  // The call's span ends when the mesh has seen the response end, which may come after the body
+  // has been read: wait for it (5 s at most) rather than for a number of turns of the loop.
+  let clientEnded;
+  const ended = new Promise((resolve) => {
+    clientEnded = resolve;
+  });
+  const onEnd = { onStart() {}, onEnd: (s) => s.kind === 2 && clientEnded(), forceFlush: async () => {}, shutdown: async () => {} };
+  const tracerProvider = otel.createOtelProvider({ spanProcessors: [new SimpleSpanProcessor(exporter), onEnd] });
   const mesh = core.createMesh({ env: false, config: { services: { up: { endpoints: [upstream] } } }, telemetry: { metrics: false, tracing: { tracerProvider } } });
   await (await mesh.request('http://up/')).body.dump();
-  // The call's span ends when the mesh has seen the response end, a turn of the loop after the body.
-  const clientSpan = () => exporter.getFinishedSpans().find((s) => s.kind === 2);
-  for (let turns = 0; clientSpan() === undefined && turns < 100; turns++) await new Promise((resolve) => setImmediate(resolve));
+  let timer;
+  await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, 5000)))]);
+  clearTimeout(timer);
+  // The span processor exports once the resource's detectors have answered.
+  await tracerProvider.forceFlush();
   await mesh.close();
-  const span = clientSpan();
-  if (span === undefined) throw new Error(`${kind}: no client span exported`);
+  const span = exporter.getFinishedSpans().find((s) => s.kind === 2);
+  if (span === undefined) throw new Error(`${kind}: no client span exported within 5 s`);
   if (Object.getPrototypeOf(span.attributes)[Symbol.for('proxyless.meshSpanAttributes')] !== true) {
     throw new Error(`${kind}: the recorder copied the mesh's attribute record instead of keeping it`);
   }
