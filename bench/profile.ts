@@ -3,7 +3,7 @@
  * 50 to three local replicas, through raw undici.request or mesh.request,
  * then self time aggregated by function so the mesh's own frames show.
  *
- *   npx tsx bench/profile.ts [raw|mesh|full|quiet|otel] [requests] [--alloc]
+ *   npx tsx bench/profile.ts [raw|mesh|full|quiet|otel|otel-sdk] [requests] [--alloc]
  *
  * `--alloc` samples allocations instead of CPU (V8's sampling heap
  * profiler, every 256 bytes on average): bytes allocated per request by
@@ -11,15 +11,17 @@
  * the machine, so it is the steadier guide to what the path costs the GC.
  *
  * `full` is mesh.request with the full-stack row's routes and resilience;
- * `quiet` has telemetry off; `otel` traces into a real SDK provider.
+ * `quiet` has telemetry off; `otel` is telemetry fully on as proxyless/otel
+ * sets it up, `otel-sdk` with an application's own SDK provider, both
+ * batching every span to an exporter that drops it (lib/dropping-tracer.ts).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Pool, request } from 'undici';
 import { createMesh } from '../src/index.js';
+import { droppingTracerProvider } from './lib/dropping-tracer.js';
 import { fullStack } from './lib/full-stack.js';
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -40,16 +42,8 @@ const pools = addresses.map((a) => new Pool(`http://${a}`));
 const telemetry =
   mode === 'quiet'
     ? { metrics: false, tracing: false }
-    : mode === 'otel'
-      ? {
-          tracing: {
-            tracerProvider: new BasicTracerProvider({
-              spanProcessors: [
-                new BatchSpanProcessor({ export: (_s: unknown, done: (r: { code: number }) => void) => done({ code: 0 }), shutdown: async () => {} } as never),
-              ],
-            }),
-          },
-        }
+    : mode === 'otel' || mode === 'otel-sdk'
+      ? { tracing: { tracerProvider: (await droppingTracerProvider(mode === 'otel' ? 'proxyless' : 'sdk')) as never } }
       : {};
 const mesh = createMesh({
   env: false,
