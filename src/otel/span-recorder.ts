@@ -15,6 +15,7 @@ import {
   type Context,
   context as contextApi,
   INVALID_SPAN_CONTEXT,
+  type Link,
   type Span,
   type SpanContext,
   SpanKind,
@@ -30,6 +31,8 @@ import { isTracingSuppressed } from '../telemetry/tracing/suppress.js';
 import { RecordedSpan, type RecorderScope } from './recorded-span.js';
 
 const EMPTY_OPTIONS: SpanOptions = Object.freeze({});
+/** What samplers see for a span started without links: shared, and frozen so no sampler can fill it for the next span. */
+const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
 const RECORDED = RecordedSpan.prototype;
 
 export class SpanRecorder implements Tracer {
@@ -57,7 +60,7 @@ export class SpanRecorder implements Tracer {
     const kind = options.kind ?? SpanKind.INTERNAL;
     // The mesh's own record is kept by the span as it is (see RecordedSpan); samplers see what was given.
     let attributes = options.attributes ?? {};
-    const links = options.links ?? [];
+    const links = options.links ?? NO_LINKS;
     const result = this.#sampler.shouldSample(ctx, traceId, name, kind, attributes, links);
     const sampled = result.decision === SamplingDecision.RECORD_AND_SAMPLED;
     const sc: SpanContext = {
