@@ -30,14 +30,26 @@
  * same machine, so "this checkout against the base" can show a change the
  * × bare column hides.
  *
- *   npm run bench:inbound [-- --rounds 8 --ms 1000 --processes 3 --concurrency 32 --warmup-ms 5000 --load wrk|undici --base ../other-checkout]
+ * `--frameworks service` (opt-in) measures telemetry's cost in a service
+ * instead: lib/service-server.ts, whose handler makes one outbound
+ * mesh.request per inbound request, with telemetry off (quiet, in the bare
+ * side's place) against fully on (otel, in the mesh side's). Its three
+ * upstream replicas (lib/upstream.ts) are started once, shared by every
+ * service process and pinned with the load, so the service has its CPU to
+ * itself. Every request carries a caller's sampled `traceparent`, quiet's
+ * too (lib/service-server.ts says why). With `--base`, the base side is
+ * the base checkout's otel service.
+ *
+ *   npm run bench:inbound [-- --rounds 8 --ms 1000 --processes 3 --concurrency 32 --warmup-ms 5000 --load wrk|undici --frameworks node,express,fastify,service --base ../other-checkout]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { nextMessage, spawnNode } from './lib/children.js';
 import { cpuPinning, type LoadRun, loadRun, pickLoadTool } from './lib/http-load.js';
 import { foreignShare, snapshot } from './lib/machine.js';
 import { applyBenchNodeFlags, benchNodeFlags, describeNodeFlags } from './lib/node-flags.js';
@@ -64,11 +76,18 @@ const TOOL = pickLoadTool(values.load);
 const PIN = cpuPinning();
 const FRAMEWORKS = values.frameworks!.split(',');
 const SERVER = fileURLToPath(new URL('./lib/inbound-server.ts', import.meta.url));
+const SERVICE = fileURLToPath(new URL('./lib/service-server.ts', import.meta.url));
+/** A caller's sampled trace context, sent to the service's sides (lib/service-server.ts says why quiet gets it too). */
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 /** The other checkout's root, for --base. */
 const BASE = values.base === undefined ? undefined : resolve(values.base);
 const PATH = '/users/42';
 /** A run is disturbed when other processes used more than this share of the machine's CPU. */
 const DISTURBED = 0.03;
+if (BASE !== undefined && FRAMEWORKS.includes('service') && !existsSync(resolve(BASE, 'bench/lib/service-server.ts'))) {
+  console.error(`--base ${BASE} has no bench/lib/service-server.ts: it cannot be the base of the service`);
+  process.exit(1);
+}
 
 // With undici as the load tool, the client runs here.
 applyBenchNodeFlags();
@@ -79,24 +98,75 @@ process.on('exit', () => {
 // With undici the load comes from this process: it takes CPU 0.
 if (TOOL === 'undici' && PIN.load.length > 0) execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' });
 
+/** For the service, bare is telemetry off (quiet) and mesh telemetry fully on (otel). */
 type Side = 'bare' | 'mesh' | 'base';
 
 interface Server {
   readonly variant: Side;
   readonly pid: number;
   readonly port: number;
+  /** The service's servers: the load sends them a caller's traceparent. */
+  readonly traced: boolean;
   readonly runs: LoadRun[];
 }
 
+/** The service's upstream replicas' ports (`a,b,c`): started on first use, on the load's CPU. */
+let upstreamPorts: Promise<string> | undefined;
+function upstreams(): Promise<string> {
+  upstreamPorts ??= (async () => {
+    const ports: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const child = spawnNode(fileURLToPath(new URL('./lib/upstream.ts', import.meta.url)), [], PIN.load.length > 0 ? { cpus: '0' } : {});
+      children.push(child);
+      const first = await nextMessage<{ port: number }>(child, 30_000);
+      if ('gone' in first) throw new Error(`upstream replica did not start: ${first.gone}`);
+      ports.push(first.message.port);
+    }
+    return ports.join(',');
+  })();
+  return upstreamPorts;
+}
+
 async function start(framework: string, variant: Side): Promise<Server> {
-  // The base side is the other checkout's mesh server, run from its own directory so tsx resolves its src/.
-  const script = variant === 'base' ? resolve(BASE!, 'bench/lib/inbound-server.ts') : SERVER;
-  const argv = [...PIN.server, process.execPath, '--import', 'tsx', ...benchNodeFlags(), script, framework, variant === 'base' ? 'mesh' : variant];
+  const service = framework === 'service';
+  // The base side is the other checkout's mesh server (otel service), run from its own directory so tsx resolves its src/.
+  const script =
+    variant === 'base' ? resolve(BASE!, service ? 'bench/lib/service-server.ts' : 'bench/lib/inbound-server.ts') : service ? SERVICE : SERVER;
+  const args = service ? [variant === 'bare' ? 'quiet' : 'otel', await upstreams()] : [framework, variant === 'base' ? 'mesh' : variant];
+  const argv = [...PIN.server, process.execPath, '--import', 'tsx', ...benchNodeFlags(), script, ...args];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], ...(variant === 'base' ? { cwd: BASE } : {}) });
   children.push(child);
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];
   const { port } = JSON.parse(line.toString()) as { port: number };
-  return { variant, pid: child.pid!, port, runs: [] };
+  return { variant, pid: child.pid!, port, traced: service, runs: [] };
+}
+
+const REQUEST_CREATED = 'undici:request:create';
+function addTraceparent(message: unknown): void {
+  (message as { request: { addHeader(name: string, value: string): unknown } }).request.addHeader('traceparent', TRACEPARENT);
+}
+
+/**
+ * One closed-loop run against `s`. lib/http-load.ts sends no headers of its
+ * own, so a traced server's traceparent is added here: for wrk, by the
+ * command prefix loadRun puts in front of `wrk` (where the pinning goes),
+ * `sh` exec'ing wrk with `-H`, pinned as before; for undici, which loads
+ * from this process, on undici's request-created diagnostics channel, as
+ * OpenTelemetry's undici instrumentation adds its own headers.
+ */
+async function load(s: Server, ms: number): Promise<LoadRun> {
+  const target = { port: s.port, pid: s.pid, path: PATH };
+  if (!s.traced) return loadRun(TOOL, target, ms, CONCURRENCY, PIN.load);
+  if (TOOL === 'wrk') {
+    const withHeader = [...PIN.load, 'sh', '-c', 'w=$1; shift; exec "$w" -H "$0" "$@"', `traceparent: ${TRACEPARENT}`];
+    return loadRun(TOOL, target, ms, CONCURRENCY, withHeader);
+  }
+  subscribe(REQUEST_CREATED, addTraceparent);
+  try {
+    return await loadRun(TOOL, target, ms, CONCURRENCY, PIN.load);
+  } finally {
+    unsubscribe(REQUEST_CREATED, addTraceparent);
+  }
 }
 
 /** CPU ticks of this process's reaped children (cutime + cstime): where an exited wrk's CPU goes. */
@@ -113,7 +183,7 @@ function reapedTicks(): number {
 async function measure(s: Server, ms: number): Promise<{ run: LoadRun; foreign: number | undefined }> {
   const before = snapshot();
   const reaped = reapedTicks();
-  const run = await loadRun(TOOL, { port: s.port, pid: s.pid, path: PATH }, ms, CONCURRENCY, PIN.load);
+  const run = await load(s, ms);
   const after = snapshot();
   const share = foreignShare(before, after);
   if (share === undefined || before === undefined || after === undefined) return { run, foreign: undefined };
@@ -158,6 +228,9 @@ function ratioInterval(bare: readonly Server[], mesh: readonly Server[], pick: (
 
 const rows: string[] = [];
 const abRows: string[] = [];
+// The service's rows: quiet and otel in the bare and mesh columns, and no target.
+const serviceRows: string[] = [];
+const serviceAbRows: string[] = [];
 let worstForeign = 0;
 let dropped = 0;
 for (const framework of FRAMEWORKS) {
@@ -167,7 +240,7 @@ for (const framework of FRAMEWORKS) {
     if (BASE !== undefined) servers.push(await start(framework, 'base'));
   }
   process.stderr.write(`${framework}: warming up ${servers.length} servers\n`);
-  for (const s of servers) await loadRun(TOOL, { port: s.port, pid: s.pid, path: PATH }, WARMUP_MS, CONCURRENCY, PIN.load);
+  for (const s of servers) await load(s, WARMUP_MS);
   for (let r = 0; r < ROUNDS; r++) {
     for (const s of shuffled(servers, r + 1)) {
       const { run, foreign } = await measure(s, RUN_MS);
@@ -197,28 +270,45 @@ for (const framework of FRAMEWORKS) {
   if (base.length > 0) {
     const [abLo, abHi] = ratioInterval(base, mesh, rate);
     const cpuBase = sideValue(base, cpu);
-    abRows.push(
+    (framework === 'service' ? serviceAbRows : abRows).push(
       `| ${framework} | ${(sideValue(base, rate) / sideValue(bare, rate)).toFixed(2)}× | ${ratio.toFixed(2)}× | ${(sideValue(mesh, rate) / sideValue(base, rate)).toFixed(3)}× | ${enough ? `${abLo.toFixed(3)}× … ${abHi.toFixed(3)}×` : '–'} | ${Number.isNaN(cpuBase) ? '–' : `${(cpuMesh - cpuBase).toFixed(1)}`} |`,
     );
   }
-  rows.push(
-    `| ${framework} | ${Math.round(sideValue(bare, rate)).toLocaleString('en-US')} | ${Math.round(sideValue(mesh, rate)).toLocaleString('en-US')} | ${ratio.toFixed(2)}× | ${enough ? `${lo.toFixed(2)}× … ${hi.toFixed(2)}×` : '–'} | ${cpuCell} | ${kernelCell} | ${faultsCell} | ${met} |`,
-  );
+  const cells = `| ${framework} | ${Math.round(sideValue(bare, rate)).toLocaleString('en-US')} | ${Math.round(sideValue(mesh, rate)).toLocaleString('en-US')} | ${ratio.toFixed(2)}× | ${enough ? `${lo.toFixed(2)}× … ${hi.toFixed(2)}×` : '–'} | ${cpuCell} | ${kernelCell} | ${faultsCell} |`;
+  if (framework === 'service') serviceRows.push(cells);
+  else rows.push(`${cells} ${met} |`);
   for (const s of servers) children.splice(children.indexOf(children.find((c) => c.pid === s.pid)!), 1)[0]!.kill();
 }
 
 console.log(
-  `Inbound pipeline against the bare framework: ${PROCESSES} server processes per side, ${ROUNDS} rounds of ${RUN_MS} ms each, ` +
+  `${rows.length > 0 ? 'Inbound pipeline against the bare framework' : 'A service, telemetry off against fully on'}: ${PROCESSES} server processes per side, ${ROUNDS} rounds of ${RUN_MS} ms each, ` +
     `concurrency ${CONCURRENCY}, GET /users/:id (~60-byte JSON); load from ${TOOL}${PIN.server.length > 0 ? ', servers on CPU 1 and load on CPU 0' : ''}; ${describeNodeFlags()}.\n`,
 );
-console.log('| framework | bare req/s | with the mesh req/s | × bare | 90% interval | server CPU µs/req: bare → mesh | of it kernel | server page faults per 1k req: bare → mesh | ≥ 0.90× |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
-for (const row of rows) console.log(row);
+if (rows.length > 0) {
+  console.log('| framework | bare req/s | with the mesh req/s | × bare | 90% interval | server CPU µs/req: bare → mesh | of it kernel | server page faults per 1k req: bare → mesh | ≥ 0.90× |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  for (const row of rows) console.log(row);
+}
 if (abRows.length > 0) {
   console.log(`\nThis checkout's mesh servers against the base checkout's (${BASE}), same rounds:\n`);
   console.log('| framework | base × bare | this × bare | this ÷ base req/s | 90% interval | server CPU µs/req, this − base |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const row of abRows) console.log(row);
+}
+if (serviceRows.length > 0) {
+  console.log(
+    `${rows.length > 0 ? '\n' : ''}A service (lib/service-server.ts): each inbound request through mesh.createServer makes one outbound mesh.request to three upstream replicas (on the load's CPU), ` +
+      `with telemetry off (quiet) and fully on (otel: Istio metrics, every span recorded by proxyless/otel's provider and dropped); every request carries a caller's sampled traceparent:\n`,
+  );
+  console.log('| framework | quiet req/s | otel req/s | otel ÷ quiet | 90% interval | server CPU µs/req: quiet → otel | of it kernel | server page faults per 1k req: quiet → otel |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const row of serviceRows) console.log(row);
+}
+if (serviceAbRows.length > 0) {
+  console.log(`\nThis checkout's otel service against the base checkout's (${BASE}), same rounds:\n`);
+  console.log('| framework | base otel ÷ quiet | this otel ÷ quiet | this ÷ base req/s | 90% interval | server CPU µs/req, this − base |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const row of serviceAbRows) console.log(row);
 }
 console.log(`\nOther processes took at most ${(worstForeign * 100).toFixed(1)}% of the machine during a run; ${dropped} disturbed run(s) left out.`);
 for (const c of children) c.kill();

@@ -7,9 +7,10 @@
  * replace req/s: kernel time (syscalls) is not counted, and an instruction
  * is not a fixed time.
  *
- * Each client or server runs alone under `valgrind --tool=callgrind`,
- * warmed up (20,000 requests for clients, 15,000 for servers), then counted
- * over `--requests` requests. Two figures per row:
+ * Each client, server or service runs alone under `valgrind
+ * --tool=callgrind`, warmed up (20,000 requests for clients, 15,000 for
+ * servers and services), then counted over `--requests` requests. Two
+ * figures per row:
  *
  *   request  what the request ran: JIT code, builtins, node's C++, llhttp,
  *            libuv, OpenSSL, malloc; without GC, the optimizing compilers
@@ -24,6 +25,12 @@
  * own SDK provider; all compared with quiet). Servers (load: an
  * undici Pool in this process, 8 connections): node, Express and Fastify,
  * bare and with the mesh's full inbound pipeline (lib/inbound-server.ts).
+ * Services, on request (the same load): a service that serves an inbound
+ * request through the mesh and makes one outbound call through it from the
+ * handler (lib/service-server.ts, over the clients' three replicas), with
+ * telemetry off (quiet) and fully on (otel, otel-1pct; compared with quiet).
+ * Their load sends a `traceparent` on every request, as a traced caller
+ * does: sampled, except for otel-1pct, sampled one request in 100.
  * Each counted run takes about a minute.
  *
  * `--functions N` adds, under each table, the N functions that add the
@@ -32,7 +39,7 @@
  * (`--perf-basic-prof`, only then). `--keep` keeps the callgrind dumps
  * (and with --functions their perf maps) for callgrind_annotate.
  *
- *   npm run bench:instructions [-- --clients raw,mesh,full,raw-tls,mesh-tls,quiet,otel,otel-1pct,otel-sdk --servers node,express,fastify --requests 3000 --warmup N --functions N --keep]
+ *   npm run bench:instructions [-- --clients raw,mesh,full,raw-tls,mesh-tls,quiet,otel,otel-1pct,otel-sdk --servers node,express,fastify --services quiet,otel,otel-1pct --requests 3000 --warmup N --functions N --keep]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -53,6 +60,7 @@ const { values } = parseArgs({
   options: {
     clients: { type: 'string', default: 'raw,mesh,full,raw-tls,mesh-tls' },
     servers: { type: 'string', default: 'node,express,fastify' },
+    services: { type: 'string', default: '' },
     requests: { type: 'string', default: '3000' },
     warmup: { type: 'string' },
     functions: { type: 'string', default: '0' },
@@ -61,6 +69,7 @@ const { values } = parseArgs({
 });
 const CLIENTS = values.clients!.split(',').filter((c) => c !== '');
 const SERVERS = values.servers!.split(',').filter((s) => s !== '');
+const SERVICES = values.services!.split(',').filter((s) => s !== '');
 const REQUESTS = Number(values.requests);
 // Long enough for V8 to optimize the hot code: a shorter warm-up counts interpreter and baseline code.
 const CLIENT_WARMUP = Number(values.warmup ?? 20_000);
@@ -69,6 +78,7 @@ const SERVER_WARMUP = Number(values.warmup ?? 15_000);
 const FUNCTIONS = Number(values.functions);
 const CLIENT = fileURLToPath(new URL('./lib/instr-client.ts', import.meta.url));
 const SERVER = fileURLToPath(new URL('./lib/inbound-server.ts', import.meta.url));
+const SERVICE = fileURLToPath(new URL('./lib/service-server.ts', import.meta.url));
 
 if (!hasCallgrind()) {
   console.error('bench:instructions needs valgrind (apt-get install valgrind)');
@@ -157,13 +167,17 @@ async function countClient(kind: string, ports: string, tlsPort: string, certDir
   return counted(kind, child.pid!);
 }
 
-async function load(port: number, total: number): Promise<void> {
+/** The headers of the n-th request a server is sent: none for the framework servers, a caller's `traceparent` for services. */
+type HeadersOf = (n: number) => Record<string, string> | undefined;
+const NO_HEADERS: HeadersOf = () => undefined;
+
+async function load(port: number, total: number, headersOf: HeadersOf): Promise<void> {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 8 });
   let sent = 0;
   await Promise.all(
     Array.from({ length: 8 }, async () => {
-      while (sent++ < total) {
-        const res = await pool.request({ path: '/users/42', method: 'GET' });
+      while (sent < total) {
+        const res = await pool.request({ path: '/users/42', method: 'GET', headers: headersOf(sent++) });
         await res.body.dump();
         if (res.statusCode !== 200) throw new Error(`server answered ${res.statusCode}`);
       }
@@ -172,21 +186,53 @@ async function load(port: number, total: number): Promise<void> {
   await pool.close();
 }
 
-async function countServer(framework: string, variant: 'bare' | 'mesh'): Promise<Counted> {
-  const tag = `${framework}-${variant}`;
+/** A server process (it prints `{"port": N}`) under callgrind, loaded from here: warm-up, then the counted requests. */
+async function countServerProcess(tag: string, script: string, args: string[], headersOf: HeadersOf): Promise<Counted> {
   // Under valgrind the event loop runs seconds late: the mesh's loop-delay limit would shed the counted requests.
-  const child = underCallgrind(tag, SERVER, [framework, variant], { ...process.env, INBOUND_MAX_LOOP_DELAY: '600s' });
+  const child = underCallgrind(tag, script, args, { ...process.env, INBOUND_MAX_LOOP_DELAY: '600s' });
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];
   const { port } = JSON.parse(line.toString()) as { port: number };
-  await load(port, SERVER_WARMUP);
+  await load(port, SERVER_WARMUP, headersOf);
   control(child.pid!, '-i', 'on');
-  await load(port, 300);
+  await load(port, 300, headersOf);
   control(child.pid!, '-z');
-  await load(port, REQUESTS);
+  await load(port, REQUESTS, headersOf);
   control(child.pid!, '-d');
   child.kill('SIGINT');
   await once(child, 'exit');
   return counted(tag, child.pid!);
+}
+
+const countServer = (framework: string, variant: 'bare' | 'mesh'): Promise<Counted> =>
+  countServerProcess(`${framework}-${variant}`, SERVER, [framework, variant], NO_HEADERS);
+
+// A traced caller's context: what a mesh client in front of the service sends (lib/service-server.ts says why quiet gets it too).
+const TRACE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331';
+const SAMPLED = { traceparent: `${TRACE}-01` };
+const UNSAMPLED = { traceparent: `${TRACE}-00` };
+
+/**
+ * A service variant counted as the servers are. otel-1pct's caller samples
+ * one request in 100: under a parent-based sampler the caller's flag
+ * decides, so a caller sampling every request would make it otel.
+ */
+const countService = (variant: string, ports: string): Promise<Counted> =>
+  countServerProcess(`service-${variant}`, SERVICE, [variant, ports], variant === 'otel-1pct' ? (n) => (n % 100 === 0 ? SAMPLED : UNSAMPLED) : () => SAMPLED);
+
+/** The three upstream replicas (lib/upstream.ts) the clients and the services call, started on first use. */
+let replicaPorts: Promise<string[]> | undefined;
+function replicas(): Promise<string[]> {
+  replicaPorts ??= (async () => {
+    const ports: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const replica = spawnNode(fileURLToPath(new URL('./lib/upstream.ts', import.meta.url)), []);
+      const first = await nextMessage<{ port: number }>(replica, 30_000);
+      if ('gone' in first) throw new Error(`replica did not start: ${first.gone}`);
+      ports.push(String(first.message.port));
+    }
+    return ports;
+  })();
+  return replicaPorts;
 }
 
 const row = (label: string, c: InstructionCount, base?: InstructionCount): string[] => [
@@ -201,16 +247,10 @@ const ALIGN = ['left', 'right', 'right', 'right', 'right'] as const;
 
 try {
   console.log(
-    `# Instructions per request (callgrind)\n\nNode ${process.version}, ${REQUESTS.toLocaleString('en-US')} counted requests per row after ${CLIENT_WARMUP.toLocaleString('en-US')} (clients) and ${SERVER_WARMUP.toLocaleString('en-US')} (servers) of warm-up, ${describeNodeFlags()}\n`,
+    `# Instructions per request (callgrind)\n\nNode ${process.version}, ${REQUESTS.toLocaleString('en-US')} counted requests per row after ${CLIENT_WARMUP.toLocaleString('en-US')} (clients) and ${SERVER_WARMUP.toLocaleString('en-US')} (servers${SERVICES.length > 0 ? ', services' : ''}) of warm-up, ${describeNodeFlags()}\n`,
   );
   if (CLIENTS.length > 0) {
-    const ports: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const replica = spawnNode(fileURLToPath(new URL('./lib/upstream.ts', import.meta.url)), []);
-      const first = await nextMessage<{ port: number }>(replica, 30_000);
-      if ('gone' in first) throw new Error(`replica did not start: ${first.gone}`);
-      ports.push(String(first.message.port));
-    }
+    const ports = await replicas();
     const { upstreamArgs, clientDir } = await writeBenchCertificates(dir);
     const tlsUpstream = spawnNode(fileURLToPath(new URL('./lib/tls-upstream.ts', import.meta.url)), upstreamArgs);
     const tlsFirst = await nextMessage<{ port: number }>(tlsUpstream, 30_000);
@@ -244,6 +284,26 @@ try {
       details += functionDiff(`${framework} with the mesh against bare`, meshed, bare);
     }
     console.log('\n## Servers (GET /users/:id; "raw" = the bare framework)\n');
+    console.log(markdownTable(HEADERS, rows, [...ALIGN]));
+    if (details !== '') console.log(details);
+  }
+  if (SERVICES.length > 0) {
+    const ports = (await replicas()).join(',');
+    const counts = new Map<string, Counted>();
+    for (const variant of SERVICES) {
+      process.stderr.write(`counting service ${variant}…\n`);
+      counts.set(variant, await countService(variant, ports));
+    }
+    const quiet = counts.get('quiet');
+    const rows: string[][] = [];
+    let details = '';
+    for (const [variant, c] of counts) {
+      // Telemetry's cost is each variant against quiet: the same service with telemetry off.
+      const b = variant === 'quiet' ? undefined : quiet;
+      rows.push(row(variant, c, b));
+      if (b !== undefined) details += functionDiff(`service ${variant} against quiet`, c, b);
+    }
+    console.log('\n## Services (an inbound request that makes one outbound call; GET /users/:id with a traceparent, baseline = quiet)\n');
     console.log(markdownTable(HEADERS, rows, [...ALIGN]));
     if (details !== '') console.log(details);
   }
