@@ -26,7 +26,7 @@ import { dnsProvider } from './discovery/dns.js';
 import { kubernetesProvider } from './discovery/kubernetes/provider.js';
 import { type DiscoveryProvider, schemeOf } from './discovery/source.js';
 import { staticProvider } from './discovery/static.js';
-import { createXdsClient, type XdsOptions } from './discovery/xds/start-client.js';
+import { createXdsClient, type XdsOptions, xdsBootstrap } from './discovery/xds/start-client.js';
 import type { XdsClient } from './discovery/xds/xds-client.js';
 import type { XdsStatus } from './discovery/xds/xds-status.js';
 import { xdsProvider } from './discovery/xds/xds-watches.js';
@@ -116,7 +116,9 @@ export class Mesh {
   constructor(options: MeshOptions = {}) {
     this.logger = options.logger ?? stderrLogger();
     const envVars = options.env === false ? {} : (options.env ?? process.env);
-    this.#security = new MeshSecurity(envVars, this.logger);
+    // Resolved before security: provider control-plane's CA defaults to this xDS server.
+    const bootstrap = xdsBootstrap(options.xds, envVars);
+    this.#security = new MeshSecurity(envVars, this.logger, bootstrap);
     this.#telemetry = new MeshTelemetry(options.telemetry ?? {}, envVars, {
       serviceName: undefined,
       namespace: 'default',
@@ -193,6 +195,7 @@ export class Mesh {
     // xDS: its services are in the first snapshot (waiting for the control plane), so requests never pass through.
     const xds = createXdsClient({
       options: options.xds,
+      bootstrap,
       env: envVars,
       logger: this.logger,
       registry: this.#telemetry.metrics?.registry,

@@ -13,7 +13,17 @@ export interface EnvLayer {
   readonly configFile: string | undefined;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * A variable's value, trimmed; undefined when it is unset, empty or only
+ * whitespace. Every read of the environment goes through here, so one rule
+ * (docs/env.md: empty counts as unset) holds for every variable.
+ */
+export function envVar(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
 
 /** Variables that map onto one config path. */
 const SIMPLE: ReadonlyArray<readonly [string, readonly string[]]> = [
@@ -42,21 +52,16 @@ export function readEnv(env: Env = process.env): EnvLayer {
   };
 
   // POD_NAMESPACE is what the downward API sets; MESH_NAMESPACE wins when both are.
-  const namespace = nonEmpty(env.MESH_NAMESPACE) ?? nonEmpty(env.POD_NAMESPACE);
+  const namespace = envVar(env, 'MESH_NAMESPACE') ?? envVar(env, 'POD_NAMESPACE');
   for (const [name, path] of SIMPLE) {
-    const value = name === 'MESH_NAMESPACE' ? namespace : nonEmpty(env[name]);
+    const value = name === 'MESH_NAMESPACE' ? namespace : envVar(env, name);
     if (value !== undefined) put(path, value);
   }
 
-  const services = nonEmpty(env.MESH_SERVICES);
+  const services = envVar(env, 'MESH_SERVICES');
   if (services !== undefined) put(['services'], parseServices(services));
 
-  return { raw: any ? raw : undefined, configFile: nonEmpty(env.MESH_CONFIG_FILE) };
-}
-
-function nonEmpty(v: string | undefined): string | undefined {
-  const t = v?.trim();
-  return t === undefined || t === '' ? undefined : t;
+  return { raw: any ? raw : undefined, configFile: envVar(env, 'MESH_CONFIG_FILE') };
 }
 
 /**

@@ -7,8 +7,10 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { ConfigError, type ConfigIssue } from '../config/config-error.js';
+import type { Env } from '../config/env.js';
 import type { MeshConfig } from '../config/schema.js';
 import type { MtlsModeName } from '../config/security-schema.js';
+import type { XdsBootstrap } from '../discovery/xds/bootstrap.js';
 import { InboundGuard } from '../server/inbound-guard.js';
 import type { MeshLogger } from '../telemetry/logger.js';
 import { compileAuthorization } from './authz/compile.js';
@@ -22,8 +24,6 @@ import { compileRequestAuthentication, type RequestAuthenticator } from './jwt/a
 import { JwksCache } from './jwt/jwks-cache.js';
 import { WorkloadTls } from './tls/workload-tls.js';
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 export interface InboundMtls {
   readonly mode: MtlsModeName;
   readonly portLevelMtls: Readonly<Record<number, MtlsModeName>>;
@@ -32,6 +32,8 @@ export interface InboundMtls {
 export class MeshSecurity {
   readonly #env: Env;
   readonly #logger: MeshLogger;
+  /** The mesh's xDS server, when its xDS client is on: provider control-plane's default CA. */
+  readonly #xds: XdsBootstrap | undefined;
   #identity: WorkloadIdentity | undefined;
   #provider: CertificateProvider | undefined;
   #tls: WorkloadTls | undefined;
@@ -45,9 +47,10 @@ export class MeshSecurity {
   // One key cache for every policy version, so a config update keeps the keys already fetched.
   readonly #jwks: JwksCache;
 
-  constructor(env: Env, logger: MeshLogger) {
+  constructor(env: Env, logger: MeshLogger, xds?: XdsBootstrap) {
     this.#env = env;
     this.#logger = logger;
+    this.#xds = xds;
     this.#jwks = new JwksCache({ logger });
   }
 
@@ -79,7 +82,7 @@ export class MeshSecurity {
         }
       }
     }
-    if (sec?.certificates !== undefined) issues.push(...controlPlaneCaIssues(sec.certificates, this.#env));
+    if (sec?.certificates !== undefined) issues.push(...controlPlaneCaIssues(sec.certificates, this.#env, this.#xds));
     if (sec?.certificates?.provider === 'files' && sec.certificates.dir === undefined) {
       issues.push({ path: 'mesh.security.certificates.dir', message: 'is required for provider "files": the directory the certificates are mounted in' });
     }
@@ -123,7 +126,7 @@ export class MeshSecurity {
       c.provider === 'control-plane'
         ? new ControlPlaneCertificateProvider({
             spiffeId: identity.spiffeId,
-            ...controlPlaneCaSettings(c, this.#env),
+            ...controlPlaneCaSettings(c, this.#env, this.#xds),
             ...(c.ttl !== undefined ? { ttlMs: c.ttl } : {}),
             ...renewAt,
             logger: this.#logger,
@@ -211,8 +214,9 @@ export class MeshSecurity {
     return this.#identity;
   }
 
+  /** MESH_TRUST_DOMAIN is not read here: the env layer already put it, trimmed and validated, into the config. */
   trustDomain(): string {
-    return this.#identity?.trustDomain ?? this.#config?.mesh.security?.trustDomain ?? this.#env.MESH_TRUST_DOMAIN ?? 'cluster.local';
+    return this.#identity?.trustDomain ?? this.#config?.mesh.security?.trustDomain ?? 'cluster.local';
   }
 
   /** Inbound mTLS modes: as configured, else PERMISSIVE with a certificate and DISABLE without (as Istio's default is PERMISSIVE). */

@@ -2,12 +2,13 @@
  * Where the control plane is and who we are to it: gRPC's xDS bootstrap
  * (GRPC_XDS_BOOTSTRAP names a file, GRPC_XDS_BOOTSTRAP_CONFIG holds the JSON
  * itself; the format istiod's proxyless agent writes), or the mesh's short
- * form MESH_XDS_SERVER=host:port. A bad bootstrap is a ConfigError naming
- * the field, e.g. `xds_servers[0].channel_creds[0].type`.
+ * form MESH_XDS_SERVER=host:port (or tls://host:port, …). A bad bootstrap
+ * is a ConfigError naming the field, e.g. `xds_servers[0].channel_creds[0].type`.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ConfigError } from '../../config/config-error.js';
+import { type Env, envVar } from '../../config/env.js';
 
 export type ChannelCreds =
   | { readonly type: 'insecure' }
@@ -37,8 +38,6 @@ export interface XdsBootstrap {
   /** `server_listener_resource_name_template` (gRFC A36): names a server's inbound listener, `%s` its `ip:port`. */
   readonly serverListenerTemplate?: string | undefined;
 }
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 class Reader {
   constructor(
@@ -105,10 +104,10 @@ function nodeOf(r: Reader, value: unknown, env: Env): XdsNode {
   const locality = r.obj(n.locality, 'node.locality', false) ?? {};
   const written = r.obj(n.metadata, 'node.metadata', false) ?? {};
   // The control plane picks a server's inbound policies by NAMESPACE (and LABELS), as istiod does.
-  const namespace = env.MESH_NAMESPACE || env.POD_NAMESPACE;
-  const metadata = written.NAMESPACE === undefined && namespace ? { ...written, NAMESPACE: namespace } : written;
+  const namespace = envVar(env, 'MESH_NAMESPACE') ?? envVar(env, 'POD_NAMESPACE');
+  const metadata = written.NAMESPACE === undefined && namespace !== undefined ? { ...written, NAMESPACE: namespace } : written;
   return {
-    id: r.str(n.id, 'node.id', false) ?? env.MESH_XDS_NODE_ID ?? `proxyless~${hostname()}~${process.pid}`,
+    id: r.str(n.id, 'node.id', false) ?? envVar(env, 'MESH_XDS_NODE_ID') ?? `proxyless~${hostname()}~${process.pid}`,
     cluster: r.str(n.cluster, 'node.cluster', false) ?? '',
     metadata,
     locality: {
@@ -161,28 +160,38 @@ export function parseBootstrap(text: string, source: string, env: Env = {}): Xds
   return { source, serverUri, creds, serverFeatures, node, certificateProviders, serverListenerTemplate };
 }
 
-/** `host:port`, `dns:///host:port` or `tls://host:port` (TLS with the system's roots, or MESH_XDS_CA_FILE). */
+/**
+ * An optional scheme, then a gRPC target: `host:port`, `dns:///host:port`
+ * (or `dns://dns-server/host:port`) or `unix:path`. `tls://` and `https://`
+ * mean TLS (the system's roots, or MESH_XDS_CA_FILE); no scheme, `http://`,
+ * `grpc://` and `plaintext://` mean plaintext. The node id comes from
+ * MESH_XDS_NODE_ID through parseBootstrap.
+ */
 function fromServerVar(value: string, env: Env): XdsBootstrap {
   const source = 'env MESH_XDS_SERVER';
-  const m = /^(?:(tls|https|http|grpc|plaintext):\/\/)?(.+)$/.exec(value.trim());
+  const m = /^(?:(tls|https|http|grpc|plaintext):\/\/)?(.+)$/.exec(value);
   const scheme = m?.[1];
   const target = m?.[2] ?? '';
-  if (!/^(?:dns:\/\/\/|unix:)?[^\s]+$/.test(target) || (!target.startsWith('unix:') && !/:\d{1,5}$/.test(target))) {
-    throw new ConfigError(source, [{ path: 'MESH_XDS_SERVER', message: `${JSON.stringify(value)} is not host:port (optionally tls://host:port)` }]);
+  if (!/^unix:\S+$/.test(target) && !/^(?:dns:\/\/[^\s/]*\/)?[^\s/]+:\d{1,5}$/.test(target)) {
+    throw new ConfigError(source, [
+      {
+        path: 'MESH_XDS_SERVER',
+        message: `${JSON.stringify(value)} is not host:port, dns:///host:port or unix:path (optionally after tls://, https://, http://, grpc:// or plaintext://)`,
+      },
+    ]);
   }
   const tls = scheme === 'tls' || scheme === 'https';
-  const caFile = env.MESH_XDS_CA_FILE;
+  const caFile = envVar(env, 'MESH_XDS_CA_FILE');
   const text = JSON.stringify({
-    xds_servers: [{ server_uri: target, channel_creds: [tls ? { type: 'tls', ...(caFile ? { config: { ca_certificate_file: caFile } } : {}) } : { type: 'insecure' }] }],
-    node: { ...(env.MESH_XDS_NODE_ID ? { id: env.MESH_XDS_NODE_ID } : {}) },
+    xds_servers: [{ server_uri: target, channel_creds: [tls ? { type: 'tls', ...(caFile !== undefined ? { config: { ca_certificate_file: caFile } } : {}) } : { type: 'insecure' }] }],
   });
   return parseBootstrap(text, source, env);
 }
 
 /** The bootstrap the environment asks for, or undefined when it asks for none. */
 export function bootstrapFromEnv(env: Env): XdsBootstrap | undefined {
-  const file = env.GRPC_XDS_BOOTSTRAP;
-  if (file !== undefined && file !== '') {
+  const file = envVar(env, 'GRPC_XDS_BOOTSTRAP');
+  if (file !== undefined) {
     const source = `GRPC_XDS_BOOTSTRAP ${file}`;
     let text: string;
     try {
@@ -192,9 +201,9 @@ export function bootstrapFromEnv(env: Env): XdsBootstrap | undefined {
     }
     return parseBootstrap(text, source, env);
   }
-  const inline = env.GRPC_XDS_BOOTSTRAP_CONFIG;
-  if (inline !== undefined && inline !== '') return parseBootstrap(inline, 'GRPC_XDS_BOOTSTRAP_CONFIG', env);
-  const server = env.MESH_XDS_SERVER;
-  if (server !== undefined && server !== '') return fromServerVar(server, env);
+  const inline = envVar(env, 'GRPC_XDS_BOOTSTRAP_CONFIG');
+  if (inline !== undefined) return parseBootstrap(inline, 'GRPC_XDS_BOOTSTRAP_CONFIG', env);
+  const server = envVar(env, 'MESH_XDS_SERVER');
+  if (server !== undefined) return fromServerVar(server, env);
   return undefined;
 }

@@ -5,6 +5,7 @@
  * assembly root only wires it.
  */
 import { ConfigError } from '../../config/config-error.js';
+import { type Env, envVar } from '../../config/env.js';
 import type { BackoffConfig } from '../../resilience/backoff.js';
 import type { MeshLogger } from '../../telemetry/logger.js';
 import type { AnyRegistry } from '../../telemetry/metrics/any-registry.js';
@@ -29,7 +30,10 @@ export interface XdsOptions {
   inbound?: string;
   /** Bootstrap JSON (gRPC's format) or a parsed bootstrap; else from the environment. */
   bootstrap?: string | XdsBootstrap;
-  /** gRPC's does-not-exist timeout (default 15 s). */
+  /**
+   * Milliseconds to wait for a requested resource before it counts as not
+   * existing (gRFC A27's does-not-exist timer; default 15000).
+   */
   resourceTimeoutMs?: number;
   /** Reconnect backoff (default 1 s base, 30 s cap, full jitter). */
   backoff?: BackoffConfig;
@@ -37,26 +41,40 @@ export interface XdsOptions {
 
 export interface StartXdsParams {
   readonly options: XdsOptions | false | undefined;
-  readonly env: Readonly<Record<string, string | undefined>>;
+  /** What `xdsBootstrap()` resolved for these options and this environment. */
+  readonly bootstrap: XdsBootstrap | undefined;
+  readonly env: Env;
   readonly logger: MeshLogger;
   readonly registry: AnyRegistry | undefined;
   /** Put the translated layer into the config store; throws ConfigError to reject. */
   readonly apply: (config: unknown, source: string) => void;
 }
 
-export function listenersFrom(options: XdsOptions | undefined, env: Readonly<Record<string, string | undefined>>): string[] {
+/**
+ * The control plane `createMesh({ xds })` names (its `bootstrap`), else the
+ * environment's (GRPC_XDS_BOOTSTRAP, GRPC_XDS_BOOTSTRAP_CONFIG,
+ * MESH_XDS_SERVER); undefined with `xds: false` or when nothing names one.
+ * Throws ConfigError for a bad bootstrap.
+ */
+export function xdsBootstrap(options: XdsOptions | false | undefined, env: Env): XdsBootstrap | undefined {
+  if (options === false) return undefined;
+  const b = options?.bootstrap;
+  return typeof b === 'string' ? parseBootstrap(b, 'options xds.bootstrap', env) : (b ?? bootstrapFromEnv(env));
+}
+
+export function listenersFrom(options: XdsOptions | undefined, env: Env): string[] {
   if (options?.listeners !== undefined) return [...options.listeners];
-  return (env.MESH_XDS_LISTENERS ?? '')
+  return (envVar(env, 'MESH_XDS_LISTENERS') ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
 }
 
 /** The inbound listener's name, from `ip:port` or a port (the IP then MESH_POD_IP, POD_IP, else 0.0.0.0). */
-export function inboundFrom(options: XdsOptions | undefined, env: Readonly<Record<string, string | undefined>>, bootstrap: XdsBootstrap): string | undefined {
-  const value = (options?.inbound ?? env.MESH_XDS_INBOUND ?? '').trim();
+export function inboundFrom(options: XdsOptions | undefined, env: Env, bootstrap: XdsBootstrap): string | undefined {
+  const value = (options?.inbound ?? envVar(env, 'MESH_XDS_INBOUND') ?? '').trim();
   if (value === '') return undefined;
-  const ip = env.MESH_POD_IP || env.POD_IP || '0.0.0.0';
+  const ip = envVar(env, 'MESH_POD_IP') ?? envVar(env, 'POD_IP') ?? '0.0.0.0';
   const address = /^\d{1,5}$/.test(value) ? `${ip.includes(':') ? `[${ip}]` : ip}:${value}` : value;
   if (!/^(?:\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):\d{1,5}$/.test(address) || Number(address.slice(address.lastIndexOf(':') + 1)) > 65535) {
     throw new ConfigError(bootstrap.source, [{ path: 'MESH_XDS_INBOUND', message: `${JSON.stringify(value)} is not ip:port or a port, e.g. "10.0.0.7:8080" or "8080"` }]);
@@ -64,12 +82,10 @@ export function inboundFrom(options: XdsOptions | undefined, env: Readonly<Recor
   return inboundListenerName(bootstrap.serverListenerTemplate ?? ISTIO_INBOUND_TEMPLATE, address);
 }
 
-/** The client, not yet started; undefined when nothing asks for xDS. Throws ConfigError for a bad bootstrap. */
+/** The client, not yet started; undefined when nothing asks for xDS. Throws ConfigError for bad listeners. */
 export function createXdsClient(p: StartXdsParams): { client: XdsClient; source: string } | undefined {
-  if (p.options === false) return undefined;
-  const b = p.options?.bootstrap;
-  const bootstrap = typeof b === 'string' ? parseBootstrap(b, 'options xds.bootstrap', p.env) : (b ?? bootstrapFromEnv(p.env));
-  if (bootstrap === undefined) return undefined;
+  const bootstrap = p.bootstrap;
+  if (p.options === false || bootstrap === undefined) return undefined;
   const listeners = listenersFrom(p.options, p.env);
   const inbound = inboundFrom(p.options, p.env, bootstrap);
   if (listeners.length === 0 && inbound === undefined) {

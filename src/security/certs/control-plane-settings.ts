@@ -1,15 +1,17 @@
 /**
- * Where provider `control-plane` finds its CA and its bootstrap token: the
- * config's `mesh.security.certificates` first, then MESH_CA_ADDRESS /
- * MESH_CA_TOKEN / MESH_CA_TOKEN_FILE, and for the address, the xDS server
- * (MESH_XDS_SERVER or the bootstrap's server_uri), since our control plane
- * serves xDS and certificates on one port.
+ * Where provider `control-plane` finds its CA and its bootstrap token. The
+ * config's `mesh.security.certificates` fields come first, from whichever
+ * source set them; MESH_CA_ADDRESS / MESH_CA_TOKEN / MESH_CA_TOKEN_FILE fill
+ * in what the config leaves unset (process settings, docs/env.md: they apply
+ * to this provider only, so they are not a config layer, where they would
+ * clash with providers `files` and `dev`). The address then defaults to the
+ * mesh's xDS server, however that was named (`createMesh({ xds })`,
+ * GRPC_XDS_BOOTSTRAP, GRPC_XDS_BOOTSTRAP_CONFIG, MESH_XDS_SERVER), since our
+ * control plane serves xDS and certificates on one port.
  */
 import type { ConfigIssue } from '../../config/config-error.js';
-import { ConfigError } from '../../config/config-error.js';
-import { bootstrapFromEnv } from '../../discovery/xds/bootstrap.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import { type Env, envVar } from '../../config/env.js';
+import type { XdsBootstrap } from '../../discovery/xds/bootstrap.js';
 
 interface CertificatesBlock {
   readonly provider: string;
@@ -28,8 +30,12 @@ export interface ControlPlaneCaSettings {
 
 const PATH = 'mesh.security.certificates';
 
-/** Problems with a certificates block as provider `control-plane` reads it (none for other providers' own fields). */
-export function controlPlaneCaIssues(c: CertificatesBlock, env: Env): ConfigIssue[] {
+/**
+ * Problems with a certificates block as provider `control-plane` reads it
+ * (none for other providers' own fields). `xds` is the mesh's xDS server,
+ * when its xDS client is on.
+ */
+export function controlPlaneCaIssues(c: CertificatesBlock, env: Env, xds: XdsBootstrap | undefined): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   if (c.provider !== 'control-plane') {
     for (const field of ['address', 'token', 'tokenFile'] as const) {
@@ -41,19 +47,14 @@ export function controlPlaneCaIssues(c: CertificatesBlock, env: Env): ConfigIssu
   if (c.token !== undefined && c.tokenFile !== undefined) {
     issues.push({ path: `${PATH}.token`, message: 'set token or tokenFile, not both' });
   }
-  try {
-    if (resolveAddress(c, env) === undefined) {
-      issues.push({
-        path: `${PATH}.address`,
-        message: 'is required for provider "control-plane": set it, MESH_CA_ADDRESS, or an xDS server (MESH_XDS_SERVER)',
-      });
-    }
-  } catch (err) {
-    // A broken bootstrap is the xDS client's to report; here it only means no default address.
-    if (!(err instanceof ConfigError)) throw err;
+  if (resolveAddress(c, env, xds) === undefined) {
+    issues.push({
+      path: `${PATH}.address`,
+      message:
+        'is required for provider "control-plane": set it or MESH_CA_ADDRESS, or turn on the xDS client (xds.bootstrap, GRPC_XDS_BOOTSTRAP or MESH_XDS_SERVER), whose server is the default',
+    });
   }
-  const tokenFile = c.tokenFile ?? nonEmpty(env.MESH_CA_TOKEN_FILE);
-  if (c.token === undefined && nonEmpty(env.MESH_CA_TOKEN) === undefined && tokenFile === undefined) {
+  if (resolveToken(c, env) === undefined) {
     issues.push({
       path: `${PATH}.token`,
       message: 'provider "control-plane" needs a bootstrap token for its first certificate: set token, tokenFile, MESH_CA_TOKEN or MESH_CA_TOKEN_FILE',
@@ -63,28 +64,35 @@ export function controlPlaneCaIssues(c: CertificatesBlock, env: Env): ConfigIssu
 }
 
 /** The settings a checked config resolves to. */
-export function controlPlaneCaSettings(c: CertificatesBlock, env: Env): ControlPlaneCaSettings {
-  const address = resolveAddress(c, env)!;
-  const token = c.token ?? (c.tokenFile === undefined ? nonEmpty(env.MESH_CA_TOKEN) : undefined);
-  const tokenFile = token === undefined ? (c.tokenFile ?? nonEmpty(env.MESH_CA_TOKEN_FILE)) : undefined;
-  const caFile = nonEmpty(env.MESH_CA_CA_FILE) ?? nonEmpty(env.MESH_XDS_CA_FILE);
+export function controlPlaneCaSettings(c: CertificatesBlock, env: Env, xds: XdsBootstrap | undefined): ControlPlaneCaSettings {
+  const address = resolveAddress(c, env, xds)!;
+  const credential = resolveToken(c, env);
+  // The bundle that verifies a tls:// CA: its own variable, else the one that verifies the xDS server.
+  const xdsCaFile = xds?.creds.type === 'tls' ? xds.creds.caFile : undefined;
+  const caFile = envVar(env, 'MESH_CA_CA_FILE') ?? xdsCaFile ?? envVar(env, 'MESH_XDS_CA_FILE');
   return {
     address,
-    ...(token !== undefined ? { token } : {}),
-    ...(tokenFile !== undefined ? { tokenFile } : {}),
+    ...credential,
     ...(caFile !== undefined ? { caFile } : {}),
   };
 }
 
-function resolveAddress(c: CertificatesBlock, env: Env): string | undefined {
-  const explicit = c.address ?? nonEmpty(env.MESH_CA_ADDRESS);
-  if (explicit !== undefined) return explicit;
-  const bootstrap = bootstrapFromEnv(env);
-  if (bootstrap === undefined) return undefined;
-  return bootstrap.creds.type === 'tls' ? `tls://${bootstrap.serverUri}` : bootstrap.serverUri;
+/** The config's address, else MESH_CA_ADDRESS, else the xDS server (`tls://` when the mesh reaches it over TLS). */
+function resolveAddress(c: CertificatesBlock, env: Env, xds: XdsBootstrap | undefined): string | undefined {
+  const explicit = c.address ?? envVar(env, 'MESH_CA_ADDRESS');
+  if (explicit !== undefined || xds === undefined) return explicit;
+  return xds.creds.type === 'tls' ? `tls://${xds.serverUri}` : xds.serverUri;
 }
 
-function nonEmpty(v: string | undefined): string | undefined {
-  const t = v?.trim();
-  return t === undefined || t === '' ? undefined : t;
+/**
+ * The config's token or tokenFile (either hides both variables), else
+ * MESH_CA_TOKEN, else MESH_CA_TOKEN_FILE.
+ */
+function resolveToken(c: CertificatesBlock, env: Env): { token: string } | { tokenFile: string } | undefined {
+  if (c.token !== undefined) return { token: c.token };
+  if (c.tokenFile !== undefined) return { tokenFile: c.tokenFile };
+  const token = envVar(env, 'MESH_CA_TOKEN');
+  if (token !== undefined) return { token };
+  const tokenFile = envVar(env, 'MESH_CA_TOKEN_FILE');
+  return tokenFile !== undefined ? { tokenFile } : undefined;
 }

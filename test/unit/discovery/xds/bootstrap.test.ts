@@ -97,6 +97,30 @@ test('the environment: GRPC_XDS_BOOTSTRAP file, inline GRPC_XDS_BOOTSTRAP_CONFIG
   expect(bootstrapFromEnv({})).toBeUndefined();
 });
 
+test('MESH_XDS_SERVER: every accepted form, and whether it means TLS (docs/env.md)', () => {
+  const forms: [string, string, 'tls' | 'insecure'][] = [
+    ['control-plane:18000', 'control-plane:18000', 'insecure'],
+    ['tls://cp:15012', 'cp:15012', 'tls'],
+    ['https://cp:15012', 'cp:15012', 'tls'],
+    ['http://cp:15010', 'cp:15010', 'insecure'],
+    ['grpc://cp:15010', 'cp:15010', 'insecure'],
+    ['plaintext://cp:15010', 'cp:15010', 'insecure'],
+    ['dns:///cp.example:15010', 'dns:///cp.example:15010', 'insecure'],
+    ['tls://dns:///cp.example:15012', 'dns:///cp.example:15012', 'tls'],
+    ['dns://10.96.0.10/cp.example:15010', 'dns://10.96.0.10/cp.example:15010', 'insecure'],
+    ['[::1]:15010', '[::1]:15010', 'insecure'],
+    ['unix:///var/run/xds.sock', 'unix:///var/run/xds.sock', 'insecure'],
+    ['unix:xds.sock', 'unix:xds.sock', 'insecure'],
+  ];
+  for (const [value, serverUri, type] of forms) {
+    const b = bootstrapFromEnv({ MESH_XDS_SERVER: value });
+    expect({ value, serverUri: b?.serverUri, type: b?.creds.type }).toEqual({ value, serverUri, type });
+  }
+  for (const bad of ['cp', 'tls://cp', 'ftp://cp:21', 'cp:15010 extra']) {
+    expect(() => bootstrapFromEnv({ MESH_XDS_SERVER: bad })).toThrow(/is not host:port, dns:\/\/\/host:port or unix:path/);
+  }
+});
+
 test("istio's file_watcher certificate provider becomes the mesh's files certificate source", () => {
   const b = parseBootstrap(JSON.stringify(ISTIO), 'test');
   expect(bootstrapCertificates(b)).toEqual({ provider: 'files', dir: '/var/lib/istio/data' });
