@@ -98,3 +98,39 @@ test('examples/tracing: one trace from the app span through the mesh client span
     '      GET [SERVER, proxyless] 200',
   ]);
 });
+
+test('examples/tracing/provider: createOtelProvider() traces the one mesh it is given, and registers nothing globally', async () => {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/tracing/provider.ts'], {
+    timeout: 15_000,
+    env: { ...process.env, MESH_SERVICES: '', MESH_CONFIG_FILE: '', OTEL_TRACES_SAMPLER: '', OTEL_SDK_DISABLED: '', OTEL_SERVICE_NAME: '' },
+  });
+  expect(stdout.trim().split('\n')).toEqual([
+    'GET http://catalog/items: 200',
+    'the provider exported 1 span(s):',
+    '  GET catalog [CLIENT, proxyless] 200 service.name=frontend',
+    'catalog received traceparent of that client span: yes',
+    "SERVER spans: 0 (the catalog's mesh was given no provider, and none is registered)",
+    'a span from the global API records: false',
+  ]);
+});
+
+test('examples/admin: the admin endpoint on port 0 serves metrics, clusters, the config and probes for the traffic sent', async () => {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/admin/main.ts'], {
+    timeout: 15_000,
+    env: { ...process.env, MESH_SERVICES: '', MESH_CONFIG_FILE: '', MESH_ADMIN_PORT: '', MESH_ADMIN_HOST: '' },
+  });
+  const lines = stdout.trim().split('\n');
+  // Port 0 became a real port, learnt from mesh.adminAddress().
+  const port = Number(lines[0]?.match(/^admin endpoint on http:\/\/127\.0\.0\.1:(\d+)\/ /)?.[1]);
+  expect(port).toBeGreaterThan(0);
+  expect(lines).toContain('sent 10 requests to http://echo/hello: echo-1 5, echo-2 5');
+  // /metrics counted exactly the ten calls, all 200.
+  expect(lines).toContain('/metrics 200: istio_requests_total{reporter="source",destination_service_name="echo"} response_code=200: 10');
+  expect(lines).toContain('/clusters 200: echo, round-robin, circuit none, 2 endpoints: healthy, healthy');
+  expect(lines).toContain('/clusters?format=text 200: 2 lines "echo::<address>::health_flags::healthy" (Envoy\'s format)');
+  expect(lines).toContain(
+    '/config_dump 200: version 1, sources options, services echo, serviceName frontend, mesh.loadBalancer.policy peak-ewma (a default, filled in), lastRejection null',
+  );
+  expect(lines).toContain('/healthz 200: ok');
+  expect(lines).toContain('/readyz 200: ready');
+});
