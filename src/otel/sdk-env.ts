@@ -6,14 +6,8 @@
  * The SDK keeps its own reading of these variables internal, hence this.
  */
 import { diag } from '@opentelemetry/api';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  ParentBasedSampler,
-  type Sampler,
-  type SpanLimits,
-  TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace-node';
+import { AlwaysOffSampler, AlwaysOnSampler, type Sampler, type SpanLimits, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-node';
+import { ParentBasedSampler } from './parent-based-sampler.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -55,7 +49,11 @@ function ratio(env: Env): number {
   return r;
 }
 
-/** The sampler OTEL_TRACES_SAMPLER names; `parentbased_always_on` when unset or unknown. */
+/**
+ * The sampler OTEL_TRACES_SAMPLER names; `parentbased_always_on` when unset
+ * or unknown. The parent-based ones are the mesh's (parent-based-sampler.ts
+ * says why), deciding as the SDK's would.
+ */
 export function samplerFromEnv(env: Env): Sampler {
   const name = text(env, 'OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on';
   switch (name) {

@@ -1,6 +1,7 @@
 import { DiagLogLevel, diag, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
-import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-node';
+import { AlwaysOffSampler, AlwaysOnSampler, SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ParentBasedSampler } from '../../../src/otel/parent-based-sampler.js';
 import { samplerFromEnv, spanLimitsFromEnv } from '../../../src/otel/sdk-env.js';
 
 const logged: string[] = [];
