@@ -10,7 +10,7 @@
  */
 import { isMeshError, MeshError } from '../errors.js';
 import { backoffDelay, parseRetryAfter } from '../resilience/backoff.js';
-import type { AttemptOutcome, Verdict } from '../resilience/classifier.js';
+import { type AttemptOutcome, retryReasonOf, type Verdict } from '../resilience/classifier.js';
 import { currentDeadline } from '../resilience/deadline-context.js';
 import type { TimerEntry } from '../resilience/deadline-wheel.js';
 import { isIdempotent } from '../resilience/retry-policy.js';
@@ -80,7 +80,7 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
   /** What the observer keeps for this call (its trace); undefined without an observer. */
   observation: unknown;
   startedAt = 0;
-  /** Why the next attempt is a retry (the failure reason), for telemetry. */
+  /** Why the next attempt is a retry (retryReasonOf its verdict), for telemetry. */
   #retryReason: string | undefined;
   readonly env: CallEnv;
   target!: RouteTarget;
@@ -346,7 +346,6 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
     }
     const now = this.env.now();
     recordOutcome(a, verdict, now, failed);
-    this.#retryReason = verdict.reason;
     if (verdict.class === 'success') a.cluster.latency.record(now - a.startedAt);
     a.live = false;
     if (verdict.class !== 'success' || failed) this.#release(a);
@@ -361,7 +360,7 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
       publish('retrySkipped', () => ({
         service: this.target.cluster.name,
         route: p.route.name,
-        reason: verdict.reason,
+        reason: retryReasonOf(verdict),
         why,
       }));
       if (err !== undefined) this.#lastError = annotate(err, why, this.target.cluster.name);
@@ -393,11 +392,13 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
     if (now + delay >= this.#deadlineAt) return 'deadline';
     if (!this.target.cluster.budget.tryWithdraw()) return 'budget';
     this.#retries++;
+    const reason = retryReasonOf(verdict);
+    this.#retryReason = reason;
     publish('retry', () => ({
       service: this.target.cluster.name,
       route: p.route.name,
       attempt: this.#retries,
-      reason: verdict.reason,
+      reason,
       delayMs: delay,
     }));
     if (delay <= 0) {

@@ -26,7 +26,13 @@ export type AttemptOutcome =
       readonly responseStarted: boolean;
     };
 
-/** Why an attempt failed, in the vocabulary of `retryOn`. */
+/**
+ * Why an attempt failed, in the vocabulary of `retryOn`: the reason a retry
+ * carries (metrics, events, spans). `retriable-status-codes` is never the
+ * built-in classifier's: it is the reason of a retry made because
+ * `retriableStatusCodes` lists a status the classifier called a success (a
+ * 429), named, like the others, after its `retryOn` condition.
+ */
 export type FailureReason =
   | 'connect-failure'
   | 'refused-stream'
@@ -40,6 +46,7 @@ export type FailureReason =
   | 'deadline-exceeded'
   | 'resource-exhausted'
   | 'internal'
+  | 'retriable-status-codes'
   | 'other';
 
 export type VerdictClass = 'success' | 'retryable' | 'failure';
@@ -118,6 +125,15 @@ export const builtinClassifier: Classifier = (outcome) => {
   }
   return OTHER;
 };
+
+/**
+ * Why a verdict is (or would be) retried: its reason, or
+ * `retriable-status-codes` for a success, which only a listed status gets
+ * retried for.
+ */
+export function retryReasonOf(v: Verdict): FailureReason | undefined {
+  return v.class === 'success' ? 'retriable-status-codes' : v.reason;
+}
 
 /** How outlier detection counts a verdict (Envoy's split: gateway errors, other 5xx, locally-originated). */
 export function outlierResultOf(v: Verdict): 'success' | 'http-5xx' | 'gateway' | 'local-failure' {

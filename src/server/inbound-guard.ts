@@ -7,10 +7,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { isMeshError, MeshError } from '../errors.js';
 import type { Authorizer } from '../security/authz/compile.js';
-import { permissionDeniedError } from '../security/authz/decision.js';
+import { permissionDeniedError, reportDenial } from '../security/authz/decision.js';
 import type { AuthResult } from '../security/jwt/auth-result.js';
 import type { RequestAuthenticator } from '../security/jwt/authenticator.js';
-import { publish } from '../telemetry/events.js';
 import type { InboundView } from './inbound-view.js';
 
 /** What a handler can read about an admitted request. */
@@ -84,7 +83,7 @@ export class InboundGuard {
       try {
         auth = await this.#authn.authenticate(view);
       } catch (err) {
-        publish('denied', () => ({ code: isMeshError(err) ? err.code : 'MESH_UNAUTHENTICATED', policy: undefined }));
+        reportDenial(err, undefined);
         throw err;
       }
       view.requestPrincipal = auth.principal;
@@ -100,8 +99,9 @@ export class InboundGuard {
     if (this.#authz === undefined) return;
     const decision = this.#authz.check(view);
     if (!decision.allowed) {
-      publish('denied', () => ({ code: 'MESH_PERMISSION_DENIED', policy: decision.policy }));
-      throw permissionDeniedError(decision, view.principal);
+      const err = permissionDeniedError(decision, view.principal);
+      reportDenial(err, decision.policy);
+      throw err;
     }
   }
 }

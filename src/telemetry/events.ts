@@ -2,12 +2,13 @@
  * What the pipeline decides, published on diagnostics_channel so metrics,
  * logs and tests can watch retries, hedges, ejections and breaker changes
  * without the pipeline knowing who listens. Publishing costs one boolean
- * check when nobody subscribes.
+ * check when nobody subscribes. docs/metrics.md ("Diagnostics channels")
+ * documents every channel and its message: keep it in step.
  */
 import { channel } from 'node:diagnostics_channel';
 
 export const CHANNELS = {
-  /** A retry was scheduled: { service, route, attempt, reason, delayMs }. */
+  /** A retry was scheduled: { service, route, attempt, reason, delayMs } (reason: retryReasonOf, classifier.ts). */
   retry: 'proxyless:retry',
   /** A failure that could have been retried was not: { service, route, reason, why }. */
   retrySkipped: 'proxyless:retry-skipped',
@@ -21,7 +22,7 @@ export const CHANNELS = {
   circuit: 'proxyless:circuit',
   /** A call was refused locally: { service, code } (overflow, rate limit, open circuit, deadline). */
   rejected: 'proxyless:rejected',
-  /** An inbound request was refused by authentication or authorization: { code, policy }. */
+  /** An inbound request was refused by authentication or authorization, a gRPC method's @Authorize included: { code, policy } (reportDenial). */
   denied: 'proxyless:denied',
   /** A request started: { reporter: 'source' | 'destination', service, method, path }. */
   requestStart: 'proxyless:request-start',

@@ -4,11 +4,13 @@
  * gRPC statuses, method decorators, the deadline context, metrics, and the
  * drain.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { connect } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import {
   Authorize,
+  CHANNELS,
   Idempotent,
   type Mesh,
   MeshError,
@@ -194,6 +196,40 @@ describe('authentication and authorization', () => {
     // The class-level rule: another namespace is refused on every method.
     expect((await callUnary(ws.client(port, await ws.issue('frontend', 'other')), 'Limited')).code).toBe(grpc.status.PERMISSION_DENIED);
     expect((await callUnary(ws.client(port, await ws.issue('frontend')), 'Limited')).code).toBe(grpc.status.OK);
+  });
+
+  test('@Authorize refusals are published on proxyless:denied and counted in proxyless_inbound_denials_total, as policy denials are', async () => {
+    const denials: unknown[] = [];
+    const onDenied = (msg: unknown) => denials.push(msg);
+    subscribe(CHANNELS.denied, onDenied);
+    try {
+      const m = await ws.backend('STRICT');
+      const { port } = await serve(m);
+      const client = ws.client(port, await ws.issue('frontend'));
+      // The mesh's DENY policy, then the method's rule: a token without the claim, and no token at all.
+      expect((await callUnary(client, 'Secret')).code).toBe(grpc.status.PERMISSION_DENIED);
+      const guest = await ws.token({ role: 'guest' });
+      expect((await callUnary(client, 'Whoami', {}, { metadata: { authorization: `Bearer ${guest}` } })).code).toBe(grpc.status.PERMISSION_DENIED);
+      expect((await callUnary(client, 'Whoami')).code).toBe(grpc.status.UNAUTHENTICATED);
+      const admin = await ws.token({ role: 'admin' });
+      expect((await callUnary(client, 'Whoami', {}, { metadata: { authorization: `Bearer ${admin}` } })).code).toBe(grpc.status.OK);
+      const rule = `@Authorize /${GREETER}/Whoami`;
+      expect(denials).toEqual([
+        { code: 'MESH_PERMISSION_DENIED', policy: 'shop/no-secrets' },
+        { code: 'MESH_PERMISSION_DENIED', policy: rule },
+        { code: 'MESH_UNAUTHENTICATED', policy: rule },
+      ]);
+      const lines = (await m.metricsRegistry!.metrics()).split('\n').filter((l) => l.startsWith('proxyless_inbound_denials_total{'));
+      expect(lines.sort()).toEqual(
+        [
+          'proxyless_inbound_denials_total{code="MESH_PERMISSION_DENIED",policy="shop/no-secrets"} 1',
+          `proxyless_inbound_denials_total{code="MESH_PERMISSION_DENIED",policy="${rule}"} 1`,
+          `proxyless_inbound_denials_total{code="MESH_UNAUTHENTICATED",policy="${rule}"} 1`,
+        ].sort(),
+      );
+    } finally {
+      unsubscribe(CHANNELS.denied, onDenied);
+    }
   });
 
   test('a MeshError from a handler answers with its mapped status and code', async () => {

@@ -139,6 +139,63 @@ test.each(['sdk', 'lean'] as const)('one trace from the caller through the clien
   }
 });
 
+// The classifier calls a 429 a success: the retry is retriableStatusCodes', and says so everywhere its reason goes.
+test.each(['events', 'spans'] as const)('a retry of a status listed in retriableStatusCodes carries the reason retriable-status-codes (attempts as %s)', async (attempts) => {
+  sdk = startTestSdk();
+  const { subscribe, unsubscribe } = await import('node:diagnostics_channel');
+  const { CHANNELS } = await import('../../src/index.js');
+  const retries: unknown[] = [];
+  const skipped: unknown[] = [];
+  const onRetry = (m: unknown) => retries.push(m);
+  const onSkipped = (m: unknown) => skipped.push(m);
+  subscribe(CHANNELS.retry, onRetry);
+  subscribe(CHANNELS.retrySkipped, onSkipped);
+  try {
+    let flaky = 0;
+    // /flaky: 429 then 200; /busy: always 429.
+    const b = await backend((path) => (path === '/busy' || flaky++ === 0 ? 429 : 200));
+    const c = mesh({
+      config: {
+        services: {
+          backend: { endpoints: [`127.0.0.1:${b.port}`], retries: { attempts: 1, retriableStatusCodes: [429], backoff: { baseInterval: 1 } } },
+        },
+      },
+      telemetry: { tracing: { attempts } },
+    });
+    const res = await c.request('http://backend/flaky');
+    await res.body.dump();
+    expect(res.statusCode).toBe(200);
+    const retry = { service: 'backend', route: 'default', attempt: 1, reason: 'retriable-status-codes' };
+    expect(retries).toEqual([expect.objectContaining(retry)]);
+
+    const text = await c.metricsRegistry!.metrics();
+    expect(series(text, 'proxyless_retries_total', { destination_service_name: 'backend', reason: 'retriable-status-codes' })).toBe(1);
+    expect(text).not.toContain('reason="unknown"');
+
+    await expect.poll(() => sdk!.spans().filter((s) => s.kind === 2 /* CLIENT */ && s.name === 'GET backend').length).toBe(1);
+    const call = sdk.span('GET backend');
+    expect(call.attributes['proxyless.retry_reason']).toBe('retriable-status-codes');
+    if (attempts === 'events') {
+      const starts = call.events.filter((e) => e.name === 'proxyless.attempt.start');
+      expect(starts.map((e) => e.attributes?.['proxyless.retry_reason'])).toEqual([undefined, 'retriable-status-codes']);
+    } else {
+      await expect.poll(() => sdk!.spans().filter((s) => s.name === 'GET backend (attempt 2)').length).toBe(1);
+      expect(sdk.span('GET backend (attempt 2)').attributes['proxyless.retry_reason']).toBe('retriable-status-codes');
+      expect(sdk.span('GET backend (attempt 1)').attributes['proxyless.retry_reason']).toBeUndefined();
+    }
+
+    // Out of attempts, the second 429 goes to the caller: the skipped retry names the same reason.
+    const busy = await c.request('http://backend/busy');
+    await busy.body.dump();
+    expect(busy.statusCode).toBe(429);
+    expect(retries).toHaveLength(2);
+    expect(skipped).toEqual([{ service: 'backend', route: 'default', reason: 'retriable-status-codes', why: 'attempts-exhausted' }]);
+  } finally {
+    unsubscribe(CHANNELS.retry, onRetry);
+    unsubscribe(CHANNELS.retrySkipped, onSkipped);
+  }
+});
+
 test('the access log writes one JSON line per request with Envoy-like fields', async () => {
   const lines: string[] = [];
   const b = await backend();

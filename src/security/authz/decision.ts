@@ -1,11 +1,13 @@
 /**
- * What a check returns, and the error an adapter raises for a denial.
+ * What a check returns, the error an adapter raises for a denial, and the
+ * one place an inbound refusal is reported (reportDenial).
  *
  * Decisions are frozen and, except when AUDIT policies matched, shared: the
  * compiler builds each policy's allow or deny result once, so a check returns
  * an existing object instead of building one.
  */
-import { MeshError } from '../../errors.js';
+import { isMeshError, MeshError } from '../../errors.js';
+import { publish } from '../../telemetry/events.js';
 
 interface DecisionBase {
   /** The deciding policy as `namespace/name`; absent when no policy decided. */
@@ -52,4 +54,19 @@ export function permissionDeniedError(decision: AuthzDenied, principal?: string)
   return new MeshError('MESH_PERMISSION_DENIED', decision.reason, {
     details: { policy: decision.policy, principal },
   });
+}
+
+/**
+ * Reports an inbound request refused by authentication or authorization on
+ * `proxyless:denied` as `{ code, policy }`, which
+ * `proxyless_inbound_denials_total` counts. Every such refusal goes through
+ * here, whatever the protocol: the inbound guard's JWT and policy checks
+ * (HTTP servers, the framework adapters, gRPC servers) and a gRPC method's
+ * `@Authorize` rules. `policy` is what decided (`namespace/name`,
+ * `@Authorize /package.Service/Method`), undefined when no single policy did;
+ * an error that is not a MeshError counts as MESH_UNAUTHENTICATED, as the
+ * reply to it is.
+ */
+export function reportDenial(err: unknown, policy: string | undefined): void {
+  publish('denied', () => ({ code: isMeshError(err) ? err.code : 'MESH_UNAUTHENTICATED', policy }));
 }

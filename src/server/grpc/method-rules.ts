@@ -9,6 +9,7 @@ import { ConfigError } from '../../config/config-error.js';
 import { MeshError } from '../../errors.js';
 import { TokenBucket } from '../../resilience/rate-limit.js';
 import { type Authorizer, compileAuthorization } from '../../security/authz/compile.js';
+import { type AuthzDenied, permissionDeniedError, reportDenial } from '../../security/authz/decision.js';
 import { parseAuthorizationPolicies } from '../../security/authz/parse.js';
 import type { InboundExchange } from '../inbound-exchange.js';
 import { InboundView } from '../inbound-view.js';
@@ -17,6 +18,11 @@ import type { AuthorizeOptions, MethodPolicy } from './method-decorators.js';
 export interface MethodRules {
   readonly path: string;
   readonly authorizer: Authorizer | undefined;
+  /**
+   * The decision an @Authorize refusal reports, built once: its `policy`,
+   * `@Authorize /package.Service/Method`, labels the denial metric.
+   */
+  readonly denial: AuthzDenied;
   /** True when some @Authorize rule names request principals or claims: a call without a JWT then gets UNAUTHENTICATED. */
   readonly needsToken: boolean;
   readonly bucket: TokenBucket | undefined;
@@ -38,6 +44,7 @@ export function compileMethodRules(path: string, policy: MethodPolicy, namespace
   return {
     path,
     authorizer: policy.authorize === undefined ? undefined : compileRules(path, policy.authorize, namespace),
+    denial: Object.freeze({ allowed: false, policy: `@Authorize ${path}`, reason: `denied by @Authorize on ${path}` }),
     needsToken: (policy.authorize ?? []).some((a) => a.requestPrincipals !== undefined || a.claims !== undefined),
     bucket: rl === undefined ? undefined : new TokenBucket({ maxTokens: max, tokensPerFill: rl.tokensPerFill ?? max, fillIntervalMs: rl.fillInterval ?? 1000 }),
     timeoutMs: policy.timeoutMs,
@@ -96,7 +103,8 @@ function compileRules(path: string, rules: readonly AuthorizeOptions[], namespac
 /**
  * The method's @Authorize verdict for an admitted call, or the error to
  * answer with: UNAUTHENTICATED when the rule wants a JWT and none was
- * verified, PERMISSION_DENIED otherwise.
+ * verified, PERMISSION_DENIED otherwise. A refusal is reported as the mesh's
+ * own policies' refusals are (reportDenial), under the method's rule.
  */
 export function checkMethodRules(rules: MethodRules, ex: InboundExchange): MeshError | undefined {
   const authorizer = rules.authorizer;
@@ -106,8 +114,10 @@ export function checkMethodRules(rules: MethodRules, ex: InboundExchange): MeshE
   view.requestPrincipal = ex.requestPrincipal;
   view.claims = ex.claims;
   if (authorizer.check(view).allowed) return undefined;
-  if (rules.needsToken && ex.requestPrincipal === undefined) {
-    return new MeshError('MESH_UNAUTHENTICATED', `${rules.path} needs a verified JWT (authorization: Bearer)`);
-  }
-  return new MeshError('MESH_PERMISSION_DENIED', `denied by @Authorize on ${rules.path}`, { details: { principal: call.peer.principal } });
+  const err =
+    rules.needsToken && ex.requestPrincipal === undefined
+      ? new MeshError('MESH_UNAUTHENTICATED', `${rules.path} needs a verified JWT (authorization: Bearer)`)
+      : permissionDeniedError(rules.denial, call.peer.principal);
+  reportDenial(err, rules.denial.policy);
+  return err;
 }

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { MeshError } from '../../../src/errors.js';
-import { type AttemptOutcome, builtinClassifier, outlierResultOf } from '../../../src/resilience/classifier.js';
+import { type AttemptOutcome, builtinClassifier, outlierResultOf, retryReasonOf } from '../../../src/resilience/classifier.js';
 import { compileRetryPolicy, isIdempotent } from '../../../src/resilience/retry-policy.js';
 
 const response = (status: number, grpcStatus?: number): AttemptOutcome => ({
@@ -78,6 +78,13 @@ test('retryOn adds conditions to the classifier’s retryable failures; later la
 
   const backoff = compileRetryPolicy([{ backoff: { baseInterval: 10 } }]);
   expect([backoff.backoffBaseMs, backoff.backoffMaxMs]).toEqual([10, 100]);
+});
+
+test('a retry’s reason: the failure’s, or retriable-status-codes for a listed status the classifier called a success', () => {
+  expect(retryReasonOf(builtinClassifier(response(429)))).toBe('retriable-status-codes');
+  expect(retryReasonOf(builtinClassifier(response(503)))).toBe('gateway-error');
+  expect(retryReasonOf(builtinClassifier(response(200, 14)))).toBe('unavailable');
+  expect(retryReasonOf(builtinClassifier(error(new MeshError('MESH_CONNECT_FAILURE', 'x'))))).toBe('connect-failure');
 });
 
 test('idempotent methods, or any request with an Idempotency-Key', () => {

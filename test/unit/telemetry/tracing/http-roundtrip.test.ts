@@ -93,7 +93,7 @@ async function meshCall(mesh: MeshTracer): Promise<number> {
   });
   let status = 0;
   for (let n = 0; n < 3; n++) {
-    ct.attemptStart(n, `127.0.0.1:${port}`, n > 0 ? 'retriable-status-code' : undefined);
+    ct.attemptStart(n, `127.0.0.1:${port}`, n > 0 ? 'retriable-status-codes' : undefined);
     const headers: Record<string, string> = {};
     ct.inject((name, value) => {
       headers[name] = value;

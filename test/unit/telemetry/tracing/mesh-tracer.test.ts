@@ -76,7 +76,7 @@ describe.each(['sdk', 'lean'] as const)('mesh spans recorded by the %s tracer', 
       ct.attemptStart(0, '10.0.0.7:9080');
       const first = injected((set) => ct.inject(set));
       ct.attemptEnd(0, 503);
-      ct.attemptStart(1, '10.0.0.8:9080', 'retriable-status-code');
+      ct.attemptStart(1, '10.0.0.8:9080', 'retriable-status-codes');
       const second = injected((set) => ct.inject(set));
       ct.attemptEnd(1, 200);
       ct.end({ status: 200, responseFlags: 'URX' });
@@ -87,7 +87,7 @@ describe.each(['sdk', 'lean'] as const)('mesh spans recorded by the %s tracer', 
         ['proxyless.attempt.end', { 'proxyless.attempt': 1, 'http.response.status_code': 503 }],
         [
           'proxyless.attempt.start',
-          { 'proxyless.attempt': 2, 'proxyless.endpoint': '10.0.0.8:9080', 'proxyless.retry_reason': 'retriable-status-code' },
+          { 'proxyless.attempt': 2, 'proxyless.endpoint': '10.0.0.8:9080', 'proxyless.retry_reason': 'retriable-status-codes' },
         ],
         ['proxyless.attempt.end', { 'proxyless.attempt': 2, 'http.response.status_code': 200 }],
       ]);
@@ -97,7 +97,7 @@ describe.each(['sdk', 'lean'] as const)('mesh spans recorded by the %s tracer', 
       expect(span.attributes).toMatchObject({
         'proxyless.attempt': 2,
         'http.request.resend_count': 1,
-        'proxyless.retry_reason': 'retriable-status-code',
+        'proxyless.retry_reason': 'retriable-status-codes',
         'proxyless.endpoint': '10.0.0.8:9080',
         'proxyless.response_flags': 'URX',
       });
