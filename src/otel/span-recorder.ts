@@ -26,35 +26,36 @@ import {
 } from '@opentelemetry/api';
 import { type IdGenerator, type Sampler, SamplingDecision } from '@opentelemetry/sdk-trace-node';
 import { isMeshSpanAttributes } from '../telemetry/tracing/attributes.js';
+import { CheckedSpanContext } from '../telemetry/tracing/checked-span-context.js';
 import { isSpanContextValidFast } from '../telemetry/tracing/hex.js';
+import { PooledIdGenerator } from '../telemetry/tracing/id-pool.js';
 import { isTracingSuppressed } from '../telemetry/tracing/suppress.js';
 import { RecordedSpan, type RecorderScope } from './recorded-span.js';
 
 const EMPTY_OPTIONS: SpanOptions = Object.freeze({});
 /** What samplers see for a span started without links: shared, and frozen so no sampler can fill it for the next span. */
 const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
-const RECORDED = RecordedSpan.prototype;
 
 export class SpanRecorder implements Tracer {
   readonly #scope: RecorderScope;
   readonly #sampler: Sampler;
   readonly #ids: IdGenerator;
+  /** The mesh's pooled IDs are lowercase hex and never all zero: the contexts made from them are checked ones. */
+  readonly #idsChecked: boolean;
 
   constructor(scope: RecorderScope, sampler: Sampler, ids: IdGenerator) {
     this.#scope = scope;
     this.#sampler = sampler;
     this.#ids = ids;
+    this.#idsChecked = ids instanceof PooledIdGenerator;
   }
 
   startSpan(name: string, options: SpanOptions = EMPTY_OPTIONS, ctx: Context = contextApi.active()): Span {
     if (options.root === true) ctx = trace.deleteSpan(ctx);
     if (isTracingSuppressed(ctx)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
-    const parentSpan = trace.getSpan(ctx);
-    const parent = parentSpan?.spanContext();
-    // A parent this recorder made has IDs from the mesh's pool (never all zero; the provider
-    // takes no other generator) or from a valid parent: checking them again would be two
-    // regular expressions and two string compares.
-    const valid = parent !== undefined && (Object.getPrototypeOf(parentSpan) === RECORDED || isSpanContextValidFast(parent)) ? parent : undefined;
+    const parent = trace.getSpanContext(ctx);
+    // A parent this recorder or the mesh's propagators made is a checked context, valid without another look.
+    const valid = parent !== undefined && isSpanContextValidFast(parent) ? parent : undefined;
     const spanId = this.#ids.generateSpanId();
     const traceId = valid === undefined ? this.#ids.generateTraceId() : valid.traceId;
     const kind = options.kind ?? SpanKind.INTERNAL;
@@ -63,12 +64,11 @@ export class SpanRecorder implements Tracer {
     const links = options.links ?? NO_LINKS;
     const result = this.#sampler.shouldSample(ctx, traceId, name, kind, attributes, links);
     const sampled = result.decision === SamplingDecision.RECORD_AND_SAMPLED;
-    const sc: SpanContext = {
-      traceId,
-      spanId,
-      traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
-      traceState: result.traceState ?? valid?.traceState,
-    };
+    const traceFlags = sampled ? TraceFlags.SAMPLED : TraceFlags.NONE;
+    const traceState = result.traceState ?? valid?.traceState;
+    const sc: SpanContext = this.#idsChecked
+      ? new CheckedSpanContext(traceId, spanId, traceFlags, undefined, traceState)
+      : { traceId, spanId, traceFlags, traceState };
     if (result.decision === SamplingDecision.NOT_RECORD) return trace.wrapSpanContext(sc);
     // A brand, not instanceof: the record may come from another copy of the package (and instanceof
     // took a generic builtin call, ~190 instructions, here).

@@ -4,6 +4,7 @@
  * they must not allocate.
  */
 import { isSpanContextValid, type SpanContext } from '@opentelemetry/api';
+import { isCheckedSpanContext } from './checked-span-context.js';
 
 /** True when s[from, from + length) is all lowercase hex (0-9, a-f). */
 export function isLowerHex(s: string, from: number, length: number): boolean {
@@ -37,14 +38,16 @@ export function padTraceId(id: string): string {
 }
 
 /**
- * The api's isSpanContextValid, with a fast path for the IDs the mesh
- * itself makes and reads (lowercase hex): one pass over both IDs instead
+ * The api's isSpanContextValid, with two fast paths: a context the mesh
+ * built from IDs it had checked (checked-span-context.ts) is valid without
+ * another look; for other IDs in lowercase hex, one pass over both instead
  * of the api's table lookups and two compares against the all-zero
  * constants (which cost a runtime call when an ID is a slice, as pooled
  * and extracted IDs are). Anything the fast path does not accept, the
  * api decides, so the answer is always the api's.
  */
 export function isSpanContextValidFast(sc: SpanContext): boolean {
+  if (isCheckedSpanContext(sc)) return true;
   const { traceId, spanId } = sc;
   if (typeof traceId === 'string' && typeof spanId === 'string' && traceId.length === 32 && spanId.length === 16) {
     if (isLowerHexId(traceId, 0, 32) && isLowerHexId(spanId, 0, 16)) return true;

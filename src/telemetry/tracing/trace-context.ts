@@ -17,6 +17,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { joined, single } from './carrier.js';
+import { CheckedSpanContext } from './checked-span-context.js';
 import { isLowerHex, isLowerHexId } from './hex.js';
 import { isTracingSuppressed } from './suppress.js';
 import { parseTracestate } from './tracestate.js';
@@ -32,9 +33,12 @@ export function parseTraceparent(raw: string): SpanContext | undefined {
   const s = trimOws(raw);
   if (s.length < V00_LENGTH) return undefined;
   if (!isLowerHex(s, 0, 2) || s.charCodeAt(2) !== 45) return undefined;
-  const version = s.slice(0, 2);
-  if (version === 'ff') return undefined;
-  if (version === '00') {
+  // The version by its character codes: comparing a two-character slice with a constant takes a runtime call.
+  const v0 = s.charCodeAt(0);
+  const v1 = s.charCodeAt(1);
+  if (v0 === 102 && v1 === 102) return undefined; // ff
+  const v00 = v0 === 48 && v1 === 48;
+  if (v00) {
     if (s.length !== V00_LENGTH) return undefined;
     // A future version may append fields, but only after another dash.
   } else if (s.length > V00_LENGTH && s.charCodeAt(V00_LENGTH) !== 45) {
@@ -43,14 +47,14 @@ export function parseTraceparent(raw: string): SpanContext | undefined {
   if (s.charCodeAt(35) !== 45 || s.charCodeAt(52) !== 45) return undefined;
   if (!isLowerHexId(s, 3, 32) || !isLowerHexId(s, 36, 16)) return undefined;
   if (!isLowerHex(s, 53, 2)) return undefined;
-  const flags = Number.parseInt(s.slice(53, 55), 16);
-  return {
-    traceId: s.slice(3, 35),
-    spanId: s.slice(36, 52),
-    // Of a version we do not know, only the sampled bit has a meaning we can rely on.
-    traceFlags: version === '00' ? flags : flags & 1,
-    isRemote: true,
-  };
+  const flags = hexValue(s.charCodeAt(53)) * 16 + hexValue(s.charCodeAt(54));
+  // Of a version we do not know, only the sampled bit has a meaning we can rely on.
+  return new CheckedSpanContext(s.slice(3, 35), s.slice(36, 52), v00 ? flags : flags & 1, true, undefined);
+}
+
+/** A lowercase hex digit's value (the caller checked it is one). */
+function hexValue(c: number): number {
+  return c <= 57 ? c - 48 : c - 87;
 }
 
 /** `00-<trace-id>-<parent-id>-<flags>` for a span context. */

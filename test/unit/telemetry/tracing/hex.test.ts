@@ -1,5 +1,6 @@
 import { isSpanContextValid, type SpanContext } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
+import { CheckedSpanContext } from '../../../../src/telemetry/tracing/checked-span-context.js';
 import { isSpanContextValidFast } from '../../../../src/telemetry/tracing/hex.js';
 import { IdPool } from '../../../../src/telemetry/tracing/id-pool.js';
 
@@ -31,5 +32,12 @@ describe('isSpanContextValidFast', () => {
   it('accepts every ID the pool hands out, slices of its hex as they are', () => {
     const pool = new IdPool();
     for (let i = 0; i < 2000; i++) expect(isSpanContextValidFast(sc(pool.traceId(), pool.spanId()))).toBe(true);
+  });
+
+  it('takes a checked context (one the mesh built from IDs it had checked) as valid without reading its IDs', () => {
+    expect(isSpanContextValidFast(new CheckedSpanContext(T, S, 1, true, undefined))).toBe(true);
+    // Proof that the IDs are not read again: the brand alone answers, so only the mesh may set it.
+    expect(isSpanContextValidFast(new CheckedSpanContext('not hex', S, 1, true, undefined))).toBe(true);
+    expect(isSpanContextValidFast({ traceId: 'not hex', spanId: S, traceFlags: 1 })).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import { createTraceState, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
+import { isCheckedSpanContext } from '../../../../src/telemetry/tracing/checked-span-context.js';
 import { suppressTracing } from '../../../../src/telemetry/tracing/suppress.js';
 import {
   extractTraceContext,
@@ -17,6 +18,8 @@ describe('traceparent parsing (W3C Trace Context)', () => {
     ['version 00, sampled', VALID, 1],
     ['version 00, not sampled', `00-${TRACE_ID}-${SPAN_ID}-00`, 0],
     ['version 00 keeps every flag bit (level 2 random flag)', `00-${TRACE_ID}-${SPAN_ID}-03`, 3],
+    ['version 00, flags with hex letters', `00-${TRACE_ID}-${SPAN_ID}-bf`, 0xbf],
+    ['a future version, flags with hex letters, not sampled', `7e-${TRACE_ID}-${SPAN_ID}-ae`, 0],
     ['leading and trailing spaces / tabs (OWS)', ` \t${VALID}\t `, 1],
     ['a future version, exactly 55 characters', `01-${TRACE_ID}-${SPAN_ID}-01`, 1],
     ['a future version with more fields after a dash', `cc-${TRACE_ID}-${SPAN_ID}-01-what-the-future-will-be`, 1],
@@ -24,6 +27,8 @@ describe('traceparent parsing (W3C Trace Context)', () => {
   ])('accepts %s', (_what, header, flags) => {
     const sc = parseTraceparent(header);
     expect(sc).toEqual({ traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: flags, isRemote: true });
+    // Built from the IDs just checked: later checks of this context need not read them again.
+    expect(isCheckedSpanContext(sc!)).toBe(true);
   });
 
   it.each([
