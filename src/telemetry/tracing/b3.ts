@@ -23,7 +23,9 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { single } from './carrier.js';
+import { CheckedSpanContext } from './checked-span-context.js';
 import { isLowerHexId, padTraceId } from './hex.js';
+import { LinkedContext } from './linked-context.js';
 import { isTracingSuppressed } from './suppress.js';
 
 export const B3 = 'b3';
@@ -48,8 +50,9 @@ function isSpanId(s: string, from: number): boolean {
   return isLowerHexId(s, from, 16);
 }
 
+/** IDs the parsers checked: a context valid by construction. */
 function spanContext(traceId: string, spanId: string, sampled: boolean): SpanContext {
-  return { traceId: padTraceId(traceId), spanId, traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true };
+  return new CheckedSpanContext(padTraceId(traceId), spanId, sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, true, undefined);
 }
 
 /**
@@ -114,7 +117,7 @@ function outgoing(ctx: Context): SpanContext | undefined {
 /** `ctx` carrying a B3 context (and its debug flag), or `ctx` itself when there is none. */
 export function contextWithB3(ctx: Context, b3: B3Context | undefined): Context {
   if (b3 === undefined) return ctx;
-  const next = trace.setSpanContext(ctx, b3.spanContext);
+  const next = trace.setSpanContext(LinkedContext.from(ctx), b3.spanContext);
   return b3.debug ? next.setValue(B3_DEBUG_FLAG_KEY, 'd') : next;
 }
 

@@ -23,6 +23,7 @@ import { type Attributes, type Context, type Span, SpanKind, type Tracer, trace 
 import { monotonicNow } from '../../net/monotonic-clock.js';
 import { runInContext } from './active-context.js';
 import type { HeaderSetter } from './carrier.js';
+import { LinkedContext } from './linked-context.js';
 import { errorType, markOutcome, type TraceResult } from './outcome.js';
 
 /** What a client trace needs from the MeshTracer that made it. */
@@ -140,7 +141,7 @@ export class ActiveClientTrace implements ClientTrace {
 
   /** The caller's context with this call's span, built once and only when asked for. */
   #spanContext(): Context {
-    this.#context ??= this.#span === undefined ? this.#parent : trace.setSpan(this.#parent, this.#span);
+    this.#context ??= this.#span === undefined ? this.#parent : trace.setSpan(LinkedContext.from(this.#parent), this.#span);
     return this.#context;
   }
 

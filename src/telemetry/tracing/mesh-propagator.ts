@@ -31,6 +31,7 @@ import {
 } from './b3.js';
 import { BAGGAGE, BaggagePropagator, formatBaggage } from './baggage.js';
 import { type HeaderSource, joined, single } from './carrier.js';
+import { LinkedContext } from './linked-context.js';
 import { otelGlobalsRegistered } from './otel-registry.js';
 import { isTracingSuppressed } from './suppress.js';
 import { extractTraceContext, injectTraceContext, TRACEPARENT, TRACESTATE } from './trace-context.js';
@@ -114,7 +115,7 @@ export class MeshPropagator implements TextMapPropagator {
     const traceparent = single(getter.get(carrier, TRACEPARENT));
     // tracestate means nothing without a traceparent: not even read then.
     const sc = traceparent === undefined ? undefined : extractTraceContext(traceparent, joined(getter.get(carrier, TRACESTATE)));
-    if (sc !== undefined) out = trace.setSpanContext(out, sc);
+    if (sc !== undefined) out = trace.setSpanContext(LinkedContext.from(out), sc);
     else out = contextWithB3(out, extractB3Single(carrier, getter) ?? extractB3Multi(carrier, getter));
     return baggagePropagator.extract(out, carrier, getter);
   }

@@ -38,6 +38,7 @@ import { B3_DEBUG_FLAG_KEY } from './b3.js';
 import { type HeaderSetter, type HeaderSource, headerSetterSetter, headerSourceGetter } from './carrier.js';
 import { ActiveClientTrace, type ClientTrace, type ClientTraceHost, NOOP_CLIENT_TRACE, NoopClientTrace } from './client-trace.js';
 import { isSpanContextValidFast } from './hex.js';
+import { LinkedContext } from './linked-context.js';
 import { appPropagatorRegistered, DEFAULT_PROPAGATION, MeshPropagator, mayCarryContext, type PropagationFormat } from './mesh-propagator.js';
 import { ProviderPresence } from './provider-presence.js';
 import { ActiveServerTrace, NOOP_SERVER_TRACE, type ServerTrace } from './server-trace.js';
@@ -120,7 +121,7 @@ export class MeshTracer implements ClientTraceHost {
     if (span.isRecording()) {
       this.#likelyRecording = true;
       const b = built ?? rename(span, serverSpan(info));
-      return new ActiveServerTrace(span, trace.setSpan(ctx, span), true, b.method);
+      return new ActiveServerTrace(span, trace.setSpan(LinkedContext.from(ctx), span), true, b.method);
     }
     const sc = span.spanContext();
     const remote = trace.getSpanContext(ctx);
@@ -128,7 +129,7 @@ export class MeshTracer implements ClientTraceHost {
       return ctx === base ? NOOP_SERVER_TRACE : new ActiveServerTrace(span, ctx, false, '');
     }
     // The no-op tracer's span is the caller's own context, which `ctx` already holds.
-    return new ActiveServerTrace(span, sc === remote ? ctx : trace.setSpan(ctx, span), false, '');
+    return new ActiveServerTrace(span, sc === remote ? ctx : trace.setSpan(LinkedContext.from(ctx), span), false, '');
   }
 
   /**
@@ -176,7 +177,7 @@ export class MeshTracer implements ClientTraceHost {
   injectFor(parent: Context, span: Span | undefined, setHeader: HeaderSetter): void {
     const custom = this.#custom;
     if (custom !== undefined || appPropagatorRegistered()) {
-      const ctx = span === undefined ? parent : trace.setSpan(parent, span);
+      const ctx = span === undefined ? parent : trace.setSpan(LinkedContext.from(parent), span);
       if (custom !== undefined) custom.inject(ctx, setHeader, headerSetterSetter);
       else propagation.inject(ctx, setHeader, headerSetterSetter);
       return;

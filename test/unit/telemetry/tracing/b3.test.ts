@@ -7,6 +7,7 @@ import {
   parseB3Multi,
   parseB3Single,
 } from '../../../../src/telemetry/tracing/b3.js';
+import { isCheckedSpanContext } from '../../../../src/telemetry/tracing/checked-span-context.js';
 import { contextWith, getter, injected, SPAN_ID, setter, TRACE_ID } from './helpers.js';
 
 const SHORT = 'a3ce929d0e0e4736';
@@ -23,6 +24,7 @@ describe('B3 single header', () => {
     ['64-bit trace ID, padded to 128', `${SHORT}-${SPAN_ID}-1`, `0000000000000000${SHORT}`, TraceFlags.SAMPLED, false],
   ])('accepts %s', (_what, header, traceId, flags, debug) => {
     expect(parseB3Single(header)).toEqual({ spanContext: { traceId, spanId: SPAN_ID, traceFlags: flags, isRemote: true }, debug });
+    expect(isCheckedSpanContext(parseB3Single(header)!.spanContext)).toBe(true);
   });
 
   it.each([
@@ -66,6 +68,7 @@ describe('B3 multi headers', () => {
     ['64-bit trace ID', [SHORT, SPAN_ID, '1', undefined], `0000000000000000${SHORT}`, 1, false],
   ] as const)('accepts %s', (_what, [t, s, sampled, flags], traceId, traceFlags, debug) => {
     expect(parseB3Multi(t, s, sampled, flags)).toEqual({ spanContext: { traceId, spanId: SPAN_ID, traceFlags, isRemote: true }, debug });
+    expect(isCheckedSpanContext(parseB3Multi(t, s, sampled, flags)!.spanContext)).toBe(true);
   });
 
   it.each([
