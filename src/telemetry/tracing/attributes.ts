@@ -172,6 +172,12 @@ export function clientSpan(info: ClientInfo): { name: string; attributes: Attrib
   return { name, attributes };
 }
 
+/** The last inbound authority's parts, as for the client's. */
+let lastServerScheme = '';
+let lastServerAuthority = '';
+let lastServerAddress = '';
+let lastServerPort: number | undefined;
+
 /** The server span's name, its attributes at start, and the name's method part ('' for gRPC). */
 export function serverSpan(info: ServerInfo): { name: string; attributes: Attributes; method: string } {
   const attributes: Attributes = new MeshSpanAttributes();
@@ -193,10 +199,18 @@ export function serverSpan(info: ServerInfo): { name: string; attributes: Attrib
     if (info.userAgent !== undefined) attributes['user_agent.original'] = info.userAgent;
     name = info.route === undefined ? method : `${method} ${info.route}`;
   }
-  if (info.authority !== undefined) {
-    const { address, port } = splitAuthority(info.authority, info.scheme);
-    attributes['server.address'] = address;
-    if (port !== undefined) attributes['server.port'] = port;
+  const authority = info.authority;
+  if (authority !== undefined) {
+    // A server's requests repeat its Host header: split once per run of the same one.
+    if (authority !== lastServerAuthority || info.scheme !== lastServerScheme) {
+      const split = splitAuthority(authority, info.scheme);
+      lastServerAddress = split.address;
+      lastServerPort = split.port;
+      lastServerAuthority = authority;
+      lastServerScheme = info.scheme;
+    }
+    attributes['server.address'] = lastServerAddress;
+    if (lastServerPort !== undefined) attributes['server.port'] = lastServerPort;
   }
   if (info.peerAddress !== undefined) {
     attributes['client.address'] = info.peerAddress;
