@@ -130,8 +130,12 @@ export interface CallObserver {
   start(call: ObservedCall): unknown;
   /** An attempt is starting; returns headers to send with it (trace context), if any. */
   attempt(call: ObservedCall, attempt: Attempt, retryReason: string | undefined): string[] | undefined;
-  /** An attempt got its verdict (a response status) or failed, at `at` (monotonicNow(), the reading the call took for it). */
-  attemptEnd(call: ObservedCall, attempt: Attempt, outcome: number | Error, at: number): void;
+  /**
+   * An attempt got its verdict (a response's HTTP status, and its gRPC status
+   * for a gRPC response that ended with one) or failed, at `at` (monotonicNow(),
+   * the reading the call took for it).
+   */
+  attemptEnd(call: ObservedCall, attempt: Attempt, outcome: number | Error, grpcStatus: number | undefined, at: number): void;
   /** The call is over for the caller. */
   end(call: ObservedCall, result: CallResult): void;
   /** A call was refused before it started (no route matched); `err` says why. */

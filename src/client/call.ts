@@ -266,7 +266,8 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
     if (a.finished || this.#done) return false;
     const verdict = this.env.classifier(outcome);
     const at = this.#settle(a, verdict, false);
-    this.env.observer?.attemptEnd(this, a, outcome.kind === 'response' ? outcome.status : 0, at);
+    const response = outcome.kind === 'response';
+    this.env.observer?.attemptEnd(this, a, response ? outcome.status : 0, response ? outcome.grpcStatus : undefined, at);
     // A hedge is still out; it may do better than this failure.
     if (verdict.class !== 'success' && this.#anyLive()) return false;
     const mayRetry = verdict.class !== 'success' || this.policy.retry.retriesStatuses;
@@ -289,7 +290,7 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
     const outcome: AttemptOutcome = { kind: 'error', error: err, responseStarted };
     const verdict = this.env.classifier(outcome);
     const at = this.#settle(a, verdict, true);
-    this.env.observer?.attemptEnd(this, a, err, at);
+    this.env.observer?.attemptEnd(this, a, err, undefined, at);
     this.#lastError = err;
     if (this.#anyLive()) return;
     if (this.#tryRetry(verdict, outcome, err)) return;
@@ -515,7 +516,7 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
     }
     a.cluster.breaker?.release();
     this.#release(a);
-    this.env.observer?.attemptEnd(this, a, reason, this.env.now());
+    this.env.observer?.attemptEnd(this, a, reason, undefined, this.env.now());
     this.cancelAttempt(a, reason);
   }
 

@@ -326,7 +326,21 @@ export class GrpcCall extends OutboundCall {
       requestBytes: this.#requestBytes,
       responseBytes: a?.responseBytes ?? 0,
       upstream: a?.upstream,
-      error: error ?? (st.code === status.OK ? undefined : new Error(st.details)),
+      error: error ?? (st.code === status.OK ? undefined : statusError(st)),
     });
   }
+}
+
+/**
+ * The error for a call that ended with a status other than OK, in the shape
+ * grpc-js gives the caller (its ServiceError: `code`, `details`, `metadata`,
+ * and the same message), so telemetry names it by its status (`error.type`
+ * `UNAVAILABLE`), as the RPC conventions ask. Made only for a failed call.
+ */
+function statusError(st: StatusObject): Error {
+  const err = new Error(`${st.code} ${status[st.code]}: ${st.details}`) as Error & Pick<StatusObject, 'code' | 'details' | 'metadata'>;
+  err.code = st.code;
+  err.details = st.details;
+  err.metadata = st.metadata;
+  return err;
 }

@@ -11,6 +11,7 @@
  * Exit codes: 0 done, 1 failed (bad config, port in use), 2 usage error.
  */
 import { parseArgs } from 'node:util';
+import { envVar } from '../config/env.js';
 import { isMeshError } from '../errors.js';
 import { loadOrCreateCaDirectory } from '../security/certs/ca-store.js';
 import type { CliOutput } from '../security/certs-cli.js';
@@ -87,7 +88,8 @@ async function serve(argv: readonly string[], out: CliOutput): Promise<number> {
     throw new UsageError('--ca-tokens and --trust-domain need --ca-dir (the CA to sign with)');
   }
   // Info level by default: an operator wants to see clients come and go, and config changes land.
-  const logger = stderrLogger(process.env.MESH_LOG_LEVEL ?? 'info');
+  // envVar: a blank MESH_LOG_LEVEL counts as unset (docs/env.md), so it means info here too, not the library's warn.
+  const logger = stderrLogger(envVar(process.env, 'MESH_LOG_LEVEL') ?? 'info');
   let ca: ConstructorParameters<typeof ControlPlane>[0]['ca'];
   if (values['ca-dir'] !== undefined) {
     const grants = values['ca-tokens'] !== undefined ? readTokenFile(values['ca-tokens']) : [];

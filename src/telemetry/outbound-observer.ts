@@ -93,8 +93,8 @@ export class OutboundObserver implements CallObserver {
     return headers;
   }
 
-  attemptEnd(call: ObservedCall, attempt: Attempt, outcome: number | Error, at: number): void {
-    (call.observation as ClientTrace | undefined)?.attemptEnd(attempt.number, outcome, undefined, at);
+  attemptEnd(call: ObservedCall, attempt: Attempt, outcome: number | Error, grpcStatus: number | undefined, at: number): void {
+    (call.observation as ClientTrace | undefined)?.attemptEnd(attempt.number, outcome, grpcStatus, at);
   }
 
   end(call: ObservedCall, result: CallResult): void {
@@ -108,7 +108,13 @@ export class OutboundObserver implements CallObserver {
     const endedAt = monotonicNow();
     if (recording) {
       // One literal of one shape: spreads would clone an object per call.
-      trace!.end({ status: result.status > 0 ? result.status : undefined, error: result.error, responseFlags: result.flags, endedAt });
+      trace!.end({
+        status: result.status > 0 ? result.status : undefined,
+        grpcStatus: result.grpcStatus,
+        error: result.error,
+        responseFlags: result.flags,
+        endedAt,
+      });
     }
     if (metrics === undefined && !keeps) return;
     const durationMs = endedAt - call.startedAt;

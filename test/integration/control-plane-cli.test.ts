@@ -28,15 +28,20 @@ describe('proxyless control-plane (CLI)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'proxyless-cp-cli-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('serves a file, reports its status, and exits 0 on SIGTERM', async () => {
+  it('serves a file, reports its status, logs at info by default (a blank MESH_LOG_LEVEL too), and exits 0 on SIGTERM', async () => {
     const file = join(dir, 'mesh.yaml');
     writeFileSync(file, 'services:\n  reviews:\n    port: 9080\n    endpoints: ["127.0.0.1:9080"]\n');
+    // Blank counts as unset (docs/env.md): the control plane's own default, info, applies.
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'control-plane', '--config', file, '--port', '0', '--status-port', '0'], {
-      env: { ...process.env, MESH_LOG_LEVEL: 'warn' },
+      env: { ...process.env, MESH_LOG_LEVEL: '  ' },
     });
     let out = '';
+    let err = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
     });
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no banner: ${out}`)), 60_000);
@@ -61,8 +66,14 @@ describe('proxyless control-plane (CLI)', () => {
     } finally {
       child.kill('SIGTERM');
     }
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // 'close': the process has exited and its stderr has been read to the end.
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
     expect(code).toBe(0);
+    const logged = err
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: string; message: string });
+    expect(logged).toContainEqual(expect.objectContaining({ level: 'info', message: 'control plane serving' }));
   });
 
   it('exits 1 naming every problem when the file is invalid at start', async () => {

@@ -4,7 +4,7 @@
  * pushes of only what changed, the per-type services, CSDS, and config
  * edits good and bad.
  */
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -208,6 +208,32 @@ describe('control plane xDS protocol', () => {
     expect(entries).toContainEqual(
       expect.objectContaining({ type_url: TYPE_URL.cluster, client_status: 'NACKED', error_state: expect.objectContaining({ details: expect.stringContaining('unsupported lb_policy') }) }),
     );
+  });
+
+  it('docs/control-plane.md describes every field /status serves: the status, each client, each subscription and its last NACK', async () => {
+    const s = open();
+    s.send(TYPE_URL.listener, ['reviews']);
+    const lds = await s.next();
+    s.send(TYPE_URL.listener, ['reviews'], lds.nonce, '', 'refused for the docs test');
+    await until(() => cp.status().clients.some((c) => c.subscriptions.some((x) => x.lastNack?.message === 'refused for the docs test')), 'the NACK');
+    const status = cp.status();
+    const client = status.clients.find((c) => c.subscriptions.some((x) => x.lastNack?.message === 'refused for the docs test'))!;
+    const sub = client.subscriptions[0]!;
+    const doc = readFileSync(new URL('../../docs/control-plane.md', import.meta.url), 'utf8');
+    const section = doc.split('\n## Seeing what clients were told\n')[1]?.split('\n## ')[0];
+    if (section === undefined) throw new Error('docs/control-plane.md has no "## Seeing what clients were told" section');
+    // The status's and a client's fields are table rows; a subscription's and a NACK's are named in the subscriptions row.
+    const rows = new Set([...section.matchAll(/^\| `([A-Za-z]+)` \|/gm)].map((m) => m[1]));
+    const subscriptionsRow = section.split('\n').find((l) => l.startsWith('| `subscriptions` |')) ?? '';
+    const missing = [
+      ...Object.keys(status).filter((k) => !rows.has(k)),
+      ...Object.keys(client).filter((k) => !rows.has(k)),
+      ...[...Object.keys(sub), ...Object.keys(sub.lastNack!)].filter((k) => !subscriptionsRow.includes(`\`${k}\``)),
+    ];
+    expect(missing).toEqual([]);
+    // And it names no field the status does not have.
+    const known = new Set([...Object.keys(status), ...Object.keys(client)]);
+    expect([...rows].filter((k) => !known.has(k!))).toEqual([]);
   });
 
   it('pushes only the types an edit changed, with a new version, and keeps the last good config on a bad edit', async () => {

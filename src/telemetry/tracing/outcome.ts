@@ -46,10 +46,18 @@ const ERROR_STATUS = { code: SpanStatusCode.ERROR } as const;
 /** The gRPC statuses that are a server's failure (the RPC conventions' list). */
 const GRPC_SERVER_ERRORS = new Set([2, 4, 12, 13, 14, 15]);
 
-/** A low-cardinality name for an error: its code (`MESH_CONNECT_FAILURE`, `ECONNRESET`) or its class. */
+/**
+ * A low-cardinality name for an error: its code (`MESH_CONNECT_FAILURE`,
+ * `ECONNRESET`); for a gRPC status error (grpc-js's ServiceError shape: a
+ * numeric `code` with string `details`), its status name (`UNAVAILABLE`), as
+ * the RPC conventions ask; else its class.
+ */
 export function errorType(err: Error): string {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && code !== '') return code;
+  if (typeof code === 'number' && typeof (err as { details?: unknown }).details === 'string') {
+    return GRPC_STATUS_NAMES[code] ?? String(code);
+  }
   return err.name || err.constructor?.name || 'Error';
 }
 

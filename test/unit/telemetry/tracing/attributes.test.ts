@@ -62,4 +62,13 @@ describe('span attributes', () => {
     expect(errorType(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe('ECONNRESET');
     expect(errorType(new TypeError('x'))).toBe('TypeError');
   });
+
+  it('names a gRPC status error (grpc-js\'s ServiceError shape) by its status name, as the RPC conventions ask', () => {
+    const statusError = (code: number) => Object.assign(new Error(`${code}`), { code, details: 'd', metadata: {} });
+    expect(errorType(statusError(14))).toBe('UNAVAILABLE');
+    expect(errorType(statusError(4))).toBe('DEADLINE_EXCEEDED');
+    expect(errorType(statusError(42))).toBe('42');
+    // A numeric code alone is not a gRPC status.
+    expect(errorType(Object.assign(new RangeError('x'), { code: 14 }))).toBe('RangeError');
+  });
 });
