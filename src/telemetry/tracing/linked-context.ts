@@ -27,18 +27,20 @@ const NO_KEY: unique symbol = Symbol('proxyless chain start');
 const MAX_DEPTH = 32;
 
 export class LinkedContext implements Context {
-  readonly #base: Context;
-  readonly #next: LinkedContext | undefined;
-  readonly #key: symbol;
-  readonly #value: unknown;
-  readonly #depth: number;
+  // Plain properties, not #private ones: defining a private field is a keyed store V8's
+  // mid-tier compiler does not inline, ~100 instructions a link.
+  /** @internal */ readonly base: Context;
+  /** @internal */ readonly next: LinkedContext | undefined;
+  /** @internal */ readonly key: symbol;
+  /** @internal */ readonly value: unknown;
+  /** @internal */ readonly depth: number;
 
   private constructor(base: Context, next: LinkedContext | undefined, key: symbol, value: unknown, depth: number) {
-    this.#base = base;
-    this.#next = next;
-    this.#key = key;
-    this.#value = value;
-    this.#depth = depth;
+    this.base = base;
+    this.next = next;
+    this.key = key;
+    this.value = value;
+    this.depth = depth;
   }
 
   /** A chain's start over `ctx` (or `ctx` itself when it is one already). */
@@ -49,34 +51,34 @@ export class LinkedContext implements Context {
   getValue(key: symbol): unknown {
     let c: LinkedContext | undefined = this;
     while (c !== undefined) {
-      if (c.#key === key) {
-        const v = c.#value;
+      if (c.key === key) {
+        const v = c.value;
         return v === DELETED ? undefined : v;
       }
-      c = c.#next;
+      c = c.next;
     }
-    return this.#base.getValue(key);
+    return this.base.getValue(key);
   }
 
   setValue(key: symbol, value: unknown): Context {
-    if (this.#depth >= MAX_DEPTH) return this.#fold().setValue(key, value);
-    return new LinkedContext(this.#base, this, key, value, this.#depth + 1);
+    if (this.depth >= MAX_DEPTH) return this.#fold().setValue(key, value);
+    return new LinkedContext(this.base, this, key, value, this.depth + 1);
   }
 
   deleteValue(key: symbol): Context {
-    if (this.#depth >= MAX_DEPTH) return this.#fold().deleteValue(key);
-    return new LinkedContext(this.#base, this, key, DELETED, this.#depth + 1);
+    if (this.depth >= MAX_DEPTH) return this.#fold().deleteValue(key);
+    return new LinkedContext(this.base, this, key, DELETED, this.depth + 1);
   }
 
   /** The chain applied, oldest link first, to the context it started from: a context of the api's kind, as this one reads. */
   #fold(): Context {
     const links: LinkedContext[] = [];
-    for (let c: LinkedContext | undefined = this; c !== undefined; c = c.#next) links.push(c);
-    let ctx = this.#base;
+    for (let c: LinkedContext | undefined = this; c !== undefined; c = c.next) links.push(c);
+    let ctx = this.base;
     for (let i = links.length - 1; i >= 0; i--) {
       const link = links[i]!;
-      if (link.#key === NO_KEY) continue;
-      ctx = link.#value === DELETED ? ctx.deleteValue(link.#key) : ctx.setValue(link.#key, link.#value);
+      if (link.key === NO_KEY) continue;
+      ctx = link.value === DELETED ? ctx.deleteValue(link.key) : ctx.setValue(link.key, link.value);
     }
     return ctx;
   }
