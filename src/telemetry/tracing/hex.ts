@@ -6,6 +6,17 @@
 import { isSpanContextValid, type SpanContext } from '@opentelemetry/api';
 import { isCheckedSpanContext } from './checked-span-context.js';
 
+/** True when s[from, from + length) is all lowercase hex (0-9, a-f). */
+export function isLowerHex(s: string, from: number, length: number): boolean {
+  const end = from + length;
+  if (end > s.length) return false;
+  for (let i = from; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
 /** True when s[from, from + length) is lowercase hex and not all '0' (the spec's invalid ID): one pass. */
 export function isLowerHexId(s: string, from: number, length: number): boolean {
   const end = from + length;

@@ -18,6 +18,7 @@ import {
 } from '@opentelemetry/api';
 import { joined, single } from './carrier.js';
 import { CheckedSpanContext } from './checked-span-context.js';
+import { isLowerHex, isLowerHexId } from './hex.js';
 import { isTracingSuppressed } from './suppress.js';
 import { parseTracestate } from './tracestate.js';
 
@@ -27,18 +28,11 @@ export const TRACESTATE = 'tracestate';
 /** `00-` + 32 + `-` + 16 + `-` + 2. */
 const V00_LENGTH = 55;
 
-/**
- * A traceparent's version-00 prefix: lowercase hex fields, IDs not all
- * zero. One regular expression over a flat header string is about a third
- * of the instructions of a loop of charCodeAt calls, whose callers pass
- * strings of every representation.
- */
-const TRACEPARENT_PREFIX = /^[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}/;
-
 /** The remote span context of a valid `traceparent`, or undefined (the caller then starts a new trace). */
 export function parseTraceparent(raw: string): SpanContext | undefined {
   const s = trimOws(raw);
-  if (s.length < V00_LENGTH || !TRACEPARENT_PREFIX.test(s)) return undefined;
+  if (s.length < V00_LENGTH) return undefined;
+  if (!isLowerHex(s, 0, 2) || s.charCodeAt(2) !== 45) return undefined;
   // The version by its character codes: comparing a two-character slice with a constant takes a runtime call.
   const v0 = s.charCodeAt(0);
   const v1 = s.charCodeAt(1);
@@ -50,6 +44,9 @@ export function parseTraceparent(raw: string): SpanContext | undefined {
   } else if (s.length > V00_LENGTH && s.charCodeAt(V00_LENGTH) !== 45) {
     return undefined;
   }
+  if (s.charCodeAt(35) !== 45 || s.charCodeAt(52) !== 45) return undefined;
+  if (!isLowerHexId(s, 3, 32) || !isLowerHexId(s, 36, 16)) return undefined;
+  if (!isLowerHex(s, 53, 2)) return undefined;
   const flags = hexValue(s.charCodeAt(53)) * 16 + hexValue(s.charCodeAt(54));
   // Of a version we do not know, only the sampled bit has a meaning we can rely on.
   return new CheckedSpanContext(s.slice(3, 35), s.slice(36, 52), v00 ? flags : flags & 1, true, undefined);
