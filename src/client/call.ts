@@ -8,6 +8,7 @@
  * Timers (deadline, per-try, hedge, backoff) all go on the shared wheel: no
  * call creates a timer of its own.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { isMeshError, MeshError } from '../errors.js';
 import { backoffDelay, parseRetryAfter } from '../resilience/backoff.js';
 import { type AttemptOutcome, retryReasonOf, type Verdict } from '../resilience/classifier.js';
@@ -80,6 +81,15 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
   /** What the observer keeps for this call (its trace); undefined without an observer. */
   observation: unknown;
   startedAt = 0;
+  /**
+   * Runs a function in the caller's async context. A retry, a hedge or a
+   * delayed first attempt is launched from a response callback (the pooled
+   * socket's context) or from the shared timer wheel (the context of
+   * whichever call armed it); dispatched there, another request's context
+   * would be active for it: the application's AsyncLocalStorage stores, and
+   * the span other instrumentations (undici's) parent theirs under.
+   */
+  #inCaller: (<R>(fn: () => R) => R) | undefined;
   /** Why the next attempt is a retry (retryReasonOf its verdict), for telemetry. */
   #retryReason: string | undefined;
   readonly env: CallEnv;
@@ -171,6 +181,8 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
       this.#deadlineSource = 'caller';
     }
     this.target = p.pickTarget(p.targets.length > 1 ? Math.random() : 0);
+    // One closure holding the caller's context frame; taken before anything can launch an attempt later.
+    this.#inCaller = AsyncLocalStorage.snapshot();
     if (this.env.observer !== undefined) this.observation = this.env.observer.start(this);
     const outcome = admitCall(this);
     if (outcome === 'stop') return;
@@ -185,7 +197,7 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
       // Fault injection's delay: held on the wheel like every other wait.
       this.#waitTimer = this.env.wheel.schedule(now + outcome, () => {
         this.#waitTimer = undefined;
-        this.#beginFirst();
+        this.#inCaller!(() => this.#beginFirst());
       });
       return;
     }
@@ -403,12 +415,12 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
       delayMs: delay,
     }));
     if (delay <= 0) {
-      this.#launch(false, true);
+      this.#inCaller!(() => this.#launch(false, true));
       return undefined;
     }
     this.#waitTimer = this.env.wheel.schedule(now + delay, () => {
       this.#waitTimer = undefined;
-      if (!this.#done) this.#launch(false, true);
+      if (!this.#done) this.#inCaller!(() => this.#launch(false, true));
     });
     return undefined;
   }
@@ -423,17 +435,21 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
     if (delay === undefined || now + delay >= this.#deadlineAt) return;
     this.#hedgeTimer = this.env.wheel.schedule(now + delay, () => {
       this.#hedgeTimer = undefined;
-      if (this.#done || this.#committed !== undefined) return;
-      if (!this.target.cluster.budget.tryWithdraw()) return;
-      this.#hedges++;
-      publish('hedge', () => ({
-        service: this.target.cluster.name,
-        route: this.policy.route.name,
-        attempt: this.#started,
-        delayMs: delay,
-      }));
-      if (this.#launch(true, true)) this.#armHedge(this.env.now());
+      this.#inCaller!(() => this.#fireHedge(delay));
     });
+  }
+
+  #fireHedge(delay: number): void {
+    if (this.#done || this.#committed !== undefined) return;
+    if (!this.target.cluster.budget.tryWithdraw()) return;
+    this.#hedges++;
+    publish('hedge', () => ({
+      service: this.target.cluster.name,
+      route: this.policy.route.name,
+      attempt: this.#started,
+      delayMs: delay,
+    }));
+    if (this.#launch(true, true)) this.#armHedge(this.env.now());
   }
 
   /** @internal The wheel's callback (one shared function, so scheduling allocates no closure). */

@@ -21,7 +21,6 @@
  */
 import { type Attributes, type Context, type Span, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import { monotonicNow } from '../../net/monotonic-clock.js';
-import { hasContextManager, runInContext } from './active-context.js';
 import type { HeaderSetter } from './carrier.js';
 import { LinkedContext } from './linked-context.js';
 import { errorType, markOutcome, type TraceResult } from './outcome.js';
@@ -40,14 +39,6 @@ export interface ClientTrace {
   /** True when the call's span is recorded (and attributes and events are worth building). */
   readonly recording: boolean;
   /**
-   * Runs `fn` in the caller's context with this call's span, so whatever
-   * `fn` starts (an attempt's dispatch, from a retry timer too) nests under
-   * the call, and stays untraced when the call was. While no global context
-   * manager is registered, a traced call runs `fn` as it is: only the mesh
-   * reads its own store, and never inside a dispatch.
-   */
-  runInContext<T>(fn: () => T): T;
-  /**
    * Attempt `n` (0-based) starts on `endpoint` (`address:port`); `retryReason`
    * when it is a retry or hedge; `at` is monotonicNow() when it started (now if absent).
    */
@@ -64,17 +55,6 @@ export interface ClientTrace {
 export class NoopClientTrace implements ClientTrace {
   readonly traceId = undefined;
   readonly recording = false;
-  /** Kept only for a suppressed call, whose later attempts must stay suppressed. */
-  readonly #parent: Context | undefined;
-
-  constructor(parent?: Context) {
-    this.#parent = parent;
-  }
-
-  runInContext<T>(fn: () => T): T {
-    return this.#parent === undefined ? fn() : runInContext(this.#parent, fn);
-  }
-
   attemptStart(): void {}
   attemptEnd(): void {}
   inject(): void {}
@@ -135,14 +115,6 @@ export class ActiveClientTrace implements ClientTrace {
 
   get traceId(): string | undefined {
     return this.#span?.spanContext().traceId;
-  }
-
-  runInContext<T>(fn: () => T): T {
-    // Without a global context manager the context lives in the mesh's own store, and nothing a
-    // call's dispatch runs reads that (undici's diagnostics subscribers read the api's, the root
-    // context then): a context and an async frame built for nobody, ~1,200 instructions a call.
-    if (!hasContextManager()) return fn();
-    return runInContext(this.#spanContext(), fn);
   }
 
   /** The caller's context with this call's span, built once and only when asked for. */

@@ -36,7 +36,7 @@ import { activeContext } from './active-context.js';
 import { type ClientInfo, clientSpan, type ServerInfo, serverSpan } from './attributes.js';
 import { B3_DEBUG_FLAG_KEY } from './b3.js';
 import { type HeaderSetter, type HeaderSource, headerSetterSetter, headerSourceGetter } from './carrier.js';
-import { ActiveClientTrace, type ClientTrace, type ClientTraceHost, NOOP_CLIENT_TRACE, NoopClientTrace } from './client-trace.js';
+import { ActiveClientTrace, type ClientTrace, type ClientTraceHost, NOOP_CLIENT_TRACE } from './client-trace.js';
 import { isSpanContextValidFast } from './hex.js';
 import { LinkedContext } from './linked-context.js';
 import { appPropagatorRegistered, DEFAULT_PROPAGATION, MeshPropagator, mayCarryContext, type PropagationFormat } from './mesh-propagator.js';
@@ -90,7 +90,7 @@ export class MeshTracer implements ClientTraceHost {
   startClient(info: ClientInfo): ClientTrace {
     const parent = activeContext();
     if (this.#provider.absent) return this.#passOnClient(parent);
-    if (isTracingSuppressed(parent)) return new NoopClientTrace(parent);
+    if (isTracingSuppressed(parent)) return NOOP_CLIENT_TRACE;
     const built = this.#likelyRecording ? clientSpan(info) : undefined;
     const span =
       built === undefined
@@ -139,7 +139,7 @@ export class MeshTracer implements ClientTraceHost {
    */
   #passOnClient(parent: Context): ClientTrace {
     if (parent === ROOT_CONTEXT) return NOOP_CLIENT_TRACE;
-    if (isTracingSuppressed(parent)) return new NoopClientTrace(parent);
+    if (isTracingSuppressed(parent)) return NOOP_CLIENT_TRACE;
     // A span of the caller's own (the app's, perhaps recording) stays out of the call's context: a wrapper, as the no-op tracer made.
     const sc = trace.getSpanContext(parent);
     if (sc !== undefined && isSpanContextValidFast(sc)) return new ActiveClientTrace(this, trace.wrapSpanContext(sc), parent, false, '');
