@@ -17,8 +17,10 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * A variable's value, trimmed; undefined when it is unset, empty or only
- * whitespace. Every read of the environment goes through here, so one rule
- * (docs/env.md: empty counts as unset) holds for every variable.
+ * whitespace: the rule docs/env.md states for every variable (empty counts
+ * as unset). The config layer and the xDS, CA and logger settings read
+ * through here; the few modules that read a variable of their own apply
+ * the same rule.
  */
 export function envVar(env: Env, name: string): string | undefined {
   const v = env[name]?.trim();

@@ -26,7 +26,7 @@ import {
 } from '@opentelemetry/api';
 import { type IdGenerator, type Sampler, SamplingDecision } from '@opentelemetry/sdk-trace-node';
 import { isMeshSpanAttributes } from '../telemetry/tracing/attributes.js';
-import { CheckedSpanContext } from '../telemetry/tracing/checked-span-context.js';
+import { CheckedSpanContext, isCheckedSpanContext } from '../telemetry/tracing/checked-span-context.js';
 import { isSpanContextValidFast } from '../telemetry/tracing/hex.js';
 import { PooledIdGenerator } from '../telemetry/tracing/id-pool.js';
 import { isTracingSuppressed } from '../telemetry/tracing/suppress.js';
@@ -66,7 +66,9 @@ export class SpanRecorder implements Tracer {
     const sampled = result.decision === SamplingDecision.RECORD_AND_SAMPLED;
     const traceFlags = sampled ? TraceFlags.SAMPLED : TraceFlags.NONE;
     const traceState = result.traceState ?? valid?.traceState;
-    const sc: SpanContext = this.#idsChecked
+    // Checked only when the trace ID is too: pooled, or a checked parent's (the api's check lets uppercase IDs through).
+    const sc: SpanContext =
+      this.#idsChecked && (valid === undefined || isCheckedSpanContext(valid))
       ? new CheckedSpanContext(traceId, spanId, traceFlags, undefined, traceState)
       : { traceId, spanId, traceFlags, traceState };
     if (result.decision === SamplingDecision.NOT_RECORD) return trace.wrapSpanContext(sc);

@@ -14,9 +14,11 @@
  * context folds its chain into the api's kind, so a program that keeps
  * deriving contexts in a loop never walks far.
  *
- * The mesh starts a chain (linkedFrom) where it derives contexts on a
- * request's path; whatever is derived from one (the application's own
- * context.active().setValue too) stays a chain.
+ * The mesh starts a chain (LinkedContext.from) where it derives contexts on
+ * a request's path; whatever is derived from one (the application's own
+ * context.active().setValue too) stays a chain. Unlike the api's contexts,
+ * whose methods are bound per instance, these are prototype methods: call
+ * them on the context (`ctx.getValue(key)`), not detached from it.
  */
 import type { Context } from '@opentelemetry/api';
 
@@ -34,6 +36,8 @@ export class LinkedContext implements Context {
   /** @internal */ readonly key: symbol;
   /** @internal */ readonly value: unknown;
   /** @internal */ readonly depth: number;
+  /** @internal This chain folded, once a context this deep is derived from (see #fold). */
+  folded: LinkedContext | undefined;
 
   private constructor(base: Context, next: LinkedContext | undefined, key: symbol, value: unknown, depth: number) {
     this.base = base;
@@ -41,6 +45,7 @@ export class LinkedContext implements Context {
     this.key = key;
     this.value = value;
     this.depth = depth;
+    this.folded = undefined;
   }
 
   /** A chain's start over `ctx` (or `ctx` itself when it is one already). */
@@ -70,8 +75,14 @@ export class LinkedContext implements Context {
     return new LinkedContext(this.base, this, key, DELETED, this.depth + 1);
   }
 
-  /** The chain applied, oldest link first, to the context it started from: a context of the api's kind, as this one reads. */
-  #fold(): Context {
+  /**
+   * A short chain that reads as this one: the links applied, oldest first,
+   * to the context the chain started from (a context of the api's kind),
+   * under a new chain start. Kept, so every context derived from this one
+   * shares one fold.
+   */
+  #fold(): LinkedContext {
+    if (this.folded !== undefined) return this.folded;
     const links: LinkedContext[] = [];
     for (let c: LinkedContext | undefined = this; c !== undefined; c = c.next) links.push(c);
     let ctx = this.base;
@@ -80,6 +91,7 @@ export class LinkedContext implements Context {
       if (link.key === NO_KEY) continue;
       ctx = link.value === DELETED ? ctx.deleteValue(link.key) : ctx.setValue(link.key, link.value);
     }
-    return ctx;
+    this.folded = new LinkedContext(ctx, undefined, NO_KEY, undefined, 0);
+    return this.folded;
   }
 }
