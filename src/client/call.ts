@@ -8,7 +8,7 @@
  * Timers (deadline, per-try, hedge, backoff) all go on the shared wheel: no
  * call creates a timer of its own.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncResource } from 'node:async_hooks';
 import { isMeshError, MeshError } from '../errors.js';
 import { backoffDelay, parseRetryAfter } from '../resilience/backoff.js';
 import { type AttemptOutcome, retryReasonOf, type Verdict } from '../resilience/classifier.js';
@@ -82,14 +82,14 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
   observation: unknown;
   startedAt = 0;
   /**
-   * Runs a function in the caller's async context. A retry, a hedge or a
+   * The caller's async context. A retry, a hedge or a
    * delayed first attempt is launched from a response callback (the pooled
    * socket's context) or from the shared timer wheel (the context of
    * whichever call armed it); dispatched there, another request's context
    * would be active for it: the application's AsyncLocalStorage stores, and
    * the span other instrumentations (undici's) parent theirs under.
    */
-  #inCaller: (<R>(fn: () => R) => R) | undefined;
+  #caller: AsyncResource | undefined;
   /** Why the next attempt is a retry (retryReasonOf its verdict), for telemetry. */
   #retryReason: string | undefined;
   readonly env: CallEnv;
@@ -181,8 +181,9 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
       this.#deadlineSource = 'caller';
     }
     this.target = p.pickTarget(p.targets.length > 1 ? Math.random() : 0);
-    // One closure holding the caller's context frame; taken before anything can launch an attempt later.
-    this.#inCaller = AsyncLocalStorage.snapshot();
+    // Taken before anything can launch an attempt later. An AsyncResource, ~40 ns: AsyncLocalStorage.snapshot()
+    // binds a function and defines properties on it, ~2.8 µs a call (measured on Node 24).
+    this.#caller = new AsyncResource('proxyless.call');
     if (this.env.observer !== undefined) this.observation = this.env.observer.start(this);
     const outcome = admitCall(this);
     if (outcome === 'stop') return;
@@ -197,7 +198,7 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
       // Fault injection's delay: held on the wheel like every other wait.
       this.#waitTimer = this.env.wheel.schedule(now + outcome, () => {
         this.#waitTimer = undefined;
-        this.#inCaller!(() => this.#beginFirst());
+        this.#caller!.runInAsyncScope(() => this.#beginFirst());
       });
       return;
     }
@@ -415,12 +416,12 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
       delayMs: delay,
     }));
     if (delay <= 0) {
-      this.#inCaller!(() => this.#launch(false, true));
+      this.#caller!.runInAsyncScope(() => this.#launch(false, true));
       return undefined;
     }
     this.#waitTimer = this.env.wheel.schedule(now + delay, () => {
       this.#waitTimer = undefined;
-      if (!this.#done) this.#inCaller!(() => this.#launch(false, true));
+      if (!this.#done) this.#caller!.runInAsyncScope(() => this.#launch(false, true));
     });
     return undefined;
   }
@@ -435,7 +436,7 @@ export abstract class OutboundCall implements ObservedCall, CallTransport {
     if (delay === undefined || now + delay >= this.#deadlineAt) return;
     this.#hedgeTimer = this.env.wheel.schedule(now + delay, () => {
       this.#hedgeTimer = undefined;
-      this.#inCaller!(() => this.#fireHedge(delay));
+      this.#caller!.runInAsyncScope(() => this.#fireHedge(delay));
     });
   }
 
