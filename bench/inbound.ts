@@ -284,31 +284,39 @@ console.log(
   `${rows.length > 0 ? 'Inbound pipeline against the bare framework' : 'A service, telemetry off against fully on'}: ${PROCESSES} server processes per side, ${ROUNDS} rounds of ${RUN_MS} ms each, ` +
     `concurrency ${CONCURRENCY}, GET /users/:id (~60-byte JSON); load from ${TOOL}${PIN.server.length > 0 ? ', servers on CPU 1 and load on CPU 0' : ''}; ${describeNodeFlags()}.\n`,
 );
-if (rows.length > 0) {
-  console.log('| framework | bare req/s | with the mesh req/s | × bare | 90% interval | server CPU µs/req: bare → mesh | of it kernel | server page faults per 1k req: bare → mesh | ≥ 0.90× |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
-  for (const row of rows) console.log(row);
+/** Prints a markdown table (`align`: one `---` or `---:` per column) under its intro, when it has rows. */
+function printTable(intro: string, header: string, align: string, tableRows: readonly string[]): void {
+  if (tableRows.length === 0) return;
+  if (intro !== '') console.log(intro);
+  console.log(header);
+  console.log(align);
+  for (const row of tableRows) console.log(row);
 }
-if (abRows.length > 0) {
-  console.log(`\nThis checkout's mesh servers against the base checkout's (${BASE}), same rounds:\n`);
-  console.log('| framework | base × bare | this × bare | this ÷ base req/s | 90% interval | server CPU µs/req, this − base |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const row of abRows) console.log(row);
-}
-if (serviceRows.length > 0) {
-  console.log(
-    `${rows.length > 0 ? '\n' : ''}A service (lib/service-server.ts): each inbound request through mesh.createServer makes one outbound mesh.request to three upstream replicas (on the load's CPU), ` +
-      `with telemetry off (quiet) and fully on (otel: Istio metrics, every span recorded by proxyless/otel's provider and dropped); every request carries a caller's sampled traceparent:\n`,
-  );
-  console.log('| framework | quiet req/s | otel req/s | otel ÷ quiet | 90% interval | server CPU µs/req: quiet → otel | of it kernel | server page faults per 1k req: quiet → otel |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const row of serviceRows) console.log(row);
-}
-if (serviceAbRows.length > 0) {
-  console.log(`\nThis checkout's otel service against the base checkout's (${BASE}), same rounds:\n`);
-  console.log('| framework | base otel ÷ quiet | this otel ÷ quiet | this ÷ base req/s | 90% interval | server CPU µs/req, this − base |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const row of serviceAbRows) console.log(row);
-}
+
+printTable(
+  '',
+  '| framework | bare req/s | with the mesh req/s | × bare | 90% interval | server CPU µs/req: bare → mesh | of it kernel | server page faults per 1k req: bare → mesh | ≥ 0.90× |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  rows,
+);
+printTable(
+  `\nThis checkout's mesh servers against the base checkout's (${BASE}), same rounds:\n`,
+  '| framework | base × bare | this × bare | this ÷ base req/s | 90% interval | server CPU µs/req, this − base |',
+  '| --- | ---: | ---: | ---: | ---: | ---: |',
+  abRows,
+);
+printTable(
+  `${rows.length > 0 ? '\n' : ''}A service (lib/service-server.ts): each inbound request through mesh.createServer makes one outbound mesh.request to three upstream replicas (on the load's CPU), ` +
+    `with telemetry off (quiet) and fully on (otel: Istio metrics, every span recorded by proxyless/otel's provider and dropped); every request carries a caller's sampled traceparent:\n`,
+  '| framework | quiet req/s | otel req/s | otel ÷ quiet | 90% interval | server CPU µs/req: quiet → otel | of it kernel | server page faults per 1k req: quiet → otel |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  serviceRows,
+);
+printTable(
+  `\nThis checkout's otel service against the base checkout's (${BASE}), same rounds:\n`,
+  '| framework | base otel ÷ quiet | this otel ÷ quiet | this ÷ base req/s | 90% interval | server CPU µs/req, this − base |',
+  '| --- | ---: | ---: | ---: | ---: | ---: |',
+  serviceAbRows,
+);
 console.log(`\nOther processes took at most ${(worstForeign * 100).toFixed(1)}% of the machine during a run; ${dropped} disturbed run(s) left out.`);
 for (const c of children) c.kill();

@@ -4,11 +4,16 @@ import { expect, test } from 'vitest';
 
 const run = promisify(execFile);
 
-test('examples/outbound runs and shows all three ways of calling a meshed service', async () => {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/outbound/main.ts'], {
+/** Runs an example as a user would, with no mesh configuration inherited from this environment. */
+function example(file: string, env: Record<string, string> = {}) {
+  return run(process.execPath, ['--import', 'tsx', file], {
     timeout: 15_000,
-    env: { ...process.env, MESH_SERVICES: '', MESH_CONFIG_FILE: '' },
+    env: { ...process.env, MESH_SERVICES: '', MESH_CONFIG_FILE: '', ...env },
   });
+}
+
+test('examples/outbound runs and shows all three ways of calling a meshed service', async () => {
+  const { stdout } = await example('examples/outbound/main.ts');
   const lines = stdout.trim().split('\n');
   const viaMeshFetch = lines.filter((l) => l.startsWith('meshFetch'));
   expect(viaMeshFetch).toHaveLength(4);
@@ -19,10 +24,7 @@ test('examples/outbound runs and shows all three ways of calling a meshed servic
 });
 
 test('examples/canary splits 1,000 requests about 90/10 and routes x-user: jason to v2 only', async () => {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/canary/main.ts'], {
-    timeout: 15_000,
-    env: { ...process.env, MESH_SERVICES: '', MESH_CONFIG_FILE: '' },
-  });
+  const { stdout } = await example('examples/canary/main.ts');
   const count = (version: string) => Number(stdout.match(new RegExp(`^split ${version}: (\\d+) of 1000`, 'm'))?.[1]);
   const v1 = count('v1');
   const v2 = count('v2');
@@ -33,10 +35,7 @@ test('examples/canary splits 1,000 requests about 90/10 and routes x-user: jason
 });
 
 test('examples/resilience retries GETs to success, refuses to retry a POST, enforces a deadline and opens a breaker', async () => {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/resilience/main.ts'], {
-    timeout: 15_000,
-    env: { ...process.env, MESH_SERVICES: '', MESH_CONFIG_FILE: '' },
-  });
+  const { stdout } = await example('examples/resilience/main.ts');
   const lines = stdout.trim().split('\n');
   // a. Every other request is dropped, so every GET needed exactly one retry.
   expect(lines).toContain('a. GET x20: 20 ok, 0 failed, 20 retries, 40 requests reached the backend');
@@ -60,10 +59,7 @@ test('examples/resilience retries GETs to success, refuses to retry a POST, enfo
 });
 
 test('examples/mtls: STRICT mTLS and a default-deny policy let only the frontend GET the API', async () => {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/mtls/main.ts'], {
-    timeout: 15_000,
-    env: { ...process.env, MESH_SERVICES: '', MESH_CONFIG_FILE: '' },
-  });
+  const { stdout } = await example('examples/mtls/main.ts');
   const lines = stdout.trim().split('\n');
   expect(lines.slice(0, 3)).toEqual([
     'backend  is spiffe://cluster.local/ns/shop/sa/backend',
@@ -85,10 +81,7 @@ test('examples/mtls: STRICT mTLS and a default-deny policy let only the frontend
 });
 
 test('examples/tracing: one trace from the app span through the mesh client span to a server span per attempt, sent over OTLP', async () => {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/tracing/main.ts'], {
-    timeout: 15_000,
-    env: { ...process.env, MESH_SERVICES: '', MESH_CONFIG_FILE: '', OTEL_TRACES_SAMPLER: '', OTEL_SDK_DISABLED: '' },
-  });
+  const { stdout } = await example('examples/tracing/main.ts', { OTEL_TRACES_SAMPLER: '', OTEL_SDK_DISABLED: '' });
   expect(stdout.trim().split('\n')).toEqual([
     'GET http://catalog/items: 200 after 2 attempts',
     'collector received 4 spans in 1 trace(s):',
@@ -100,10 +93,7 @@ test('examples/tracing: one trace from the app span through the mesh client span
 });
 
 test('examples/tracing/provider: createOtelProvider() traces the one mesh it is given, and registers nothing globally', async () => {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/tracing/provider.ts'], {
-    timeout: 15_000,
-    env: { ...process.env, MESH_SERVICES: '', MESH_CONFIG_FILE: '', OTEL_TRACES_SAMPLER: '', OTEL_SDK_DISABLED: '', OTEL_SERVICE_NAME: '' },
-  });
+  const { stdout } = await example('examples/tracing/provider.ts', { OTEL_TRACES_SAMPLER: '', OTEL_SDK_DISABLED: '', OTEL_SERVICE_NAME: '' });
   expect(stdout.trim().split('\n')).toEqual([
     'GET http://catalog/items: 200',
     'the provider exported 1 span(s):',
@@ -115,10 +105,7 @@ test('examples/tracing/provider: createOtelProvider() traces the one mesh it is 
 });
 
 test('examples/admin: the admin endpoint on port 0 serves metrics, clusters, the config and probes for the traffic sent', async () => {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/admin/main.ts'], {
-    timeout: 15_000,
-    env: { ...process.env, MESH_SERVICES: '', MESH_CONFIG_FILE: '', MESH_ADMIN_PORT: '', MESH_ADMIN_HOST: '' },
-  });
+  const { stdout } = await example('examples/admin/main.ts', { MESH_ADMIN_PORT: '', MESH_ADMIN_HOST: '' });
   const lines = stdout.trim().split('\n');
   // Port 0 became a real port, learnt from mesh.adminAddress().
   const port = Number(lines[0]?.match(/^admin endpoint on http:\/\/127\.0\.0\.1:(\d+)\/ /)?.[1]);
