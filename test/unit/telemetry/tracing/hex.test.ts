@@ -1,7 +1,7 @@
 import { isSpanContextValid, type SpanContext } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { CheckedSpanContext } from '../../../../src/telemetry/tracing/checked-span-context.js';
-import { isSpanContextValidFast } from '../../../../src/telemetry/tracing/hex.js';
+import { isLowerHex, isLowerHexId, isSpanContextValidFast } from '../../../../src/telemetry/tracing/hex.js';
 import { IdPool } from '../../../../src/telemetry/tracing/id-pool.js';
 
 const T = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -39,5 +39,57 @@ describe('isSpanContextValidFast', () => {
     // Proof that the IDs are not read again: the brand alone answers, so only the mesh may set it.
     expect(isSpanContextValidFast(new CheckedSpanContext('not hex', S, 1, true, undefined))).toBe(true);
     expect(isSpanContextValidFast({ traceId: 'not hex', spanId: S, traceFlags: 1 })).toBe(false);
+  });
+});
+
+describe('isLowerHex and isLowerHexId', () => {
+  /** The plain definition, a character at a time, to hold the table-driven loops to. */
+  const plain = (s: string) => [...s].every((ch) => '0123456789abcdef'.includes(ch));
+
+  it('accepts exactly the lowercase hex digits, of every code below 65536', () => {
+    for (let c = 0; c < 65536; c++) {
+      const ch = String.fromCharCode(c);
+      expect(isLowerHex(`0${ch}`, 1, 1)).toBe(plain(ch));
+    }
+  });
+
+  it('rejects characters whose low seven bits are a hex digit (U+0130 is 0x30 in them, U+00E1 is 0x61)', () => {
+    for (const ch of ['\u0130', '\u00e1', '\u00b0', '\uff41']) {
+      expect(isLowerHex(`ab${ch}cd`, 0, 5)).toBe(false);
+      expect(isLowerHexId(`ab${ch}cd`, 0, 5)).toBe(false);
+    }
+  });
+
+  it('checks only the range given, and never past the end of the string', () => {
+    expect(isLowerHex('xx0a9fxx', 2, 4)).toBe(true);
+    expect(isLowerHex('xx0a9fxx', 1, 4)).toBe(false);
+    expect(isLowerHex('0a9f', 2, 4)).toBe(false);
+    expect(isLowerHexId('0a9f', 1, 4)).toBe(false);
+  });
+
+  it('isLowerHexId refuses an ID of all zeros and takes any other', () => {
+    expect(isLowerHexId('0'.repeat(16), 0, 16)).toBe(false);
+    expect(isLowerHexId(`${'0'.repeat(15)}1`, 0, 16)).toBe(true);
+    expect(isLowerHexId(`1${'0'.repeat(15)}`, 0, 16)).toBe(true);
+    expect(isLowerHexId(T, 0, 32)).toBe(true);
+    // One pass decides both: a non-hex character fails it even when the rest is not zero.
+    expect(isLowerHexId(`${T.slice(0, 31)}G`, 0, 32)).toBe(false);
+  });
+
+  it('agrees with the plain definition on random strings of hex and near-hex characters', () => {
+    const alphabet = '0123456789abcdefABCDEFg-\u0130\u00e1 ';
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    for (let i = 0; i < 5000; i++) {
+      const len = 1 + (next() % 20);
+      let s = '';
+      // Mostly hex, so that valid strings are common too.
+      for (let j = 0; j < len; j++) s += next() % 8 === 0 ? alphabet[next() % alphabet.length] : alphabet[next() % 16];
+      expect(isLowerHex(s, 0, len)).toBe(plain(s));
+      expect(isLowerHexId(s, 0, len)).toBe(plain(s) && /[^0]/.test(s));
+    }
   });
 });
