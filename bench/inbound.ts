@@ -49,6 +49,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { callerTraceparents, wrkTraceScript } from './lib/caller-traces.js';
 import { nextMessage, spawnNode } from './lib/children.js';
 import { cpuPinning, type LoadRun, loadRun, pickLoadTool } from './lib/http-load.js';
 import { foreignShare, snapshot } from './lib/machine.js';
@@ -77,8 +78,11 @@ const PIN = cpuPinning();
 const FRAMEWORKS = values.frameworks!.split(',');
 const SERVER = fileURLToPath(new URL('./lib/inbound-server.ts', import.meta.url));
 const SERVICE = fileURLToPath(new URL('./lib/service-server.ts', import.meta.url));
-/** A caller's sampled trace context, sent to the service's sides (lib/service-server.ts says why quiet gets it too). */
-const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+/** A caller's sampled trace contexts, one per request in turn, sent to the service's sides (lib/service-server.ts says why quiet gets them too; lib/caller-traces.ts why they differ). */
+const TRACEPARENTS = callerTraceparents();
+let nextTrace = 0;
+/** The same sequence for wrk, written on first use. */
+let wrkScript: string | undefined;
 /** The other checkout's root, for --base. */
 const BASE = values.base === undefined ? undefined : resolve(values.base);
 const PATH = '/users/42';
@@ -143,14 +147,16 @@ async function start(framework: string, variant: Side): Promise<Server> {
 
 const REQUEST_CREATED = 'undici:request:create';
 function addTraceparent(message: unknown): void {
-  (message as { request: { addHeader(name: string, value: string): unknown } }).request.addHeader('traceparent', TRACEPARENT);
+  const traceparent = TRACEPARENTS[nextTrace++ % TRACEPARENTS.length]!;
+  (message as { request: { addHeader(name: string, value: string): unknown } }).request.addHeader('traceparent', traceparent);
 }
 
 /**
  * One closed-loop run against `s`. lib/http-load.ts sends no headers of its
  * own, so a traced server's traceparent is added here: for wrk, by the
  * command prefix loadRun puts in front of `wrk` (where the pinning goes),
- * `sh` exec'ing wrk with `-H`, pinned as before; for undici, which loads
+ * `sh` exec'ing wrk with the script that sends them (`-s`), pinned as
+ * before; for undici, which loads
  * from this process, on undici's request-created diagnostics channel, as
  * OpenTelemetry's undici instrumentation adds its own headers.
  */
@@ -158,7 +164,8 @@ async function load(s: Server, ms: number): Promise<LoadRun> {
   const target = { port: s.port, pid: s.pid, path: PATH };
   if (!s.traced) return loadRun(TOOL, target, ms, CONCURRENCY, PIN.load);
   if (TOOL === 'wrk') {
-    const withHeader = [...PIN.load, 'sh', '-c', 'w=$1; shift; exec "$w" -H "$0" "$@"', `traceparent: ${TRACEPARENT}`];
+    wrkScript ??= wrkTraceScript(TRACEPARENTS);
+    const withHeader = [...PIN.load, 'sh', '-c', 'w=$1; shift; exec "$w" -s "$0" "$@"', wrkScript];
     return loadRun(TOOL, target, ms, CONCURRENCY, withHeader);
   }
   subscribe(REQUEST_CREATED, addTraceparent);

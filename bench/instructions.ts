@@ -50,6 +50,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { callerTraceparents } from './lib/caller-traces.js';
 import { control, countOf, functionsOf, hasCallgrind, type InstructionCount } from './lib/callgrind.js';
 import { installExitHandlers, killAll, nextMessage, spawnNode, TSX, track } from './lib/children.js';
 import { writeBenchCertificates } from './lib/mtls-certs.js';
@@ -206,10 +207,11 @@ async function countServerProcess(tag: string, script: string, args: string[], h
 const countServer = (framework: string, variant: 'bare' | 'mesh'): Promise<Counted> =>
   countServerProcess(`${framework}-${variant}`, SERVER, [framework, variant], NO_HEADERS);
 
-// A traced caller's context: what a mesh client in front of the service sends (lib/service-server.ts says why quiet gets it too).
-const TRACE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331';
-const SAMPLED = { traceparent: `${TRACE}-01` };
-const UNSAMPLED = { traceparent: `${TRACE}-00` };
+// A traced caller's contexts, one per request in turn: what a mesh client in front of the service sends
+// (lib/service-server.ts says why quiet gets them too, lib/caller-traces.ts why they differ).
+const SAMPLED = callerTraceparents('01').map((traceparent) => ({ traceparent }));
+const UNSAMPLED = callerTraceparents('00').map((traceparent) => ({ traceparent }));
+const nth = <T>(list: readonly T[], n: number): T => list[n % list.length]!;
 
 /**
  * A service variant counted as the servers are. otel-1pct's caller samples
@@ -217,7 +219,7 @@ const UNSAMPLED = { traceparent: `${TRACE}-00` };
  * decides, so a caller sampling every request would make it otel.
  */
 const countService = (variant: string, ports: string): Promise<Counted> =>
-  countServerProcess(`service-${variant}`, SERVICE, [variant, ports], variant === 'otel-1pct' ? (n) => (n % 100 === 0 ? SAMPLED : UNSAMPLED) : () => SAMPLED);
+  countServerProcess(`service-${variant}`, SERVICE, [variant, ports], variant === 'otel-1pct' ? (n) => nth(n % 100 === 0 ? SAMPLED : UNSAMPLED, n) : (n) => nth(SAMPLED, n));
 
 /** The three upstream replicas (lib/upstream.ts) the clients and the services call, started on first use. */
 let replicaPorts: Promise<string[]> | undefined;

@@ -16,7 +16,7 @@
  *   otel-1pct  the same sampling 1% (parent-based: a caller's decision wins)
  *
  * The load sends a W3C `traceparent` on every request to every variant,
- * quiet included: the caller upstream of this service is the same traced
+ * a different trace each time (lib/caller-traces.ts), quiet included: the caller upstream of this service is the same traced
  * mesh client whatever this service does, and telemetry off means this
  * service ignores the header (it still arrives and is parsed by node's
  * http parser, as it would be in production). The flag is sampled (01),
