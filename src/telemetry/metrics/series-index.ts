@@ -11,8 +11,11 @@
  * Two memories in front of that, because the pipeline hands the same label
  * objects for the same workloads (this process's identity, a cached peer or
  * destination) and consecutive requests mostly repeat a label set:
- * - the last series found and the values it was found for: a request equal
- *   to it in all eight key fields is eight comparisons, no lookup at all;
+ * - the last series found for each reporter and the values it was found
+ *   for: a request equal to it in all eight key fields is eight
+ *   comparisons, no lookup at all. One per reporter because a service
+ *   records its inbound request (destination) and the call its handler
+ *   made (source) in turn, and one memory for both missed every time;
  * - the last pair's label objects and row: a request from the same pair
  *   skips both interner lookups and the pair lookup, leaving one lookup by a
  *   small integer.
@@ -98,7 +101,9 @@ export class SeriesIndex {
   #lastSource: WorkloadLabels = NO_LABELS;
   #lastDestination: DestinationLabels = NO_LABELS;
   #lastRow: Row = new Map();
-  #last = new LastSeries();
+  /** The last series of each reporter: `source` (outbound calls) and `destination` (inbound requests). */
+  #lastOut = new LastSeries();
+  #lastIn = new LastSeries();
 
   constructor(
     private readonly max: number,
@@ -112,8 +117,8 @@ export class SeriesIndex {
 
   get(r: RequestRecord): IstioSeries {
     // Kept this small so the optimizing compilers inline it into record(); misses go to #miss.
-    const last = this.#last;
-    return last.matches(r) ? last.series! : this.#miss(r);
+    const last = r.reporter === 'source' ? this.#lastOut : this.#lastIn;
+    return last.matches(r) ? last.series! : this.#miss(r, last);
   }
 
   /** Every series, overflow series last. */
@@ -133,13 +138,14 @@ export class SeriesIndex {
     this.#overflow.clear();
     this.#all.length = 0;
     this.#remember(NO_LABELS, NO_LABELS, new Map());
-    this.#last = new LastSeries();
+    this.#lastOut = new LastSeries();
+    this.#lastIn = new LastSeries();
   }
 
-  #miss(r: RequestRecord): IstioSeries {
+  #miss(r: RequestRecord, last: LastSeries): IstioSeries {
     const s = this.#find(r);
     if (s === undefined) return this.#fold(r);
-    this.#last.set(r, s);
+    last.set(r, s);
     return s;
   }
 

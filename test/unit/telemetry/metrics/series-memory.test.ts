@@ -66,6 +66,27 @@ describe('SeriesIndex memories', () => {
     expect(m.seriesCount).toBe(2);
   });
 
+  it("keeps a service's inbound and outbound records apart as they alternate, and forgets both on reset", async () => {
+    const m = new IstioMetrics();
+    const inbound = record({ reporter: 'destination' });
+    const outbound = record({ reporter: 'source', destination: destination('ratings') });
+    for (let i = 0; i < 4; i++) {
+      m.record(inbound);
+      m.record(outbound);
+    }
+    let s = await all(m);
+    expect(value(s, 'istio_requests_total', { reporter: 'destination' })).toBe(4);
+    expect(value(s, 'istio_requests_total', { reporter: 'source', destination_service_name: 'ratings' })).toBe(4);
+    // Each reporter's remembered series must go: one left behind would take counts no scrape sees.
+    m.registry.resetMetrics();
+    m.record(outbound);
+    m.record(inbound);
+    s = await all(m);
+    expect(m.seriesCount).toBe(2);
+    expect(value(s, 'istio_requests_total', { reporter: 'destination' })).toBe(1);
+    expect(value(s, 'istio_requests_total', { reporter: 'source' })).toBe(1);
+  });
+
   it('counts every fold, even of a record repeated back to back', async () => {
     const m = new IstioMetrics({ maxSeries: 1 });
     m.record(record());
