@@ -70,6 +70,7 @@ test('a call answered UNAVAILABLE and retried: the status on the call span and o
   for (const e of ends) {
     expect(e.attributes?.['rpc.grpc.status_code']).toBe(14);
     expect(e.attributes?.['http.response.status_code']).toBe(200);
+    expect(e.attributes?.['error.type']).toBe('UNAVAILABLE');
   }
 });
 

@@ -178,10 +178,15 @@ test.each(['events', 'spans'] as const)('a retry of a status listed in retriable
     if (attempts === 'events') {
       const starts = call.events.filter((e) => e.name === 'proxyless.attempt.start');
       expect(starts.map((e) => e.attributes?.['proxyless.retry_reason'])).toEqual([undefined, 'retriable-status-codes']);
+      // The retried attempt's 429 is an error of that attempt, as a span per attempt would say; the 200 is not.
+      const ends = call.events.filter((e) => e.name === 'proxyless.attempt.end');
+      expect(ends.map((e) => e.attributes?.['error.type'])).toEqual(['429', undefined]);
     } else {
       await expect.poll(() => sdk!.spans().filter((s) => s.name === 'GET backend (attempt 2)').length).toBe(1);
       expect(sdk.span('GET backend (attempt 2)').attributes['proxyless.retry_reason']).toBe('retriable-status-codes');
       expect(sdk.span('GET backend (attempt 1)').attributes['proxyless.retry_reason']).toBeUndefined();
+      expect(sdk.span('GET backend (attempt 1)').attributes['error.type']).toBe('429');
+      expect(sdk.span('GET backend (attempt 2)').attributes['error.type']).toBeUndefined();
     }
 
     // Out of attempts, the second 429 goes to the caller: the skipped retry names the same reason.

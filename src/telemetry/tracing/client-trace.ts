@@ -23,7 +23,7 @@ import { type Attributes, type Context, type Span, SpanKind, type Tracer, trace 
 import { monotonicNow } from '../../net/monotonic-clock.js';
 import type { HeaderSetter } from './carrier.js';
 import { LinkedContext } from './linked-context.js';
-import { errorType, markOutcome, type TraceResult } from './outcome.js';
+import { errorType, markOutcome, responseErrorType, type TraceResult } from './outcome.js';
 
 /** What a client trace needs from the MeshTracer that made it. */
 export interface ClientTraceHost {
@@ -68,6 +68,9 @@ function outcomeAttributes(n: number, outcome: number | Error, grpcStatus: numbe
   const attrs: Attributes = { 'proxyless.attempt': n + 1 };
   if (typeof outcome === 'number') {
     if (outcome > 0) attrs['http.response.status_code'] = outcome;
+    // As the call's span has it: a retried 503 or UNAVAILABLE attempt says so on its own event.
+    const type = responseErrorType(outcome, grpcStatus, 'client');
+    if (type !== undefined) attrs['error.type'] = type;
   } else {
     attrs['error.type'] = errorType(outcome);
     attrs['exception.message'] = outcome.message;

@@ -61,16 +61,24 @@ export function errorType(err: Error): string {
   return err.name || err.constructor?.name || 'Error';
 }
 
+/**
+ * The `error.type` of a response that came (no exception): its gRPC status
+ * name, or its HTTP status, when that is an error for `side`; undefined
+ * when it is not one. Spans and attempt events both take it from here.
+ */
+export function responseErrorType(status: number | undefined, grpcStatus: number | undefined, side: 'client' | 'server'): string | undefined {
+  if (grpcStatus !== undefined && grpcStatus !== 0) {
+    return side === 'client' || GRPC_SERVER_ERRORS.has(grpcStatus) ? (GRPC_STATUS_NAMES[grpcStatus] ?? String(grpcStatus)) : undefined;
+  }
+  return status !== undefined && status >= (side === 'client' ? 400 : 500) ? String(status) : undefined;
+}
+
 /** Marks `span` with how the request ended; does not end it. */
 export function markOutcome(span: Span, result: TraceResult, side: 'client' | 'server'): void {
   const { status, grpcStatus, error, responseFlags } = result;
   if (status !== undefined && status > 0) span.setAttribute('http.response.status_code', status);
   if (responseFlags !== undefined && responseFlags !== '-') span.setAttribute('proxyless.response_flags', responseFlags);
-  let type: string | undefined;
-  if (error !== undefined) type = errorType(error);
-  else if (grpcStatus !== undefined && grpcStatus !== 0) {
-    if (side === 'client' || GRPC_SERVER_ERRORS.has(grpcStatus)) type = GRPC_STATUS_NAMES[grpcStatus] ?? String(grpcStatus);
-  } else if (status !== undefined && status >= (side === 'client' ? 400 : 500)) type = String(status);
+  const type = error !== undefined ? errorType(error) : responseErrorType(status, grpcStatus, side);
   if (grpcStatus !== undefined) span.setAttribute('rpc.grpc.status_code', grpcStatus);
   if (type === undefined) return;
   span.setAttribute('error.type', type);

@@ -84,7 +84,7 @@ describe.each(['sdk', 'lean'] as const)('mesh spans recorded by the %s tracer', 
       const span = sdk.span('GET reviews');
       expect(span.events.map((e) => [e.name, e.attributes])).toEqual([
         ['proxyless.attempt.start', { 'proxyless.attempt': 1, 'proxyless.endpoint': '10.0.0.7:9080' }],
-        ['proxyless.attempt.end', { 'proxyless.attempt': 1, 'http.response.status_code': 503 }],
+        ['proxyless.attempt.end', { 'proxyless.attempt': 1, 'http.response.status_code': 503, 'error.type': '503' }],
         [
           'proxyless.attempt.start',
           { 'proxyless.attempt': 2, 'proxyless.endpoint': '10.0.0.8:9080', 'proxyless.retry_reason': 'retriable-status-codes' },
