@@ -8,6 +8,7 @@ import { type AdminServer, startAdminServer } from './admin/admin-server.js';
 import { adminSettings } from './admin/admin-settings.js';
 import { meshAdminSource } from './admin/mesh-source.js';
 import { builtinPolicies } from './balancer/policies.js';
+import { registerPolicies } from './balancer/register-policies.js';
 import type { PickerFactory } from './balancer/types.js';
 import type { Fallback } from './client/call-types.js';
 import { Directory } from './client/directory.js';
@@ -19,6 +20,7 @@ import { ConfigError, type ConfigIssue } from './config/config-error.js';
 import { readEnv } from './config/env.js';
 import { type ConfigFileWatch, readConfigFile, watchConfigFile } from './config/file-source.js';
 import { ConfigHistory } from './config/history.js';
+import { checkLbPolicies } from './config/lb-policy-check.js';
 import { checkRouteTargets } from './config/route-targets.js';
 import type { MeshConfig, MeshConfigInput } from './config/schema.js';
 import { type ConfigLayer, ConfigStore } from './config/store.js';
@@ -59,6 +61,12 @@ export interface MeshOptions {
   env?: Readonly<Record<string, string | undefined>> | false;
   /** Extra discovery providers (or replacements for `static`/`dns`), registered before the first config is applied. */
   discoveryProviders?: readonly DiscoveryProvider[];
+  /**
+   * Load-balancer policies by name, registered before the first config is
+   * applied: custom ones under "<prefix>/<name>" (docs/load-balancing.md),
+   * or replacements for built-ins under their names.
+   */
+  balancers?: Readonly<Record<string, PickerFactory>>;
   /** Per-endpoint connection pool settings. */
   pool?: PoolSettings;
   /**
@@ -128,6 +136,7 @@ export class Mesh {
     });
     this.discovery = new Registry<DiscoveryProvider>('discovery provider');
     this.balancers = new Registry<PickerFactory>('load-balancer policy', builtinPolicies());
+    registerPolicies(this.balancers, options.balancers ?? {});
     this.config = new ConfigStore((config) => this.#checkConfig(config));
     const env: CallEnv = {
       classifier: options.classifier ?? builtinClassifier,
@@ -147,6 +156,13 @@ export class Mesh {
       onDiscoveryError: (service, err, scheme) => {
         this.#telemetry.metrics?.mesh.discoveryError(service, scheme);
         this.logger.warn('discovery failed; serving on the last good endpoints', { service, error: err.message });
+      },
+      onPickerError: (service, policy, err) => {
+        this.logger.error('load-balancer policy failed to build a picker; serving these endpoints round-robin', {
+          service,
+          policy,
+          error: err instanceof Error ? err.message : String(err),
+        });
       },
     });
     this.dispatcher = new MeshDispatcher(this.#directory, this.#passthrough, {
@@ -309,7 +325,11 @@ export class Mesh {
   }
 
   #checkConfig(config: MeshConfig): ConfigIssue[] {
-    const issues: ConfigIssue[] = [...checkRouteTargets(config), ...this.#security.check(config)];
+    const issues: ConfigIssue[] = [
+      ...checkRouteTargets(config),
+      ...checkLbPolicies(config, this.balancers),
+      ...this.#security.check(config),
+    ];
     for (const [name, svc] of Object.entries(config.services)) {
       if (svc.discovery === undefined) continue;
       const scheme = schemeOf(svc.discovery);

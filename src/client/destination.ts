@@ -10,6 +10,7 @@ import type { Dispatcher } from 'undici';
 import { buildLocalityPicker } from '../balancer/locality.js';
 import { OutlierDetector } from '../balancer/outlier-detection.js';
 import { compileRequestHash, type RequestHasher } from '../balancer/request-hash.js';
+import { roundRobinPicker } from '../balancer/round-robin.js';
 import type { Picker, PickerFactory } from '../balancer/types.js';
 import { resolveOutlierConfig } from '../config/outlier-schema.js';
 import type { LoadBalancerConfig, MeshSettings, ServiceConfig } from '../config/schema.js';
@@ -38,6 +39,8 @@ export interface DestinationContext {
   readonly policies: Registry<PickerFactory>;
   readonly pool: PoolSettings;
   readonly onDiscoveryError: (service: string, err: MeshError, scheme: string) => void;
+  /** A load-balancer policy's factory threw while building a picker; round-robin serves that endpoint set instead. */
+  readonly onPickerError?: (service: string, policy: string, err: unknown) => void;
   /** This workload's own IP, the key for `hashOn: { sourceIp: true }` (Envoy hashes the downstream address, which for outbound traffic is us). */
   readonly sourceIp: string | undefined;
   readonly env: CallEnv;
@@ -47,7 +50,8 @@ export interface DestinationContext {
   readonly tls?: OutboundTlsContext;
 }
 
-const HASH_POLICIES = new Set(['ring-hash', 'maglev']);
+/** The built-in policies that ignore a request's hash; every other one (ring-hash, maglev, custom ones) is handed it. */
+const HASHLESS_POLICIES = new Set(['peak-ewma', 'least-request', 'round-robin', 'random']);
 
 const EMPTY_PICKER: Picker<Upstream> = { size: 0, pick: () => undefined };
 
@@ -125,8 +129,8 @@ export class Destination implements Cluster {
     this.#configureResilience(service, settings);
     if (this.#pool.update(service, settings, this.#ctx.pool, this.#ctx.tls)) this.#renewPools();
     const lb = this.#lbConfig(undefined);
-    // Other policies ignore the hash, so it is not computed for them.
-    this.#hash = lb.hashOn && HASH_POLICIES.has(lb.policy ?? '') ? compileRequestHash(lb.hashOn) : undefined;
+    // Policies that ignore the hash do not get one computed; a custom policy configured with hashOn does.
+    this.#hash = lb.hashOn && !HASHLESS_POLICIES.has(lb.policy ?? 'peak-ewma') ? compileRequestHash(lb.hashOn) : undefined;
 
     const target = this.#target();
     const key = `${target.uri}|${target.defaultPort ?? ''}|${target.refreshIntervalMs}|${JSON.stringify(target.endpoints ?? [])}`;
@@ -279,6 +283,17 @@ export class Destination implements Cluster {
     const policy = lb.policy ?? 'peak-ewma';
     const factory = this.#ctx.policies.get(policy);
     if (factory === undefined) throw new Error(`no load-balancer policy "${policy}"`);
+    try {
+      return this.#localityPicker(upstreams, factory, lb);
+    } catch (err) {
+      // A custom factory's bug must not take the service down, nor escape from a discovery callback:
+      // the same endpoints are served round-robin, and the error is reported each time it happens.
+      this.#ctx.onPickerError?.(this.name, policy, err);
+      return this.#localityPicker(upstreams, this.#ctx.policies.get('round-robin') ?? roundRobinPicker, lb);
+    }
+  }
+
+  #localityPicker(upstreams: readonly Upstream[], factory: PickerFactory, lb: LoadBalancerConfig): Picker<Upstream> {
     return buildLocalityPicker(
       upstreams,
       factory,

@@ -11,6 +11,7 @@ import type { AuthorizationPolicy } from '../security/authz/model.js';
 import type { RequestAuthenticationPolicy } from '../security/jwt/model.js';
 import { duration, parseHostPort, shown } from './fields.js';
 import { inboundSchema } from './inbound-schema.js';
+import { lbPolicyNameSchema } from './lb-policy-name.js';
 import { outlierDetectionSchema } from './outlier-schema.js';
 import {
   circuitBreakerSchema,
@@ -26,12 +27,10 @@ import { makeRoutesSchema } from './route-schema.js';
 import { securitySettingsSchema, serviceTlsSchema } from './security-schema.js';
 
 export { duration, parseHostPort } from './fields.js';
+export { LB_POLICIES, type LbPolicyName } from './lb-policy-name.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_KEY = /^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-
-export const LB_POLICIES = ['peak-ewma', 'least-request', 'round-robin', 'random', 'ring-hash', 'maglev'] as const;
-export type LbPolicyName = (typeof LB_POLICIES)[number];
 
 const port = z
   .number()
@@ -118,8 +117,8 @@ const hashOn = z
 
 export const loadBalancerSchema = z
   .strictObject({
-    // validate.ts words this: must be one of "peak-ewma", ..., got "fastest".
-    policy: z.enum(LB_POLICIES),
+    // A built-in name, or a qualified custom one that the mesh checks against its registry.
+    policy: lbPolicyNameSchema,
     hashOn: hashOn.optional(),
     ringSize: z
       .strictObject({

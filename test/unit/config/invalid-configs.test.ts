@@ -12,6 +12,7 @@ const DURATION_HINT = 'write milliseconds as a number or a string like "250ms", 
 const DNS_LABEL_RULE =
   'DNS label: lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters';
 const POLICIES = '"peak-ewma", "least-request", "round-robin", "random", "ring-hash", "maglev"';
+const CUSTOM = 'or a custom policy registered in code under "<prefix>/<name>" (lowercase letters, digits, "-" and ".", each part starting and ending with a letter or digit), such as "example.com/fastest"';
 const HASH_KEYS = 'header, cookie, sourceIp, queryParameter';
 
 /** A config with one service, `reviews`. */
@@ -289,12 +290,12 @@ const CASES: readonly Case[] = [
   {
     name: 'unknown policy',
     input: lb({ policy: 'fastest' }),
-    issues: one(`${LB}.policy`, `must be one of ${POLICIES}, got "fastest"`),
+    issues: one(`${LB}.policy`, `must be one of ${POLICIES}, ${CUSTOM}; got "fastest"`),
   },
   {
     name: 'unknown policy in a subset',
     input: svc({ endpoints: ['a:1'], subsets: { v1: { labels: { v: '1' }, loadBalancer: { policy: 'RANDOM' } } } }),
-    issues: one(`${SVC}.subsets.v1.loadBalancer.policy`, `must be one of ${POLICIES}, got "RANDOM"`),
+    issues: one(`${SVC}.subsets.v1.loadBalancer.policy`, `must be one of ${POLICIES}, ${CUSTOM}; got "RANDOM"`),
   },
   {
     name: 'panicThreshold 101',
