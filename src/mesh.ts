@@ -25,7 +25,7 @@ import { checkRouteTargets } from './config/route-targets.js';
 import type { MeshConfig, MeshConfigInput } from './config/schema.js';
 import { type ConfigLayer, ConfigStore } from './config/store.js';
 import { dnsProvider } from './discovery/dns.js';
-import { kubernetesProvider } from './discovery/kubernetes/provider.js';
+import { type KubernetesProvider, kubernetesProvider } from './discovery/kubernetes/provider.js';
 import { type DiscoveryProvider, schemeOf } from './discovery/source.js';
 import { staticProvider } from './discovery/static.js';
 import { createXdsClient, type XdsOptions, xdsBootstrap } from './discovery/xds/start-client.js';
@@ -175,7 +175,8 @@ export class Mesh {
     const fromEnv = options.env === false ? undefined : readEnv(options.env ?? process.env);
     // Providers passed in options replace built-ins of the same scheme.
     // k8s: reads no kubeconfig and opens no connection until a service names it.
-    const builtins = [staticProvider(), dnsProvider(), kubernetesProvider({ env: envVars }), xdsProvider(() => this.#xds?.watches)];
+    const k8s = kubernetesProvider({ env: envVars, logger: this.logger });
+    const builtins = [staticProvider(), dnsProvider(), k8s, xdsProvider(() => this.#xds?.watches)];
     for (const provider of [...builtins, ...(options.discoveryProviders ?? [])]) {
       this.discovery.set(provider.scheme, provider);
     }
@@ -251,7 +252,30 @@ export class Mesh {
         },
       );
     }
+    this.#adoptNodeZone(k8s);
     this.#startAdmin(options.admin, envVars);
+  }
+
+  /**
+   * The zone of this pod's Node (MESH_NODE_NAME or NODE_NAME; the k8s
+   * provider reads it once) as the lowest config layer: MESH_ZONE, the file,
+   * the control plane and code options all win over it, and /config_dump
+   * names the Node it came from. Asked for at start, not only when a `k8s:`
+   * service first lists, because locality-aware balancing of every service
+   * (xDS endpoints too) needs this process's zone. Without a node name, or
+   * with the zone already given, the cluster is never touched.
+   */
+  #adoptNodeZone(k8s: KubernetesProvider): void {
+    // A provider passed in options replaced ours: its zone is its own business.
+    if (this.discovery.get('k8s') !== k8s) return;
+    void k8s.localZone().then((info) => {
+      if (info.source !== 'node' || this.#closing !== undefined) return;
+      try {
+        this.config.setLayer('kubernetes', { mesh: { zone: info.zone } }, `kubernetes node ${info.node}`);
+      } catch (err) {
+        this.#reportRejected(err);
+      }
+    });
   }
 
   #startAdmin(option: MeshOptions['admin'], env: Readonly<Record<string, string | undefined>>): void {

@@ -9,8 +9,11 @@ import { mergeLayers } from './merge.js';
 import type { MeshConfig } from './schema.js';
 import { validateConfig } from './validate.js';
 
-/** Lowest precedence first. */
-export const CONFIG_LAYERS = ['file', 'xds', 'env', 'options'] as const;
+/**
+ * Lowest precedence first. `kubernetes` holds what the mesh learned from the
+ * platform it runs on (its Node's zone): any source that says otherwise wins.
+ */
+export const CONFIG_LAYERS = ['kubernetes', 'file', 'xds', 'env', 'options'] as const;
 export type ConfigLayer = (typeof CONFIG_LAYERS)[number];
 
 export interface ConfigSourceInfo {

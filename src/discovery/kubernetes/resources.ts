@@ -1,6 +1,6 @@
 /**
- * The parts of EndpointSlice (discovery.k8s.io/v1) and Service (v1) that
- * discovery reads. Objects come from the API server, so every field is
+ * The parts of EndpointSlice (discovery.k8s.io/v1), Service (v1) and Node
+ * (v1) that discovery reads. Objects come from the API server, so every field is
  * treated as possibly missing.
  */
 
@@ -34,6 +34,12 @@ export interface ServicePort {
 
 export interface ServiceObject {
   readonly spec?: { readonly ports?: readonly ServicePort[] };
+}
+
+/** A Node (v1): only its labels, which carry the zone. */
+export interface NodeObject {
+  readonly kind?: string;
+  readonly metadata?: { readonly name?: string; readonly labels?: Readonly<Record<string, unknown>> | null };
 }
 
 export interface ListObject<T> {

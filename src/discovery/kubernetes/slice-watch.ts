@@ -12,12 +12,17 @@
  *   retried with jittered exponential backoff; a watch that drops after it
  *   started reconnects with the same backoff, unreported;
  * - a watch the server ends cleanly (its timeout) is reopened at once.
+ *
+ * The first list also waits, at most ZONE_WAIT_MS, for this workload's zone
+ * (a Node read when the zone comes from the Node), so topology hints apply
+ * from the first set; a zone learned later re-filters the current set.
  */
 import type { BackoffConfig } from '../../resilience/backoff.js';
 import { type Endpoint, sameEndpointSet } from '../endpoint.js';
 import type { DiscoveryTarget, EndpointListener, EndpointWatch } from '../source.js';
 import type { KubeApiClient } from './api-client.js';
 import { KubeApiError } from './api-error.js';
+import type { LocalZone } from './local-zone.js';
 import { portInSlice, resolvePort } from './ports.js';
 import { Reflector } from './reflector.js';
 import type { EndpointSliceObject, ServiceObject } from './resources.js';
@@ -27,13 +32,20 @@ import { watchFailure } from './watch-failure.js';
 
 export interface SliceWatchOptions {
   readonly client: () => Promise<KubeApiClient>;
-  /** This workload's zone, for topology hints; '' when unknown. */
-  readonly localZone: string;
+  /** This workload's zone, for topology hints. */
+  readonly localZone: LocalZone;
   readonly backoff: BackoffConfig;
   readonly random: () => number;
   /** Server-side watch timeout; each watch asks for a random value between this and twice this. */
   readonly watchTimeoutSeconds: number;
 }
+
+/**
+ * How long the first endpoint set waits for a Node read. The read runs
+ * beside the list on the same API server, so it normally lands first; this
+ * bounds how long a slow one can delay readiness.
+ */
+export const ZONE_WAIT_MS = 2000;
 
 export class SliceWatch implements EndpointWatch {
   readonly #target: KubeTarget;
@@ -42,6 +54,7 @@ export class SliceWatch implements EndpointWatch {
   readonly #options: SliceWatchOptions;
   readonly #onClose: () => void;
   readonly #reflector: Reflector<EndpointSliceObject>;
+  readonly #unsubscribeZone: () => void;
   #open = true;
   #service: ServiceObject | undefined;
   #delivered: readonly Endpoint[] | undefined;
@@ -66,9 +79,11 @@ export class SliceWatch implements EndpointWatch {
       path: `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
       query: `labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${service}`)}`,
       alongList: async (client, signal) => {
-        this.#service = (await client.getJson(`/api/v1/namespaces/${namespace}/services/${service}`, signal).catch(serviceUnreadable)) as
-          | ServiceObject
-          | undefined;
+        const [read] = await Promise.all([
+          client.getJson(`/api/v1/namespaces/${namespace}/services/${service}`, signal).catch(serviceUnreadable),
+          options.localZone.within(ZONE_WAIT_MS, signal),
+        ]);
+        this.#service = read as ServiceObject | undefined;
       },
       // The watch is up again after a reported failure: tell the consumer it cleared.
       onWatching: () => {
@@ -81,11 +96,16 @@ export class SliceWatch implements EndpointWatch {
       onChange: () => this.#deliver(),
       onError: (err) => this.#report(err),
     });
+    // A zone that arrives after the first set may select other hinted endpoints. While failing, the all-clear delivers it.
+    this.#unsubscribeZone = options.localZone.onChange(() => {
+      if (this.#reflector.listed && !this.#failing) this.#deliver();
+    });
   }
 
   close(): void {
     if (!this.#open) return;
     this.#open = false;
+    this.#unsubscribeZone();
     this.#reflector.close();
     this.#onClose();
   }
@@ -104,7 +124,7 @@ export class SliceWatch implements EndpointWatch {
         this.#report(new KubeApiError(0, 'PortNotFound', reason), false);
         return;
       }
-      endpoints = sliceEndpoints(slices.values(), match, this.#options.localZone);
+      endpoints = sliceEndpoints(slices.values(), match, this.#options.localZone.current);
     }
     if (!this.#failing && this.#delivered !== undefined && sameEndpointSet(this.#delivered, endpoints)) return;
     this.#failing = false;

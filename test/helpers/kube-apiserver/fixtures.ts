@@ -1,4 +1,4 @@
-/** EndpointSlice and Service objects for tests, as a controller would write them. */
+/** EndpointSlice, Service and Node objects for tests, as a controller (or the kubelet) would write them. */
 import type { KubeObject } from './store.js';
 
 export interface SliceEndpointSpec {
@@ -51,6 +51,34 @@ export function service(
     spec: {
       selector: { app: name },
       ports: ports.map((p) => ({ ...p, protocol: 'TCP', targetPort: p.targetPort ?? p.port })),
+    },
+  };
+}
+
+/** A Node as the kubelet registers it, with the cloud provider's topology labels (`zone` as in `{ zone: 'eu-west-1a' }`). */
+export function node(name: string, topology: { zone?: string; region?: string; legacyZone?: string } = {}): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      labels: {
+        'kubernetes.io/arch': 'amd64',
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        ...(topology.region !== undefined ? { 'topology.kubernetes.io/region': topology.region } : {}),
+        ...(topology.zone !== undefined ? { 'topology.kubernetes.io/zone': topology.zone } : {}),
+        ...(topology.legacyZone !== undefined ? { 'failure-domain.beta.kubernetes.io/zone': topology.legacyZone } : {}),
+      },
+    },
+    spec: { podCIDR: '10.244.0.0/24' },
+    status: {
+      addresses: [
+        { type: 'InternalIP', address: '192.168.0.10' },
+        { type: 'Hostname', address: name },
+      ],
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }],
+      nodeInfo: { kubeletVersion: 'v1.32.0', osImage: 'Debian GNU/Linux 12 (bookworm)', architecture: 'amd64', operatingSystem: 'linux' },
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The resource types the fake API server knows, and the discovery documents
- * kubectl reads to map a manifest's kind to a URL: core v1, apps/v1,
+ * kubectl reads to map a manifest's kind to a URL: core v1 (Nodes among them), apps/v1,
  * discovery.k8s.io/v1, rbac.authorization.k8s.io/v1 and Istio's
  * networking.istio.io and security.istio.io (v1 and v1beta1).
  */
@@ -24,6 +24,7 @@ function rt(group: string, version: string, resource: string, kind: string, name
 
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   rt('', 'v1', 'namespaces', 'Namespace', false, ['ns']),
+  rt('', 'v1', 'nodes', 'Node', false, ['no']),
   rt('', 'v1', 'services', 'Service', true, ['svc']),
   rt('', 'v1', 'serviceaccounts', 'ServiceAccount', true, ['sa']),
   rt('', 'v1', 'configmaps', 'ConfigMap', true, ['cm']),

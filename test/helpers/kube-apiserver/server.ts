@@ -5,6 +5,7 @@
  * documents, get/list/create/replace/patch/delete, watch with
  * resourceVersion semantics and bookmarks, 410 Gone after compaction,
  * bearer-token authentication and RBAC denials as 403 Status objects.
+ * hold() makes it slow on chosen paths, as a loaded API server is.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -45,6 +46,7 @@ export class FakeKubeApiServer {
   /** When set, every resource request (not discovery) answers with this HTTP status. */
   outage: number | undefined;
   readonly #watches = new Set<WatchStream>();
+  readonly #holds = new Set<{ readonly match: (path: string) => boolean; readonly released: Promise<void>; readonly release: () => void }>();
   readonly #server: Server;
   readonly ca: string | undefined;
   #url = '';
@@ -100,7 +102,21 @@ export class FakeKubeApiServer {
     for (const w of [...this.#watches]) w.end();
   }
 
+  /** Requests whose path matches wait (after being recorded) until the returned function is called. */
+  hold(match: (path: string) => boolean): () => void {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const entry = { match, released, release };
+    this.#holds.add(entry);
+    return () => {
+      this.#holds.delete(entry);
+      release();
+    };
+  }
+
   async close(): Promise<void> {
+    for (const h of this.#holds) h.release();
+    this.#holds.clear();
     this.dropWatches();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -111,6 +127,7 @@ export class FakeKubeApiServer {
     const auth = req.headers.authorization;
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, token });
+    for (const h of [...this.#holds]) if (h.match(url.pathname)) await h.released;
     const role = token === undefined ? undefined : this.tokens.get(token);
     if (role === undefined) {
       sendStatus(res, 401, 'Unauthorized', 'Unauthorized');
@@ -136,7 +153,7 @@ export class FakeKubeApiServer {
         403,
         'Forbidden',
         `${qualified(type)}${name ? ` "${name}"` : ''} is forbidden: User "system:serviceaccount:${namespace ?? 'default'}:${token}" cannot ${verb} resource "${type.resource}" in API group "${type.group}" ${where}`,
-        { ...(name ? { name } : {}), group: type.group, kind: type.resource },
+        statusDetails(type, name),
       );
       return;
     }
@@ -149,7 +166,7 @@ export class FakeKubeApiServer {
       await this.#serve(req, res, verb, type, namespace, name, url.searchParams, dryRun);
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
-      sendStatus(res, err.status, err.reason, err.message, { ...(name ? { name } : {}), group: type.group, kind: type.resource });
+      sendStatus(res, err.status, err.reason, err.message, statusDetails(type, name));
     }
   }
 
@@ -259,6 +276,11 @@ function parseResourcePath(path: string): ResourceRoute | undefined {
     return undefined;
   }
   return { type, namespace: type.namespaced ? namespace : undefined, name: rest[1] };
+}
+
+/** A Status's `details`, as the real server writes them: the core group's '' is left out (omitempty). */
+function statusDetails(type: ResourceType, name: string | undefined): { name?: string; group?: string; kind: string } {
+  return { ...(name ? { name } : {}), ...(type.group !== '' ? { group: type.group } : {}), kind: type.resource };
 }
 
 function verbOf(method: string, name: string | undefined, query: URLSearchParams): string {
