@@ -117,5 +117,5 @@ export function startOtel(options: StartOtelOptions = {}): OtelHandle {
   };
 }
 
-export { IdPool, PooledIdGenerator } from './telemetry/tracing/id-pool.js';
+export { IdPool, PooledIdGenerator, type RandomFill } from './telemetry/tracing/id-pool.js';
 export { MeshPropagator, type PropagationFormat } from './telemetry/tracing/mesh-propagator.js';

@@ -121,3 +121,16 @@ test('examples/admin: the admin endpoint on port 0 serves metrics, clusters, the
   expect(lines).toContain('/healthz 200: ok');
   expect(lines).toContain('/readyz 200: ready');
 });
+
+test('examples/express/deferred-authorization: routes first, then authorizeRequest(req) refuses with 401/403 and publishes each refusal', async () => {
+  const { stdout } = await example('examples/express/deferred-authorization.ts');
+  expect(stdout.trim().split('\n')).toEqual([
+    'GET /orders/7 (alice\'s token) -> 200 {"id":"7","user":"https://issuer.example/alice"}',
+    'GET /orders/7 (no token) -> 403 no ALLOW policy matched',
+    'GET /orders/7 (forged token) -> 401',
+    // A path no route serves: Express's 404, not the default deny's 403.
+    'GET /nope (no token) -> 404',
+    'denials published on proxyless:denied: MESH_PERMISSION_DENIED, MESH_UNAUTHENTICATED',
+    'drained: listening=false',
+  ]);
+});

@@ -56,7 +56,7 @@ export interface ServeOptions<A = unknown> {
   readonly routeOf?: ((req: HttpRequest, arg: A) => string | undefined) | undefined;
   /** Read per request: true when this server is closing on its own (HTTP/1.1 answers with `Connection: close`). */
   readonly closing?: (() => boolean) | undefined;
-  /** The adapter authorizes later itself (`exchange.authorize()`, a Nest guard); `next` runs at once. */
+  /** Authorization runs later (`authorizeRequest(req)`, the Nest guard); `next` runs at once. */
   readonly deferAuthorization?: boolean | undefined;
   /** Answers a refused request the framework's way; default: write it to `res`. */
   readonly refuse?: ((err: unknown, retryAfter: string, arg: A) => void) | undefined;

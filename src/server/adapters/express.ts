@@ -49,8 +49,9 @@ export function expressRoute(req: ExpressRequestLike): string | undefined {
 
 export interface MeshExpressOptions {
   /**
-   * Leave authentication and authorization to a later step that calls
-   * `exchange.authorize()` (the Nest guard does); default false.
+   * Skip authentication and authorization in the middleware: the
+   * application runs them later with `authorizeRequest(req)` (the Nest
+   * guard runs the same check); default false.
    */
   readonly deferAuthorization?: boolean;
 }

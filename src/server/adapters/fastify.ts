@@ -31,18 +31,25 @@ export interface FastifyReplyLike {
   send(payload?: unknown): FastifyReplyLike;
 }
 
-type Done = (err?: Error) => void;
-type Hook = (request: FastifyRequestLike, reply: FastifyReplyLike, done: Done) => void;
-
 export interface FastifyInstanceLike {
-  addHook(name: 'onRequest', hook: Hook): unknown;
+  addHook(name: 'onRequest', hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: (err?: Error) => void) => void): unknown;
   hasRequestDecorator(name: string): boolean;
   decorateRequest(name: string, value: unknown): unknown;
   /** The node server Fastify listens on, which the drain closes. */
   readonly server: NodeServerLike;
 }
 
-export type FastifyPluginLike = ((instance: FastifyInstanceLike, options: unknown, done: Done) => void) & Record<symbol, unknown>;
+export type FastifyPluginLike = ((instance: FastifyInstanceLike, options: unknown, done: (err?: Error) => void) => void) & Record<symbol, unknown>;
+
+export interface MeshFastifyOptions {
+  /**
+   * Skip authentication and authorization in the plugin's hook: the
+   * application runs them later with `authorizeRequest(request)`; default false.
+   */
+  readonly deferAuthorization?: boolean;
+}
+
+type Done = (err?: Error) => void;
 
 /** The route template Fastify matched, or the fixed unmatched label. */
 export function fastifyRoute(request: FastifyRequestLike): string {
@@ -64,20 +71,22 @@ const FASTIFY_SERVE: ServeOptions<FastifyTurn> = {
     turn.reply.code(r.status).header('content-type', 'text/plain; charset=utf-8').send(r.body);
   },
 };
+const FASTIFY_DEFERRED: ServeOptions<FastifyTurn> = { ...FASTIFY_SERVE, deferAuthorization: true };
 
 function enterFastify(ex: MeshRequestContext, _req: unknown, _res: unknown, turn: FastifyTurn): void {
   turn.request.mesh = ex;
   turn.next();
 }
 
-export function meshFastify(mesh: InboundOwner): FastifyPluginLike {
+export function meshFastify(mesh: InboundOwner, options: MeshFastifyOptions = {}): FastifyPluginLike {
   const inbound = mesh.inbound;
   const pipeline = inbound.pipeline;
+  const serve = options.deferAuthorization === true ? FASTIFY_DEFERRED : FASTIFY_SERVE;
   const plugin = ((fastify: FastifyInstanceLike, _options: unknown, done: Done) => {
     if (!fastify.hasRequestDecorator('mesh')) fastify.decorateRequest('mesh', null);
     inbound.attach(fastify.server);
     fastify.addHook('onRequest', (request, reply, next) => {
-      serveHttp(pipeline, request.raw, reply.raw, enterFastify, { request, reply, next }, FASTIFY_SERVE);
+      serveHttp(pipeline, request.raw, reply.raw, enterFastify, { request, reply, next }, serve);
     });
     // No re-entry after the body is read: Fastify continues a request from
     // an AsyncResource made in the context onRequest ran in (its content-type
