@@ -289,7 +289,8 @@ export class Destination implements Cluster {
       // A custom factory's bug must not take the service down, nor escape from a discovery callback:
       // the same endpoints are served round-robin, and the error is reported each time it happens.
       this.#ctx.onPickerError?.(this.name, policy, err);
-      return this.#localityPicker(upstreams, this.#ctx.policies.get('round-robin') ?? roundRobinPicker, lb);
+      // The built-in, not the registry's: a replaced round-robin may be the factory that threw.
+      return this.#localityPicker(upstreams, roundRobinPicker, lb);
     }
   }
 

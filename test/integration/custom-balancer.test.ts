@@ -146,6 +146,21 @@ test('a custom factory that throws does not take the service down: its endpoints
   });
 });
 
+test('the fallback is the built-in round-robin, even when round-robin itself was replaced by the factory that throws', async () => {
+  const list = await echos(2);
+  const broken: PickerFactory = () => {
+    throw new Error('picker bug');
+  };
+  const m = mesh({
+    logger: { info: () => {}, warn: () => {}, error: () => {} },
+    balancers: { 'round-robin': broken },
+    config: { services: { echo: { endpoints: list.map((s) => s.address), loadBalancer: { policy: 'round-robin' } } } },
+  });
+  const names = new Set<string>();
+  for (let i = 0; i < 4; i++) names.add(await nameOf(m, 'http://echo/'));
+  expect(names.size).toBe(2);
+});
+
 test('a custom policy configured with hashOn is handed each request\'s hash; the same key hashes alike', async () => {
   const list = await echos(2);
   const hashes: Array<number | undefined> = [];
