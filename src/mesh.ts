@@ -116,6 +116,8 @@ export class Mesh {
   readonly #targets = new RequestTargets();
   #fileWatch: ConfigFileWatch | undefined;
   #closing: Promise<void> | undefined;
+  /** Set as close() or destroy() starts: nothing learned later (the Node's zone) may reconfigure the mesh. */
+  #stopped = false;
   #inbound: MeshInbound | undefined;
   #xds: XdsClient | undefined;
   #grpc: MeshGrpc | undefined;
@@ -174,7 +176,8 @@ export class Mesh {
 
     const fromEnv = options.env === false ? undefined : readEnv(options.env ?? process.env);
     // Providers passed in options replace built-ins of the same scheme.
-    // k8s: reads no kubeconfig and opens no connection until a service names it.
+    // k8s: reads no kubeconfig and opens no connection until a service names it,
+    // or, with a node name set, once at start for this process's zone (#adoptNodeZone).
     const k8s = kubernetesProvider({ env: envVars, logger: this.logger });
     const builtins = [staticProvider(), dnsProvider(), k8s, xdsProvider(() => this.#xds?.watches)];
     for (const provider of [...builtins, ...(options.discoveryProviders ?? [])]) {
@@ -252,15 +255,17 @@ export class Mesh {
         },
       );
     }
-    this.#adoptNodeZone(k8s);
     this.#startAdmin(options.admin, envVars);
+    // Last: a constructor that threw above leaves no read in flight behind it.
+    this.#adoptNodeZone(k8s);
   }
 
   /**
-   * The zone of this pod's Node (MESH_NODE_NAME or NODE_NAME; the k8s
-   * provider reads it once) as the lowest config layer: MESH_ZONE, the file,
-   * the control plane and code options all win over it, and /config_dump
-   * names the Node it came from. Asked for at start, not only when a `k8s:`
+   * The zone and region of this pod's Node (MESH_NODE_NAME, or NODE_NAME in
+   * a pod; the k8s provider reads it once) as the lowest config layer:
+   * MESH_ZONE, the file, the control plane and code options all win over
+   * it, and /config_dump names the Node it came from. Locality needs both:
+   * an endpoint is local only in this process's region. Asked for at start, not only when a `k8s:`
    * service first lists, because locality-aware balancing of every service
    * (xDS endpoints too) needs this process's zone. Without a node name, or
    * with the zone already given, the cluster is never touched.
@@ -269,9 +274,10 @@ export class Mesh {
     // A provider passed in options replaced ours: its zone is its own business.
     if (this.discovery.get('k8s') !== k8s) return;
     void k8s.localZone().then((info) => {
-      if (info.source !== 'node' || this.#closing !== undefined) return;
+      if (info.source !== 'node' || this.#stopped) return;
+      const mesh = info.region === '' ? { zone: info.zone } : { zone: info.zone, region: info.region };
       try {
-        this.config.setLayer('kubernetes', { mesh: { zone: info.zone } }, `kubernetes node ${info.node}`);
+        this.config.setLayer('kubernetes', { mesh }, `kubernetes node ${info.node}`);
       } catch (err) {
         this.#reportRejected(err);
       }
@@ -499,6 +505,7 @@ export class Mesh {
 
   /** Stop taking requests, let in-flight ones finish, then release everything. */
   close(): Promise<void> {
+    this.#stopped = true;
     this.#closing ??= (async () => {
       // Inbound first: requests in flight may still call out while they finish
       // (with no inbound side, new calls are refused at once, synchronously).
@@ -518,6 +525,7 @@ export class Mesh {
 
   /** Stop at once: in-flight requests fail. */
   async destroy(err?: Error): Promise<void> {
+    this.#stopped = true;
     this.#inbound?.destroy();
     this.dispatcher.markClosed();
     this.#grpc?.closeClients();

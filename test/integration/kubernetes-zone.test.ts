@@ -108,7 +108,7 @@ describe('examples/kubernetes: the zone from the Node', () => {
       const rec = new EndpointRecorder();
       provider.watch({ uri: 'k8s:reviews:http', path: 'reviews:http', service: 'reviews', namespace: 'shop', defaultPort: undefined }, rec);
       expect(await rec.nextSet()).toEqual(['10.4.0.2:9080', '10.4.0.3:9080']);
-      expect(await provider.localZone()).toEqual({ zone: 'eu-b', source: 'node', node: 'node-b' });
+      expect(await provider.localZone()).toEqual({ zone: 'eu-b', region: 'eu', source: 'node', node: 'node-b' });
       expect(warnings).toEqual([]);
     } finally {
       await provider.close();
@@ -127,7 +127,9 @@ describe('examples/kubernetes: the zone from the Node', () => {
 });
 
 describe("the Node's zone as this process's locality", () => {
-  it('becomes mesh.zone through the lowest config layer, named after the Node, for services of any discovery', async () => {
+  const nodeReads = () => api.requests.filter((r) => r.path.startsWith('/api/v1/nodes/')).length;
+
+  it('becomes mesh.zone and mesh.region through the lowest config layer, named after the Node, for services of any discovery', async () => {
     const errors: string[] = [];
     mesh = createMesh({
       env: { KUBECONFIG: kc.path, MESH_NODE_NAME: 'node-b' },
@@ -136,17 +138,51 @@ describe("the Node's zone as this process's locality", () => {
       config: { services: { ratings: { endpoints: ['10.9.0.1:80'] } } },
     });
     await expect.poll(() => mesh!.config.current.config.mesh.zone).toBe('eu-b');
+    expect(mesh.config.current.config.mesh.region).toBe('eu');
     expect(mesh.config.current.sources.find((s) => s.layer === 'kubernetes')?.source).toBe('kubernetes node node-b');
     expect(errors).toEqual([]);
   });
 
-  it('loses to any source that sets the zone: code options here, and the Node is then not read at all', async () => {
-    const before = api.requests.filter((r) => r.path.includes('/nodes/')).length;
-    mesh = createMesh({ env: { KUBECONFIG: kc.path, MESH_NODE_NAME: 'node-b', MESH_ZONE: 'eu-a' }, config: { mesh: { zone: 'eu-c' } } });
+  it("prefers the endpoints in the Node's zone: k8s: endpoints are in its region, their zone from the slice", async () => {
+    api.store.create(RT.services, 'shop', service('details', [{ name: 'http', port: 9080 }], 'shop'));
+    // No hints: only locality-aware balancing can keep traffic in the zone.
+    const slice = endpointSlice(
+      'details-1',
+      'details',
+      [
+        { ip: '10.5.0.1', zone: 'eu-a' },
+        { ip: '10.5.0.2', zone: 'eu-b' },
+        { ip: '10.5.0.3', zone: 'eu-c' },
+      ],
+      [{ name: 'http', port: 9080 }],
+      'shop',
+    );
+    api.store.create(RT.slices, 'shop', slice);
+    mesh = createMesh({ env: { KUBECONFIG: kc.path, MESH_NAMESPACE: 'shop', MESH_NODE_NAME: 'node-b', MESH_SERVICES: 'details=k8s:details:http' } });
     await mesh.ready();
+    await expect.poll(() => mesh!.config.current.config.mesh.zone).toBe('eu-b');
+    const details = mesh.destinations.get('details')!;
+    await expect.poll(() => details.upstreams.every((u) => u.endpoint.region === 'eu')).toBe(true);
+    const picked = new Set<string>();
+    for (let i = 0; i < 50; i++) picked.add(details.picker(undefined)!.pick()!.key);
+    expect([...picked]).toEqual(['10.5.0.2:9080']);
+  });
+
+  it('loses to code options that set the zone, though the Node was read', async () => {
+    mesh = createMesh({ env: { KUBECONFIG: kc.path, MESH_NODE_NAME: 'node-b' }, config: { mesh: { zone: 'eu-c' } } });
+    await expect.poll(() => mesh!.config.current.sources.map((s) => s.layer)).toContain('kubernetes');
     expect(mesh.config.current.config.mesh.zone).toBe('eu-c');
+  });
+
+  it('with MESH_ZONE set, the Node is not read at all', async () => {
+    const before = nodeReads();
+    mesh = createMesh({ env: { KUBECONFIG: kc.path, MESH_NODE_NAME: 'node-b', MESH_ZONE: 'eu-a' } });
+    // The provider's answer is settled without a read; a read that had started would be awaited here.
+    const k8s = mesh.discovery.get('k8s') as ReturnType<typeof kubernetesProvider>;
+    expect(await k8s.localZone()).toMatchObject({ zone: 'eu-a', source: 'MESH_ZONE' });
+    expect(mesh.config.current.config.mesh.zone).toBe('eu-a');
     expect(mesh.config.current.sources.map((s) => s.layer)).not.toContain('kubernetes');
-    expect(api.requests.filter((r) => r.path.includes('/nodes/')).length).toBe(before);
+    expect(nodeReads()).toBe(before);
   });
 
   it('loses to a config file that sets the zone, though the Node was read', async () => {

@@ -5,8 +5,13 @@
  * 2. MESH_ZONE;
  * 3. the `topology.kubernetes.io/zone` label (else the deprecated
  *    `failure-domain.beta.kubernetes.io/zone`) of the Node named by
- *    MESH_NODE_NAME, else NODE_NAME (the Downward API's `spec.nodeName`);
+ *    MESH_NODE_NAME, else NODE_NAME (the Downward API's `spec.nodeName`;
+ *    NODE_NAME only inside a cluster, where KUBERNETES_SERVICE_HOST is set,
+ *    since CI systems such as Jenkins set it to other things);
  * 4. none.
+ * The region is the Node's `topology.kubernetes.io/region` label when the
+ * Node was read, else MESH_REGION: a cluster's zones lie in one region, so
+ * it is also the region of every endpoint the provider lists.
  *
  * The Node is read once, when first asked for (the first `k8s:` list, or
  * `localZone()`), never at construction and never watched: a pod does not
@@ -17,7 +22,7 @@
 import { envVar } from '../../config/env.js';
 import type { MeshLogger } from '../../telemetry/logger.js';
 import type { KubeApiClient } from './api-client.js';
-import { nodeNameProblem, nodeReadWarning, readNodeZone, ZONE_LABEL } from './node-zone.js';
+import { nodeNameProblem, nodeReadWarning, readNodeLocality, ZONE_LABEL } from './node-zone.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -26,6 +31,8 @@ export type ZoneSource = 'option' | 'MESH_ZONE' | 'node' | 'none';
 export interface ZoneInfo {
   /** '' when unknown. */
   readonly zone: string;
+  /** '' when unknown: the Node's region label, else MESH_REGION. */
+  readonly region: string;
   readonly source: ZoneSource;
   /** The Node it was read from (source `node`), or that was to be read. */
   readonly node?: string;
@@ -53,11 +60,13 @@ export class LocalZone {
     this.#options = options;
     const given = options.zone?.trim() || undefined;
     const fromEnv = envVar(options.env, 'MESH_ZONE');
-    const variable = envVar(options.env, 'MESH_NODE_NAME') !== undefined ? 'MESH_NODE_NAME' : 'NODE_NAME';
+    const region = envVar(options.env, 'MESH_REGION') ?? '';
+    const inCluster = envVar(options.env, 'KUBERNETES_SERVICE_HOST') !== undefined;
+    const variable = envVar(options.env, 'MESH_NODE_NAME') !== undefined || !inCluster ? 'MESH_NODE_NAME' : 'NODE_NAME';
     const node = envVar(options.env, variable);
-    if (given !== undefined) this.#info = { zone: given, source: 'option' };
-    else if (fromEnv !== undefined) this.#info = { zone: fromEnv, source: 'MESH_ZONE' };
-    else this.#info = { zone: '', source: 'none', ...(node !== undefined ? { node } : {}) };
+    if (given !== undefined) this.#info = { zone: given, region, source: 'option' };
+    else if (fromEnv !== undefined) this.#info = { zone: fromEnv, region, source: 'MESH_ZONE' };
+    else this.#info = { zone: '', region, source: 'none', ...(node !== undefined ? { node } : {}) };
     this.#node = this.#info.source === 'none' && node !== undefined ? { name: node, variable } : undefined;
     this.#settled = this.#node === undefined;
   }
@@ -65,6 +74,11 @@ export class LocalZone {
   /** The zone as known now; '' while the Node is being read, or when there is none. */
   get current(): string {
     return this.#info.zone;
+  }
+
+  /** The region as known now; '' when unknown. */
+  get region(): string {
+    return this.#info.region;
   }
 
   /** Settles once the zone is known or known to be unknown, reading the Node the first time. Never rejects. */
@@ -123,8 +137,9 @@ export class LocalZone {
         return this.#info;
       }
       let zone: string;
+      let region: string;
       try {
-        zone = await readNodeZone(await this.#options.client(), name, this.#abort.signal);
+        ({ zone, region } = await readNodeLocality(await this.#options.client(), name, this.#abort.signal));
       } catch (err) {
         if (!this.#abort.signal.aborted) {
           const { message, fields } = nodeReadWarning(name, variable, err);
@@ -137,7 +152,7 @@ export class LocalZone {
         logger.info(`k8s discovery: Node "${name}" has no ${ZONE_LABEL} label; no zone (topology hints ignored)`, { node: name });
         return this.#info;
       }
-      this.#info = { zone, source: 'node', node: name };
+      this.#info = { zone, region: region || this.#info.region, source: 'node', node: name };
       logger.info(`k8s discovery: this workload's zone is "${zone}", from Node "${name}"`, { node: name, zone });
       for (const listener of [...this.#listeners]) {
         // A consumer's failure is its own; it must not make resolve() reject or starve the other watches.

@@ -16,7 +16,9 @@
  * Topology hints: when the local zone is known, every ready endpoint has
  * hints and at least one is hinted for the local zone, only those are used
  * (kube-proxy's rule; otherwise hints are ignored and zones only inform
- * locality-aware balancing).
+ * locality-aware balancing). Slices carry each endpoint's zone but no
+ * region: every endpoint gets this workload's region, since a cluster's
+ * zones lie in one region.
  */
 import { type Endpoint, makeEndpoint } from '../endpoint.js';
 import { portInSlice, type SlicePortMatch } from './ports.js';
@@ -37,6 +39,8 @@ export function sliceEndpoints(
   slices: Iterable<EndpointSliceObject>,
   port: SlicePortMatch,
   localZone: string,
+  /** This workload's region ('' when unknown), given to every endpoint. */
+  region = '',
 ): Endpoint[] {
   const byKey = new Map<string, Candidate>();
   const all = [...slices];
@@ -47,7 +51,7 @@ export function sliceEndpoints(
     const portNumber = portInSlice(slice, port);
     if (portNumber === undefined) continue;
     for (const ep of slice.endpoints ?? []) {
-      const c = candidate(ep, portNumber);
+      const c = candidate(ep, portNumber, region);
       if (c === undefined) continue;
       const seen = byKey.get(c.endpoint.key);
       if (seen === undefined || seen.rank < c.rank) byKey.set(c.endpoint.key, c);
@@ -59,7 +63,7 @@ export function sliceEndpoints(
   return chosen.map((c) => c.endpoint).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-function candidate(ep: SliceEndpoint, port: number): Candidate | undefined {
+function candidate(ep: SliceEndpoint, port: number, region: string): Candidate | undefined {
   const address = ep.addresses?.[0];
   if (typeof address !== 'string' || address === '') return undefined;
   const c = ep.conditions ?? {};
@@ -76,6 +80,7 @@ function candidate(ep: SliceEndpoint, port: number): Candidate | undefined {
       address,
       port,
       zone: typeof ep.zone === 'string' ? ep.zone : '',
+      region,
       health: rank === READY ? 'healthy' : 'draining',
     }),
     rank,

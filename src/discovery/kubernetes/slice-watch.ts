@@ -124,7 +124,8 @@ export class SliceWatch implements EndpointWatch {
         this.#report(new KubeApiError(0, 'PortNotFound', reason), false);
         return;
       }
-      endpoints = sliceEndpoints(slices.values(), match, this.#options.localZone.current);
+      const local = this.#options.localZone;
+      endpoints = sliceEndpoints(slices.values(), match, local.current, local.region);
     }
     if (!this.#failing && this.#delivered !== undefined && sameEndpointSet(this.#delivered, endpoints)) return;
     this.#failing = false;

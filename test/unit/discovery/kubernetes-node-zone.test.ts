@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KubeApiError } from '../../../src/discovery/kubernetes/api-error.js';
-import { zoneOfNode } from '../../../src/discovery/kubernetes/node-zone.js';
+import { localityOfNode } from '../../../src/discovery/kubernetes/node-zone.js';
 import { type KubernetesProviderOptions, kubernetesProvider } from '../../../src/discovery/kubernetes/provider.js';
 import { ZONE_WAIT_MS } from '../../../src/discovery/kubernetes/slice-watch.js';
 import type { DiscoveryTarget } from '../../../src/discovery/source.js';
@@ -46,6 +46,9 @@ const disposers: (() => unknown)[] = [];
 let logs: LogLine[];
 const warnings = () => logs.filter((l) => l.level !== 'info');
 const nodeRequests = () => api.requests.filter((r) => r.path.startsWith('/api/v1/nodes'));
+
+/** What a pod's environment has: NODE_NAME is read only there. */
+const IN_CLUSTER = { KUBERNETES_SERVICE_HOST: '10.96.0.1' };
 
 function provider(env: Record<string, string>, options: KubernetesProviderOptions & { token?: string } = {}) {
   const kc = writeKubeconfig(api, { token: options.token ?? 'admin-token' });
@@ -96,7 +99,7 @@ describe('k8s: this workload\'s zone from its Node', () => {
     p.watch(target('reviews'), reviews);
     expect(await reviews.nextSet()).toEqual(['10.0.0.2:8080']);
     expect(p.zone).toBe('eu-b');
-    expect(await p.localZone()).toEqual({ zone: 'eu-b', source: 'node', node: 'node-b' });
+    expect(await p.localZone()).toEqual({ zone: 'eu-b', region: 'eu', source: 'node', node: 'node-b' });
 
     const ratings = new EndpointRecorder();
     p.watch(target('ratings'), ratings);
@@ -108,27 +111,31 @@ describe('k8s: this workload\'s zone from its Node', () => {
   it('reads NODE_NAME when MESH_NODE_NAME is unset, and falls back to the deprecated failure-domain label', async () => {
     api.store.create(RT.nodes, undefined, node('node-old', { legacyZone: 'eu-a' }));
     api.store.create(RT.nodes, undefined, node('node-both', { zone: 'eu-b', legacyZone: 'eu-a' }));
-    expect(await provider({ NODE_NAME: 'node-old' }).localZone()).toEqual({ zone: 'eu-a', source: 'node', node: 'node-old' });
-    expect((await provider({ NODE_NAME: 'node-both' }).localZone()).zone).toBe('eu-b');
-    expect((await provider({ MESH_NODE_NAME: ' node-b ', NODE_NAME: 'node-old' }).localZone()).node).toBe('node-b');
+    expect(await provider({ NODE_NAME: 'node-old', ...IN_CLUSTER }).localZone()).toEqual({ zone: 'eu-a', region: '', source: 'node', node: 'node-old' });
+    expect((await provider({ NODE_NAME: 'node-both', ...IN_CLUSTER }).localZone()).zone).toBe('eu-b');
+    expect((await provider({ MESH_NODE_NAME: ' node-b ', NODE_NAME: 'node-old', ...IN_CLUSTER }).localZone()).node).toBe('node-b');
     // Blank counts as unset, as for every variable.
-    expect((await provider({ MESH_NODE_NAME: '  ', NODE_NAME: 'node-old' }).localZone()).node).toBe('node-old');
+    expect((await provider({ MESH_NODE_NAME: '  ', NODE_NAME: 'node-old', ...IN_CLUSTER }).localZone()).node).toBe('node-old');
     expect(warnings()).toEqual([]);
+    // Outside a pod NODE_NAME is someone else's (Jenkins sets it for every build): not read.
+    const before = nodeRequests().length;
+    expect(await provider({ NODE_NAME: 'node-old' }).localZone()).toEqual({ zone: '', region: '', source: 'none' });
+    expect(nodeRequests().length).toBe(before);
   });
 
   it('the zone option wins over MESH_ZONE, which wins over the Node; the Node is then not read', async () => {
     const both = provider({ MESH_ZONE: 'eu-b', MESH_NODE_NAME: 'node-b' }, { zone: 'eu-a' });
-    expect(await both.localZone()).toEqual({ zone: 'eu-a', source: 'option' });
+    expect(await both.localZone()).toEqual({ zone: 'eu-a', region: '', source: 'option' });
     const rec = new EndpointRecorder();
     both.watch(target('reviews'), rec);
     expect(await rec.nextSet()).toEqual(['10.0.0.1:8080']);
-    expect(await provider({ MESH_ZONE: 'eu-a', MESH_NODE_NAME: 'node-b' }).localZone()).toEqual({ zone: 'eu-a', source: 'MESH_ZONE' });
+    expect(await provider({ MESH_ZONE: 'eu-a', MESH_NODE_NAME: 'node-b' }).localZone()).toEqual({ zone: 'eu-a', region: '', source: 'MESH_ZONE' });
     expect(nodeRequests()).toEqual([]);
     // A blank option or MESH_ZONE counts as unset: the Node decides.
     expect(await provider({ MESH_ZONE: ' ', MESH_NODE_NAME: 'node-b' }, { zone: '' }).localZone()).toMatchObject({ zone: 'eu-b', source: 'node' });
     // Nothing set: no zone, and the cluster is not touched.
     const before = api.requests.length;
-    expect(await provider({}).localZone()).toEqual({ zone: '', source: 'none' });
+    expect(await provider({}).localZone()).toEqual({ zone: '', region: '', source: 'none' });
     expect(api.requests.length).toBe(before);
   });
 
@@ -138,7 +145,7 @@ describe('k8s: this workload\'s zone from its Node', () => {
     const rec = new EndpointRecorder();
     p.watch(target('reviews'), rec);
     expect(await rec.nextSet()).toEqual(['10.0.0.1:8080', '10.0.0.2:8080']);
-    expect(await p.localZone()).toEqual({ zone: '', source: 'none', node: 'bare-metal' });
+    expect(await p.localZone()).toEqual({ zone: '', region: '', source: 'none', node: 'bare-metal' });
     expect(warnings()).toEqual([]);
   });
 });
@@ -152,7 +159,7 @@ describe('k8s: a Node that cannot be read', () => {
     p.watch(target('ratings'), ratings);
     expect(await reviews.nextSet()).toEqual(['10.0.0.1:8080', '10.0.0.2:8080']);
     expect(await ratings.nextSet()).toEqual(['10.0.0.1:8080', '10.0.0.2:8080']);
-    expect(await p.localZone()).toEqual({ zone: '', source: 'none', node: 'node-b' });
+    expect(await p.localZone()).toEqual({ zone: '', region: '', source: 'none', node: 'node-b' });
     expect(nodeRequests()).toHaveLength(1);
     expect(warnings()).toHaveLength(1);
     const [w] = warnings();
@@ -166,8 +173,8 @@ describe('k8s: a Node that cannot be read', () => {
   });
 
   it('404: the warning says the Node is not found and points at spec.nodeName', async () => {
-    const p = provider({ NODE_NAME: 'gone-node' });
-    expect(await p.localZone()).toEqual({ zone: '', source: 'none', node: 'gone-node' });
+    const p = provider({ NODE_NAME: 'gone-node', ...IN_CLUSTER });
+    expect(await p.localZone()).toEqual({ zone: '', region: '', source: 'none', node: 'gone-node' });
     expect(warnings()).toHaveLength(1);
     expect(warnings()[0]!.message).toContain('404 NotFound: nodes "gone-node" not found; is NODE_NAME set from the Downward API\'s spec.nodeName?');
   });
@@ -182,7 +189,7 @@ describe('k8s: a Node that cannot be read', () => {
       logger: { info() {}, warn: (message, fields) => logs.push({ level: 'warn', message, fields }), error() {} },
     });
     disposers.push(() => p.close?.(), () => kc.dispose());
-    expect(await p.localZone()).toEqual({ zone: '', source: 'none', node: 'node-b' });
+    expect(await p.localZone()).toEqual({ zone: '', region: '', source: 'none', node: 'node-b' });
     expect(warnings()).toHaveLength(1);
     expect(warnings()[0]!.message).toContain('cannot read Node "node-b" (from MESH_NODE_NAME) to learn this workload\'s zone: the API server is unreachable (ECONNREFUSED)');
   });
@@ -199,11 +206,15 @@ describe('k8s: a Node that cannot be read', () => {
   it('an answer that is not a Node is a typed error naming the request', () => {
     const path = '/api/v1/nodes/node-b';
     for (const body of [null, [], 'text', { kind: 'Status' }, { kind: 'Node' }]) {
-      expect(() => zoneOfNode(body, path)).toThrow(KubeApiError);
+      expect(() => localityOfNode(body, path)).toThrow(KubeApiError);
     }
-    expect(() => zoneOfNode({ kind: 'Status', metadata: {} }, path)).toThrow(`the API server answered GET ${path} with a Status that is not a Node`);
-    expect(zoneOfNode({ kind: 'Node', metadata: { labels: { 'topology.kubernetes.io/zone': ' ' } } }, path)).toBe('');
-    expect(zoneOfNode({ metadata: { labels: null } }, path)).toBe('');
+    expect(() => localityOfNode({ kind: 'Status', metadata: {} }, path)).toThrow(`the API server answered GET ${path} with a Status that is not a Node`);
+    expect(localityOfNode({ kind: 'Node', metadata: { labels: { 'topology.kubernetes.io/zone': ' ' } } }, path)).toEqual({ zone: '', region: '' });
+    expect(localityOfNode({ metadata: { labels: null } }, path)).toEqual({ zone: '', region: '' });
+    // The region as the zone: the current label, else the deprecated one.
+    const legacy = { 'failure-domain.beta.kubernetes.io/region': 'eu-old', 'failure-domain.beta.kubernetes.io/zone': 'eu-old-a' };
+    expect(localityOfNode({ kind: 'Node', metadata: { labels: legacy } }, path)).toEqual({ zone: 'eu-old-a', region: 'eu-old' });
+    expect(localityOfNode({ kind: 'Node', metadata: { labels: { ...legacy, 'topology.kubernetes.io/region': 'eu' } } }, path).region).toBe('eu');
   });
 });
 
@@ -238,7 +249,7 @@ describe('k8s: a slow Node read and readiness', () => {
     await until(() => nodeRequests().length === 1, 'the Node read');
     await p.close?.();
     release();
-    expect(await zone).toEqual({ zone: '', source: 'none', node: 'node-b' });
+    expect(await zone).toEqual({ zone: '', region: '', source: 'none', node: 'node-b' });
     await realDelay(100);
     expect(rec.untaken).toBe(0);
     expect(logs).toEqual([]);
