@@ -7,7 +7,7 @@
  * the one header repeated). Seeded, so every run and every side of a
  * comparison sends the same sequence.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -38,15 +38,27 @@ export function callerTraceparents(flags: '00' | '01' = '01', count = COUNT, see
 /**
  * A wrk script (`wrk -s <path>`) that sends the same traceparents, one per
  * request in turn. The list is built here and written into the script, so
- * wrk and undici loads send identical headers.
+ * wrk and undici loads send identical headers. The header is set in
+ * `wrk.headers` and the request formatted from them, so wrk's own headers
+ * (`Host` with its port) stay. The script's directory goes when the
+ * process exits.
  */
 export function wrkTraceScript(traceparents: readonly string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'proxyless-bench-traces-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'traceparents.lua');
   const list = traceparents.map((t) => `"${t}"`).join(',\n');
-  writeFileSync(
-    path,
-    `local traceparents = {\n${list}\n}\nlocal n = #traceparents\nlocal i = 0\nrequest = function()\n  i = i % n + 1\n  return wrk.format(nil, nil, { traceparent = traceparents[i] })\nend\n`,
-  );
+  const script = [
+    `local traceparents = {\n${list}\n}`,
+    'local n = #traceparents',
+    'local i = 0',
+    'request = function()',
+    '  i = i % n + 1',
+    '  wrk.headers["traceparent"] = traceparents[i]',
+    '  return wrk.format()',
+    'end',
+    '',
+  ];
+  writeFileSync(path, script.join('\n'));
   return path;
 }
