@@ -4,14 +4,11 @@
  * the application is configured by env vars only, and the Role it is given
  * is enough for `k8s:` discovery.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { readEnv } from '../../src/config/env.js';
 import { WATCHED_KINDS } from '../../src/control/kubernetes/watched-kinds.js';
 import { kubernetesProvider } from '../../src/discovery/kubernetes/provider.js';
+import { EXAMPLES_DIR, exampleManifests, findManifest } from '../helpers/example-manifests.js';
 import {
   EndpointRecorder,
   endpointSlice,
@@ -22,26 +19,9 @@ import {
 } from '../helpers/kube-apiserver/index.js';
 import { findType } from '../helpers/kube-apiserver/resources.js';
 
-const DIR = fileURLToPath(new URL('../../examples/kubernetes/', import.meta.url));
 
-interface Manifest {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  [key: string]: unknown;
-}
 
-const manifests: Manifest[] = readdirSync(DIR)
-  .filter((f) => f.endsWith('.yaml'))
-  .sort()
-  .flatMap((f) => parseAllDocuments(readFileSync(join(DIR, f), 'utf8')).map((d) => d.toJS() as Manifest))
-  .filter((m) => m !== null);
 
-function find<T>(kind: string, name: string): T {
-  const m = manifests.find((x) => x.kind === kind && x.metadata.name === name);
-  if (m === undefined) throw new Error(`no ${kind} ${name} in examples/kubernetes`);
-  return m as unknown as T;
-}
 
 type DeploymentShape = { spec: { template: { spec: { containers: Container[] } } } };
 type RuleShape = { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
@@ -59,22 +39,22 @@ afterAll(async () => {
 
 describe('examples/kubernetes', () => {
   it('kubectl apply --dry-run=client accepts every object, and nothing is written', async () => {
-    const r = await kubectl(kc.path, ['apply', '--dry-run=client', '-f', DIR]);
+    const r = await kubectl(kc.path, ['apply', '--dry-run=client', '-f', EXAMPLES_DIR]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const expected = manifests.map((m) => {
+    const expected = exampleManifests.map((m) => {
       const group = m.apiVersion.includes('/') ? `.${m.apiVersion.split('/')[0]}` : '';
       return `${m.kind.toLowerCase()}${group}/${m.metadata.name} created (dry run)`;
     });
     expect(r.stdout.trim().split('\n').sort()).toEqual(expected.sort());
-    expect(manifests.map((m) => m.kind).sort()).toEqual(
+    expect(exampleManifests.map((m) => m.kind).sort()).toEqual(
       expect.arrayContaining(['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'DestinationRule', 'Role', 'RoleBinding', 'Service', 'ServiceAccount', 'VirtualService']),
     );
     expect(api.requests.filter((q) => q.method !== 'GET')).toEqual([]);
   });
 
   it('configures the application by env vars only, with the pod name and namespace from the downward API', () => {
-    const deploy = find<DeploymentShape>('Deployment', 'productpage');
+    const deploy = findManifest<DeploymentShape>('Deployment', 'productpage');
     const [container] = deploy.spec.template.spec.containers;
     expect(container?.command).toBeUndefined();
     expect(container?.args).toBeUndefined();
@@ -88,7 +68,7 @@ describe('examples/kubernetes', () => {
   });
 
   it('gives the application a Role that is enough for k8s: discovery', async () => {
-    const role = find<RuleShape>('Role', 'proxyless-discovery');
+    const role = findManifest<RuleShape>('Role', 'proxyless-discovery');
     const allow = role.rules.flatMap((rule) => (rule.verbs.includes('list') && rule.verbs.includes('watch') ? rule.resources : []));
     api.tokens.set('productpage-sa', { allow });
     const slices = findType('discovery.k8s.io', 'v1', 'endpointslices')!;
@@ -98,7 +78,7 @@ describe('examples/kubernetes', () => {
     const provider = kubernetesProvider({ kubeconfig: sa.path, env: {} });
     try {
       const rec = new EndpointRecorder();
-      const discovery = find<DeploymentShape>('Deployment', 'productpage');
+      const discovery = findManifest<DeploymentShape>('Deployment', 'productpage');
       const uri = discovery.spec.template.spec.containers[0]!.env!.find((e) => e.name === 'MESH_SERVICES')!.value!.split('=')[1]!;
       provider.watch({ uri, path: uri.slice('k8s:'.length), service: 'reviews', namespace: 'shop', defaultPort: undefined }, rec);
       expect(await rec.nextSet()).toEqual(['10.4.0.1:9080']);
@@ -109,9 +89,9 @@ describe('examples/kubernetes', () => {
   });
 
   it('runs the control plane in Kubernetes mode with read access to Services, EndpointSlices and Istio CRDs', () => {
-    const deploy = find<DeploymentShape>('Deployment', 'proxyless-control-plane');
+    const deploy = findManifest<DeploymentShape>('Deployment', 'proxyless-control-plane');
     expect(deploy.spec.template.spec.containers[0]?.args?.slice(0, 2)).toEqual(['control-plane', '--kubernetes']);
-    const role = find<RuleShape>('ClusterRole', 'proxyless-control-plane');
+    const role = findManifest<RuleShape>('ClusterRole', 'proxyless-control-plane');
     // Exactly what the control plane lists and watches: nothing missing, nothing extra.
     const granted = role.rules.flatMap((r) =>
       ['get', 'list', 'watch'].every((v) => r.verbs.includes(v)) ? r.apiGroups.flatMap((g) => r.resources.map((res) => `${g}/${res}`)) : [],

@@ -5,47 +5,30 @@
  * hints for that zone from its first endpoint set (the fake API server on
  * real HTTPS, port 0).
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { kubernetesProvider } from '../../src/discovery/kubernetes/provider.js';
 import { createMesh, type Mesh } from '../../src/index.js';
+import { exampleManifests, findManifest } from '../helpers/example-manifests.js';
 import { EndpointRecorder, endpointSlice, FakeKubeApiServer, node, service, writeKubeconfig } from '../helpers/kube-apiserver/index.js';
 import { findType } from '../helpers/kube-apiserver/resources.js';
 
-const DIR = fileURLToPath(new URL('../../examples/kubernetes/', import.meta.url));
 
-interface Manifest {
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  [key: string]: unknown;
-}
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
 type Binding = { roleRef: { kind: string; name: string }; subjects: { kind: string; name: string; namespace?: string }[] };
 type EnvVar = { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } };
 type Deployment = { spec: { template: { spec: { serviceAccountName: string; containers: { env?: EnvVar[] }[] } } } };
 
-const manifests: Manifest[] = readdirSync(DIR)
-  .filter((f) => f.endsWith('.yaml'))
-  .flatMap((f) => parseAllDocuments(readFileSync(join(DIR, f), 'utf8')).map((d) => d.toJS() as Manifest))
-  .filter((m) => m !== null);
 
-function find<T>(kind: string, name: string): T {
-  const m = manifests.find((x) => x.kind === kind && x.metadata.name === name);
-  if (m === undefined) throw new Error(`no ${kind} ${name} in examples/kubernetes`);
-  return m as unknown as T;
-}
 
 /** The rules of every Role and ClusterRole bound to this service account. */
 function rulesFor(account: string, namespace: string): { role: Rule[]; clusterRole: Rule[] } {
   const bound = (kind: string) =>
-    manifests
+    exampleManifests
       .filter((m) => m.kind === kind)
       .map((m) => m as unknown as Binding)
       .filter((b) => b.subjects.some((s) => s.kind === 'ServiceAccount' && s.name === account && s.namespace === namespace))
-      .flatMap((b) => find<{ rules: Rule[] }>(b.roleRef.kind, b.roleRef.name).rules);
+      .flatMap((b) => findManifest<{ rules: Rule[] }>(b.roleRef.kind, b.roleRef.name).rules);
   return { role: bound('RoleBinding'), clusterRole: bound('ClusterRoleBinding') };
 }
 
@@ -87,7 +70,7 @@ afterAll(async () => {
 
 describe('examples/kubernetes: the zone from the Node', () => {
   it('names the Node through the Downward API and grants get on nodes with a ClusterRole, and nothing more', () => {
-    const deploy = find<Deployment>('Deployment', 'productpage');
+    const deploy = findManifest<Deployment>('Deployment', 'productpage');
     const env = deploy.spec.template.spec.containers[0]?.env ?? [];
     expect(env.find((e) => e.name === 'MESH_NODE_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('spec.nodeName');
     const { clusterRole } = rulesFor(deploy.spec.template.spec.serviceAccountName, 'shop');
