@@ -9,8 +9,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
-import { isMeshError, MeshError } from '../errors.js';
+import { MeshError } from '../errors.js';
 import { exchangeOf } from './http-inbound.js';
+import { refusalError } from './inbound-guard.js';
 
 /** Node's request (what Express hands a handler is one), or a wrapper that holds it as `raw` (Fastify's request). */
 export type AuthorizableRequest = IncomingMessage | Http2ServerRequest | { readonly raw: IncomingMessage | Http2ServerRequest };
@@ -31,11 +32,7 @@ export function authorizeRequest(req: AuthorizableRequest): Promise<string> {
       new MeshError('MESH_INVALID_ARGUMENT', 'authorizeRequest: the mesh did not see this request; put meshExpress, meshFastify or mesh.createServer in front of it'),
     );
   }
-  return ex.authorize().catch(typed);
-}
-
-/** What the adapters answer a non-mesh failure of authentication with (inbound-guard.ts refusal()): a 401. */
-function typed(err: unknown): never {
-  if (isMeshError(err)) throw err;
-  throw new MeshError('MESH_UNAUTHENTICATED', 'authentication failed', { cause: err });
+  return ex.authorize().catch((err: unknown) => {
+    throw refusalError(err);
+  });
 }

@@ -108,7 +108,16 @@ export class InboundGuard {
 
 /** The reply for a refused request: the code's status and a short reason, never the token. */
 export function refusal(err: unknown): { status: number; body: string } {
-  if (isMeshError(err)) return { status: err.httpStatus, body: `${err.message}\n` };
-  const fallback = new MeshError('MESH_UNAUTHENTICATED', 'authentication failed');
-  return { status: fallback.httpStatus, body: `${fallback.message}\n` };
+  const e = refusalError(err);
+  return { status: e.httpStatus, body: `${e.message}\n` };
+}
+
+/**
+ * A failure of authentication or authorization as every adapter answers
+ * it: a MeshError as it is, anything else (a JWKS fetch that threw) as
+ * MESH_UNAUTHENTICATED, a 401, since the caller was not shown to be who
+ * it claims.
+ */
+export function refusalError(err: unknown): MeshError {
+  return isMeshError(err) ? err : new MeshError('MESH_UNAUTHENTICATED', 'authentication failed', { cause: err });
 }

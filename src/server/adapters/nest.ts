@@ -31,6 +31,7 @@ import { catchError, type Observable, throwError } from 'rxjs';
 import { isMeshError } from '../../errors.js';
 import { exchangeOf } from '../http-inbound.js';
 import type { InboundExchange, MeshRequestContext } from '../inbound-exchange.js';
+import { refusalError } from '../inbound-guard.js';
 import { meshExpress } from './express.js';
 import type { InboundOwner } from './mesh-like.js';
 
@@ -64,8 +65,8 @@ export function nestRoute(ctx: ExecutionContext): string {
 
 /** A mesh error as Nest's HttpException: the code's status, the mesh's reason as the message. */
 export function meshHttpException(err: unknown): HttpException {
-  if (isMeshError(err)) return new HttpException({ statusCode: err.httpStatus, message: err.message, code: err.code }, err.httpStatus, { cause: err });
-  return new HttpException({ statusCode: 401, message: 'authentication failed', code: 'MESH_UNAUTHENTICATED' }, 401, { cause: err });
+  const e = refusalError(err);
+  return new HttpException({ statusCode: e.httpStatus, message: e.message, code: e.code }, e.httpStatus, { cause: err });
 }
 
 /** Authentication and authorization for every route (bound globally by MeshModule). */
