@@ -117,7 +117,7 @@ export {
   requestAuthOf,
   UNMATCHED_ROUTE,
 } from './server/index.js';
-export type { Http1Handler, MeshServerOptions, ServerTlsSource } from './server/mesh-server.js';
+export type { CreateServerOptions, Http1Handler, MeshServerOptions, ServerTlsSource } from './server/mesh-server.js';
 export type { AccessLogOptions } from './telemetry/access-log.js';
 export { CHANNELS } from './telemetry/events.js';
 export type { MeshLogger } from './telemetry/logger.js';

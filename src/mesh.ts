@@ -42,7 +42,7 @@ import { DeadlineWheel } from './resilience/deadline-wheel.js';
 import type { WorkloadIdentity } from './security/identity/workload-identity.js';
 import { MeshSecurity } from './security/mesh-security.js';
 import { MeshInbound } from './server/mesh-inbound.js';
-import { type Http1Handler, type InboundHandler, MeshServer } from './server/mesh-server.js';
+import { type CreateServerOptions, type Http1Handler, type InboundHandler, MeshServer } from './server/mesh-server.js';
 import { endpointHealth } from './telemetry/endpoint-health.js';
 import { publish } from './telemetry/events.js';
 import { type MeshLogger, stderrLogger } from './telemetry/logger.js';
@@ -435,10 +435,10 @@ export class Mesh {
    * (STRICT, PERMISSIVE or DISABLE, with per-port overrides); handlers read
    * the verified caller with `peerOf(req)`. Call `listen()` on the result.
    */
-  createServer(handler: InboundHandler, options?: { http2?: boolean; firstByteTimeoutMs?: number }): MeshServer;
+  createServer(handler: InboundHandler, options?: CreateServerOptions): MeshServer;
   /** An HTTP/1.1 app (Express, `fastify.routing`) on the mesh's identity. */
-  createServer(handler: Http1Handler, options?: { http2?: boolean; firstByteTimeoutMs?: number }): MeshServer;
-  createServer(handler: InboundHandler | Http1Handler, options: { http2?: boolean; firstByteTimeoutMs?: number } = {}): MeshServer {
+  createServer(handler: Http1Handler, options?: CreateServerOptions): MeshServer;
+  createServer(handler: InboundHandler | Http1Handler, options: CreateServerOptions = {}): MeshServer {
     const inbound = this.#security.inbound();
     const tls = this.#security.workload();
     const server = new MeshServer(handler, {

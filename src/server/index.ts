@@ -21,7 +21,7 @@ export type { InboundCall, InboundExchange, InboundOutcome, MeshRequestContext }
 export type { RequestAuth } from './inbound-guard.js';
 export { InboundPipeline } from './inbound-pipeline.js';
 export { MeshInbound } from './mesh-inbound.js';
-export { type Http1Handler, type InboundHandler, type InboundRequest, type InboundResponse, MeshServer, type MeshServerOptions, type MtlsMode, requestAuthOf, type ServerTlsSource } from './mesh-server.js';
+export { type CreateServerOptions, type Http1Handler, type InboundHandler, type InboundRequest, type InboundResponse, MeshServer, type MeshServerOptions, type MtlsMode, requestAuthOf, type ServerTlsSource } from './mesh-server.js';
 export { type Peer, peerOf, peerOfSocket } from './peer.js';
 export { meshHttpOptions } from './request-slots.js';
 export { ROUTE_METRIC_NAMES, UNMATCHED_ROUTE } from './route-metrics.js';

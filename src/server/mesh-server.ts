@@ -74,6 +74,13 @@ export interface MeshServerOptions {
   /** How long a new connection may stay silent before it is closed (default 10 s). */
   firstByteTimeoutMs?: number;
   /**
+   * The handler runs before authentication and authorization, which it
+   * completes itself with `authorizeRequest(req)` once it knows what the
+   * request is for (an app that routes first). Off by default: a refused
+   * request never reaches the handler.
+   */
+  deferAuthorization?: boolean;
+  /**
    * The inbound pipeline (admission, spans, the inherited deadline,
    * authentication, authorization, metrics, access log); the mesh passes
    * its own. Without one, a pipeline is made from `telemetry` and `guard`.
@@ -86,6 +93,9 @@ export interface MeshServerOptions {
   /** Told about handshake failures (bad client certificate, garbage bytes); never thrown. */
   onTlsError?: (err: Error, socket: Socket) => void;
 }
+
+/** What `mesh.createServer()` takes: the mesh supplies the rest (identity, mTLS modes, pipeline). */
+export type CreateServerOptions = Pick<MeshServerOptions, 'http2' | 'firstByteTimeoutMs' | 'deferAuthorization'>;
 
 type Inner = HttpServer | HttpsServer | Http2Server | Http2SecureServer;
 
@@ -102,7 +112,7 @@ export class MeshServer implements Drainable {
   constructor(userHandler: InboundHandler | Http1Handler, options: MeshServerOptions) {
     this.#options = options;
     const pipeline = options.pipeline ?? new InboundPipeline({ telemetry: options.telemetry, guard: options.guard });
-    const closing: ServeOptions<InboundHandler> = { closing: () => this.#closing };
+    const closing: ServeOptions<InboundHandler> = { closing: () => this.#closing, deferAuthorization: options.deferAuthorization === true };
     const app = userHandler as InboundHandler;
     const handler: InboundHandler = (req, res) => serveHttp(pipeline, req, res, runApp, app, closing);
     const modes = [options.mode, ...Object.values(options.portLevelMtls ?? {})];

@@ -187,6 +187,46 @@ test('mesh.createServer: authorizeRequest resolves at once with the path the ser
   }
 });
 
+test('mesh.createServer with deferAuthorization: the handler runs first, and authorizeRequest refuses a denied request before its protected part', async () => {
+  const denials: unknown[] = [];
+  const onDenied = (msg: unknown) => denials.push(msg);
+  subscribe(CHANNELS.denied, onDenied);
+  try {
+    const m = backend();
+    const seen: Seen = { reached: [], authorized: [] };
+    const server: MeshServer = m.createServer(
+      (req, res) => {
+        seen.reached.push(req.url ?? '');
+        authorizeRequest(req).then(
+          (path) => {
+            seen.authorized.push(path);
+            res.end(path);
+          },
+          (err: unknown) => {
+            res.statusCode = isMeshError(err) ? err.httpStatus : 500;
+            res.end(isMeshError(err) ? err.code : 'not a mesh error');
+          },
+        );
+      },
+      { deferAuthorization: true },
+    );
+    closers.push(() => server.close(100));
+    const { port } = await server.listen(0, '127.0.0.1');
+    expect(await get(port, '/admin/keys')).toEqual({ status: 403, body: 'MESH_PERMISSION_DENIED' });
+    expect(await get(port, '/orders/9', { authorization: 'Bearer not.a.jwt' })).toEqual({ status: 401, body: 'MESH_UNAUTHENTICATED' });
+    const token = await sign({});
+    expect(await get(port, '/orders//7', { authorization: `Bearer ${token}` })).toEqual({ status: 200, body: '/orders/7' });
+    // The handler saw every request as sent (routing comes first); only the allowed one got past the check.
+    expect(seen).toEqual({ reached: ['/admin/keys', '/orders/9', '/orders//7'], authorized: ['/orders/7'] });
+    expect(denials).toEqual([
+      { code: 'MESH_PERMISSION_DENIED', policy: 'shop/no-admin' },
+      { code: 'MESH_UNAUTHENTICATED', policy: undefined },
+    ]);
+  } finally {
+    unsubscribe(CHANNELS.denied, onDenied);
+  }
+});
+
 test('authorizeRequest refuses a request the mesh did not see, rather than let it through', async () => {
   let failure: unknown;
   const server: Server = createServer((req, res) => {
