@@ -17,6 +17,8 @@
 import type { SpanContext, TraceState } from '@opentelemetry/api';
 
 const CHECKED: unique symbol = Symbol.for('proxyless.checkedSpanContext');
+/** Where a context keeps its `traceparent`: a symbol, so logging or serializing a span context shows only the api's fields. */
+export const TRACEPARENT_OF: unique symbol = Symbol('proxyless traceparent');
 
 export class CheckedSpanContext implements SpanContext {
   traceId: string;
@@ -24,6 +26,16 @@ export class CheckedSpanContext implements SpanContext {
   traceFlags: number;
   traceState: TraceState | undefined;
   isRemote: boolean | undefined;
+  /**
+   * The `traceparent` that writes this context, once known: the header it
+   * was parsed from, or the first one formatted for it. A mesh that only
+   * passes the caller's trace on forwards the header it received, and a
+   * retried call writes its span's header once: formatting builds a
+   * five-part string that the header check and the socket write then
+   * flatten, ~900 instructions a call. Span contexts are immutable (the
+   * OpenTelemetry spec's word), so the header never goes stale.
+   */
+  [TRACEPARENT_OF]: string | undefined;
 
   constructor(traceId: string, spanId: string, traceFlags: number, isRemote: boolean | undefined, traceState: TraceState | undefined) {
     this.traceId = traceId;
@@ -32,6 +44,7 @@ export class CheckedSpanContext implements SpanContext {
     // Every field always set: one shape for every context, so the sites that read them stay monomorphic.
     this.traceState = traceState;
     this.isRemote = isRemote;
+    this[TRACEPARENT_OF] = undefined;
   }
 
   static {

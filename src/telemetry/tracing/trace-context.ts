@@ -17,7 +17,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { joined, single } from './carrier.js';
-import { CheckedSpanContext } from './checked-span-context.js';
+import { CheckedSpanContext, TRACEPARENT_OF } from './checked-span-context.js';
 import { isLowerHex, isLowerHexId } from './hex.js';
 import { isTracingSuppressed } from './suppress.js';
 import { parseTracestate } from './tracestate.js';
@@ -49,7 +49,10 @@ export function parseTraceparent(raw: string): SpanContext | undefined {
   if (!isLowerHex(s, 53, 2)) return undefined;
   const flags = hexValue(s.charCodeAt(53)) * 16 + hexValue(s.charCodeAt(54));
   // Of a version we do not know, only the sampled bit has a meaning we can rely on.
-  return new CheckedSpanContext(s.slice(3, 35), s.slice(36, 52), v00 ? flags : flags & 1, true, undefined);
+  const sc = new CheckedSpanContext(s.slice(3, 35), s.slice(36, 52), v00 ? flags : flags & 1, true, undefined);
+  // Version 00, checked whole: the header is this context's own, written as formatTraceparent would.
+  if (v00) sc[TRACEPARENT_OF] = s;
+  return sc;
 }
 
 /** A lowercase hex digit's value (the caller checked it is one). */
@@ -57,8 +60,14 @@ function hexValue(c: number): number {
   return c <= 57 ? c - 48 : c - 87;
 }
 
-/** `00-<trace-id>-<parent-id>-<flags>` for a span context. */
+/** `00-<trace-id>-<parent-id>-<flags>` for a span context (kept on the mesh's own contexts, see CheckedSpanContext). */
 export function formatTraceparent(sc: SpanContext): string {
+  if (!(sc instanceof CheckedSpanContext)) return format(sc);
+  sc[TRACEPARENT_OF] ??= format(sc);
+  return sc[TRACEPARENT_OF];
+}
+
+function format(sc: SpanContext): string {
   const f = sc.traceFlags & 0xff;
   return `00-${sc.traceId}-${sc.spanId}-${f === 1 ? '01' : f === 0 ? '00' : f.toString(16).padStart(2, '0')}`;
 }

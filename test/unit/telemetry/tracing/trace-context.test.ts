@@ -1,10 +1,11 @@
 import { createTraceState, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import { isCheckedSpanContext } from '../../../../src/telemetry/tracing/checked-span-context.js';
+import { CheckedSpanContext, isCheckedSpanContext } from '../../../../src/telemetry/tracing/checked-span-context.js';
 import { suppressTracing } from '../../../../src/telemetry/tracing/suppress.js';
 import {
   extractTraceContext,
   formatTraceparent,
+  injectTraceContext,
   parseTraceparent,
   TraceContextPropagator,
 } from '../../../../src/telemetry/tracing/trace-context.js';
@@ -26,7 +27,16 @@ describe('traceparent parsing (W3C Trace Context)', () => {
     ['a future version keeps only the sampled bit', `01-${TRACE_ID}-${SPAN_ID}-ff`, 1],
   ])('accepts %s', (_what, header, flags) => {
     const sc = parseTraceparent(header);
-    expect(sc).toEqual({ traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: flags, isRemote: true });
+    expect(sc && { traceId: sc.traceId, spanId: sc.spanId, traceFlags: sc.traceFlags, isRemote: sc.isRemote, traceState: sc.traceState }).toEqual({
+      traceId: TRACE_ID,
+      spanId: SPAN_ID,
+      traceFlags: flags,
+      isRemote: true,
+      traceState: undefined,
+    });
+    // Nothing of the mesh's own shows to code that lists or serializes the context.
+    expect(Object.keys(sc!).sort()).toEqual(['isRemote', 'spanId', 'traceFlags', 'traceId', 'traceState']);
+    expect(JSON.parse(JSON.stringify(sc))).toEqual({ traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: flags, isRemote: true });
     // Built from the IDs just checked: later checks of this context need not read them again.
     expect(isCheckedSpanContext(sc!)).toBe(true);
   });
@@ -53,6 +63,32 @@ describe('traceparent parsing (W3C Trace Context)', () => {
     ['a 64-bit trace ID', `00-${TRACE_ID.slice(16)}-${SPAN_ID}-01`],
   ])('rejects %s', (_what, header) => {
     expect(parseTraceparent(header)).toBeUndefined();
+  });
+
+  it('writes the context it parsed back as version 00: the same header for version 00, the version-00 form of a future version', () => {
+    const cases: [string, string][] = [
+      [VALID, VALID],
+      [`00-${TRACE_ID}-${SPAN_ID}-bf`, `00-${TRACE_ID}-${SPAN_ID}-bf`],
+      [` \t${VALID}\t `, VALID],
+      // Of a future version only the sampled bit is kept, and the fields after the flags go.
+      [`cc-${TRACE_ID}-${SPAN_ID}-03-what-the-future-will-be`, VALID],
+      [`01-${TRACE_ID}-${SPAN_ID}-ae`, `00-${TRACE_ID}-${SPAN_ID}-00`],
+    ];
+    for (const [header, written] of cases) {
+      const sc = parseTraceparent(header)!;
+      expect(formatTraceparent(sc)).toBe(written);
+      expect(formatTraceparent({ traceId: sc.traceId, spanId: sc.spanId, traceFlags: sc.traceFlags })).toBe(written);
+    }
+  });
+
+  it('a span context of the mesh writes the same header at each injection', () => {
+    const sc = new CheckedSpanContext(TRACE_ID, SPAN_ID, 1, undefined, undefined);
+    const first = formatTraceparent(sc);
+    expect(first).toBe(VALID);
+    expect(formatTraceparent(sc)).toBe(first);
+    const injected: string[] = [];
+    injectTraceContext(sc, injected, { set: (c, _k, v) => c.push(v) });
+    expect(injected).toEqual([VALID]);
   });
 
   it('formats flags as two lowercase hex digits', () => {
