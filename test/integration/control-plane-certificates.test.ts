@@ -156,17 +156,16 @@ describe('provider control-plane', () => {
     const warningsBefore = logs.warnings.length;
     const refusals = () => logs.warnings.slice(warningsBefore).filter((w) => w.includes('certificate renewal failed'));
     // Renewal is due within ~3 s of the last one; the certificates in force stay valid ~3 s beyond that.
-    let ok = 0;
+    // Every request must succeed, before and after the first refusal; how many land before it is
+    // timing (the refusal can come while the control plane restarts), so only the ones after count.
     let afterRefusal = 0;
     while (afterRefusal < 20) {
       const res = await frontend.request('http://backend/who');
       await res.body.text();
       expect(res.statusCode).toBe(200);
-      ok++;
       if (refusals().length > 0) afterRefusal++;
       else await new Promise((r) => setTimeout(r, 20));
     }
-    expect(ok).toBeGreaterThan(20);
     expect(refusals().join('\n')).toContain('bootstrap token is not known');
   }, 30_000);
 });
