@@ -40,6 +40,12 @@
  * too (lib/service-server.ts says why). With `--base`, the base side is
  * the base checkout's otel service.
  *
+ * `--frameworks otel-reference` (opt-in) measures the same service without
+ * the mesh (lib/otel-reference-server.ts: node:http and undici), bare
+ * against instrumented as OpenTelemetry's documentation sets up a Node
+ * service (SDK, http and undici instrumentations, spans dropped): what
+ * telemetry costs a service that has no mesh, in the same run.
+ *
  *   npm run bench:inbound [-- --rounds 8 --ms 1000 --processes 3 --concurrency 32 --warmup-ms 5000 --load wrk|undici --frameworks node,express,fastify,service --base ../other-checkout]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -78,6 +84,9 @@ const PIN = cpuPinning();
 const FRAMEWORKS = values.frameworks!.split(',');
 const SERVER = fileURLToPath(new URL('./lib/inbound-server.ts', import.meta.url));
 const SERVICE = fileURLToPath(new URL('./lib/service-server.ts', import.meta.url));
+const REFERENCE = fileURLToPath(new URL('./lib/otel-reference-server.ts', import.meta.url));
+/** The services: traced load, and rows of their own (telemetry off against fully on). */
+const SERVICES = new Set(['service', 'otel-reference']);
 /** A caller's sampled trace contexts, one per request in turn, sent to the service's sides (lib/service-server.ts says why quiet gets them too; lib/caller-traces.ts why they differ). */
 const TRACEPARENTS = callerTraceparents();
 let nextTrace = 0;
@@ -132,11 +141,20 @@ function upstreams(): Promise<string> {
 }
 
 async function start(framework: string, variant: Side): Promise<Server> {
-  const service = framework === 'service';
+  const service = SERVICES.has(framework);
+  const reference = framework === 'otel-reference';
   // The base side is the other checkout's mesh server (otel service), run from its own directory so tsx resolves its src/.
   const script =
-    variant === 'base' ? resolve(BASE!, service ? 'bench/lib/service-server.ts' : 'bench/lib/inbound-server.ts') : service ? SERVICE : SERVER;
-  const args = service ? [variant === 'bare' ? 'quiet' : 'otel', await upstreams()] : [framework, variant === 'base' ? 'mesh' : variant];
+    variant === 'base'
+      ? resolve(BASE!, service ? 'bench/lib/service-server.ts' : 'bench/lib/inbound-server.ts')
+      : reference
+        ? REFERENCE
+        : service
+          ? SERVICE
+          : SERVER;
+  const off = reference ? 'raw' : 'quiet';
+  const on = reference ? 'raw-otel' : 'otel';
+  const args = service ? [variant === 'bare' ? off : on, await upstreams()] : [framework, variant === 'base' ? 'mesh' : variant];
   const argv = [...PIN.server, process.execPath, '--import', 'tsx', ...benchNodeFlags(), script, ...args];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], ...(variant === 'base' ? { cwd: BASE } : {}) });
   children.push(child);
@@ -244,7 +262,8 @@ for (const framework of FRAMEWORKS) {
   const servers: Server[] = [];
   for (let p = 0; p < PROCESSES; p++) {
     servers.push(await start(framework, 'bare'), await start(framework, 'mesh'));
-    if (BASE !== undefined) servers.push(await start(framework, 'base'));
+    // The reference has no mesh, so no other checkout's mesh to compare.
+    if (BASE !== undefined && framework !== 'otel-reference') servers.push(await start(framework, 'base'));
   }
   process.stderr.write(`${framework}: warming up ${servers.length} servers\n`);
   for (const s of servers) await load(s, WARMUP_MS);
@@ -277,12 +296,12 @@ for (const framework of FRAMEWORKS) {
   if (base.length > 0) {
     const [abLo, abHi] = ratioInterval(base, mesh, rate);
     const cpuBase = sideValue(base, cpu);
-    (framework === 'service' ? serviceAbRows : abRows).push(
+    (SERVICES.has(framework) ? serviceAbRows : abRows).push(
       `| ${framework} | ${(sideValue(base, rate) / sideValue(bare, rate)).toFixed(2)}× | ${ratio.toFixed(2)}× | ${(sideValue(mesh, rate) / sideValue(base, rate)).toFixed(3)}× | ${enough ? `${abLo.toFixed(3)}× … ${abHi.toFixed(3)}×` : '–'} | ${Number.isNaN(cpuBase) ? '–' : `${(cpuMesh - cpuBase).toFixed(1)}`} |`,
     );
   }
   const cells = `| ${framework} | ${Math.round(sideValue(bare, rate)).toLocaleString('en-US')} | ${Math.round(sideValue(mesh, rate)).toLocaleString('en-US')} | ${ratio.toFixed(2)}× | ${enough ? `${lo.toFixed(2)}× … ${hi.toFixed(2)}×` : '–'} | ${cpuCell} | ${kernelCell} | ${faultsCell} |`;
-  if (framework === 'service') serviceRows.push(cells);
+  if (SERVICES.has(framework)) serviceRows.push(cells);
   else rows.push(`${cells} ${met} |`);
   for (const s of servers) children.splice(children.indexOf(children.find((c) => c.pid === s.pid)!), 1)[0]!.kill();
 }
@@ -314,8 +333,9 @@ printTable(
 );
 printTable(
   `${rows.length > 0 ? '\n' : ''}A service (lib/service-server.ts): each inbound request through mesh.createServer makes one outbound mesh.request to three upstream replicas (on the load's CPU), ` +
-    `with telemetry off (quiet) and fully on (otel: Istio metrics, every span recorded by proxyless/otel's provider and dropped); every request carries a caller's sampled traceparent:\n`,
-  '| framework | quiet req/s | otel req/s | otel ÷ quiet | 90% interval | server CPU µs/req: quiet → otel | of it kernel | server page faults per 1k req: quiet → otel |',
+    `with telemetry off (quiet) and fully on (otel: Istio metrics, every span recorded by proxyless/otel's provider and dropped); otel-reference is the same service without the mesh (lib/otel-reference-server.ts), ` +
+    `bare (raw) and with OpenTelemetry's standard Node setup (raw-otel); every request carries a caller's sampled traceparent:\n`,
+  '| service | off req/s (quiet, raw) | fully on req/s (otel, raw-otel) | on ÷ off | 90% interval | server CPU µs/req: off → on | of it kernel | server page faults per 1k req: off → on |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   serviceRows,
 );

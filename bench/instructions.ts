@@ -28,7 +28,11 @@
  * Services, on request (the same load): a service that serves an inbound
  * request through the mesh and makes one outbound call through it from the
  * handler (lib/service-server.ts, over the clients' three replicas), with
- * telemetry off (quiet) and fully on (otel, otel-1pct; compared with quiet).
+ * telemetry off (quiet) and fully on (otel, otel-1pct; compared with quiet),
+ * or with one part of it on (metrics, tracing, propagate: the caller's
+ * trace passed on with no tracer provider). The same service without the
+ * mesh (lib/otel-reference-server.ts): raw, and raw-otel, instrumented as
+ * OpenTelemetry's documentation sets up a Node service (compared with raw).
  * Their load sends a `traceparent` on every request, as a traced caller
  * does: sampled, except for otel-1pct, sampled one request in 100.
  * Each counted run takes about a minute.
@@ -39,7 +43,7 @@
  * (`--perf-basic-prof`, only then). `--keep` keeps the callgrind dumps
  * (and with --functions their perf maps) for callgrind_annotate.
  *
- *   npm run bench:instructions [-- --clients raw,mesh,full,raw-tls,mesh-tls,quiet,otel,otel-1pct,otel-sdk --servers node,express,fastify --services quiet,otel,otel-1pct --requests 3000 --warmup N --functions N --keep]
+ *   npm run bench:instructions [-- --clients raw,mesh,full,raw-tls,mesh-tls,quiet,otel,otel-1pct,otel-sdk --servers node,express,fastify --services quiet,otel,otel-1pct,metrics,tracing,propagate,raw,raw-otel --requests 3000 --warmup N --functions N --keep]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -80,6 +84,7 @@ const FUNCTIONS = Number(values.functions);
 const CLIENT = fileURLToPath(new URL('./lib/instr-client.ts', import.meta.url));
 const SERVER = fileURLToPath(new URL('./lib/inbound-server.ts', import.meta.url));
 const SERVICE = fileURLToPath(new URL('./lib/service-server.ts', import.meta.url));
+const REFERENCE_SERVICE = fileURLToPath(new URL('./lib/otel-reference-server.ts', import.meta.url));
 
 if (!hasCallgrind()) {
   console.error('bench:instructions needs valgrind (apt-get install valgrind)');
@@ -219,7 +224,7 @@ const nth = <T>(list: readonly T[], n: number): T => list[n % list.length]!;
  * decides, so a caller sampling every request would make it otel.
  */
 const countService = (variant: string, ports: string): Promise<Counted> =>
-  countServerProcess(`service-${variant}`, SERVICE, [variant, ports], variant === 'otel-1pct' ? (n) => nth(n % 100 === 0 ? SAMPLED : UNSAMPLED, n) : (n) => nth(SAMPLED, n));
+  countServerProcess(`service-${variant}`, variant.startsWith('raw') ? REFERENCE_SERVICE : SERVICE, [variant, ports], variant === 'otel-1pct' ? (n) => nth(n % 100 === 0 ? SAMPLED : UNSAMPLED, n) : (n) => nth(SAMPLED, n));
 
 /** The three upstream replicas (lib/upstream.ts) the clients and the services call, started on first use. */
 let replicaPorts: Promise<string[]> | undefined;
@@ -296,16 +301,16 @@ try {
       process.stderr.write(`counting service ${variant}…\n`);
       counts.set(variant, await countService(variant, ports));
     }
-    const quiet = counts.get('quiet');
     const rows: string[][] = [];
     let details = '';
     for (const [variant, c] of counts) {
-      // Telemetry's cost is each variant against quiet: the same service with telemetry off.
-      const b = variant === 'quiet' ? undefined : quiet;
+      // Telemetry's cost is each variant against the same service with telemetry off: quiet, or raw without the mesh.
+      const baseName = variant.startsWith('raw') ? 'raw' : 'quiet';
+      const b = variant === baseName ? undefined : counts.get(baseName);
       rows.push(row(variant, c, b));
-      if (b !== undefined) details += functionDiff(`service ${variant} against quiet`, c, b);
+      if (b !== undefined) details += functionDiff(`service ${variant} against ${baseName}`, c, b);
     }
-    console.log('\n## Services (an inbound request that makes one outbound call; GET /users/:id with a traceparent, baseline = quiet)\n');
+    console.log('\n## Services (an inbound request that makes one outbound call; GET /users/:id with a traceparent, baseline = quiet, or raw for raw-otel)\n');
     console.log(markdownTable(HEADERS, rows, [...ALIGN]));
     if (details !== '') console.log(details);
   }

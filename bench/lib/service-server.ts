@@ -15,11 +15,20 @@
  *              (lib/dropping-tracer.ts)
  *   otel-1pct  the same sampling 1% (parent-based: a caller's decision wins)
  *
+ * and, to split fully on into its parts (each against quiet):
+ *
+ *   metrics    the Istio metrics alone (tracing off)
+ *   tracing    tracing alone as in otel (metrics off)
+ *   propagate  no tracer provider and metrics off: the caller's trace is
+ *              only carried on to the upstream, as a mesh without a
+ *              provider does
+ *
  * The load sends a W3C `traceparent` on every request to every variant,
- * a different trace each time (lib/caller-traces.ts), quiet included: the caller upstream of this service is the same traced
- * mesh client whatever this service does, and telemetry off means this
- * service ignores the header (it still arrives and is parsed by node's
- * http parser, as it would be in production). The flag is sampled (01),
+ * a different trace each time (lib/caller-traces.ts), quiet included: the
+ * caller upstream of this service is the same traced mesh client whatever
+ * this service does, and telemetry off means this service ignores the
+ * header (it still arrives and is parsed by node's http parser, as it
+ * would be in production). The flag is sampled (01),
  * except for otel-1pct in bench/instructions.ts, whose load marks one
  * request in 100 sampled, as a caller in a mesh sampling 1% would: under a
  * parent-based sampler the caller decides, so a load sampling every
@@ -30,16 +39,16 @@
  * bench/inbound.ts measures them. So there is no event-loop delay limit to
  * shed requests under callgrind either.
  *
- *   tsx bench/lib/service-server.ts <quiet|otel|otel-1pct> <port,port,…>
+ *   tsx bench/lib/service-server.ts <quiet|otel|otel-1pct|metrics|tracing|propagate> <port,port,…>
  *
  * Prints `{"port": N}` once listening.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createMesh } from '../../src/index.js';
+import { createMesh, type TelemetryOptions } from '../../src/index.js';
 import { droppingTracerProvider } from './dropping-tracer.js';
 
 const [variant = 'quiet', portList = ''] = process.argv.slice(2);
-if (!['quiet', 'otel', 'otel-1pct'].includes(variant)) throw new Error(`service-server: unknown variant ${variant}`);
+if (!['quiet', 'otel', 'otel-1pct', 'metrics', 'tracing', 'propagate'].includes(variant)) throw new Error(`service-server: unknown variant ${variant}`);
 const endpoints = portList
   .split(',')
   .filter((p) => p !== '')
@@ -49,12 +58,19 @@ if (endpoints.length === 0) throw new Error('service-server: no upstream ports')
 const mesh = createMesh({
   env: false,
   config: { services: { upstream: { endpoints, loadBalancer: { policy: 'round-robin' } } } },
-  telemetry:
-    variant === 'quiet'
-      ? { metrics: false, tracing: false }
-      : { metrics: true, tracing: { tracerProvider: (await droppingTracerProvider('proxyless', variant === 'otel-1pct' ? 0.01 : undefined)) as never } },
+  telemetry: await telemetryOf(variant),
 });
 await mesh.ready();
+
+async function telemetryOf(v: string): Promise<TelemetryOptions> {
+  if (v === 'quiet') return { metrics: false, tracing: false };
+  // No provider registered anywhere: the mesh propagates the caller's context and records nothing.
+  if (v === 'propagate') return { metrics: false };
+  if (v === 'metrics') return { metrics: true, tracing: false };
+  const tracing = { tracerProvider: (await droppingTracerProvider('proxyless', v === 'otel-1pct' ? 0.01 : undefined)) as never };
+  if (v === 'tracing') return { metrics: false, tracing };
+  return { metrics: true, tracing };
+}
 
 const body = JSON.stringify({ id: '42', name: 'Ada', roles: ['reader', 'writer'] });
 
