@@ -219,6 +219,11 @@ export class Mesh {
       env: envVars,
       logger: this.logger,
       registry: this.#telemetry.metrics?.registry,
+      policies: this.balancers,
+      rejected: (err) => {
+        this.config.recordRejection('xds', err);
+        this.#reportRejected(err);
+      },
       apply: (raw, source) => {
         try {
           this.config.setLayer('xds', raw, source);

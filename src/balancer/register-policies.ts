@@ -3,8 +3,8 @@
  * ones) registered before the first config is applied, so a config file or
  * code options can name them from the start. Names are checked here, where
  * the mistake is made: a factory under a name config can never select
- * (`fastest` rather than `example.com/fastest`) would otherwise sit unused
- * while the config that names it is rejected.
+ * (`fastest` rather than `example.com/fastest` or `myorg.Fastest`) would
+ * otherwise sit unused while the config that names it is rejected.
  */
 import { CUSTOM_POLICY_RULE, isBuiltinLbPolicy, isCustomLbPolicyName } from '../config/lb-policy-name.js';
 import { MeshError } from '../errors.js';

@@ -37,6 +37,12 @@ export interface PickerOptions {
   readonly ringMax?: number;
   /** maglev: lookup table size (a prime). */
   readonly tableSize?: number;
+  /**
+   * A custom policy's own settings: `loadBalancer.config` in the mesh's
+   * config, or the JSON config of the policy's TypedStruct when xDS selects
+   * it (gRFC A52). Undefined when none is set; built-in policies never get one.
+   */
+  readonly config?: Readonly<Record<string, unknown>>;
   /** Source of randomness in [0, 1); tests pass a seeded one. */
   readonly random?: () => number;
 }

@@ -12,6 +12,7 @@ import { OutlierDetector } from '../balancer/outlier-detection.js';
 import { compileRequestHash, type RequestHasher } from '../balancer/request-hash.js';
 import { roundRobinPicker } from '../balancer/round-robin.js';
 import type { Picker, PickerFactory } from '../balancer/types.js';
+import { effectiveLoadBalancer } from '../config/lb-levels.js';
 import { resolveOutlierConfig } from '../config/outlier-schema.js';
 import type { LoadBalancerConfig, MeshSettings, ServiceConfig } from '../config/schema.js';
 import { type Endpoint, makeEndpoint } from '../discovery/endpoint.js';
@@ -104,7 +105,7 @@ export class Destination implements Cluster {
 
   /** The service's load-balancer policy name (for status views). */
   get loadBalancerPolicy(): string {
-    return this.#lbConfig(undefined).policy ?? 'peak-ewma';
+    return this.#lbConfig(undefined).policy;
   }
 
   get upstreams(): readonly Upstream[] {
@@ -130,7 +131,7 @@ export class Destination implements Cluster {
     if (this.#pool.update(service, settings, this.#ctx.pool, this.#ctx.tls)) this.#renewPools();
     const lb = this.#lbConfig(undefined);
     // Policies that ignore the hash do not get one computed; a custom policy configured with hashOn does.
-    this.#hash = lb.hashOn && !HASHLESS_POLICIES.has(lb.policy ?? 'peak-ewma') ? compileRequestHash(lb.hashOn) : undefined;
+    this.#hash = lb.hashOn && !HASHLESS_POLICIES.has(lb.policy) ? compileRequestHash(lb.hashOn) : undefined;
 
     const target = this.#target();
     const key = `${target.uri}|${target.defaultPort ?? ''}|${target.refreshIntervalMs}|${JSON.stringify(target.endpoints ?? [])}`;
@@ -271,16 +272,14 @@ export class Destination implements Cluster {
     for (const w of waiters) w();
   }
 
-  #lbConfig(subset: string | undefined): LoadBalancerConfig {
-    const mesh = this.#settings.loadBalancer;
-    const svc = this.#service.loadBalancer;
+  #lbConfig(subset: string | undefined): LoadBalancerConfig & { policy: string } {
     const sub = subset === undefined ? undefined : this.#service.subsets?.[subset]?.loadBalancer;
-    return { ...mesh, ...svc, ...sub, policy: sub?.policy ?? svc?.policy ?? mesh.policy ?? 'peak-ewma' };
+    return effectiveLoadBalancer([this.#settings.loadBalancer, this.#service.loadBalancer, sub]);
   }
 
-  #buildPicker(upstreams: readonly Upstream[], lb: LoadBalancerConfig): Picker<Upstream> {
+  #buildPicker(upstreams: readonly Upstream[], lb: LoadBalancerConfig & { policy: string }): Picker<Upstream> {
     if (upstreams.length === 0) return EMPTY_PICKER;
-    const policy = lb.policy ?? 'peak-ewma';
+    const policy = lb.policy;
     const factory = this.#ctx.policies.get(policy);
     if (factory === undefined) throw new Error(`no load-balancer policy "${policy}"`);
     try {
@@ -301,6 +300,7 @@ export class Destination implements Cluster {
       {
         ...(lb.ringSize ? { ringMin: lb.ringSize.min, ringMax: lb.ringSize.max } : {}),
         ...(lb.maglevTableSize ? { tableSize: lb.maglevTableSize } : {}),
+        ...(lb.config !== undefined ? { config: lb.config } : {}),
       },
       {
         localRegion: this.#settings.region,

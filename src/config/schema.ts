@@ -11,7 +11,9 @@ import type { AuthorizationPolicy } from '../security/authz/model.js';
 import type { RequestAuthenticationPolicy } from '../security/jwt/model.js';
 import { duration, parseHostPort, shown } from './fields.js';
 import { inboundSchema } from './inbound-schema.js';
-import { lbPolicyNameSchema } from './lb-policy-name.js';
+import { jsonObjectSchema } from './json-object.js';
+import { inheritedConfigIssues } from './lb-levels.js';
+import { isBuiltinLbPolicy, lbPolicyNameSchema } from './lb-policy-name.js';
 import { outlierDetectionSchema } from './outlier-schema.js';
 import {
   circuitBreakerSchema,
@@ -150,8 +152,21 @@ export const loadBalancerSchema = z
       .min(0, { error: (iss) => `must be a percentage from 0 to 100, got ${shown(iss.input)}` })
       .max(100, { error: (iss) => `must be a percentage from 0 to 100, got ${shown(iss.input)}` })
       .optional(),
+    // A custom policy's own settings, handed to its factory as PickerOptions.config. JSON only:
+    // the control plane carries it in an xDS Struct, and gRPC reads a custom policy's config as JSON.
+    config: jsonObjectSchema("the custom policy's settings").optional(),
   })
-  .partial({ policy: true });
+  .partial({ policy: true })
+  .superRefine((lb, ctx) => {
+    // The built-ins are configured by the fields above; a config beside one would be silently ignored.
+    if (lb.config !== undefined && lb.policy !== undefined && isBuiltinLbPolicy(lb.policy)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['config'],
+        message: `only a custom policy takes a config; "${lb.policy}" is built in and is set by the other loadBalancer fields (hashOn, ringSize, maglevTableSize, localityAware, panicThreshold)`,
+      });
+    }
+  });
 
 const subset = z.strictObject({
   labels: labels,
@@ -245,6 +260,7 @@ export const meshConfigSchema = z
     peerAuthentications: z.array(z.unknown()).optional(),
   })
   .superRefine((cfg, ctx) => {
+    for (const issue of inheritedConfigIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
     for (const name of Object.keys(cfg.services)) {
       if (!DNS_LABEL.test(name) || name.length > 63) {
         ctx.addIssue({

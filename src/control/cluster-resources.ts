@@ -2,18 +2,23 @@
  * A service (and each of its subsets) as an Envoy Cluster (CDS).
  *
  * `lb_policy` carries what gRPC's proxyless clients accept (ROUND_ROBIN or
- * RING_HASH; they NACK anything else), so every gRPC client can join. The
+ * RING_HASH; they NACK anything else), so every gRPC client can join; a
+ * custom policy with a dotted, gRPC-style name is also offered in
+ * `load_balancing_policy` (typed-lb-policy.ts). The
  * mesh's exact settings, including those Envoy has no field for (peak-EWMA,
  * the error-rate circuit breaker, retry budget), travel beside them in the
  * cluster's `metadata.filter_metadata["io.proxyless"]`, which other clients
  * ignore.
  */
 import { parseHostPort } from '../config/fields.js';
+import { effectiveLoadBalancer } from '../config/lb-levels.js';
+import { isDottedLbPolicyName } from '../config/lb-policy-name.js';
 import { resolveOutlierConfig } from '../config/outlier-schema.js';
 import type { LoadBalancerConfig, MeshSettings, ServiceConfig } from '../config/schema.js';
 import { packAny } from '../discovery/xds/envoy-protos.js';
 import { durationOf, structOf, uint32 } from './envoy-values.js';
 import { clusterName, servicePort } from './resource-names.js';
+import { typedLoadBalancingPolicy } from './typed-lb-policy.js';
 
 export const PROXYLESS_METADATA = 'io.proxyless';
 const UPSTREAM_TLS = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
@@ -38,11 +43,11 @@ export function clusterSpecs(service: string, config: ServiceConfig, mesh: MeshS
 }
 
 export function clusterResource(spec: ClusterSpec, config: ServiceConfig, mesh: MeshSettings): Obj {
-  const lb: LoadBalancerConfig = {
-    ...mesh.loadBalancer,
-    ...config.loadBalancer,
-    ...(spec.subset !== undefined ? config.subsets?.[spec.subset]?.loadBalancer : undefined),
-  };
+  const lb = effectiveLoadBalancer([
+    mesh.loadBalancer,
+    config.loadBalancer,
+    spec.subset !== undefined ? config.subsets?.[spec.subset]?.loadBalancer : undefined,
+  ]);
   const cluster: Obj = { name: spec.name, ...discovery(spec, config), ...lbFields(lb) };
   const pool = { ...mesh.connectionPool, ...config.connectionPool };
   if (pool.connectTimeout !== undefined) cluster.connect_timeout = durationOf(pool.connectTimeout);
@@ -85,10 +90,12 @@ function discovery(spec: ClusterSpec, config: ServiceConfig): Obj {
   return { type: 'EDS', eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' }, service_name: spec.name } };
 }
 
-function lbFields(lb: LoadBalancerConfig): Obj {
+function lbFields(lb: LoadBalancerConfig & { policy: string }): Obj {
   const out: Obj = {};
   const hashing = lb.policy === 'ring-hash' || lb.policy === 'maglev';
   out.lb_policy = hashing ? 'RING_HASH' : 'ROUND_ROBIN';
+  // gRPC reads a dotted custom name from the standard field (and then ignores lb_policy); see typed-lb-policy.ts.
+  if (isDottedLbPolicyName(lb.policy)) out.load_balancing_policy = typedLoadBalancingPolicy(lb.policy, lb.config);
   if (hashing) {
     out.ring_hash_lb_config = {
       hash_function: 'XX_HASH',

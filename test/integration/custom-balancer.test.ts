@@ -186,3 +186,52 @@ test('a custom policy configured with hashOn is handed each request\'s hash; the
   expect(hashes[0]).toBe(hashes[1]);
   expect(hashes[2]).not.toBe(hashes[0]);
 });
+
+test('loadBalancer.config reaches the factory of a dotted gRPC-style policy, and an update that changes only the config rebuilds the picker', async () => {
+  const list = await echos(3);
+  const seen: PickerOptions[] = [];
+  // Sends everything to the endpoint its config names.
+  const byConfig: PickerFactory = (endpoints, options) => {
+    seen.push(options);
+    const chosen = endpoints.find((e) => e.key === (options.config as { endpoint?: string } | undefined)?.endpoint) ?? endpoints[0];
+    return { size: endpoints.length, pick: () => chosen };
+  };
+  const endpoints = list.map((s) => s.address);
+  const service = (endpoint: string) => ({
+    services: { echo: { endpoints, loadBalancer: { policy: 'myorg.ByConfig', config: { endpoint, options: { sticky: true } } } } },
+  });
+  const m = mesh({ balancers: { 'myorg.ByConfig': byConfig }, config: service(list[1]!.address) });
+  const first = new Set<string>();
+  for (let i = 0; i < 6; i++) first.add(await nameOf(m, 'http://echo/'));
+  expect(first).toEqual(new Set([list[1]!.name]));
+  expect(seen.at(-1)?.config).toEqual({ endpoint: list[1]!.address, options: { sticky: true } });
+
+  m.config.setLayer('options', service(list[2]!.address), 'options');
+  const second = new Set<string>();
+  for (let i = 0; i < 6; i++) second.add(await nameOf(m, 'http://echo/'));
+  expect(second).toEqual(new Set([list[2]!.name]));
+  expect(seen.at(-1)?.config).toEqual({ endpoint: list[2]!.address, options: { sticky: true } });
+});
+
+test("a subset naming another policy builds its picker without the service's config", async () => {
+  const list = await echos(2);
+  const seen: Record<string, PickerOptions[]> = { 'myorg.A': [], 'myorg.B': [] };
+  const m = mesh({
+    balancers: { 'myorg.A': highestKey(seen['myorg.A']), 'myorg.B': highestKey(seen['myorg.B']) },
+    config: {
+      services: {
+        echo: {
+          endpoints: list.map((s) => ({ address: '127.0.0.1', port: s.port, labels: { v: '1' } })),
+          loadBalancer: { policy: 'myorg.A', config: { weight: 3 } },
+          subsets: { v1: { labels: { v: '1' }, loadBalancer: { policy: 'myorg.B' } } },
+          routes: [{ route: [{ destination: { subset: 'v1' } }] }],
+        },
+      },
+    },
+  });
+  expect(await nameOf(m, 'http://echo/')).toBe(highestOf(list).name);
+  expect(seen['myorg.A']!.at(-1)?.config).toEqual({ weight: 3 });
+  // Policy B was written without a config: it gets none, not policy A's.
+  expect(seen['myorg.B']!.length).toBeGreaterThan(0);
+  expect(seen['myorg.B']!.map((o) => o.config)).toEqual(seen['myorg.B']!.map(() => undefined));
+});

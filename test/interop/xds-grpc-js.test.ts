@@ -93,6 +93,17 @@ describe('@grpc/grpc-js-xds against the proxyless control plane', () => {
     expect(await tally(10)).toEqual({ v2: 10 });
   });
 
+  it('ACKs clusters offering a custom policy it has not registered (gRFC A52) and balances them round-robin', async () => {
+    const before = cp.snapshot.version;
+    // The control plane offers a dotted custom name as a TypedStruct, then RoundRobin for clients without it.
+    ws.writeConfig(splitConfig(v1, v2, [0, 100]).replace('policy: round-robin', 'policy: myorg.FewestInFlight, config: { maxInFlight: 4 }'));
+    await eventually(() => (cp.snapshot.version !== before ? true : undefined), 'the control plane to serve the edit');
+    const clusters = () => cp.status().clients.find((c) => c.nodeId === NODE_ID)?.subscriptions.find((s) => s.typeUrl === TYPE_URL.cluster);
+    await eventually(() => (clusters()?.ackedVersion === cp.snapshot.typeVersions.get(TYPE_URL.cluster) ? true : undefined), 'the ACK');
+    expect(clusters()!.lastNack).toBeUndefined();
+    expect(await tally(10)).toEqual({ v2: 10 });
+  });
+
   it('NACKs clusters it cannot use (mTLS without a certificate provider), keeps serving, and recovers', async () => {
     ws.writeConfig(splitConfig(v1, v2, [0, 100]).replace('    port: 9080\n', '    port: 9080\n    tls: { mode: mutual }\n'));
     const nack = await eventually(() => {

@@ -1,19 +1,31 @@
 /**
  * A cluster's load-balancing policy: the legacy `lb_policy` enum with its
  * ring-hash / maglev / least-request configs, or the typed
- * `load_balancing_policy` list, where (as in gRPC, A52) the first policy the
- * mesh knows wins and a list with none it knows is rejected.
+ * `load_balancing_policy` list, read as gRPC reads it (gRFC A52).
+ *
+ * The typed list decodes to candidates in the control plane's order: custom
+ * policies named by TypedStructs, then the first built-in (anything after a
+ * built-in could never be chosen). Which custom policy a process has is its
+ * mesh's business, not the resource's, so the decoder does not choose:
+ * choose-lb-policy.ts takes the first candidate the mesh has when the
+ * cluster is translated. Entries the mesh cannot use at all (an Envoy type
+ * it does not know, a TypedStruct naming no valid policy) are skipped with a
+ * warning; a list left with no candidate is rejected here.
  */
 import type { LbPolicyName } from '../../config/schema.js';
 import type { Warn } from './decode-route-action.js';
 import { typeNameOf, unpackAny } from './envoy-protos.js';
 import { ProtoReader } from './proto-reader.js';
+import { customPolicy, isTypedStruct } from './typed-struct-policy.js';
 
 export interface LbInput {
-  policy: LbPolicyName;
+  /** A built-in, or a custom policy a TypedStruct named (not yet known to be registered). */
+  policy: string;
   ringSize?: { min: number; max: number };
   maglevTableSize?: number;
   panicThreshold?: number;
+  /** A custom policy's TypedStruct value. */
+  config?: Record<string, unknown>;
 }
 
 const LEGACY: Readonly<Record<string, LbPolicyName>> = {
@@ -33,6 +45,9 @@ const TYPED: Readonly<Record<string, LbPolicyName>> = {
 };
 const WRR_LOCALITY = 'envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality';
 
+/** gRFC A52: a policy list nested (through WrrLocality) more than this many levels below the cluster's is invalid. */
+export const MAX_POLICY_DEPTH = 16;
+
 function ringSize(r: ProtoReader | undefined): { min: number; max: number } | undefined {
   if (r === undefined) return undefined;
   const min = r.wrapped('minimum_ring_size') ?? 1024;
@@ -40,18 +55,49 @@ function ringSize(r: ProtoReader | undefined): { min: number; max: number } | un
   return { min, max };
 }
 
-function typedPolicy(list: ProtoReader[], warn: Warn): LbInput | undefined {
-  for (const p of list) {
-    const ext = p.msg('typed_extension_config');
-    const any = ext?.msg('typed_config');
+function builtin(policy: LbPolicyName, typeUrl: string, bytes: Uint8Array, path: string): LbInput {
+  // Random has no proto in the bundled set; its config is empty anyway.
+  if (policy === 'random') return { policy };
+  const cfg = new ProtoReader(unpackAny(typeUrl, bytes), path);
+  if (policy === 'ring-hash') {
+    return { policy, ringSize: { min: cfg.wrapped('minimum_ring_size') ?? 1024, max: cfg.wrapped('maximum_ring_size') ?? 8_388_608 } };
+  }
+  if (policy === 'maglev') {
+    const size = cfg.wrapped('table_size');
+    return size === undefined ? { policy } : { policy, maglevTableSize: size };
+  }
+  return { policy };
+}
+
+/** Candidates in order, and whether the list ended at a built-in (so outer entries are never reached). */
+interface Candidates {
+  readonly list: LbInput[];
+  readonly final: boolean;
+}
+
+function typedPolicies(policies: ProtoReader, depth: number, warn: Warn): Candidates {
+  if (depth > MAX_POLICY_DEPTH) {
+    policies.fail('policies', `load-balancing policies nest more than ${MAX_POLICY_DEPTH} levels deep (through WrrLocality); gRPC rejects that too (gRFC A52)`);
+  }
+  const list: LbInput[] = [];
+  for (const p of policies.list('policies')) {
+    const any = p.msg('typed_extension_config')?.msg('typed_config');
     const typeUrl = any?.str('type_url') ?? '';
     const name = typeNameOf(typeUrl);
     const bytes = any?.bytes('value') ?? new Uint8Array();
+    const at = `${p.path}.typed_extension_config.typed_config`;
     if (name === WRR_LOCALITY) {
       // Locality weights are the endpoints' business here; the child policy picks.
-      const inner = new ProtoReader(unpackAny(typeUrl, bytes), `${p.path}.typed_extension_config.typed_config`);
-      const child = typedPolicy(inner.msg('endpoint_picking_policy')?.list('policies') ?? [], warn);
-      if (child !== undefined) return child;
+      const child = new ProtoReader(unpackAny(typeUrl, bytes), at).msg('endpoint_picking_policy');
+      if (child === undefined) continue;
+      const inner = typedPolicies(child, depth + 1, warn);
+      list.push(...inner.list);
+      if (inner.final) return { list, final: true };
+      continue;
+    }
+    if (isTypedStruct(name)) {
+      const custom = customPolicy(typeUrl, bytes, at, warn);
+      if (custom !== undefined) list.push({ policy: custom.policy, config: custom.config });
       continue;
     }
     const policy = TYPED[name];
@@ -59,42 +105,38 @@ function typedPolicy(list: ProtoReader[], warn: Warn): LbInput | undefined {
       warn(p.path, `load-balancing policy ${name || '(none)'} is not supported; trying the next one`);
       continue;
     }
-    // Random has no proto in the bundled set; its config is empty anyway.
-    if (policy === 'random') return { policy };
-    const cfg = new ProtoReader(unpackAny(typeUrl, bytes), `${p.path}.typed_extension_config.typed_config`);
-    if (policy === 'ring-hash') {
-      const min = cfg.wrapped('minimum_ring_size') ?? 1024;
-      const max = cfg.wrapped('maximum_ring_size') ?? 8_388_608;
-      return { policy, ringSize: { min, max } };
-    }
-    if (policy === 'maglev') {
-      const size = cfg.wrapped('table_size');
-      return size === undefined ? { policy } : { policy, maglevTableSize: size };
-    }
-    return { policy };
+    list.push(builtin(policy, typeUrl, bytes, at));
+    return { list, final: true };
   }
-  return undefined;
+  return { list, final: false };
 }
 
-export function clusterLoadBalancer(c: ProtoReader, warn: Warn): LbInput {
+/** The cluster's load-balancer candidates, most preferred first; never empty. */
+export function clusterLoadBalancers(c: ProtoReader, warn: Warn): LbInput[] {
   const typed = c.msg('load_balancing_policy');
-  let lb: LbInput | undefined;
+  let candidates: LbInput[];
   if (typed !== undefined) {
-    lb = typedPolicy(typed.list('policies'), warn);
-    if (lb === undefined) c.fail('load_balancing_policy.policies', 'lists no policy the mesh supports (round_robin, least_request, ring_hash, maglev, random, wrr_locality)');
+    candidates = typedPolicies(typed, 0, warn).list;
+    if (candidates.length === 0) {
+      c.fail(
+        'load_balancing_policy.policies',
+        'lists no policy the mesh supports (round_robin, least_request, ring_hash, maglev, random, wrr_locality, or a custom policy in a TypedStruct)',
+      );
+    }
   } else {
     const name = c.str('lb_policy') || 'ROUND_ROBIN';
     const policy = LEGACY[name];
     if (policy === undefined) c.fail('lb_policy', `${name} is not supported; use ROUND_ROBIN, LEAST_REQUEST, RING_HASH, MAGLEV or RANDOM`);
-    lb = { policy };
+    const lb: LbInput = { policy };
     const ring = ringSize(c.msg('ring_hash_lb_config'));
     if (policy === 'ring-hash' && ring !== undefined) lb.ringSize = ring;
     const maglev = c.msg('maglev_lb_config')?.wrapped('table_size');
     if (policy === 'maglev' && maglev !== undefined) lb.maglevTableSize = maglev;
     const choices = c.msg('least_request_lb_config')?.wrapped('choice_count');
     if (choices !== undefined && choices !== 2) warn(c.at('least_request_lb_config.choice_count'), 'the mesh always compares 2 endpoints; ignored');
+    candidates = [lb];
   }
   const panic = c.msg('common_lb_config')?.msg('healthy_panic_threshold');
-  if (panic !== undefined) lb.panicThreshold = panic.num('value');
-  return lb;
+  if (panic !== undefined) for (const lb of candidates) lb.panicThreshold = panic.num('value');
+  return candidates;
 }

@@ -12,7 +12,7 @@ import { loadBalancerSchema } from '../../config/schema.js';
 import { serviceTlsSchema } from '../../config/security-schema.js';
 import { toConfigIssues } from '../../config/validate.js';
 import type { EndpointInit } from '../endpoint.js';
-import { clusterLoadBalancer } from './decode-cluster-lb.js';
+import { clusterLoadBalancers, type LbInput } from './decode-cluster-lb.js';
 import { decodeEndpoints } from './decode-endpoints.js';
 import type { Warn } from './decode-route-action.js';
 import { upstreamTls } from './decode-upstream-tls.js';
@@ -27,8 +27,15 @@ export type ClusterSource =
 export interface XdsCluster {
   readonly name: string;
   readonly source: ClusterSource;
-  /** Model service fields: loadBalancer, connectionPool, outlierDetection, tls. */
+  /** Model service fields: connectionPool, outlierDetection, tls, circuitBreaker, retryBudget. */
   readonly settings: Readonly<Record<string, unknown>>;
+  /**
+   * Model `loadBalancer` blocks, most preferred first, never empty; each
+   * passed the model's schema. The first whose policy the mesh has becomes
+   * the service's `loadBalancer` when the cluster is translated
+   * (choose-lb-policy.ts): only the mesh knows which custom policies it has.
+   */
+  readonly loadBalancers: readonly LbInput[];
 }
 
 function check(schema: z.ZodType, value: unknown, r: ProtoReader, field: string): void {
@@ -142,9 +149,9 @@ export function decodeCluster(raw: Record<string, unknown>, warn: Warn, path = '
   const name = c.str('name');
   if (name === '') c.fail('name', 'is required');
   const settings: Record<string, unknown> = {};
-  const lb = clusterLoadBalancer(c, warn);
-  check(loadBalancerSchema, lb, c, c.msg('load_balancing_policy') ? 'load_balancing_policy' : 'lb_policy');
-  settings.loadBalancer = lb;
+  const lbField = c.msg('load_balancing_policy') ? 'load_balancing_policy' : 'lb_policy';
+  const candidates = clusterLoadBalancers(c, warn);
+  for (const lb of candidates) check(loadBalancerSchema, lb, c, lbField);
   const pool = connectionPool(c, warn);
   if (pool !== undefined) {
     check(connectionPoolSchema, pool, c, 'circuit_breakers');
@@ -162,9 +169,22 @@ export function decodeCluster(raw: Record<string, unknown>, warn: Warn, path = '
   }
   // proxyless's own control plane sends the exact model blocks too; they refine the standard fields.
   const exact = proxylessSettings(c);
-  if (exact.loadBalancer !== undefined) settings.loadBalancer = { ...lb, ...(exact.loadBalancer as object) };
+  const loadBalancers = exact.loadBalancer === undefined ? candidates : refined(candidates, exact.loadBalancer as LbInput);
   if (exact.circuitBreaker !== undefined) settings.circuitBreaker = exact.circuitBreaker;
   if (exact.retryBudget !== undefined) settings.retryBudget = exact.retryBudget;
   if (c.list('transport_socket_matches').length > 0) warn(c.at('transport_socket_matches'), 'ignored; the cluster transport_socket applies to every endpoint');
-  return { name, source: source(c, name, warn), settings };
+  return { name, source: source(c, name, warn), settings, loadBalancers };
+}
+
+/**
+ * The exact block proxyless's control plane sends refines the standard
+ * fields. When it names the policy, that policy is the only candidate: it is
+ * what the config says, and a mesh without it rejects the update as it
+ * would the same config from a file. Its config is the exact block's too
+ * (none when it has none), not whatever the TypedStruct carried.
+ */
+function refined(candidates: readonly LbInput[], exact: Partial<LbInput>): LbInput[] {
+  if (exact.policy === undefined) return candidates.map((lb) => ({ ...lb, ...exact }));
+  const { config: _standard, ...base } = candidates.find((lb) => lb.policy === exact.policy) ?? candidates[0]!;
+  return [{ ...base, ...exact, policy: exact.policy }];
 }

@@ -42,6 +42,7 @@ const RESOURCE_FILES = [
   'envoy/extensions/load_balancing_policies/pick_first/v3/pick_first.proto',
   'envoy/extensions/clusters/aggregate/v3/cluster.proto',
   'xds/type/v3/typed_struct.proto',
+  'udpa/type/v1/typed_struct.proto',
 ];
 
 function includeDirs(): string[] {

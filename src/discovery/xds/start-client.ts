@@ -6,6 +6,7 @@
  */
 import { ConfigError } from '../../config/config-error.js';
 import { type Env, envVar } from '../../config/env.js';
+import type { RegisteredPolicies } from '../../config/lb-policy-check.js';
 import type { BackoffConfig } from '../../resilience/backoff.js';
 import type { MeshLogger } from '../../telemetry/logger.js';
 import type { AnyRegistry } from '../../telemetry/metrics/any-registry.js';
@@ -48,6 +49,10 @@ export interface StartXdsParams {
   readonly registry: AnyRegistry | undefined;
   /** Put the translated layer into the config store; throws ConfigError to reject. */
   readonly apply: (config: unknown, source: string) => void;
+  /** The mesh's load-balancer registry: a cluster's custom-policy candidates are chosen against it. */
+  readonly policies: RegisteredPolicies;
+  /** Record an update rejected before `apply` (XdsClientOptions.rejected). */
+  readonly rejected: (error: ConfigError) => void;
 }
 
 /**
@@ -110,6 +115,9 @@ export function createXdsClient(p: StartXdsParams): { client: XdsClient; source:
     listeners,
     ...(inbound !== undefined ? { inbound } : {}),
     apply: (config) => p.apply(config, source),
+    policies: p.policies,
+    source,
+    rejected: p.rejected,
     logger: p.logger,
     ...(p.options?.resourceTimeoutMs !== undefined ? { resourceTimeoutMs: p.options.resourceTimeoutMs } : {}),
     ...(p.options?.backoff !== undefined ? { backoff: p.options.backoff } : {}),

@@ -1,12 +1,16 @@
 /**
  * The xDS layer of the config: every subscribed listener and every cluster
- * its routes name, as model services. Pure: the same resources give the
- * same config. A route never names a service that is not here, so a
- * cluster that has not arrived yet (or does not exist) is a service whose
- * discovery has not answered (or answers with an error), never a dangling
- * reference that would make the whole update invalid.
+ * its routes name, as model services. Pure: the same resources (and the
+ * same registered load-balancer policies) give the same config. A route
+ * never names a service that is not here, so a cluster that has not arrived
+ * yet (or does not exist) is a service whose discovery has not answered (or
+ * answers with an error), never a dangling reference that would make the
+ * whole update invalid.
  */
+import type { ConfigIssue } from '../../config/config-error.js';
+import type { RegisteredPolicies } from '../../config/lb-policy-check.js';
 import type { HashOn } from '../../config/schema.js';
+import { BUILTIN_POLICIES_ONLY, chooseLoadBalancer } from './choose-lb-policy.js';
 import type { XdsCluster } from './decode-cluster.js';
 import { resolveFault } from './decode-fault.js';
 import type { XdsListener } from './decode-listener.js';
@@ -28,6 +32,8 @@ export interface Translation {
   readonly virtualHosts: ReadonlyMap<string, XdsVirtualHost>;
   /** Cluster name → the service it became. */
   readonly clusterServices: ReadonlyMap<string, string>;
+  /** Why this translation must not be applied (a cluster listing no load-balancing policy the mesh has); empty when it may. */
+  readonly issues: readonly ConfigIssue[];
 }
 
 export function routeConfigOf(listener: XdsListener, routes: ReadonlyMap<string, XdsRouteConfig>): XdsRouteConfig | undefined {
@@ -47,9 +53,19 @@ export function selectVirtualHosts(res: XdsResources): Map<string, XdsVirtualHos
   return out;
 }
 
-/** `virtualHosts`: the one each listener serves (see XdsClient: new routes wait for their clusters). */
-export function translate(res: XdsResources, virtualHosts: ReadonlyMap<string, XdsVirtualHost>, warn: Warn): Translation {
+/**
+ * `virtualHosts`: the one each listener serves (see XdsClient: new routes
+ * wait for their clusters). `policies`: the mesh's load-balancer registry,
+ * which picks each cluster's policy among its candidates.
+ */
+export function translate(
+  res: XdsResources,
+  virtualHosts: ReadonlyMap<string, XdsVirtualHost>,
+  warn: Warn,
+  policies: RegisteredPolicies = BUILTIN_POLICIES_ONLY,
+): Translation {
   const services: Record<string, Record<string, unknown>> = {};
+  const issues: ConfigIssue[] = [];
   const listenerServices = new Set(res.listenerNames.map((n) => listenerTarget(n).service));
   const clusterServices = new Map<string, string>();
   const hashes = new Map<string, HashOn>();
@@ -103,11 +119,16 @@ export function translate(res: XdsResources, virtualHosts: ReadonlyMap<string, X
   for (const [cluster, service] of clusterServices) {
     const decoded = res.clusters.get(cluster);
     const svc: Record<string, unknown> = { ...decoded?.settings };
+    if (decoded !== undefined) {
+      const choice = chooseLoadBalancer(cluster, service, decoded.loadBalancers, policies, warn);
+      if ('issue' in choice) issues.push(choice.issue);
+      else svc.loadBalancer = choice.lb;
+    }
     if (decoded?.source.kind === 'dns') svc.discovery = `dns:${decoded.source.host}:${decoded.source.port}`;
     else svc.discovery = clusterUri(cluster);
     const hashOn = hashes.get(cluster);
     if (hashOn !== undefined) svc.loadBalancer = { ...(svc.loadBalancer as Record<string, unknown> | undefined), hashOn };
     services[service] = svc;
   }
-  return { config: { services }, virtualHosts, clusterServices };
+  return { config: { services }, virtualHosts, clusterServices, issues };
 }

@@ -14,6 +14,8 @@
  * endpoints, or absent), so a canary shift never sends a request to a
  * cluster the client has not heard about yet.
  */
+import { ConfigError } from '../../config/config-error.js';
+import type { RegisteredPolicies } from '../../config/lb-policy-check.js';
 import type { BackoffConfig } from '../../resilience/backoff.js';
 import type { MeshLogger } from '../../telemetry/logger.js';
 import { AdsTransport, type DiscoveryResponse } from './ads-transport.js';
@@ -43,6 +45,16 @@ export interface XdsClientOptions {
   readonly inbound?: string;
   /** Apply the translated `xds` layer; throw (a ConfigError) to reject it. */
   readonly apply: (config: XdsLayer) => void;
+  /** The mesh's load-balancer policies, which choose among a cluster's candidates (default: the built-ins only). */
+  readonly policies?: RegisteredPolicies;
+  /** Names this client in config errors, as the `apply` callback's source does (default `xds <server>`). */
+  readonly source?: string;
+  /**
+   * Told of an update rejected before `apply` could see it (a cluster listing
+   * no load-balancing policy the mesh has), so the mesh records it as it
+   * records the rejections `apply` throws.
+   */
+  readonly rejected?: (error: ConfigError) => void;
   readonly logger: MeshLogger;
   readonly resourceTimeoutMs?: number;
   readonly backoff?: BackoffConfig;
@@ -120,7 +132,7 @@ export class XdsClient {
 
   /** The layer before any response: every listener's service, waiting for its routes. */
   initialConfig(): XdsLayer {
-    return this.#layer(translate(resourcesOf(this.#view()), new Map(), () => {}).config.services);
+    return this.#layer(translate(resourcesOf(this.#view()), new Map(), () => {}, this.#opts.policies).config.services);
   }
 
   #layer(services: Record<string, Record<string, unknown>>): XdsLayer {
@@ -270,16 +282,26 @@ export class XdsClient {
   /** Translate and apply; the problem when the config layer rejects it. */
   #reconcile(warn: (path: string, message: string) => void): string | undefined {
     const chosen = chooseVirtualHosts(this.#view(), this.#applied);
-    const translation = translate(resourcesOf(this.#view()), chosen, warn);
+    // Translation warnings concern the layer, not this response: said once, when the layer changes, not on every EDS push.
+    const notes: [string, string][] = [];
+    const translation = translate(resourcesOf(this.#view()), chosen, (path, message) => notes.push([path, message]), this.#opts.policies);
+    const rejected = (message: string) => withInboundListener(withResourceNames(message, translation.clusterServices), this.#opts.inbound);
+    // Before the comparison below: a layer with a cluster left out can look unchanged.
+    if (translation.issues.length > 0) {
+      const error = new ConfigError(this.#opts.source ?? `xds ${this.#opts.bootstrap.serverUri}`, translation.issues);
+      this.#opts.rejected?.(error);
+      return rejected(error.message);
+    }
     const layer = this.#layer(translation.config.services);
     const json = JSON.stringify(layer);
     if (json !== this.#appliedJson) {
       try {
         this.#opts.apply(layer);
       } catch (err) {
-        return withInboundListener(withResourceNames(err instanceof Error ? err.message : String(err), translation.clusterServices), this.#opts.inbound);
+        return rejected(err instanceof Error ? err.message : String(err));
       }
       this.#appliedJson = json;
+      for (const [path, message] of notes) warn(path, message);
     }
     this.#applied = chosen;
     return undefined;

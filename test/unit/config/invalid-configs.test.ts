@@ -12,7 +12,8 @@ const DURATION_HINT = 'write milliseconds as a number or a string like "250ms", 
 const DNS_LABEL_RULE =
   'DNS label: lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters';
 const POLICIES = '"peak-ewma", "least-request", "round-robin", "random", "ring-hash", "maglev"';
-const CUSTOM = 'or a custom policy registered in code under "<prefix>/<name>" (lowercase letters, digits, "-" and ".", each part starting and ending with a letter or digit), such as "example.com/fastest"';
+const CUSTOM =
+  'or a custom policy registered in code under a qualified name: "<prefix>/<name>" (lowercase letters, digits, "-" and ".", each part starting and ending with a letter or digit), such as "example.com/fastest", or gRPC\'s dotted form (identifiers of letters, digits and "_", not starting with a digit, joined by at least one "."), such as "myorg.FewestInFlight"';
 const HASH_KEYS = 'header, cookie, sourceIp, queryParameter';
 
 /** A config with one service, `reviews`. */

@@ -15,7 +15,7 @@ import { isMeshError } from '../../../src/errors.js';
 import { Registry } from '../../../src/registry.js';
 
 const NAME_RULE =
-  'must be one of "peak-ewma", "least-request", "round-robin", "random", "ring-hash", "maglev", or a custom policy registered in code under "<prefix>/<name>" (lowercase letters, digits, "-" and ".", each part starting and ending with a letter or digit), such as "example.com/fastest"';
+  'must be one of "peak-ewma", "least-request", "round-robin", "random", "ring-hash", "maglev", or a custom policy registered in code under a qualified name: "<prefix>/<name>" (lowercase letters, digits, "-" and ".", each part starting and ending with a letter or digit), such as "example.com/fastest", or gRPC\'s dotted form (identifiers of letters, digits and "_", not starting with a digit, joined by at least one "."), such as "myorg.FewestInFlight"';
 
 function withPolicy(policy: unknown): unknown {
   return { services: { reviews: { endpoints: ['10.0.0.1:9080'], loadBalancer: { policy } } } };
@@ -38,6 +38,15 @@ function registry(): Registry<PickerFactory> {
 describe('loadBalancer.policy names', () => {
   it.each(['example.com/fastest', 'acme/zone-aware', 'a/b', 'lb.acme.io/v2.weighted', 'acme/round-robin'])(
     'accepts the qualified custom name %s',
+    (policy) => {
+      const config = validateConfig(withPolicy(policy), 'test');
+      expect(config.services.reviews!.loadBalancer!.policy).toBe(policy);
+    },
+  );
+
+  // gRPC's form (gRFC A52 names a custom policy by a TypedStruct's type_url, such as myorg.MyCustomLeastRequestPolicy).
+  it.each(['myorg.FewestInFlight', 'a.b', '_x.Y_2', 'com.example.lb.v1.Fancy', `a.${'x'.repeat(251)}`])(
+    'accepts the dotted custom name %s',
     (policy) => {
       const config = validateConfig(withPolicy(policy), 'test');
       expect(config.services.reviews!.loadBalancer!.policy).toBe(policy);
@@ -68,6 +77,15 @@ describe('loadBalancer.policy names', () => {
     ['acme_corp/fast', '"acme_corp/fast"'],
     ['acme/-fast', '"acme/-fast"'],
     [`acme/${'x'.repeat(64)}`, `"acme/${'x'.repeat(64)}"`],
+    // Dotted names: identifiers only, at least one dot, at most 253 characters.
+    ['round.', '"round."'],
+    ['.Fancy', '".Fancy"'],
+    ['myorg..Fancy', '"myorg..Fancy"'],
+    ['my-org.Fancy', '"my-org.Fancy"'],
+    ['1org.Fancy', '"1org.Fancy"'],
+    ['myorg.9fancy', '"myorg.9fancy"'],
+    ['myorg.Fancy/v2', '"myorg.Fancy/v2"'],
+    [`a.${'x'.repeat(252)}`, `"a.${'x'.repeat(252)}"`],
   ])('rejects %s with the rule', (policy, shown) => {
     expect(issuesOf(withPolicy(policy))).toEqual([{ path: 'services.reviews.loadBalancer.policy', message: `${NAME_RULE}; got ${shown}` }]);
   });
@@ -94,6 +112,21 @@ describe('checkLbPolicies', () => {
       'test',
     );
     expect(checkLbPolicies(config, policies)).toEqual([]);
+  });
+
+  it('checks dotted names against the registry like prefixed ones', () => {
+    const config = validateConfig(
+      {
+        services: {
+          reviews: { endpoints: ['a:1'], loadBalancer: { policy: 'myorg.Sticky' } },
+          ratings: { endpoints: ['b:1'], loadBalancer: { policy: 'myorg.Missing' } },
+        },
+      },
+      'test',
+    );
+    const issues = checkLbPolicies(config, registry().register('myorg.Sticky', roundRobinPicker));
+    expect(issues.map((i) => i.path)).toEqual(['services.ratings.loadBalancer.policy']);
+    expect(issues[0]!.message).toMatch(/^service "ratings" names load-balancer policy "myorg\.Missing", which is not registered/);
   });
 
   it('names the service, the subset or the mesh default, and the unregistered policy, at its path', () => {
@@ -145,6 +178,15 @@ describe('registerPolicies (createMesh({ balancers }))', () => {
     expect(err).toMatchObject({ code: 'MESH_INVALID_ARGUMENT', details: { policy: 'fastest' } });
     expect((err as Error).message).toContain('config could never select a policy named "fastest"');
     expect(policies.has('fastest')).toBe(false);
+  });
+
+  it('takes a dotted gRPC-style name, and names both forms when it refuses one', () => {
+    const policies = registry();
+    registerPolicies(policies, { 'myorg.FewestInFlight': roundRobinPicker });
+    expect(policies.get('myorg.FewestInFlight')).toBe(roundRobinPicker);
+    expect(() => registerPolicies(policies, { 'myorg.': roundRobinPicker })).toThrow(
+      expect.objectContaining({ code: 'MESH_INVALID_ARGUMENT', message: expect.stringMatching(/"myorg\.".*"example\.com\/fastest".*"myorg\.FewestInFlight"/) }),
+    );
   });
 
   it('refuses something that is not a factory', () => {

@@ -79,7 +79,7 @@ test('every resource of a rich config decodes, and the routes and clusters mean 
 
   // The exact model settings travel in the cluster metadata: peak-EWMA survives lb_policy's ROUND_ROBIN.
   const v1 = [...clusters.values()].find((c) => c.name.includes('|v1|'))!;
-  expect(v1.settings.loadBalancer).toMatchObject({ policy: 'peak-ewma' });
+  expect(v1.loadBalancers).toMatchObject([{ policy: 'peak-ewma' }]);
   expect(v1.settings.connectionPool).toMatchObject({ maxConnections: 10 });
   expect(v1.source.kind).toBe('eds');
   const v1Endpoints = eds.get((v1.source as { serviceName: string }).serviceName)!;

@@ -58,7 +58,7 @@ test('lb policies, circuit breaker thresholds, outlier detection and upstream TL
     },
   });
   expect(c.source).toEqual({ kind: 'eds', serviceName: 'c-eds' });
-  expect(c.settings.loadBalancer).toEqual({ policy: 'ring-hash', ringSize: { min: 2048, max: 4096 } });
+  expect(c.loadBalancers).toEqual([{ policy: 'ring-hash', ringSize: { min: 2048, max: 4096 } }]);
   expect(c.settings.connectionPool).toEqual({ maxConnections: 10, maxPendingRequests: 5, maxRequests: 100, maxRetries: 3, connectTimeout: 3000 });
   expect(c.settings.outlierDetection).toMatchObject({
     consecutive5xxErrors: 7,
@@ -88,7 +88,7 @@ test('typed load_balancing_policy: the first supported policy wins, wrr_locality
       policies: [{ typed_extension_config: { name: 'fancy', typed_config: unknown } }, { typed_extension_config: { name: 'wrr', typed_config: wrr } }],
     },
   });
-  expect(c.settings.loadBalancer).toEqual({ policy: 'least-request' });
+  expect(c.loadBalancers).toEqual([{ policy: 'least-request' }]);
   expect(
     rejection(() => cluster({ load_balancing_policy: { policies: [{ typed_extension_config: { name: 'fancy', typed_config: unknown } }] } })),
   ).toContain('load_balancing_policy.policies: lists no policy the mesh supports');
