@@ -5,21 +5,11 @@
  * and a subset all have a say.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, type ConfigIssue } from '../../../src/config/config-error.js';
 import { effectiveLoadBalancer } from '../../../src/config/lb-levels.js';
 import { mergeLayers } from '../../../src/config/merge.js';
 import type { LoadBalancerConfig } from '../../../src/config/schema.js';
 import { validateConfig } from '../../../src/config/validate.js';
-
-function issuesOf(raw: unknown): readonly ConfigIssue[] {
-  try {
-    validateConfig(raw, 'test');
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues;
-    throw err;
-  }
-  return [];
-}
+import { configIssuesOf } from '../../helpers/rejections.js';
 
 const service = (loadBalancer: unknown, extra: Record<string, unknown> = {}) => ({
   services: { reviews: { endpoints: ['10.0.0.1:9080'], loadBalancer, ...extra } },
@@ -36,28 +26,28 @@ describe('loadBalancer.config', () => {
   });
 
   it.each(['round-robin', 'peak-ewma', 'ring-hash'])('is rejected beside the built-in %s, naming the field', (policy) => {
-    expect(issuesOf(service({ policy, config: { a: 1 } }))).toEqual([
+    expect(configIssuesOf(service({ policy, config: { a: 1 } }))).toEqual([
       { path: 'services.reviews.loadBalancer.config', message: `only a custom policy takes a config; "${policy}" ${BUILTIN_TAIL}` },
     ]);
   });
 
   it('is rejected at a subset that names a built-in', () => {
     const raw = service({ policy: 'myorg.Fewest' }, { subsets: { v1: { labels: { v: '1' }, loadBalancer: { policy: 'maglev', config: {} } } } });
-    expect(issuesOf(raw)).toEqual([
+    expect(configIssuesOf(raw)).toEqual([
       { path: 'services.reviews.subsets.v1.loadBalancer.config', message: `only a custom policy takes a config; "maglev" ${BUILTIN_TAIL}` },
     ]);
   });
 
   it('is rejected where a level names no policy and inherits a built-in, saying where from', () => {
-    expect(issuesOf(service({ config: { a: 1 } }))).toEqual([
+    expect(configIssuesOf(service({ config: { a: 1 } }))).toEqual([
       {
         path: 'services.reviews.loadBalancer.config',
         message:
           'only a custom policy takes a config; this level names no policy and inherits "peak-ewma" from the mesh, which is built in; name the custom policy here, or remove config',
       },
     ]);
-    expect(issuesOf({ mesh: { loadBalancer: { policy: 'random' } }, ...service({ config: { a: 1 } }) })[0]!.message).toContain('inherits "random" from the mesh,');
-    expect(issuesOf({ mesh: { loadBalancer: { config: { a: 1 } } } })).toEqual([
+    expect(configIssuesOf({ mesh: { loadBalancer: { policy: 'random' } }, ...service({ config: { a: 1 } }) })[0]!.message).toContain('inherits "random" from the mesh,');
+    expect(configIssuesOf({ mesh: { loadBalancer: { config: { a: 1 } } } })).toEqual([
       {
         path: 'mesh.loadBalancer.config',
         message:
@@ -65,7 +55,7 @@ describe('loadBalancer.config', () => {
       },
     ]);
     const subset = service({ policy: 'least-request' }, { subsets: { v1: { labels: { v: '1' }, loadBalancer: { config: {} } } } });
-    expect(issuesOf(subset).map((i) => [i.path, i.message.includes('inherits "least-request" from service "reviews"')])).toEqual([
+    expect(configIssuesOf(subset).map((i) => [i.path, i.message.includes('inherits "least-request" from service "reviews"')])).toEqual([
       ['services.reviews.subsets.v1.loadBalancer.config', true],
     ]);
   });
@@ -75,24 +65,24 @@ describe('loadBalancer.config', () => {
       mesh: { loadBalancer: { policy: 'myorg.Fewest' } },
       ...service({ config: { a: 1 } }, { subsets: { v1: { labels: { v: '1' }, loadBalancer: { config: { a: 2 } } } } }),
     };
-    expect(issuesOf(raw)).toEqual([]);
+    expect(configIssuesOf(raw)).toEqual([]);
   });
 
   it('must be a map of JSON values; a bad value is named by its path, however deep', () => {
-    expect(issuesOf(service({ policy: 'myorg.Fewest', config: [1] }))).toEqual([
+    expect(configIssuesOf(service({ policy: 'myorg.Fewest', config: [1] }))).toEqual([
       { path: 'services.reviews.loadBalancer.config', message: "must be a map of the custom policy's settings, got a list" },
     ]);
-    expect(issuesOf(service({ policy: 'myorg.Fewest', config: 'fast' }))).toEqual([
+    expect(configIssuesOf(service({ policy: 'myorg.Fewest', config: 'fast' }))).toEqual([
       { path: 'services.reviews.loadBalancer.config', message: 'must be a map of the custom policy\'s settings, got string "fast"' },
     ]);
     const json = 'must be a JSON value (a string, a finite number, true or false, null, a list or a map), got';
-    expect(issuesOf(service({ policy: 'myorg.Fewest', config: { pick: () => 1 } }))).toEqual([
+    expect(configIssuesOf(service({ policy: 'myorg.Fewest', config: { pick: () => 1 } }))).toEqual([
       { path: 'services.reviews.loadBalancer.config.pick', message: `${json} a function` },
     ]);
-    expect(issuesOf(service({ policy: 'myorg.Fewest', config: { zones: [{ weight: Number.NaN }] } }))).toEqual([
+    expect(configIssuesOf(service({ policy: 'myorg.Fewest', config: { zones: [{ weight: Number.NaN }] } }))).toEqual([
       { path: 'services.reviews.loadBalancer.config.zones[0].weight', message: `${json} number NaN` },
     ]);
-    expect(issuesOf(service({ policy: 'myorg.Fewest', config: { since: new Date(0) } }))).toEqual([
+    expect(configIssuesOf(service({ policy: 'myorg.Fewest', config: { since: new Date(0) } }))).toEqual([
       { path: 'services.reviews.loadBalancer.config.since', message: `${json} a Date` },
     ]);
   });

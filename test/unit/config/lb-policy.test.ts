@@ -8,27 +8,17 @@ import { builtinPolicies } from '../../../src/balancer/policies.js';
 import { registerPolicies } from '../../../src/balancer/register-policies.js';
 import { roundRobinPicker } from '../../../src/balancer/round-robin.js';
 import type { PickerFactory } from '../../../src/balancer/types.js';
-import { ConfigError } from '../../../src/config/config-error.js';
 import { checkLbPolicies } from '../../../src/config/lb-policy-check.js';
 import { validateConfig } from '../../../src/config/validate.js';
 import { isMeshError } from '../../../src/errors.js';
 import { Registry } from '../../../src/registry.js';
+import { configIssuesOf } from '../../helpers/rejections.js';
 
 const NAME_RULE =
   'must be one of "peak-ewma", "least-request", "round-robin", "random", "ring-hash", "maglev", or a custom policy registered in code under a qualified name: "<prefix>/<name>" (lowercase letters, digits, "-" and ".", each part starting and ending with a letter or digit), such as "example.com/fastest", or gRPC\'s dotted form (identifiers of letters, digits and "_", not starting with a digit, joined by at least one "."), such as "myorg.FewestInFlight"';
 
 function withPolicy(policy: unknown): unknown {
   return { services: { reviews: { endpoints: ['10.0.0.1:9080'], loadBalancer: { policy } } } };
-}
-
-function issuesOf(raw: unknown): unknown {
-  try {
-    validateConfig(raw, 'test');
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues;
-    throw err;
-  }
-  return [];
 }
 
 function registry(): Registry<PickerFactory> {
@@ -87,11 +77,11 @@ describe('loadBalancer.policy names', () => {
     ['myorg.Fancy/v2', '"myorg.Fancy/v2"'],
     [`a.${'x'.repeat(252)}`, `"a.${'x'.repeat(252)}"`],
   ])('rejects %s with the rule', (policy, shown) => {
-    expect(issuesOf(withPolicy(policy))).toEqual([{ path: 'services.reviews.loadBalancer.policy', message: `${NAME_RULE}; got ${shown}` }]);
+    expect(configIssuesOf(withPolicy(policy))).toEqual([{ path: 'services.reviews.loadBalancer.policy', message: `${NAME_RULE}; got ${shown}` }]);
   });
 
   it('still says what type it wants for a non-string', () => {
-    expect(issuesOf(withPolicy(3))).toEqual([{ path: 'services.reviews.loadBalancer.policy', message: 'must be a string, got number 3' }]);
+    expect(configIssuesOf(withPolicy(3))).toEqual([{ path: 'services.reviews.loadBalancer.policy', message: 'must be a string, got number 3' }]);
   });
 });
 

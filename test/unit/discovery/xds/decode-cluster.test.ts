@@ -7,6 +7,7 @@ import { decodeCluster } from '../../../../src/discovery/xds/decode-cluster.js';
 import { decodeEndpoints } from '../../../../src/discovery/xds/decode-endpoints.js';
 import { decodeListener } from '../../../../src/discovery/xds/decode-listener.js';
 import { packAny, TYPE_URL, unpackAny } from '../../../../src/discovery/xds/envoy-protos.js';
+import { rejectionMessage } from '../../../helpers/rejections.js';
 
 const warnings: string[] = [];
 const warn = (p: string, m: string) => warnings.push(`${p}: ${m}`);
@@ -18,15 +19,6 @@ function roundTrip(typeUrl: string, obj: Record<string, unknown>): Record<string
 
 const cluster = (extra: Record<string, unknown>) =>
   decodeCluster(roundTrip(TYPE_URL.cluster, { name: 'c', type: 'EDS', eds_cluster_config: { eds_config: { ads: {} }, service_name: 'c-eds' }, ...extra }), warn);
-
-function rejection(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('expected a rejection');
-}
 
 test('lb policies, circuit breaker thresholds, outlier detection and upstream TLS', () => {
   const c = cluster({
@@ -90,19 +82,19 @@ test('typed load_balancing_policy: the first supported policy wins, wrr_locality
   });
   expect(c.loadBalancers).toEqual([{ policy: 'least-request' }]);
   expect(
-    rejection(() => cluster({ load_balancing_policy: { policies: [{ typed_extension_config: { name: 'fancy', typed_config: unknown } }] } })),
+    rejectionMessage(() => cluster({ load_balancing_policy: { policies: [{ typed_extension_config: { name: 'fancy', typed_config: unknown } }] } })),
   ).toContain('load_balancing_policy.policies: lists no policy the mesh supports');
 });
 
 test('unsupported cluster features are rejected naming the field', () => {
-  expect(rejection(() => cluster({ lb_policy: 'CLUSTER_PROVIDED' }))).toBe(
+  expect(rejectionMessage(() => cluster({ lb_policy: 'CLUSTER_PROVIDED' }))).toBe(
     'lb_policy: CLUSTER_PROVIDED is not supported; use ROUND_ROBIN, LEAST_REQUEST, RING_HASH, MAGLEV or RANDOM',
   );
-  expect(rejection(() => cluster({ lb_policy: 'MAGLEV', maglev_lb_config: { table_size: { value: 1000 } } }))).toContain(
+  expect(rejectionMessage(() => cluster({ lb_policy: 'MAGLEV', maglev_lb_config: { table_size: { value: 1000 } } }))).toContain(
     'lb_policy: (model field maglevTableSize) must be a prime number',
   );
   expect(
-    rejection(() =>
+    rejectionMessage(() =>
       cluster({
         transport_socket: {
           name: 'tls',
@@ -126,7 +118,7 @@ test('unsupported cluster features are rejected naming the field', () => {
     },
   });
   expect(anyInDomain.settings.tls).toEqual({ mode: 'mutual' });
-  expect(rejection(() => decodeCluster(roundTrip(TYPE_URL.cluster, { name: 'agg', cluster_type: { name: 'envoy.clusters.aggregate' } }), warn))).toContain(
+  expect(rejectionMessage(() => decodeCluster(roundTrip(TYPE_URL.cluster, { name: 'agg', cluster_type: { name: 'envoy.clusters.aggregate' } }), warn))).toContain(
     'cluster_type: custom cluster types',
   );
 });
@@ -155,7 +147,7 @@ test('endpoints keep locality, priority, weight and health; bad ones are rejecte
     { address: '10.0.0.3', port: 80, weight: 1, region: 'eu', zone: 'eu-1', priority: 1, health: 'unhealthy' },
   ]);
   expect(
-    rejection(() =>
+    rejectionMessage(() =>
       decodeEndpoints(
         roundTrip(TYPE_URL.clusterLoadAssignment, {
           cluster_name: 'c',
@@ -183,14 +175,14 @@ test('listeners: RDS or inline routes, the fault filter default, and the router-
   const l = decodeListener(hcm({ rds: { route_config_name: 'r', config_source: { ads: {} } }, http_filters: [fault, router] }), warn);
   expect(l.rdsName).toBe('r');
   expect(l.fault).toEqual({ abort: { percentage: 100, httpStatus: 418 } });
-  expect(rejection(() => decodeListener(hcm({ rds: { route_config_name: 'r', config_source: { ads: {} } }, http_filters: [router, fault] }), warn))).toContain(
+  expect(rejectionMessage(() => decodeListener(hcm({ rds: { route_config_name: 'r', config_source: { ads: {} } }, http_filters: [router, fault] }), warn))).toContain(
     'http_filters[0].typed_config: the router must be the last HTTP filter',
   );
   const lua = { name: 'lua', typed_config: { type_url: 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', value: Buffer.alloc(0) } };
-  expect(rejection(() => decodeListener(hcm({ rds: { route_config_name: 'r', config_source: { ads: {} } }, http_filters: [lua, router] }), warn))).toContain(
+  expect(rejectionMessage(() => decodeListener(hcm({ rds: { route_config_name: 'r', config_source: { ads: {} } }, http_filters: [lua, router] }), warn))).toContain(
     'HTTP filter envoy.extensions.filters.http.lua.v3.Lua is not supported; mark it is_optional',
   );
-  expect(rejection(() => decodeListener(roundTrip(TYPE_URL.listener, { name: 'tcp', address: { socket_address: { address: '0.0.0.0', port_value: 80 } } }), warn))).toContain(
+  expect(rejectionMessage(() => decodeListener(roundTrip(TYPE_URL.listener, { name: 'tcp', address: { socket_address: { address: '0.0.0.0', port_value: 80 } } }), warn))).toContain(
     'api_listener: is required',
   );
 });

@@ -15,6 +15,7 @@ import { decodeRouteConfiguration } from '../../../../src/discovery/xds/decode-r
 import { packAny, TYPE_URL, unpackAny } from '../../../../src/discovery/xds/envoy-protos.js';
 import { selectVirtualHosts, translate } from '../../../../src/discovery/xds/translate.js';
 import { Registry } from '../../../../src/registry.js';
+import { rejectionMessage } from '../../../helpers/rejections.js';
 
 type Any = { type_url: string; value: Buffer };
 
@@ -51,15 +52,6 @@ function cluster(policies: unknown[], extra: Record<string, unknown> = {}, warn:
     ...extra,
   });
   return decodeCluster(unpackAny(any.type_url, any.value), warn);
-}
-
-function rejection(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('decoding a TypedStruct policy', () => {
@@ -112,7 +104,7 @@ describe('decoding a TypedStruct policy', () => {
   });
 
   it('rejects a list left with no candidate, naming the custom form among the supported ones', () => {
-    expect(rejection(() => cluster([entry(typedStruct('type.googleapis.com/not-dotted'))]))).toBe(
+    expect(rejectionMessage(() => cluster([entry(typedStruct('type.googleapis.com/not-dotted'))]))).toBe(
       'load_balancing_policy.policies: lists no policy the mesh supports (round_robin, least_request, ring_hash, maglev, random, wrr_locality, or a custom policy in a TypedStruct)',
     );
   });
@@ -124,7 +116,7 @@ describe('decoding a TypedStruct policy', () => {
       return [inner];
     };
     expect(cluster(nested(16)).loadBalancers).toEqual([{ policy: 'myorg.Deep', config: {} }]);
-    const message = rejection(() => cluster(nested(17)));
+    const message = rejectionMessage(() => cluster(nested(17)));
     expect(message).toMatch(/^load_balancing_policy\.policies\[0\]\.typed_extension_config\.typed_config(\.endpoint_picking_policy\.policies\[0\]\.typed_extension_config\.typed_config){16}\.endpoint_picking_policy\.policies: /);
     expect(message).toMatch(/: load-balancing policies nest more than 16 levels deep \(through WrrLocality\); gRPC rejects that too \(gRFC A52\)$/);
   });
