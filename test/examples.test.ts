@@ -23,7 +23,7 @@ test('examples/outbound runs and shows all three ways of calling a meshed servic
   expect(lines.find((l) => l.startsWith('global fetch'))).toMatch(/catalog-\d/);
 });
 
-test('examples/canary splits 1,000 requests about 90/10 and routes x-user: jason to v2 only', async () => {
+test('examples/canary splits 1,000 requests about 90/10, and routes x-user: jason and the canary caller to v2 only', async () => {
   const { stdout } = await example('examples/canary/main.ts');
   const count = (version: string) => Number(stdout.match(new RegExp(`^split ${version}: (\\d+) of 1000`, 'm'))?.[1]);
   const v1 = count('v1');
@@ -32,6 +32,7 @@ test('examples/canary splits 1,000 requests about 90/10 and routes x-user: jason
   // Binomial(1000, 0.1) has a standard deviation of 9.5: ±50 is over five of them.
   expect(Math.abs(v2 - 100)).toBeLessThanOrEqual(50);
   expect(stdout).toMatch(/^x-user: jason -> v2 \(20 requests\)$/m);
+  expect(stdout).toMatch(/^caller track: canary -> v2 \(20 requests\)$/m);
 });
 
 test('examples/resilience retries GETs to success, refuses to retry a POST, enforces a deadline and opens a breaker', async () => {

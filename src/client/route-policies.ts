@@ -58,7 +58,7 @@ export function compileRoutePolicies(
   mesh: MeshSettings,
   resolve: (service: string) => Cluster | undefined,
 ): RoutePolicies {
-  const table = compileRouteTable(owner.name, service.routes ?? []);
+  const table = compileRouteTable(owner.name, service.routes ?? [], { namespace: mesh.namespace, labels: mesh.labels ?? {} });
   const clusterOf = (name: string): Cluster => (name === owner.name ? owner : (resolve(name) ?? owner));
   const policies = table.routes.map((route: CompiledRoute) => {
     const cfg = route.config as Partial<ServiceConfig> & { retries?: unknown; hedging?: unknown; rateLimit?: unknown };

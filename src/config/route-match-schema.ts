@@ -6,6 +6,7 @@
  * after a path such as `services.reviews.routes[1].match[0].uri: `.
  */
 import { z } from 'zod';
+import { dnsLabel, labelsSchema } from './label-schema.js';
 
 /** RFC 9110 `token`: what a header (or query parameter) name may contain. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -195,6 +196,14 @@ export const matchEntrySchema = z.strictObject({
   headers: headerMatchesSchema.optional(),
   queryParams: queryMatchesSchema.optional(),
   ignoreUriCase: z.boolean().optional(),
+  /**
+   * Istio's source conditions: the entry applies only in a workload with
+   * all these labels (`mesh.labels`), or in this namespace
+   * (`mesh.namespace`). Settled once per config, never per request
+   * (routing/route-source.ts).
+   */
+  sourceLabels: labelsSchema.optional(),
+  sourceNamespace: dnsLabel('namespace name').optional(),
 });
 
 export type MatchEntry = z.output<typeof matchEntrySchema>;

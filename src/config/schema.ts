@@ -12,6 +12,7 @@ import type { RequestAuthenticationPolicy } from '../security/jwt/model.js';
 import { duration, parseHostPort, shown } from './fields.js';
 import { inboundSchema } from './inbound-schema.js';
 import { jsonObjectSchema } from './json-object.js';
+import { DNS_LABEL, dnsLabel, LABEL_RULE, labelsSchema } from './label-schema.js';
 import { inheritedConfigIssues } from './lb-levels.js';
 import { isBuiltinLbPolicy, lbPolicyNameSchema } from './lb-policy-name.js';
 import { outlierDetectionSchema } from './outlier-schema.js';
@@ -31,9 +32,6 @@ import { securitySettingsSchema, serviceTlsSchema } from './security-schema.js';
 export { duration, parseHostPort } from './fields.js';
 export { LB_POLICIES, type LbPolicyName } from './lb-policy-name.js';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const LABEL_KEY = /^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-
 const port = z
   .number()
   .int({ error: (iss) => `must be a port from 1 to 65535, got ${shown(iss.input)}` })
@@ -44,25 +42,6 @@ const hostName = z.string().refine((h) => isIP(h) !== 0 || DNS_NAME.test(h), {
   error: (iss) => `${JSON.stringify(iss.input)} is not an IP address or DNS name`,
 });
 
-const LABEL_RULE = 'DNS label: lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters';
-
-/** A namespace or service name: an RFC 1123 label, as Kubernetes requires. */
-function dnsLabel(what: string) {
-  return z.string().refine((s) => s.length <= 63 && DNS_LABEL.test(s), {
-    error: (iss) => `${JSON.stringify(iss.input)} is not a valid ${what} (a ${LABEL_RULE})`,
-  });
-}
-
-const labels = z.record(
-  z.string().regex(LABEL_KEY, {
-    error: (iss) =>
-      `label key ${JSON.stringify(iss.input)} is not a valid label name (an optional "prefix/", then up to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)`,
-  }),
-  z.string().max(63, {
-    error: (iss) => `label values must be at most 63 characters, got ${String((iss.input as string).length)}`,
-  }),
-);
-
 const endpointObject = z.strictObject({
   address: hostName,
   port: port.optional(),
@@ -70,7 +49,7 @@ const endpointObject = z.strictObject({
   region: z.string().optional(),
   zone: z.string().optional(),
   priority: z.number().int().min(0).max(16).optional(),
-  labels: labels.optional(),
+  labels: labelsSchema.optional(),
 });
 
 const endpointEntry = z.union([
@@ -169,7 +148,7 @@ export const loadBalancerSchema = z
   });
 
 const subset = z.strictObject({
-  labels: labels,
+  labels: labelsSchema,
   loadBalancer: loadBalancerSchema.optional(),
 });
 
@@ -243,8 +222,8 @@ export const meshSettingsSchema = z.strictObject({
   security: securitySettingsSchema.optional(),
   /** Inbound load shedding, rate limit and graceful drain (docs/frameworks.md). */
   inbound: inboundSchema.optional(),
-  /** This workload's labels (as on its pod), for policy `selector`s. */
-  labels: labels.optional(),
+  /** This workload's labels (as on its pod), for policy `selector`s and route `sourceLabels`. */
+  labels: labelsSchema.optional(),
 });
 
 export const meshConfigSchema = z

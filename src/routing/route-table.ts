@@ -20,6 +20,7 @@ import { compileHeaderMutation, type HeaderMutation } from './header-mutation.js
 import { PathIndex } from './path-index.js';
 import { compileRedirect, type PathRewrite, prefixRewrite, type Redirect, wholePathRewrite } from './rewrite.js';
 import { EntryMatcher, pathOnly, type RouteRequest } from './route-match.js';
+import { entryAppliesTo, type RouteSource } from './route-source.js';
 import { WeightedChoice } from './weighted.js';
 
 export type { HeaderMutation } from './header-mutation.js';
@@ -93,9 +94,15 @@ class Candidate<C extends RouteConfig> implements RouteMatch<C> {
   ) {}
 }
 
+/**
+ * `source` is the workload the table is for: entries whose source
+ * conditions it fails are left out (a route left with none never matches,
+ * but keeps its index). Without it, source conditions are not checked.
+ */
 export function compileRouteTable<C extends RouteConfig = RouteConfig>(
   service: string,
   routes: readonly C[],
+  source?: RouteSource,
 ): RouteTable<C> {
   // No routes: everything goes to the service itself, as with no VirtualService.
   // The default config has no retries or hedging, so it fits any C.
@@ -107,6 +114,7 @@ export function compileRouteTable<C extends RouteConfig = RouteConfig>(
     compiled.push(route);
     const entries = config.match !== undefined && config.match.length > 0 ? config.match : [undefined];
     entries.forEach((entry, i) => {
+      if (source !== undefined && !entryAppliesTo(entry, source)) return;
       const matcher = new EntryMatcher(entry);
       const uri = config.rewrite?.uri;
       const rewrite =
@@ -133,6 +141,7 @@ function deriveRewrite<C extends RouteConfig>(route: Route<C>): PathRewrite | un
   const uri = route.config.rewrite?.uri;
   if (uri === undefined) return undefined;
   const entries = route.candidates;
+  if (entries.length === 0) return undefined;
   if (entries.length === 1 || entries.every((c) => c.matcher.prefix === undefined)) return entries[0]!.rewritePath;
   const whole = wholePathRewrite(uri);
   return (path) => {

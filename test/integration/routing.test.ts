@@ -70,6 +70,26 @@ test('a 90/10 canary split lands within ±3% over 10,000 requests', async () => 
   expect(Math.abs(share - 0.1)).toBeLessThanOrEqual(0.03);
 });
 
+test('sourceLabels and sourceNamespace send each workload its own way, and a label change re-routes it', async () => {
+  const { v1, v2 } = await versions();
+  const config = (labels: Record<string, string>, namespace: string) => ({
+    mesh: { labels, namespace },
+    ...reviews(v1, v2, [
+      { match: [{ sourceLabels: { app: 'productpage', track: 'canary' } }, { sourceNamespace: 'qa' }], route: [{ destination: { subset: 'v2' } }] },
+      { route: [{ destination: { subset: 'v1' } }] },
+    ]),
+  });
+  const canary = mesh(config({ app: 'productpage', track: 'canary' }, 'shop'));
+  const stable = mesh(config({ app: 'productpage', track: 'stable' }, 'shop'));
+  const qa = mesh(config({ app: 'productpage' }, 'qa'));
+  expect(await drive(canary, 'http://reviews/r', 20, 4)).toEqual(new Map([['200:v2', 20]]));
+  expect(await drive(stable, 'http://reviews/r', 20, 4)).toEqual(new Map([['200:v1', 20]]));
+  expect(await drive(qa, 'http://reviews/r', 20, 4)).toEqual(new Map([['200:v2', 20]]));
+  // Settled when the routes are built: a new mesh.labels rebuilds them.
+  stable.config.setLayer('options', config({ app: 'productpage', track: 'canary' }, 'shop'), 'options');
+  expect(await drive(stable, 'http://reviews/r', 20, 4)).toEqual(new Map([['200:v2', 20]]));
+});
+
 test('a header match sends x-user: jason to v2 only; everyone else stays on v1', async () => {
   const { v1, v2 } = await versions();
   const m = mesh(

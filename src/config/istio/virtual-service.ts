@@ -3,13 +3,21 @@
  * config model's routes are Istio's HTTPRoute in camelCase, so most fields
  * pass through; destinations and mirrors name hosts, which become service
  * names here. The route schema validates the result afterwards.
+ *
+ * Gateways are read as a sidecar reads them: proxyless is the `mesh`
+ * gateway. A VirtualService (or a match entry) bound only to other
+ * gateways configures those gateways, not this process, so it is left out
+ * here exactly as an Istio sidecar leaves it out; it is not an error,
+ * because the same file usually configures an ingress gateway too.
  */
 import type { HostIndex } from './host-index.js';
 import { isMap, type Raw, type ResourceReader } from './reader.js';
 
 const ROUTE_FIELDS = ['name', 'match', 'route', 'redirect', 'rewrite', 'timeout', 'retries', 'fault', 'mirror', 'mirrorPercentage', 'headers'];
-const MATCH_FIELDS = ['uri', 'method', 'headers', 'queryParams', 'ignoreUriCase', 'name'];
-const UNSUPPORTED_MATCH = 'is not supported: proxyless matches on uri, method, headers and queryParams';
+const MATCH_FIELDS = ['uri', 'method', 'headers', 'withoutHeaders', 'queryParams', 'ignoreUriCase', 'name', 'sourceLabels', 'sourceNamespace', 'gateways'];
+const UNSUPPORTED_MATCH = 'is not supported: proxyless matches on uri, method, headers, queryParams, sourceLabels and sourceNamespace';
+/** The gateway name that means "every sidecar": what proxyless is. */
+const MESH_GATEWAY = 'mesh';
 
 export interface VirtualServiceRoutes {
   /** Services (by name) that get these routes. */
@@ -22,13 +30,13 @@ export function translateVirtualService(doc: Raw, r: ResourceReader, hosts: Host
   const spec = s.map(doc.spec, true);
   if (spec === undefined) return undefined;
   const namespace = isMap(doc.metadata) && typeof doc.metadata.namespace === 'string' ? doc.metadata.namespace : undefined;
+  // Checked first: what a gateway's own VirtualService holds is the gateway's business.
+  if (!forMesh(spec.gateways, s.child('gateways'))) return undefined;
   s.only(spec, ['hosts', 'http', 'gateways', 'exportTo'], {
     tcp: 'is not supported: proxyless routes HTTP and gRPC',
     tls: 'is not supported: proxyless routes HTTP and gRPC',
     delegate: 'is not supported: write the routes in this VirtualService',
   });
-  const gateways = s.list(spec.gateways) ?? [];
-  if (gateways.some((g) => g !== 'mesh')) s.issue('only the "mesh" gateway is supported: proxyless has no ingress gateway', 'gateways');
   const resolve = (host: unknown, at: ResourceReader): string | undefined => {
     const h = at.string(host, true);
     if (h === undefined) return undefined;
@@ -40,14 +48,37 @@ export function translateVirtualService(doc: Raw, r: ResourceReader, hosts: Host
     const name = resolve(h, s.child('hosts').child(i));
     return name === undefined ? [] : [name];
   });
-  const routes = (s.list(spec.http) ?? []).map((value, i) => route(value, s.child('http').child(i), resolve));
+  const routes = (s.list(spec.http) ?? []).flatMap((value, i): Raw[] => {
+    const out = route(value, s.child('http').child(i), resolve);
+    return out === undefined ? [] : [out];
+  });
   return { services: [...new Set(services)], routes };
 }
 
 type Resolve = (host: unknown, at: ResourceReader) => string | undefined;
 
-function route(value: unknown, r: ResourceReader, resolve: Resolve): Raw {
+/**
+ * Whether a `gateways` list binds to the mesh: absent or empty (Istio's
+ * default), or naming `mesh`.
+ */
+function forMesh(value: unknown, r: ResourceReader): boolean {
+  const gateways = r.list(value) ?? [];
+  gateways.forEach((g, i) => {
+    r.child(i).string(g, true);
+  });
+  return gateways.length === 0 || gateways.includes(MESH_GATEWAY);
+}
+
+/** One `http[]` route, or undefined when all its match entries are bound to other gateways. */
+function route(value: unknown, r: ResourceReader, resolve: Resolve): Raw | undefined {
   const http = r.map(value, true) ?? {};
+  const written = http.match === undefined ? undefined : (r.list(http.match) ?? []);
+  const entries = written?.flatMap((m, i): Raw[] => {
+    const entry = match(m, r.child('match').child(i));
+    return entry === undefined ? [] : [entry];
+  });
+  // Every entry bound to other gateways: the route is theirs, not the mesh's.
+  if (written !== undefined && written.length > 0 && entries!.length === 0) return undefined;
   r.only(http, ROUTE_FIELDS, {
     corsPolicy: 'is not supported: answer CORS in the service',
     delegate: 'is not supported: write the routes in this VirtualService',
@@ -58,7 +89,7 @@ function route(value: unknown, r: ResourceReader, resolve: Resolve): Raw {
   });
   const out: Raw = {};
   for (const f of ['name', 'timeout', 'fault', 'mirrorPercentage', 'headers']) if (http[f] !== undefined) out[f] = http[f];
-  if (http.match !== undefined) out.match = (r.list(http.match) ?? []).map((m, i) => match(m, r.child('match').child(i)));
+  if (entries !== undefined) out.match = entries;
   if (http.route !== undefined) {
     out.route = (r.list(http.route) ?? []).map((d, i) => {
       const dr = r.child('route').child(i);
@@ -94,15 +125,44 @@ function route(value: unknown, r: ResourceReader, resolve: Resolve): Raw {
   return out;
 }
 
-function match(value: unknown, r: ResourceReader): Raw {
+/** One match entry, or undefined when its own `gateways` leave the mesh out. */
+function match(value: unknown, r: ResourceReader): Raw | undefined {
   const m = r.map(value, true) ?? {};
-  const reasons = Object.fromEntries(
-    ['scheme', 'authority', 'port', 'sourceLabels', 'gateways', 'sourceNamespace', 'withoutHeaders', 'statPrefix'].map((f) => [f, UNSUPPORTED_MATCH]),
-  );
+  if (m.gateways !== undefined && !forMesh(m.gateways, r.child('gateways'))) return undefined;
+  const reasons = Object.fromEntries(['scheme', 'authority', 'port', 'statPrefix'].map((f) => [f, UNSUPPORTED_MATCH]));
   r.only(m, MATCH_FIELDS, reasons);
   // `name` labels a match in Istio's stats; the model has none.
-  const { name: _name, ...rest } = m;
+  const { name: _name, gateways: _gateways, withoutHeaders, ...rest } = m;
+  const headers = headerConditions(m.headers, withoutHeaders, r);
+  if (headers !== undefined) rest.headers = headers;
   return rest;
+}
+
+/**
+ * Istio's header conditions in the model's terms: an empty StringMatch
+ * (`x-debug: {}`) is Istio's way to say "present", and under
+ * `withoutHeaders` "absent". The model has no negation of a value match,
+ * so `withoutHeaders` with a value is refused rather than approximated.
+ */
+function headerConditions(headers: unknown, without: unknown, r: ResourceReader): Raw | undefined {
+  if (headers === undefined && without === undefined) return undefined;
+  const out: Raw = {};
+  for (const [name, m] of Object.entries(r.child('headers').map(headers) ?? {})) out[name] = isEmptyMap(m) ? { present: true } : m;
+  const w = r.child('withoutHeaders');
+  for (const [name, m] of Object.entries(w.map(without) ?? {})) {
+    if (!isEmptyMap(m)) {
+      w.issue('is not supported with a value: proxyless negates only presence (`withoutHeaders: { name: {} }`, the header is absent)', name);
+    } else if (out[name] !== undefined) {
+      w.issue('is also under headers; keep one condition per header', name);
+    } else {
+      out[name] = { absent: true };
+    }
+  }
+  return out;
+}
+
+function isEmptyMap(value: unknown): boolean {
+  return isMap(value) && Object.keys(value).length === 0;
 }
 
 function destination(value: unknown, r: ResourceReader, resolve: Resolve): Raw {

@@ -192,3 +192,54 @@ describe('first match wins', () => {
     expect(pick(t, '/x')).toBe('catch-all');
   });
 });
+
+describe('source conditions (sourceLabels, sourceNamespace)', () => {
+  const table = (labels: Record<string, string>, namespace = 'shop') =>
+    compileRouteTable(
+      'ratings',
+      routes(
+        {
+          name: 'from-reviews-v2',
+          match: [
+            { sourceLabels: { app: 'reviews', version: 'v2' }, uri: { prefix: '/ratings' } },
+            { sourceNamespace: 'test', headers: { 'x-canary': { exact: '1' } } },
+          ],
+          route: TO_SELF,
+          timeout: 1,
+        },
+        { name: 'from-shop', match: [{ sourceNamespace: 'shop' }], route: TO_SELF },
+        { name: 'rest', route: TO_SELF },
+      ),
+      { namespace, labels },
+    );
+
+  it('keeps an entry only in a workload with every label it names', () => {
+    const v2 = table({ app: 'reviews', version: 'v2', pod: 'x' });
+    expect(pick(v2, '/ratings/1')).toBe('from-reviews-v2');
+    expect(pick(v2, '/other')).toBe('from-shop');
+    const v1 = table({ app: 'reviews', version: 'v1' });
+    expect(pick(v1, '/ratings/1')).toBe('from-shop');
+    expect(pick(table({ version: 'v2' }), '/ratings/1')).toBe('from-shop');
+  });
+
+  it('keeps an entry only in its namespace, and a route left with no entry never matches', () => {
+    const test = table({ app: 'reviews', version: 'v1' }, 'test');
+    expect(pick(test, '/ratings/1', { 'x-canary': '1' })).toBe('from-reviews-v2');
+    expect(pick(test, '/ratings/1')).toBe('rest');
+    const elsewhere = table({}, 'prod');
+    expect(pick(elsewhere, '/ratings/1', { 'x-canary': '1' })).toBe('rest');
+    // The route is still in the table, under its own index: its policy is never picked, not renumbered.
+    expect(elsewhere.routes.map((r) => r.name)).toEqual(['from-reviews-v2', 'from-shop', 'rest']);
+    expect(elsewhere.matchEntry(req('/x'))?.route.index).toBe(2);
+  });
+
+  it('reports which written entry matched when an earlier one was left out', () => {
+    const test = table({}, 'test');
+    expect(test.matchEntry(req('/ratings', { 'x-canary': '1' }))?.entry).toBe(1);
+  });
+
+  it('leaves source conditions unchecked without a workload (the route table of an unknown caller)', () => {
+    const t = compileRouteTable('ratings', routes({ name: 'only-v2', match: [{ sourceLabels: { version: 'v2' } }], route: TO_SELF }));
+    expect(pick(t, '/')).toBe('only-v2');
+  });
+});

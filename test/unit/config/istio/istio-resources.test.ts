@@ -35,6 +35,18 @@ function problems(text: string): string {
   throw new Error('expected the config to be rejected');
 }
 
+/** OWN with one VirtualService for ratings, whose `http:` list is `http` (YAML, indented four spaces). */
+function withRatingsRoutes(http: string): string {
+  return `${OWN}
+---
+kind: VirtualService
+metadata: { name: ratings, namespace: shop }
+spec:
+  hosts: [ratings]
+  http:
+${http}`;
+}
+
 describe('Istio resources in a config file', () => {
   it('translates VirtualService and DestinationRule into routes, subsets and traffic policy', () => {
     const config = load(`${OWN}
@@ -167,6 +179,76 @@ spec:
   mtls: { mode: DISABLE }
 `);
     expect(config.mesh.security?.mtls).toEqual({ mode: 'STRICT', portLevelMtls: { '9090': { mode: 'DISABLE' } } });
+  });
+
+  it('reads gateways as a sidecar does: a VirtualService or match bound only to other gateways is not the mesh\'s', () => {
+    const config = load(`${OWN}
+---
+kind: VirtualService
+metadata: { name: ingress, namespace: shop }
+spec:
+  hosts: [bookinfo.example.com]
+  gateways: [istio-system/bookinfo-gateway]
+  http:
+    - route: [{ destination: { host: productpage } }]
+      corsPolicy: { allowOrigins: [{ exact: "*" }] }
+---
+kind: VirtualService
+metadata: { name: reviews, namespace: shop }
+spec:
+  hosts: [reviews]
+  gateways: [istio-system/bookinfo-gateway, mesh]
+  http:
+    - name: edge-only
+      match: [{ uri: { prefix: /edge }, gateways: [istio-system/bookinfo-gateway], authority: { exact: x } }]
+      route: [{ destination: { host: ratings } }]
+    - name: mixed
+      match:
+        - uri: { prefix: /a }
+          gateways: [istio-system/bookinfo-gateway]
+        - uri: { prefix: /b }
+          gateways: [mesh]
+        - uri: { prefix: /c }
+      route: [{ destination: { host: ratings } }]
+    - route: [{ destination: { host: reviews } }]
+`);
+    const routes = config.services.reviews!.routes!;
+    expect(routes.map((r) => r.name)).toEqual(['mixed', undefined]);
+    expect(routes[0]!.match).toEqual([{ uri: { prefix: '/b' } }, { uri: { prefix: '/c' } }]);
+    expect(config.services.productpage).toBeUndefined();
+  });
+
+  it('carries sourceLabels and sourceNamespace into the route model, and checks them there', () => {
+    const config = load(withRatingsRoutes(`    - match: [{ sourceLabels: { app: reviews, version: v2 }, sourceNamespace: shop }]
+      route: [{ destination: { host: ratings } }]
+      timeout: 1s
+    - route: [{ destination: { host: ratings } }]
+`));
+    expect(config.services.ratings!.routes![0]!.match).toEqual([{ sourceLabels: { app: 'reviews', version: 'v2' }, sourceNamespace: 'shop' }]);
+    const message = problems(withRatingsRoutes(`    - match: [{ sourceLabels: { "-bad": x }, sourceNamespace: Shop, gateways: "mesh" }]
+      route: [{ destination: { host: ratings } }]
+`));
+    expect(message).toContain('spec.http[0].match[0].gateways: must be a list, got string');
+    const routed = problems(withRatingsRoutes(`    - match: [{ sourceLabels: { "-bad": x }, sourceNamespace: Shop }]
+      route: [{ destination: { host: ratings } }]
+`));
+    expect(routed).toContain('services.ratings.routes[0].match[0].sourceLabels');
+    expect(routed).toContain('label key "-bad" is not a valid label name');
+    expect(routed).toContain('services.ratings.routes[0].match[0].sourceNamespace: "Shop" is not a valid namespace name');
+  });
+
+  it("reads Istio's empty header match as presence, and withoutHeaders with one as absence", () => {
+    const config = load(withRatingsRoutes(`    - match: [{ headers: { x-debug: {}, x-user: { exact: jason } }, withoutHeaders: { x-test: {} } }]
+      route: [{ destination: { host: ratings } }]
+`));
+    expect(config.services.ratings!.routes![0]!.match).toEqual([
+      { headers: { 'x-debug': { present: true }, 'x-user': { exact: 'jason' }, 'x-test': { absent: true } } },
+    ]);
+    const message = problems(withRatingsRoutes(`    - match: [{ headers: { x-a: {} }, withoutHeaders: { x-a: {}, x-b: { exact: "1" } } }]
+      route: [{ destination: { host: ratings } }]
+`));
+    expect(message).toContain('spec.http[0].match[0].withoutHeaders.x-b: is not supported with a value');
+    expect(message).toContain('spec.http[0].match[0].withoutHeaders.x-a: is also under headers');
   });
 
   it('reports unsupported fields, unknown hosts and double definitions with their document and path', () => {
