@@ -14,6 +14,7 @@ import type { MatchEntry, ValueMatch } from '../config/route-match-schema.js';
 import type { MeshSettings, RouteConfig, ServiceConfig } from '../config/schema.js';
 import { packAny } from '../discovery/xds/envoy-protos.js';
 import { conditionsOf, DEFAULT_BACKOFF_BASE_MS, DEFAULT_RETRY_ATTEMPTS, mergeRetryLayers, type RetriesInput } from '../resilience/retry-policy.js';
+import { entryAppliesTo, type RouteSource } from '../routing/route-source.js';
 import { durationOf, fractionOf } from './envoy-values.js';
 import { clusterName, listenerNames, routeConfigName } from './resource-names.js';
 
@@ -36,6 +37,13 @@ type Obj = Record<string, unknown>;
 export interface RouteContext {
   readonly services: Readonly<Record<string, ServiceConfig>>;
   readonly mesh: MeshSettings;
+  /**
+   * The client the routes are for. Envoy's RouteMatch has no source
+   * conditions, so entries with them are settled here, per client, as
+   * istiod does (source-routes.ts); without a client, entries are written
+   * as if their source conditions held.
+   */
+  readonly source?: RouteSource | undefined;
 }
 
 export function routeConfiguration(name: string, service: ServiceConfig, ctx: RouteContext): Obj {
@@ -58,7 +66,9 @@ function defaultRoute(): RouteConfig {
 
 function envoyRoutes(owner: string, service: ServiceConfig, route: RouteConfig, index: number, ctx: RouteContext): Obj[] {
   const entries: (MatchEntry | undefined)[] = route.match && route.match.length > 0 ? route.match : [undefined];
-  return entries.map((entry, j) => {
+  const source = ctx.source;
+  return entries.flatMap((entry, j) => {
+    if (source !== undefined && !entryAppliesTo(entry, source)) return [];
     const out: Obj = {
       name: route.name ?? `${owner}-${index}${entries.length > 1 ? `-${j}` : ''}`,
       match: routeMatch(entry),
@@ -66,13 +76,13 @@ function envoyRoutes(owner: string, service: ServiceConfig, route: RouteConfig, 
     };
     if (route.redirect !== undefined) {
       out.redirect = redirectAction(route.redirect);
-      return out;
+      return [out];
     }
     out.route = routeAction(owner, service, route, entry, ctx);
     if (route.fault !== undefined) {
       out.typed_per_filter_config = { [FAULT_FILTER_NAME]: packAny(FAULT_TYPE_URL, faultConfig(route.fault)) };
     }
-    return out;
+    return [out];
   });
 }
 

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { ConfigError, type ConfigIssue } from '../config/config-error.js';
 import type { MeshConfig } from '../config/schema.js';
 import { packAny, TYPE_URL } from '../discovery/xds/envoy-protos.js';
+import { hasSourceConditions } from '../routing/route-source.js';
 import { clusterResource, clusterSpecs } from './cluster-resources.js';
 import { loadAssignment } from './endpoint-resources.js';
 import { InboundListeners, inboundDigest } from './inbound-resources.js';
@@ -18,6 +19,7 @@ import type { InboundInputs } from './inbound-workload.js';
 import { apiListener } from './listener-resources.js';
 import { listenerNames, routeConfigName } from './resource-names.js';
 import { routeConfiguration } from './route-resources.js';
+import { SourceRoutes } from './source-routes.js';
 
 export const SERVED_TYPES = [TYPE_URL.listener, TYPE_URL.routeConfiguration, TYPE_URL.cluster, TYPE_URL.clusterLoadAssignment] as const;
 export type ServedType = (typeof SERVED_TYPES)[number];
@@ -40,6 +42,8 @@ export interface Snapshot {
   /** Inbound listeners, built per client on subscription (inbound-resources.ts). */
   readonly inbound: InboundListeners;
   readonly inboundDigest: string;
+  /** Route configurations built per client: those with source conditions (source-routes.ts). */
+  readonly sourceRoutes: SourceRoutes;
 }
 
 export interface SnapshotOptions {
@@ -52,9 +56,21 @@ export function buildSnapshot(config: MeshConfig, version: string, previous?: Sn
   const issues: ConfigIssue[] = [];
   const listenerOwner = new Map<string, string>();
   const ctx = { services: config.services, mesh: config.mesh };
+  const perClient = new Map<string, { name: string; config: (typeof config.services)[string] }>();
   for (const [name, service] of Object.entries(config.services)) {
-    const routes = routeConfiguration(name, service, ctx);
-    if (!options.inlineRoutes) objects.get(TYPE_URL.routeConfiguration)!.set(routeConfigName(name), routes);
+    const perClientRoutes = hasSourceConditions(service.routes);
+    if (perClientRoutes && options.inlineRoutes) {
+      issues.push({
+        path: `services.${name}.routes`,
+        message:
+          'has match entries with sourceLabels or sourceNamespace, which are settled per client and so need RDS; run the control plane without --inline-routes',
+      });
+      continue;
+    }
+    // Built here for every client alike, or on request for each (source-routes.ts).
+    const routes = perClientRoutes ? undefined : routeConfiguration(name, service, ctx);
+    if (routes === undefined) perClient.set(routeConfigName(name), { name, config: service });
+    else if (!options.inlineRoutes) objects.get(TYPE_URL.routeConfiguration)!.set(routeConfigName(name), routes);
     for (const listener of listenerNames(name, service, config.mesh)) {
       const owner = listenerOwner.get(listener);
       if (owner !== undefined && owner !== name) {
@@ -65,7 +81,7 @@ export function buildSnapshot(config: MeshConfig, version: string, previous?: Sn
         continue;
       }
       listenerOwner.set(listener, name);
-      objects.get(TYPE_URL.listener)!.set(listener, apiListener(listener, options.inlineRoutes ? routes : routeConfigName(name)));
+      objects.get(TYPE_URL.listener)!.set(listener, apiListener(listener, options.inlineRoutes && routes !== undefined ? routes : routeConfigName(name)));
     }
     for (const spec of clusterSpecs(name, service, config.mesh)) {
       objects.get(TYPE_URL.cluster)!.set(spec.name, clusterResource(spec, service, config.mesh));
@@ -82,6 +98,7 @@ export function buildSnapshot(config: MeshConfig, version: string, previous?: Sn
     namespace: config.mesh.namespace,
   };
   const digest = inboundDigest(inputs);
+  const sourceRoutes = new SourceRoutes(perClient, ctx, (name, object) => encode(TYPE_URL.routeConfiguration, name, object));
   const resources = new Map<ServedType, Map<string, SnapshotResource>>();
   const typeVersions = new Map<ServedType, string>();
   for (const type of SERVED_TYPES) {
@@ -89,13 +106,14 @@ export function buildSnapshot(config: MeshConfig, version: string, previous?: Sn
     for (const [name, object] of objects.get(type)!) encoded.set(name, encode(type, name, object));
     resources.set(type, encoded);
     const before = previous?.resources.get(type);
-    // Inbound listeners are built per client: a policy change is a listener change.
+    // Inbound listeners and source-conditioned routes are built per client: a change of their inputs is a change of the type.
     const inboundSame = type !== TYPE_URL.listener || previous?.inboundDigest === digest;
-    const same = before !== undefined && sameResources(before, encoded) && inboundSame;
+    const routesSame = type !== TYPE_URL.routeConfiguration || previous?.sourceRoutes.digest === sourceRoutes.digest;
+    const same = before !== undefined && sameResources(before, encoded) && inboundSame && routesSame;
     typeVersions.set(type, same ? previous!.typeVersions.get(type)! : version);
   }
   const inbound = new InboundListeners(inputs, (name, object) => encode(TYPE_URL.listener, name, object));
-  return { version, createdAt: new Date(), resources, typeVersions, notCarried: notCarried(config), inbound, inboundDigest: digest };
+  return { version, createdAt: new Date(), resources, typeVersions, notCarried: notCarried(config), inbound, inboundDigest: digest, sourceRoutes };
 }
 
 /** Paths of settings Envoy's resources cannot express; the docs list them too. */

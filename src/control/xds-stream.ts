@@ -178,7 +178,11 @@ export class XdsStream {
 
   #send(sub: Subscription, force: boolean, snapshot: Snapshot = this.#host.current()): void {
     const built =
-      sub.typeUrl === TYPE_URL.listener ? (name: string) => snapshot.inbound.resource(name, this.#node, this.#host.logger) : undefined;
+      sub.typeUrl === TYPE_URL.listener
+        ? (name: string) => snapshot.inbound.resource(name, this.#node, this.#host.logger)
+        : sub.typeUrl === TYPE_URL.routeConfiguration
+          ? (name: string) => snapshot.sourceRoutes.resource(name, this.#node)
+          : undefined;
     const selected = sub.select(snapshot, force, built);
     if (selected === undefined) return;
     this.#nonce += 1;

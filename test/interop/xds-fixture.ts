@@ -64,17 +64,17 @@ export class XdsWorkspace {
     renameSync(aside, this.configFile);
   }
 
-  /** gRPC's bootstrap format, as istiod's agent writes it. */
-  bootstrap(controlPlanePort: number, nodeId: string): string {
+  /** gRPC's bootstrap format, as istiod's agent writes it; `metadata` as its NAMESPACE and LABELS. */
+  bootstrap(controlPlanePort: number, nodeId: string, metadata?: Record<string, unknown>): string {
     return JSON.stringify({
       xds_servers: [{ server_uri: `127.0.0.1:${controlPlanePort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-      node: { id: nodeId, cluster: 'interop', locality: {} },
+      node: { id: nodeId, cluster: 'interop', locality: {}, ...(metadata !== undefined ? { metadata } : {}) },
     });
   }
 
-  writeBootstrap(controlPlanePort: number, nodeId: string): string {
+  writeBootstrap(controlPlanePort: number, nodeId: string, metadata?: Record<string, unknown>): string {
     const file = join(this.dir, `bootstrap-${nodeId}.json`);
-    writeFileSync(file, this.bootstrap(controlPlanePort, nodeId));
+    writeFileSync(file, this.bootstrap(controlPlanePort, nodeId, metadata));
     return file;
   }
 

@@ -44,6 +44,35 @@ describe('@grpc/grpc-js-xds against the proxyless control plane', () => {
       client.Call({ text: 'hi' }, { deadline: Date.now() + 10_000 }, (err, reply) => (err ? reject(err) : resolve(reply!.server))),
     );
 
+  /** reviews as Istio resources: a ServiceEntry for both servers, a DestinationRule with their subsets, and a VirtualService whose spec goes on with `rest`. */
+  const istioReviews = (rest: string) => `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: reviews }
+spec:
+  hosts: [reviews]
+  ports: [{ number: 9080, name: grpc }]
+  resolution: STATIC
+  endpoints:
+    - { address: 127.0.0.1, ports: { grpc: ${v1.port} }, labels: { version: v1 } }
+    - { address: 127.0.0.1, ports: { grpc: ${v2.port} }, labels: { version: v2 } }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews }
+spec:
+  host: reviews
+  trafficPolicy: { loadBalancer: { simple: ROUND_ROBIN } }
+  subsets:
+    - { name: v1, labels: { version: v1 } }
+    - { name: v2, labels: { version: v2 } }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews }
+spec:
+  hosts: [reviews]
+${rest}`;
+
   async function tally(n: number): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
     for (let i = 0; i < n; i++) {
@@ -125,40 +154,38 @@ describe('@grpc/grpc-js-xds against the proxyless control plane', () => {
   });
 
   it('serves the same routing written as Istio resources (ServiceEntry, DestinationRule, VirtualService)', async () => {
-    ws.writeConfig(`apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: { name: reviews }
-spec:
-  hosts: [reviews]
-  ports: [{ number: 9080, name: grpc }]
-  resolution: STATIC
-  endpoints:
-    - { address: 127.0.0.1, ports: { grpc: ${v1.port} }, labels: { version: v1 } }
-    - { address: 127.0.0.1, ports: { grpc: ${v2.port} }, labels: { version: v2 } }
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews }
-spec:
-  host: reviews
-  trafficPolicy: { loadBalancer: { simple: ROUND_ROBIN } }
-  subsets:
-    - { name: v1, labels: { version: v1 } }
-    - { name: v2, labels: { version: v2 } }
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: reviews }
-spec:
-  hosts: [reviews]
-  http:
+    ws.writeConfig(
+      istioReviews(`  http:
     - route:
         - { destination: { host: reviews, subset: v2 }, weight: 100 }
-`);
+`),
+    );
     await eventually(async () => {
       const counts = await tally(20);
       return counts.v2 === 20 ? counts : undefined;
     }, 'all calls to go to v2 as the VirtualService says');
+  });
+
+  it('gets routes settled for its own workload when a VirtualService has source conditions', async () => {
+    // The client's node has no LABELS and no NAMESPACE (so "default"): only the sourceNamespace entry applies to it.
+    ws.writeConfig(
+      istioReviews(`  gateways: [mesh, istio-system/ingress]
+  http:
+    - match: [{ sourceLabels: { app: productpage } }]
+      route: [{ destination: { host: reviews, subset: v1 } }]
+    - match: [{ sourceNamespace: default }]
+      route: [{ destination: { host: reviews, subset: v2 } }]
+    - route: [{ destination: { host: reviews, subset: v1 } }]
+`),
+    );
+    await eventually(async () => {
+      const counts = await tally(20);
+      return counts.v2 === 20 ? counts : undefined;
+    }, 'all calls to go to v2, the one route whose source conditions this client meets');
+    await eventually(() => {
+      const rds = cp.status().clients.find((c) => c.nodeId === NODE_ID)!.subscriptions.find((s) => s.typeUrl === TYPE_URL.routeConfiguration)!;
+      return rds.ackedVersion === rds.sentVersion && rds.lastNack === undefined ? true : undefined;
+    }, 'the routes ACKed');
   });
 
   it('keeps serving through a control-plane restart, reconnects, and follows updates again', async () => {

@@ -35,7 +35,11 @@ describe.skipIf(!existsSync(PYTHON))('python3-grpcio against the proxyless contr
     cp = new ControlPlane({ configFile: ws.configFile, host: '127.0.0.1', port: 0, logger: stderrLogger('silent'), debounceMs: 20 });
     const port = await cp.start();
     child = spawn(PYTHON, [SCRIPT, 'xds:///reviews'], {
-      env: { PATH: process.env.PATH ?? '/usr/bin', GRPC_XDS_BOOTSTRAP: ws.writeBootstrap(port, NODE_ID) },
+      // Labels as Istio's agent writes them from the pod: what routes with sourceLabels are settled against.
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin',
+        GRPC_XDS_BOOTSTRAP: ws.writeBootstrap(port, NODE_ID, { NAMESPACE: 'shop', LABELS: { app: 'productpage', track: 'canary' } }),
+      },
     });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
@@ -98,6 +102,25 @@ describe.skipIf(!existsSync(PYTHON))('python3-grpcio against the proxyless contr
     await eventually(() => (cp.snapshot.version !== before ? true : undefined), 'the control plane to serve the edit');
     const result = await ask<{ reached: boolean; error: string | null }>('until v1');
     expect(result).toEqual({ reached: true, error: null });
+  });
+
+  it('gets the routes its own workload (node LABELS, NAMESPACE) satisfies', async () => {
+    // The canary caller's route to v2 comes after a route for another workload, and before the default to v1.
+    ws.writeConfig(
+      splitConfig(v1, v2, [100, 0]).replace(
+        '    routes:\n',
+        `    routes:
+      - match: [{ sourceLabels: { app: productpage, track: stable } }, { sourceNamespace: other }]
+        route: [{ destination: { subset: v1 } }]
+      - match: [{ sourceLabels: { track: canary }, sourceNamespace: shop }]
+        route: [{ destination: { subset: v2 } }]
+`,
+      ),
+    );
+    expect(await ask<{ reached: boolean; error: string | null }>('until v2')).toEqual({ reached: true, error: null });
+    expect(await ask<{ counts: Record<string, number>; errors: string[] }>('calls 20')).toEqual({ counts: { v2: 20 }, errors: [] });
+    ws.writeConfig(splitConfig(v1, v2, [100, 0]));
+    expect(await ask<{ reached: boolean; error: string | null }>('until v1')).toEqual({ reached: true, error: null });
   });
 
   it('NACKs clusters it cannot use without breaking, then accepts the next good update', async () => {

@@ -195,6 +195,60 @@ describe('control plane resources', () => {
     expect(s.notCarried).toEqual([]);
   });
 
+  describe('routes with source conditions', () => {
+    const SOURCED = `services:
+  ratings:
+    endpoints: ["10.0.0.1:80"]
+    subsets: { v2: { labels: { version: v2 } } }
+    routes:
+      - name: canary
+        match: [{ sourceLabels: { app: reviews, version: v2 } }, { sourceNamespace: qa, uri: { prefix: /qa } }]
+        route: [{ destination: { subset: v2 } }]
+      - name: rest
+        route: [{ destination: {} }]
+  details:
+    endpoints: ["10.0.0.2:80"]
+`;
+    const node = (namespace: string, labels: Record<string, string>) => ({
+      id: 'n',
+      metadata: { fields: { NAMESPACE: { stringValue: namespace }, LABELS: { structValue: { fields: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, { stringValue: v }])) } } } },
+    });
+    const routesFor = (snap: Snapshot, n: ReturnType<typeof node>): Obj => {
+      const r = snap.sourceRoutes.resource('ratings', n);
+      expect(r).toBeDefined();
+      return unpackAny(r!.any.type_url, r!.any.value);
+    };
+    const names = (rc: Obj) => rc.virtual_hosts[0].routes.map((r: Obj) => r.name);
+
+    it('serves each client the entries its workload (node NAMESPACE and LABELS) satisfies, as istiod does', () => {
+      const snap = snapshotOf(SOURCED);
+      // Not one resource for everyone: per client, on request.
+      expect(snap.resources.get(TYPE_URL.routeConfiguration)!.has('ratings')).toBe(false);
+      expect(snap.resources.get(TYPE_URL.routeConfiguration)!.has('details')).toBe(true);
+      expect(snap.sourceRoutes.resource('details', node('default', {}))).toBeUndefined();
+      expect(names(routesFor(snap, node('default', { app: 'reviews', version: 'v2' })))).toEqual(['canary', 'rest']);
+      expect(names(routesFor(snap, node('default', { app: 'reviews', version: 'v1' })))).toEqual(['rest']);
+      const qa = routesFor(snap, node('qa', {}));
+      expect(names(qa)).toEqual(['canary', 'rest']);
+      expect(qa.virtual_hosts[0].routes[0].match.prefix).toBe('/qa');
+      // Both entries apply: one Envoy route each, named after the route they came from.
+      expect(names(routesFor(snap, node('qa', { app: 'reviews', version: 'v2' })))).toEqual(['canary', 'canary', 'rest']);
+    });
+
+    it('changes the route version when what per-client routes read changes, and only then', () => {
+      const first = snapshotOf(SOURCED);
+      const same = snapshotOf(SOURCED.replace('10.0.0.2:80', '10.0.0.3:80'), first);
+      expect(same.typeVersions.get(TYPE_URL.routeConfiguration)).toBe('1');
+      const edited = snapshotOf(SOURCED.replace('sourceNamespace: qa', 'sourceNamespace: staging'), same);
+      expect(edited.typeVersions.get(TYPE_URL.routeConfiguration)).toBe('3');
+      expect(names(routesFor(edited, node('qa', {})))).toEqual(['rest']);
+    });
+
+    it('refuses them with --inline-routes, which has one listener for every client', () => {
+      expect(() => snapshotOf(SOURCED, undefined, true)).toThrow(/services\.ratings\.routes: has match entries with sourceLabels or sourceNamespace, which are settled per client and so need RDS/);
+    });
+  });
+
   it('rejects two services that claim the same authority', () => {
     expect(() =>
       snapshotOf(`services:
