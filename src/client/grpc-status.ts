@@ -17,13 +17,14 @@ export function errorStatus(err: Error): StatusObject {
 /**
  * A local reply (fault abort, fallback, redirect) carries an HTTP status;
  * gRPC's documented HTTP-to-gRPC mapping turns it into a status, unless the
- * reply names one itself in a `grpc-status` header.
+ * reply names one itself in a `grpc-status` header (and its message in
+ * `grpc-message`), as a gRPC fault abort does.
  */
 export function statusOfReply(reply: LocalReply): StatusObject {
   const metadata = new Metadata();
   const named = Number(reply.headers?.['grpc-status']);
   const code = Number.isInteger(named) && named > 0 && named <= 16 ? named : (HTTP_TO_GRPC[reply.status] ?? status.UNKNOWN);
-  const details = reply.body ?? `answered by the mesh with HTTP ${reply.status} (${reply.flag})`;
+  const details = reply.headers?.['grpc-message'] ?? reply.body ?? `answered by the mesh with HTTP ${reply.status} (${reply.flag})`;
   return { code, details, metadata };
 }
 

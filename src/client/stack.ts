@@ -69,8 +69,9 @@ export function admitCall(call: OutboundCall): 'stop' | number {
   // call that was also picked for a delay is answered after the delay.
   const fault = route.fault;
   const delay = fault?.delay !== undefined && Math.random() < fault.delay.fraction ? fault.delay.ms : 0;
-  if (fault?.abort !== undefined && Math.random() < fault.abort.fraction) {
-    const reply: LocalReply = { status: fault.abort.status, body: 'fault filter abort', flag: delay > 0 ? 'DI,FI' : 'FI' };
+  const abort = fault?.abort;
+  if (abort !== undefined && Math.random() < abort.fraction) {
+    const reply: LocalReply = { status: abort.status, headers: abort.headers, body: abort.body, flag: delay > 0 ? 'DI,FI' : 'FI' };
     if (delay === 0) {
       call.reply(reply);
       return 'stop';

@@ -119,6 +119,38 @@ const rewriteSchema = z
 
 const STATUS_RULE = (iss: { input: unknown }) => `must be an HTTP status from 200 to 599, got ${shown(iss.input)}`;
 
+/** gRPC's status names by code (1 to 16; OK is no abort), as Istio's `grpcStatus` spells them. */
+const GRPC_STATUS_NAMES = [
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+] as const;
+
+const GRPC_STATUS_RULE = (iss: { input: unknown }) =>
+  `must be a gRPC status other than OK: a name in capitals (${GRPC_STATUS_NAMES.join(', ')}) or its code from 1 to 16, got ${shown(iss.input)}`;
+
+/** A gRPC status by name (Istio's form, `UNAVAILABLE`) or code (`14`), as its code. */
+const grpcStatus = z.union(
+  [
+    z.number().int({ error: GRPC_STATUS_RULE }).min(1, { error: GRPC_STATUS_RULE }).max(16, { error: GRPC_STATUS_RULE }),
+    z.enum(GRPC_STATUS_NAMES, { error: GRPC_STATUS_RULE }).transform((name) => GRPC_STATUS_NAMES.indexOf(name) + 1),
+  ],
+  { error: GRPC_STATUS_RULE },
+);
+
 const faultSchema = z
   .strictObject({
     delay: z.strictObject({ percentage, fixedDelay: duration }).optional(),
@@ -129,7 +161,18 @@ const faultSchema = z
           .number()
           .int({ error: STATUS_RULE })
           .min(200, { error: STATUS_RULE })
-          .max(599, { error: STATUS_RULE }),
+          .max(599, { error: STATUS_RULE })
+          .optional(),
+        /** Abort as a gRPC server would: HTTP 200 with this grpc-status, as Envoy's fault filter answers. */
+        grpcStatus: grpcStatus.optional(),
+      })
+      .superRefine((a, ctx) => {
+        if ((a.httpStatus === undefined) === (a.grpcStatus === undefined)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `set exactly one of httpStatus, grpcStatus; got ${a.httpStatus === undefined ? 'none' : 'both'}`,
+          });
+        }
       })
       .optional(),
   })

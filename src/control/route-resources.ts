@@ -202,7 +202,8 @@ function faultConfig(fault: NonNullable<RouteConfig['fault']>): Obj {
     out.delay = { fixed_delay: durationOf(fault.delay.fixedDelay), percentage: fractionOf(fault.delay.percentage) };
   }
   if (fault.abort !== undefined) {
-    out.abort = { http_status: fault.abort.httpStatus, percentage: fractionOf(fault.abort.percentage) };
+    const { httpStatus, grpcStatus, percentage } = fault.abort;
+    out.abort = { ...(grpcStatus !== undefined ? { grpc_status: grpcStatus } : { http_status: httpStatus }), percentage: fractionOf(percentage) };
   }
   return out;
 }

@@ -45,7 +45,13 @@ export interface CompiledRoute<C extends RouteConfig = RouteConfig> {
   readonly fault:
     | {
         readonly delay?: { readonly fraction: number; readonly ms: number };
-        readonly abort?: { readonly fraction: number; readonly status: number };
+        /** The answer, built once: an HTTP status with Envoy's body, or a trailers-only gRPC status. */
+        readonly abort?: {
+          readonly fraction: number;
+          readonly status: number;
+          readonly headers: Readonly<Record<string, string>> | undefined;
+          readonly body: string | undefined;
+        };
       }
     | undefined;
   readonly mirror: { readonly service: string; readonly subset: string | undefined; readonly fraction: number } | undefined;
@@ -132,6 +138,19 @@ export function compileRouteTable<C extends RouteConfig = RouteConfig>(
   return new Table(compiled, candidates);
 }
 
+/** Envoy's fault filter's answers: its body with an HTTP status, or gRPC's trailers-only response for a gRPC status. */
+const FAULT_ABORT_MESSAGE = 'fault filter abort';
+
+function abortAnswer(abort: { httpStatus?: number | undefined; grpcStatus?: number | undefined }) {
+  if (abort.grpcStatus === undefined) return { status: abort.httpStatus ?? 503, headers: undefined, body: FAULT_ABORT_MESSAGE };
+  const headers = Object.freeze({
+    'content-type': 'application/grpc',
+    'grpc-status': String(abort.grpcStatus),
+    'grpc-message': FAULT_ABORT_MESSAGE,
+  });
+  return { status: 200, headers, body: undefined };
+}
+
 function defaultRoute(service: string): RouteConfig {
   return routeSchema.parse({ route: [{ destination: { service } }] });
 }
@@ -181,7 +200,7 @@ class Route<C extends RouteConfig> implements CompiledRoute<C> {
         ? undefined
         : {
             ...(delay && { delay: { fraction: delay.percentage / 100, ms: delay.fixedDelay } }),
-            ...(abort && { abort: { fraction: abort.percentage / 100, status: abort.httpStatus } }),
+            ...(abort && { abort: { fraction: abort.percentage / 100, ...abortAnswer(abort) } }),
           };
     this.mirror =
       config.mirror === undefined

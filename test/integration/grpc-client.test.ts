@@ -191,6 +191,19 @@ test('an endpoint nobody listens on is a connect failure: retried elsewhere even
   for (let i = 0; i < 6; i++) expect((await callUnary(client, 'put', { text: 'x' })).replica).toBe('a');
 });
 
+test('a fault abort with a gRPC status ends the call with that status and message, counted as FI', async () => {
+  const rs = await start(['a']);
+  const m = meshFor(echoService(rs, { routes: [{ route: [{ destination: {} }], fault: { abort: { percentage: 100, grpcStatus: 'RESOURCE_EXHAUSTED' } } }] }), {
+    telemetry: { metrics: true },
+  } as never);
+  const err = await errorOf(callUnary(clientOf(m), 'get', { text: 'x' }));
+  expect(err.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+  expect(err.details).toBe('fault filter abort');
+  const text = await m.metricsRegistry!.metrics();
+  const line = text.split('\n').find((l) => l.startsWith('istio_requests_total{') && l.includes('response_flags="FI"'));
+  expect(line).toContain('grpc_response_status="8"');
+});
+
 test('Istio request metrics carry request_protocol="grpc" and grpc_response_status', async () => {
   const rs = await start(['a']);
   const m = meshFor(echoService(rs), { telemetry: { metrics: true } } as never);

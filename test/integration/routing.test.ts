@@ -206,6 +206,16 @@ test('fault abort at 5% aborts 5% ± 1% of 10,000 requests with the configured s
   expect(v1.seen.length).toBe(10_000 - aborted);
 });
 
+test("a fault abort with a gRPC status answers as Envoy's fault filter does: 200, trailers-only, nothing sent", async () => {
+  const { v1, v2 } = await versions();
+  const m = mesh(reviews(v1, v2, [{ fault: { abort: { percentage: 100, grpcStatus: 'UNAVAILABLE' } }, route: [{ destination: { subset: 'v1' } }] }]));
+  const res = await m.request('http://reviews/g');
+  expect(res.statusCode).toBe(200);
+  expect(res.headers).toMatchObject({ 'content-type': 'application/grpc', 'grpc-status': '14', 'grpc-message': 'fault filter abort' });
+  expect(await res.body.text()).toBe('');
+  expect(v1.seen.length).toBe(0);
+});
+
 test('fault delay holds the request for the configured time before it is sent', async () => {
   const { v1, v2 } = await versions();
   const m = mesh(

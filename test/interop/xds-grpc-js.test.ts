@@ -166,6 +166,25 @@ ${rest}`;
     }, 'all calls to go to v2 as the VirtualService says');
   });
 
+  it('aborts calls with the gRPC status a route fault names (gRFC A33), and stops when the fault is removed', async () => {
+    const faulty = splitConfig(v1, v2, [100, 0]).replace(
+      '    routes:\n      - route:\n',
+      '    routes:\n      - fault: { abort: { percentage: 100, grpcStatus: PERMISSION_DENIED } }\n        route:\n',
+    );
+    expect(faulty).toContain('grpcStatus: PERMISSION_DENIED');
+    ws.writeConfig(faulty);
+    const err = await eventually(
+      () => call().then(
+        () => undefined,
+        (e: grpc.ServiceError) => (e.code === grpc.status.PERMISSION_DENIED ? e : undefined),
+      ),
+      'calls to fail with PERMISSION_DENIED',
+    );
+    expect(err.code).toBe(grpc.status.PERMISSION_DENIED);
+    ws.writeConfig(splitConfig(v1, v2, [100, 0]));
+    await eventually(() => call().then((server) => (server === 'v1' ? server : undefined), () => undefined), 'calls to reach v1 again');
+  });
+
   it('gets routes settled for its own workload when a VirtualService has source conditions', async () => {
     // The client's node has no LABELS and no NAMESPACE (so "default"): only the sourceNamespace entry applies to it.
     ws.writeConfig(

@@ -13,7 +13,7 @@ const ROUTER_TYPE_URL = 'type.googleapis.com/envoy.extensions.filters.http.route
 
 export interface FaultInput {
   delay?: { percentage: number; fixedDelay: number };
-  abort?: { percentage: number; httpStatus: number };
+  abort?: { percentage: number; httpStatus: number } | { percentage: number; grpcStatus: number };
 }
 
 /** What a level says about the fault: a config, "none here" (disabled), or nothing (inherit). */
@@ -35,10 +35,16 @@ export function decodeFault(r: ProtoReader): FaultInput | null {
   const abort = r.msg('abort');
   if (abort !== undefined) {
     const kind = abort.oneof('error_type');
-    if (kind !== 'http_status') {
-      abort.fail(kind || 'error_type', 'is not supported; the mesh aborts with an http_status');
+    const percentage = fractionalPercent(abort.msg('percentage')) ?? 0;
+    if (kind === 'http_status') {
+      out.abort = { percentage, httpStatus: abort.num('http_status') };
+    } else if (kind === 'grpc_status') {
+      const code = abort.num('grpc_status');
+      if (code < 1 || code > 16) abort.fail('grpc_status', `must be a gRPC status from 1 to 16 (OK is no abort), got ${code}`);
+      out.abort = { percentage, grpcStatus: code };
+    } else {
+      abort.fail(kind || 'error_type', 'is not supported; the mesh aborts with an http_status or a grpc_status');
     }
-    out.abort = { percentage: fractionalPercent(abort.msg('percentage')) ?? 0, httpStatus: abort.num('http_status') };
   }
   return out.delay === undefined && out.abort === undefined ? null : out;
 }

@@ -45,8 +45,22 @@ describe('compiled routes', () => {
       }),
     ).routes;
     expect(route?.timeoutMs).toBe(2000);
-    expect(route?.fault).toEqual({ delay: { fraction: 0.1, ms: 5000 }, abort: { fraction: 0.05, status: 503 } });
+    expect(route?.fault).toEqual({
+      delay: { fraction: 0.1, ms: 5000 },
+      abort: { fraction: 0.05, status: 503, headers: undefined, body: 'fault filter abort' },
+    });
     expect(route?.mirror).toEqual({ service: 'shadow', subset: 'v2', fraction: 0.25 });
+  });
+
+  it("builds a gRPC abort's trailers-only answer once", () => {
+    const [route] = compileRouteTable('reviews', routes({ route: TO_SELF, fault: { abort: { percentage: 1, grpcStatus: 'UNAVAILABLE' } } })).routes;
+    expect(route?.fault?.abort).toEqual({
+      fraction: 0.01,
+      status: 200,
+      headers: { 'content-type': 'application/grpc', 'grpc-status': '14', 'grpc-message': 'fault filter abort' },
+      body: undefined,
+    });
+    expect(Object.isFrozen(route?.fault?.abort?.headers)).toBe(true);
   });
 
   it('mirrors everything to the owning service when only a subset is named', () => {

@@ -240,6 +240,28 @@ const CASES: readonly Case[] = [
     issues: one('routes[0].fault.abort.httpStatus', 'must be an HTTP status from 200 to 599, got 700'),
   },
   {
+    name: 'an abort with both an HTTP and a gRPC status',
+    input: [{ route: TO_SELF, fault: { abort: { percentage: 5, httpStatus: 503, grpcStatus: 'UNAVAILABLE' } } }],
+    issues: one('routes[0].fault.abort', 'set exactly one of httpStatus, grpcStatus; got both'),
+  },
+  {
+    name: 'an abort with no status',
+    input: [{ route: TO_SELF, fault: { abort: { percentage: 5 } } }],
+    issues: one('routes[0].fault.abort', 'set exactly one of httpStatus, grpcStatus; got none'),
+  },
+  {
+    name: 'an abort with a gRPC status that is no status (lowercase, OK, out of range)',
+    input: [
+      { route: TO_SELF, fault: { abort: { percentage: 5, grpcStatus: 'unavailable' } } },
+      { route: TO_SELF, fault: { abort: { percentage: 5, grpcStatus: 0 } } },
+      { route: TO_SELF, fault: { abort: { percentage: 5, grpcStatus: 17 } } },
+    ],
+    issues: [0, 1, 2].map((i) => ({
+      path: `routes[${i}].fault.abort.grpcStatus`,
+      message: expect.stringContaining('must be a gRPC status other than OK: a name in capitals (CANCELLED, UNKNOWN,'),
+    })),
+  },
+  {
     name: 'a mirror percentage without a mirror',
     input: [{ route: TO_SELF, mirrorPercentage: 10 }],
     issues: one('routes[0].mirrorPercentage', 'needs mirror (the destination to copy requests to)'),
@@ -262,6 +284,15 @@ describe('routes schema errors', () => {
 });
 
 describe('routes schema output', () => {
+  it("reads an abort's gRPC status by Istio's name or by code", () => {
+    const routes = routesSchema.parse([
+      { route: TO_SELF, fault: { abort: { percentage: 5, grpcStatus: 'UNAVAILABLE' } } },
+      { route: TO_SELF, fault: { abort: { percentage: 5, grpcStatus: 'UNAUTHENTICATED' } } },
+      { route: TO_SELF, fault: { abort: { percentage: 5, grpcStatus: 8 } } },
+    ]);
+    expect(routes.map((r) => r.fault?.abort?.grpcStatus)).toEqual([14, 16, 8]);
+  });
+
   it('normalises the compact forms', () => {
     const [route] = routesSchema.parse([
       {

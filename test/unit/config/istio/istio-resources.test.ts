@@ -251,6 +251,15 @@ spec:
     expect(message).toContain('spec.http[0].match[0].withoutHeaders.x-a: is also under headers');
   });
 
+  it("carries a fault abort's grpcStatus, by Istio's name", () => {
+    const config = load(
+      withRatingsRoutes(`    - route: [{ destination: { host: ratings } }]
+      fault: { abort: { grpcStatus: UNAVAILABLE, percentage: { value: 10 } } }
+`),
+    );
+    expect(config.services.ratings!.routes![0]!.fault).toEqual({ abort: { grpcStatus: 14, percentage: 10 } });
+  });
+
   it('reports unsupported fields, unknown hosts and double definitions with their document and path', () => {
     const message = problems(`${OWN}
   cart:

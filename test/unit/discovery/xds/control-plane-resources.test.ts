@@ -34,7 +34,12 @@ test('every resource of a rich config decodes, and the routes and clusters mean 
               timeout: '3s',
               fault: { abort: { percentage: 5, httpStatus: 503 } },
             },
-            { match: [{ uri: { exact: '/old' } }], rewrite: { uri: '/new' }, route: [{ destination: { subset: 'v1' } }] },
+            {
+              match: [{ uri: { exact: '/old' } }],
+              rewrite: { uri: '/new' },
+              route: [{ destination: { subset: 'v1' } }],
+              fault: { abort: { percentage: 1, grpcStatus: 'UNAVAILABLE' } },
+            },
             {
               route: [
                 { destination: { subset: 'v1' }, weight: 90 },
@@ -75,6 +80,7 @@ test('every resource of a rich config decodes, and the routes and clusters mean 
   expect(api!.route.timeout).toBe(3000);
   expect(api!.fault).toEqual({ abort: { percentage: 5, httpStatus: 503 } });
   expect(old!.route.rewrite).toEqual({ uri: '/new' });
+  expect(old!.fault).toEqual({ abort: { percentage: 1, grpcStatus: 14 } });
   expect((split!.route.route as { weight: number }[]).map((d) => d.weight)).toEqual([90, 10]);
 
   // The exact model settings travel in the cluster metadata: peak-EWMA survives lb_policy's ROUND_ROBIN.

@@ -132,6 +132,17 @@ test('redirects and per-route fault overrides', () => {
   expect(faulty!.fault).toEqual({ abort: { percentage: 50, httpStatus: 503 }, delay: { percentage: 1, fixedDelay: 1000 } });
 });
 
+test("a fault abort with a grpc_status (gRFC A33) is the model's grpcStatus; OK or out of range is refused", () => {
+  const fault = (abort: Record<string, unknown>) => ({
+    match: { prefix: '/' },
+    route: { cluster: 'c' },
+    typed_per_filter_config: { 'envoy.filters.http.fault': packAny(FAULT_TYPE_URL, { abort: { ...abort, percentage: { numerator: 100 } } }) },
+  });
+  const { rc } = decode([fault({ grpc_status: 8 })]);
+  expect(rc.virtualHosts[0]!.routes[0]!.fault).toEqual({ abort: { percentage: 100, grpcStatus: 8 } });
+  expect(rejection([fault({ grpc_status: 17 })])).toContain('abort.grpc_status: must be a gRPC status from 1 to 16 (OK is no abort), got 17');
+});
+
 test('what the model cannot express is rejected naming the route and field', () => {
   expect(rejection([{ match: { prefix: '/' }, route: { cluster_header: 'x-cluster' } }])).toBe(
     'virtual_hosts[0].routes[0].route.cluster_header: is not supported; name a cluster or weighted_clusters',
