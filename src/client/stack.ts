@@ -2,7 +2,8 @@
  * The default outbound stack, in one place, in order. Three tiers, as in
  * linkerd2-proxy's outbound stack:
  *
- *   logical  (service + route, once per call):  redirect → rate limit →
+ *   logical  (service + route, once per call):  the route's own answer
+ *            (redirect, direct response) → rate limit →
  *            fault abort → retry-budget deposit → mirror → fault delay;
  *            then deadline, retries and hedging, run by call.ts.
  *   concrete (cluster or subset, once per attempt): circuit breaker →
@@ -41,10 +42,9 @@ export function admitCall(call: OutboundCall): 'stop' | number {
   const route = policy.route;
   const req = call.request;
 
-  // Redirects first: they never reach a cluster, so nothing below applies.
-  if (route.redirect !== undefined) {
-    const r = route.redirect(req.path, req.authority, req.scheme);
-    call.reply({ status: r.status, headers: { location: r.location }, flag: '-' });
+  // A route's own answer (redirect, direct response) first: it never reaches a cluster, so nothing below applies.
+  if (route.answer !== undefined) {
+    call.reply(route.answer(req.path, req.authority, req.scheme));
     return 'stop';
   }
 

@@ -105,6 +105,23 @@ const redirectSchema = z
     }
   });
 
+/** Envoy's default limit on a direct response body (max_direct_response_body_size_bytes): a config valid here is valid there. */
+export const DIRECT_RESPONSE_BODY_MAX = 4096;
+
+const directResponseSchema = z.strictObject({
+  status: z
+    .number()
+    .int({ error: (iss) => `must be an HTTP status from 200 to 599, got ${shown(iss.input)}` })
+    .min(200, { error: (iss) => `must be an HTTP status from 200 to 599, got ${shown(iss.input)}` })
+    .max(599, { error: (iss) => `must be an HTTP status from 200 to 599, got ${shown(iss.input)}` }),
+  body: z
+    .string()
+    .refine((b) => Buffer.byteLength(b) <= DIRECT_RESPONSE_BODY_MAX, {
+      error: (iss) => `must be at most ${DIRECT_RESPONSE_BODY_MAX} bytes (Envoy's limit), got ${Buffer.byteLength(String(iss.input))}`,
+    })
+    .optional(),
+});
+
 const rewriteSchema = z
   .strictObject({
     /** Replaces the matched uri prefix, or the whole path for other matches. */
@@ -194,6 +211,8 @@ export function makeRouteSchema<R extends z.ZodType, H extends z.ZodType, L exte
       match: z.array(matchEntrySchema).optional(),
       route: destinations.optional(),
       redirect: redirectSchema.optional(),
+      /** Answer with this status (and body) without sending the request anywhere. */
+      directResponse: directResponseSchema.optional(),
       rewrite: rewriteSchema.optional(),
       timeout: duration.optional(),
       fault: faultSchema.optional(),
@@ -206,26 +225,28 @@ export function makeRouteSchema<R extends z.ZodType, H extends z.ZodType, L exte
       rateLimit: extra.rateLimit.optional(),
     })
     .superRefine((r, ctx) => {
-      if (r.route !== undefined && r.redirect !== undefined) {
+      const actions = (['route', 'redirect', 'directResponse'] as const).filter((a) => r[a] !== undefined);
+      if (actions.length > 1) {
         ctx.addIssue({
           code: 'custom',
-          path: ['redirect'],
-          message: 'set either route (send the request on) or redirect (answer it), not both',
+          path: [actions[1]!],
+          message: `set one of route (send the request on), redirect or directResponse (answer it); got ${actions.join(' and ')}`,
         });
-      } else if (r.route === undefined && r.redirect === undefined) {
+      } else if (actions.length === 0) {
         ctx.addIssue({
           code: 'custom',
-          message: 'needs either route (weighted destinations) or redirect',
+          message: 'needs one of route (weighted destinations), redirect or directResponse',
         });
       }
-      if (r.redirect !== undefined) {
-        // A redirect is answered before anything that would send the request on.
+      const answer = r.redirect !== undefined ? 'a redirect' : r.directResponse !== undefined ? 'a direct response' : undefined;
+      if (answer !== undefined) {
+        // Answered before anything that would send the request on.
         for (const field of ['rewrite', 'mirror', 'fault', 'timeout', 'retries', 'hedging', 'headers', 'rateLimit'] as const) {
           if (r[field] === undefined) continue;
           ctx.addIssue({
             code: 'custom',
             path: [field],
-            message: `a redirect answers the request itself, so ${field} has no effect; remove one of them`,
+            message: `${answer} answers the request itself, so ${field} has no effect; remove one of them`,
           });
         }
       }

@@ -78,6 +78,11 @@ function envoyRoutes(owner: string, service: ServiceConfig, route: RouteConfig, 
       out.redirect = redirectAction(route.redirect);
       return [out];
     }
+    if (route.directResponse !== undefined) {
+      const { status, body } = route.directResponse;
+      out.direct_response = { status, ...(body !== undefined ? { body: { inline_string: body } } : {}) };
+      return [out];
+    }
     out.route = routeAction(owner, service, route, entry, ctx);
     if (route.fault !== undefined) {
       out.typed_per_filter_config = { [FAULT_FILTER_NAME]: packAny(FAULT_TYPE_URL, faultConfig(route.fault)) };

@@ -18,7 +18,8 @@ import { type RouteConfig, routeSchema } from '../config/route-schema.js';
 import { HeaderIndex } from './header-index.js';
 import { compileHeaderMutation, type HeaderMutation } from './header-mutation.js';
 import { PathIndex } from './path-index.js';
-import { compileRedirect, type PathRewrite, prefixRewrite, type Redirect, wholePathRewrite } from './rewrite.js';
+import { type PathRewrite, prefixRewrite, wholePathRewrite } from './rewrite.js';
+import { type AnswerRequest, compileAnswer } from './route-answer.js';
 import { EntryMatcher, pathOnly, type RouteRequest } from './route-match.js';
 import { entryAppliesTo, type RouteSource } from './route-source.js';
 import { WeightedChoice } from './weighted.js';
@@ -55,7 +56,8 @@ export interface CompiledRoute<C extends RouteConfig = RouteConfig> {
       }
     | undefined;
   readonly mirror: { readonly service: string; readonly subset: string | undefined; readonly fraction: number } | undefined;
-  readonly redirect: Redirect | undefined;
+  /** A redirect or direct response: the route answers the request itself. */
+  readonly answer: AnswerRequest | undefined;
   /**
    * Undefined when there is no uri rewrite. Re-derives which entry matched
    * from the path alone: the first entry whose uri condition holds decides
@@ -68,7 +70,7 @@ export interface CompiledRoute<C extends RouteConfig = RouteConfig> {
   /** Route-level; backends carry their own. */
   readonly requestHeaders: HeaderMutation | undefined;
   readonly responseHeaders: HeaderMutation | undefined;
-  /** Empty for a redirect route. */
+  /** Empty for a route that answers itself. */
   readonly backends: readonly RouteBackend[];
   /** Weighted choice; `r` is a uniform random number in [0,1). O(1) or O(log n), no allocation. */
   pickBackend(r: number): RouteBackend;
@@ -175,7 +177,7 @@ class Route<C extends RouteConfig> implements CompiledRoute<C> {
   readonly timeoutMs: number | undefined;
   readonly fault: CompiledRoute['fault'];
   readonly mirror: CompiledRoute['mirror'];
-  readonly redirect: Redirect | undefined;
+  readonly answer: AnswerRequest | undefined;
   readonly rewriteAuthority: string | undefined;
   readonly requestHeaders: HeaderMutation | undefined;
   readonly responseHeaders: HeaderMutation | undefined;
@@ -210,7 +212,7 @@ class Route<C extends RouteConfig> implements CompiledRoute<C> {
             subset: config.mirror.subset,
             fraction: (config.mirrorPercentage ?? 100) / 100,
           };
-    this.redirect = config.redirect === undefined ? undefined : compileRedirect(config.redirect);
+    this.answer = compileAnswer(config);
     this.rewriteAuthority = config.rewrite?.authority;
     this.requestHeaders = compileHeaderMutation(config.headers?.request);
     this.responseHeaders = compileHeaderMutation(config.headers?.response);
@@ -231,7 +233,7 @@ class Route<C extends RouteConfig> implements CompiledRoute<C> {
   }
 
   pickBackend(r: number): RouteBackend {
-    if (this.#choice === undefined) throw new Error(`route ${this.name} redirects; it has no backends to pick`);
+    if (this.#choice === undefined) throw new Error(`route ${this.name} answers requests itself; it has no backends to pick`);
     return this.#choice.pick(r);
   }
 }

@@ -206,6 +206,23 @@ test('fault abort at 5% aborts 5% ± 1% of 10,000 requests with the configured s
   expect(v1.seen.length).toBe(10_000 - aborted);
 });
 
+test('a direct response answers matching requests itself; the others go on to the service', async () => {
+  const { v1, v2 } = await versions();
+  const m = mesh(
+    reviews(v1, v2, [
+      { match: [{ uri: { prefix: '/admin' } }], directResponse: { status: 403, body: 'not from here' } },
+      { match: [{ uri: { exact: '/gone' } }], directResponse: { status: 410 } },
+      { route: [{ destination: { subset: 'v1' } }] },
+    ]),
+  );
+  const admin = await m.request('http://reviews/admin/users');
+  expect([admin.statusCode, admin.headers['content-type'], await admin.body.text()]).toEqual([403, 'text/plain', 'not from here']);
+  const gone = await m.request('http://reviews/gone');
+  expect([gone.statusCode, await gone.body.text()]).toEqual([410, '']);
+  expect(await (await m.fetch('http://reviews/r')).text()).toBe('v1');
+  expect(v1.seen.length + v2.seen.length).toBe(1);
+});
+
 test("a fault abort with a gRPC status answers as Envoy's fault filter does: 200, trailers-only, nothing sent", async () => {
   const { v1, v2 } = await versions();
   const m = mesh(reviews(v1, v2, [{ fault: { abort: { percentage: 100, grpcStatus: 'UNAVAILABLE' } }, route: [{ destination: { subset: 'v1' } }] }]));

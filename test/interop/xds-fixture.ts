@@ -26,6 +26,12 @@ export interface EchoServer {
 
 export type EchoClient = grpc.Client & {
   Call(req: { text: string }, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, reply?: { server: string }) => void): void;
+  Call(
+    req: { text: string },
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    cb: (err: grpc.ServiceError | null, reply?: { server: string }) => void,
+  ): void;
 };
 
 export class XdsWorkspace {

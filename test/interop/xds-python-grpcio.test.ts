@@ -123,6 +123,22 @@ describe.skipIf(!existsSync(PYTHON))('python3-grpcio against the proxyless contr
     expect(await ask<{ reached: boolean; error: string | null }>('until v1')).toEqual({ reached: true, error: null });
   });
 
+  it('accepts a route with a direct response and fails the calls it matches with UNAVAILABLE (gRFC A28)', async () => {
+    ws.writeConfig(
+      splitConfig(v1, v2, [100, 0]).replace('    routes:\n', '    routes:\n      - match: [{ uri: { prefix: /interop.Echo/ } }]\n        directResponse: { status: 503, body: closed }\n'),
+    );
+    const failed = await eventually(async () => {
+      const r = await ask<{ counts: Record<string, number>; errors: string[] }>('calls 2');
+      return r.errors.length === 2 ? r : undefined;
+    }, 'the calls to fail');
+    expect(failed.errors[0]).toMatch(/^StatusCode.UNAVAILABLE/);
+    const rds = cp.status().clients.find((c) => c.nodeId === NODE_ID)!.subscriptions.find((s) => s.typeUrl === TYPE_URL.routeConfiguration)!;
+    expect(rds.ackedVersion).toBe(rds.sentVersion);
+    ws.writeConfig(splitConfig(v1, v2, [100, 0]));
+    // Calls fail until the edit arrives: the last error seen on the way is the direct response's.
+    expect((await ask<{ reached: boolean; error: string | null }>('until v1')).reached).toBe(true);
+  });
+
   it('NACKs clusters it cannot use without breaking, then accepts the next good update', async () => {
     ws.writeConfig(splitConfig(v1, v2, [100, 0]).replace('    port: 9080\n', '    port: 9080\n    tls: { mode: mutual }\n'));
     const nack = await eventually(() => {

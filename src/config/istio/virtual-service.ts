@@ -13,7 +13,7 @@
 import type { HostIndex } from './host-index.js';
 import { isMap, type Raw, type ResourceReader } from './reader.js';
 
-const ROUTE_FIELDS = ['name', 'match', 'route', 'redirect', 'rewrite', 'timeout', 'retries', 'fault', 'mirror', 'mirrorPercentage', 'headers'];
+const ROUTE_FIELDS = ['name', 'match', 'route', 'redirect', 'directResponse', 'rewrite', 'timeout', 'retries', 'fault', 'mirror', 'mirrorPercentage', 'headers'];
 const MATCH_FIELDS = ['uri', 'method', 'headers', 'withoutHeaders', 'queryParams', 'ignoreUriCase', 'name', 'sourceLabels', 'sourceNamespace', 'gateways'];
 const UNSUPPORTED_MATCH = 'is not supported: proxyless matches on uri, method, headers, queryParams, sourceLabels and sourceNamespace';
 /** The gateway name that means "every sidecar": what proxyless is. */
@@ -85,7 +85,6 @@ function route(value: unknown, r: ResourceReader, resolve: Resolve): Raw | undef
     mirror_percent: 'is deprecated in Istio; write mirrorPercentage: { value: N }',
     mirrorPercent: 'is deprecated in Istio; write mirrorPercentage: { value: N }',
     mirrors: 'is not supported: write one mirror',
-    directResponse: 'is not supported',
   });
   const out: Raw = {};
   for (const f of ['name', 'timeout', 'fault', 'mirrorPercentage', 'headers']) if (http[f] !== undefined) out[f] = http[f];
@@ -116,6 +115,7 @@ function route(value: unknown, r: ResourceReader, resolve: Resolve): Raw | undef
     rr.only(redirect, ['uri', 'authority', 'scheme', 'redirectCode'], { port: 'is not supported', derivePort: 'is not supported' });
     out.redirect = redirect;
   }
+  if (http.directResponse !== undefined) out.directResponse = directResponse(http.directResponse, r.child('directResponse'));
   if (http.rewrite !== undefined) {
     const rr = r.child('rewrite');
     const rewrite = rr.map(http.rewrite) ?? {};
@@ -163,6 +163,27 @@ function headerConditions(headers: unknown, without: unknown, r: ResourceReader)
 
 function isEmptyMap(value: unknown): boolean {
   return isMap(value) && Object.keys(value).length === 0;
+}
+
+/** Istio's HTTPDirectResponse: the body as `string`, or as `bytes` (base64) that must be UTF-8 text. */
+function directResponse(value: unknown, r: ResourceReader): Raw {
+  const d = r.map(value) ?? {};
+  r.only(d, ['status', 'body']);
+  const out: Raw = { status: d.status };
+  if (d.body === undefined) return out;
+  const br = r.child('body');
+  const body = br.map(d.body) ?? {};
+  br.only(body, ['string', 'bytes']);
+  if (body.string !== undefined && body.bytes !== undefined) br.issue('set one of string, bytes');
+  if (body.string !== undefined) out.body = body.string;
+  else if (typeof body.bytes === 'string') {
+    try {
+      out.body = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(body.bytes, 'base64'));
+    } catch {
+      br.issue('is not UTF-8 text once base64-decoded; proxyless answers with text bodies only', 'bytes');
+    }
+  } else if (body.bytes !== undefined) br.issue(`must be base64 text, got ${typeof body.bytes}`, 'bytes');
+  return out;
 }
 
 function destination(value: unknown, r: ResourceReader, resolve: Resolve): Raw {

@@ -127,6 +127,23 @@ const REDIRECT_CODES: Readonly<Record<string, number>> = {
   PERMANENT_REDIRECT: 308,
 };
 
+/** envoy.config.route.v3.DirectResponseAction into the model's `directResponse`: a body given inline, as text. */
+export function directResponseAction(r: ProtoReader): Record<string, unknown> {
+  const out: Record<string, unknown> = { status: r.num('status') };
+  const body = r.msg('body');
+  if (body === undefined) return out;
+  const kind = body.oneof('specifier');
+  if (kind === 'inline_string') out.body = body.str('inline_string');
+  else if (kind === 'inline_bytes') {
+    try {
+      out.body = new TextDecoder('utf-8', { fatal: true }).decode(body.bytes('inline_bytes') ?? new Uint8Array());
+    } catch {
+      body.fail('inline_bytes', 'is not UTF-8 text; the mesh answers with text bodies only');
+    }
+  } else if (kind !== '') body.fail(kind, 'is not supported; give the body inline (inline_string or inline_bytes)');
+  return out;
+}
+
 /** envoy.config.route.v3.RedirectAction into the model's `redirect`. */
 export function redirectAction(r: ProtoReader): Record<string, unknown> {
   const out: Record<string, unknown> = { redirectCode: REDIRECT_CODES[r.str('response_code') || 'MOVED_PERMANENTLY'] ?? 301 };

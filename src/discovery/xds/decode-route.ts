@@ -11,6 +11,7 @@ import { toConfigIssues } from '../../config/validate.js';
 import { type FaultSetting, faultOverride } from './decode-fault.js';
 import { routeMatch } from './decode-match.js';
 import {
+  directResponseAction,
   hashPolicy,
   headerMutations,
   mirrorPolicy,
@@ -83,6 +84,8 @@ function decodeRoute(r: ProtoReader, vhost: ProtoReader, config: ProtoReader, wa
   const action = r.oneof('action');
   if (action === 'redirect') {
     route.redirect = redirectAction(r.msg('redirect') ?? r.fail('redirect', 'is empty'));
+  } else if (action === 'direct_response') {
+    route.directResponse = directResponseAction(r.msg('direct_response') ?? r.fail('direct_response', 'is empty'));
   } else if (action === 'route') {
     const a = r.msg('route') ?? r.fail('route', 'is empty');
     switch (a.oneof('cluster_specifier')) {
@@ -135,11 +138,13 @@ function decodeRoute(r: ProtoReader, vhost: ProtoReader, config: ProtoReader, wa
     const ignored = a.setAmong(['idle_timeout', 'rate_limits', 'cors', 'upgrade_configs', 'hedge_policy', 'internal_redirect_policy']);
     if (ignored.length > 0) warn(a.path, `${ignored.join(', ')} ignored (not part of the mesh's outbound model)`);
   } else {
-    r.fail(action || 'action', 'is not supported; a route must route or redirect');
+    r.fail(action || 'action', 'is not supported; a route must route, redirect or give a direct_response');
   }
   const headers = headerMutations([r, vhost, config]);
   if (headers !== undefined) {
-    if (action === 'redirect') r.fail('response_headers_to_add', 'header mutations on a redirect are not supported');
+    if (action === 'redirect' || action === 'direct_response') {
+      r.fail('response_headers_to_add', `header mutations on a ${action === 'redirect' ? 'redirect' : 'direct response'} are not supported`);
+    }
     route.headers = headers;
   }
   return { route, hashOn, fault: faultOverride(r, 'typed_per_filter_config', warn), clusters, hasTimeout };

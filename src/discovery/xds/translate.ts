@@ -96,11 +96,13 @@ export function translate(
           }));
         }
         if (route.mirror !== undefined) route.mirror = { service: serviceOf((route.mirror as { service: string }).service) };
-        if (!x.hasTimeout && listener.maxStreamDurationMs !== undefined && route.redirect === undefined) {
+        // A route that answers itself (redirect, direct response) has no upstream for a timeout or fault to act on.
+        const answers = route.redirect !== undefined || route.directResponse !== undefined;
+        if (!x.hasTimeout && listener.maxStreamDurationMs !== undefined && !answers) {
           route.timeout = listener.maxStreamDurationMs;
         }
         const fault = resolveFault(x.fault, vh.fault, listener.fault);
-        if (fault !== undefined && route.redirect === undefined) route.fault = fault;
+        if (fault !== undefined && !answers) route.fault = fault;
         if (x.hashOn !== undefined) {
           for (const cluster of x.clusters) {
             const before = hashes.get(cluster);

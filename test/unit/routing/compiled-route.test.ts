@@ -120,36 +120,43 @@ describe('weighted backends', () => {
   it('has no backends to pick for a redirect', () => {
     const [r] = compileRouteTable('s', routes({ redirect: { uri: '/b' } })).routes;
     expect(r?.backends).toEqual([]);
-    expect(() => r?.pickBackend(0.5)).toThrow('route route[0] redirects; it has no backends to pick');
+    expect(() => r?.pickBackend(0.5)).toThrow('route route[0] answers requests itself; it has no backends to pick');
   });
 });
+
+const redirected = (status: number, location: string) => ({ status, headers: { location }, flag: '-' });
 
 describe('redirects', () => {
   it('replaces the path and keeps the query', () => {
     const [r] = compileRouteTable('s', routes({ redirect: { uri: '/new' } })).routes;
-    expect(r?.redirect?.('/old/x?a=1', 'shop.example', 'http')).toEqual({
-      status: 301,
-      location: 'http://shop.example/new?a=1',
-    });
+    expect(r?.answer?.('/old/x?a=1', 'shop.example', 'http')).toEqual(redirected(301, 'http://shop.example/new?a=1'));
   });
 
   it('uses the redirect query instead when it has one', () => {
     const [r] = compileRouteTable('s', routes({ redirect: { uri: '/new?b=2', redirectCode: 308 } })).routes;
-    expect(r?.redirect?.('/old?a=1', 'h', 'http')).toEqual({ status: 308, location: 'http://h/new?b=2' });
+    expect(r?.answer?.('/old?a=1', 'h', 'http')).toEqual(redirected(308, 'http://h/new?b=2'));
   });
 
   it('changes scheme and authority, keeping the path', () => {
     const [r] = compileRouteTable('s', routes({ redirect: { scheme: 'https', authority: 'secure.example:8443' } }))
       .routes;
-    expect(r?.redirect?.('/cart?id=3', 'shop.example', 'http')).toEqual({
-      status: 301,
-      location: 'https://secure.example:8443/cart?id=3',
-    });
+    expect(r?.answer?.('/cart?id=3', 'shop.example', 'http')).toEqual(redirected(301, 'https://secure.example:8443/cart?id=3'));
   });
 
   it('answers with a relative Location when the request has no authority', () => {
     const [r] = compileRouteTable('s', routes({ redirect: { uri: '/new', redirectCode: 302 } })).routes;
-    expect(r?.redirect?.('/old', '', 'http')).toEqual({ status: 302, location: '/new' });
+    expect(r?.answer?.('/old', '', 'http')).toEqual(redirected(302, '/new'));
+  });
+});
+
+describe('direct responses', () => {
+  it('answer every request with the same status and body, built once', () => {
+    const [r, bare] = compileRouteTable('s', routes({ directResponse: { status: 503, body: 'down for maintenance' } }, { directResponse: { status: 204 } })).routes;
+    const first = r?.answer?.('/a', 'h', 'http');
+    expect(first).toEqual({ status: 503, body: 'down for maintenance', flag: '-' });
+    expect(r?.answer?.('/b?x', 'other', 'https')).toBe(first);
+    expect(bare?.answer?.('/', 'h', 'http')).toEqual({ status: 204, body: undefined, flag: '-' });
+    expect(r?.backends).toEqual([]);
   });
 });
 

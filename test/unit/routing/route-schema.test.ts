@@ -116,12 +116,12 @@ const CASES: readonly Case[] = [
   {
     name: 'neither route nor redirect',
     input: [{ match: [{ uri: { prefix: '/' } }] }],
-    issues: one('routes[0]', 'needs either route (weighted destinations) or redirect'),
+    issues: one('routes[0]', 'needs one of route (weighted destinations), redirect or directResponse'),
   },
   {
     name: 'both route and redirect',
     input: [{ route: TO_SELF, redirect: { uri: '/b' } }],
-    issues: one('routes[0].redirect', 'set either route (send the request on) or redirect (answer it), not both'),
+    issues: one('routes[0].redirect', 'set one of route (send the request on), redirect or directResponse (answer it); got route and redirect'),
   },
   {
     name: 'an empty route list',
@@ -260,6 +260,19 @@ const CASES: readonly Case[] = [
       path: `routes[${i}].fault.abort.grpcStatus`,
       message: expect.stringContaining('must be a gRPC status other than OK: a name in capitals (CANCELLED, UNKNOWN,'),
     })),
+  },
+  {
+    name: 'a direct response beside a route, with a status out of range and a body over 4 KiB, and a timeout',
+    input: [
+      { route: TO_SELF, directResponse: { status: 503 } },
+      { directResponse: { status: 99, body: 'x'.repeat(4097) }, timeout: '1s' },
+    ],
+    issues: [
+      { path: 'routes[0].directResponse', message: 'set one of route (send the request on), redirect or directResponse (answer it); got route and directResponse' },
+      { path: 'routes[1].directResponse.status', message: 'must be an HTTP status from 200 to 599, got 99' },
+      { path: 'routes[1].directResponse.body', message: "must be at most 4096 bytes (Envoy's limit), got 4097" },
+      { path: 'routes[1].timeout', message: 'a direct response answers the request itself, so timeout has no effect; remove one of them' },
+    ],
   },
   {
     name: 'a mirror percentage without a mirror',

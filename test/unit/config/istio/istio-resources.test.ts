@@ -251,6 +251,27 @@ spec:
     expect(message).toContain('spec.http[0].match[0].withoutHeaders.x-a: is also under headers');
   });
 
+  it('translates directResponse with a string body or a base64 one that is text', () => {
+    const config = load(
+      withRatingsRoutes(`    - match: [{ uri: { prefix: /old } }]
+      directResponse: { status: 410, body: { string: gone } }
+    - match: [{ uri: { prefix: /b } }]
+      directResponse: { status: 503, body: { bytes: ${Buffer.from('down for maintenance').toString('base64')} } }
+    - route: [{ destination: { host: ratings } }]
+`),
+    );
+    expect(config.services.ratings!.routes!.map((r) => r.directResponse)).toEqual([
+      { status: 410, body: 'gone' },
+      { status: 503, body: 'down for maintenance' },
+      undefined,
+    ]);
+    const message = problems(
+      withRatingsRoutes(`    - directResponse: { status: 503, body: { bytes: ${Buffer.from([0xff, 0xfe]).toString('base64')} } }
+`),
+    );
+    expect(message).toContain('spec.http[0].directResponse.body.bytes: is not UTF-8 text once base64-decoded');
+  });
+
   it("carries a fault abort's grpcStatus, by Istio's name", () => {
     const config = load(
       withRatingsRoutes(`    - route: [{ destination: { host: ratings } }]

@@ -40,6 +40,7 @@ test('every resource of a rich config decodes, and the routes and clusters mean 
               route: [{ destination: { subset: 'v1' } }],
               fault: { abort: { percentage: 1, grpcStatus: 'UNAVAILABLE' } },
             },
+            { match: [{ uri: { prefix: '/closed' } }], directResponse: { status: 503, body: 'closed' } },
             {
               route: [
                 { destination: { subset: 'v1' }, weight: 90 },
@@ -72,7 +73,8 @@ test('every resource of a rich config decodes, and the routes and clusters mean 
   expect(listeners.size).toBeGreaterThan(0);
 
   const rc = [...routes.values()][0]!;
-  const [api, old, split] = rc.virtualHosts[0]!.routes;
+  const [api, old, closed, split] = rc.virtualHosts[0]!.routes;
+  expect(closed!.route.directResponse).toEqual({ status: 503, body: 'closed' });
   const match = (api!.route.match as Record<string, unknown>[])[0] as { headers: Record<string, unknown> };
   expect(match.headers['x-user']).toEqual({ exact: 'tester' });
   expect(match.headers['x-debug']).toEqual({ absent: true });

@@ -143,6 +143,22 @@ test("a fault abort with a grpc_status (gRFC A33) is the model's grpcStatus; OK 
   expect(rejection([fault({ grpc_status: 17 })])).toContain('abort.grpc_status: must be a gRPC status from 1 to 16 (OK is no abort), got 17');
 });
 
+test('a direct_response is the model\'s directResponse, its body inline text; a body from a file is refused', () => {
+  const { rc } = decode([
+    { match: { path: '/old' }, direct_response: { status: 410, body: { inline_string: 'gone' } } },
+    { match: { path: '/b' }, direct_response: { status: 503, body: { inline_bytes: Buffer.from('later') } } },
+    { match: { prefix: '/' }, direct_response: { status: 204 } },
+  ]);
+  expect(rc.virtualHosts[0]!.routes.map((r) => r.route.directResponse)).toEqual([
+    { status: 410, body: 'gone' },
+    { status: 503, body: 'later' },
+    { status: 204 },
+  ]);
+  expect(rejection([{ match: { prefix: '/' }, direct_response: { status: 200, body: { filename: '/etc/passwd' } } }])).toContain(
+    'direct_response.body.filename: is not supported; give the body inline',
+  );
+});
+
 test('what the model cannot express is rejected naming the route and field', () => {
   expect(rejection([{ match: { prefix: '/' }, route: { cluster_header: 'x-cluster' } }])).toBe(
     'virtual_hosts[0].routes[0].route.cluster_header: is not supported; name a cluster or weighted_clusters',
@@ -150,7 +166,7 @@ test('what the model cannot express is rejected naming the route and field', () 
   expect(rejection([{ match: { prefix: '/', headers: [{ name: 'x', exact_match: 'a', invert_match: true }] }, route: { cluster: 'c' } }])).toContain(
     'virtual_hosts[0].routes[0].match.headers[0].invert_match: is supported only with present_match',
   );
-  expect(rejection([{ match: { prefix: '/' }, direct_response: { status: 200 } }])).toContain('virtual_hosts[0].routes[0].direct_response: is not supported');
+  expect(rejection([{ match: { prefix: '/' }, non_forwarding_action: {} }])).toContain('virtual_hosts[0].routes[0].non_forwarding_action: is not supported');
   expect(rejection([{ match: { safe_regex: { regex: '/a' } }, route: { cluster: 'c', prefix_rewrite: '/b' } }])).toContain(
     'routes[0].route.prefix_rewrite: is supported only with a prefix or path match',
   );
