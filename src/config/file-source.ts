@@ -40,6 +40,14 @@ export function parseConfigText(text: string, source: string): unknown {
   return assembleDocuments(values, source);
 }
 
+/**
+ * Kinds that configure gateways only (Istio's Gateway, the Gateway API's):
+ * nothing in them applies to a sidecar, so a file may hold them beside the
+ * VirtualServices that bind to them, and they are skipped, as the
+ * VirtualServices bound only to gateways are (istio/virtual-service.ts).
+ */
+const GATEWAY_KINDS: ReadonlySet<string> = new Set(['Gateway']);
+
 /** Istio resources a config file may hold beside (or instead of) our own document, by the config key they join. */
 const RESOURCE_KEYS: Readonly<Record<string, string>> = {
   AuthorizationPolicy: 'authorizationPolicies',
@@ -63,7 +71,7 @@ function assembleDocuments(values: unknown[], source: string): unknown {
   // Networking resources translate into services (istio/); the policies above keep their own lists.
   const istio: IstioDocument[] = [];
   values.forEach((doc, i) => {
-    if (!isResource(doc)) return;
+    if (!isResource(doc) || GATEWAY_KINDS.has(doc.kind)) return;
     if ((ISTIO_KINDS as readonly string[]).includes(doc.kind)) {
       istio.push({ index: i, doc: doc as IstioDocument['doc'] });
       return;
@@ -72,7 +80,7 @@ function assembleDocuments(values: unknown[], source: string): unknown {
     if (key === undefined) {
       issues.push({
         path: `document ${i + 1}`,
-        message: `kind ${doc.kind} is not supported in a config file; supported: ${[...Object.keys(RESOURCE_KEYS), ...ISTIO_KINDS].join(', ')}`,
+        message: `kind ${doc.kind} is not supported in a config file; supported: ${[...Object.keys(RESOURCE_KEYS), ...ISTIO_KINDS].join(', ')} (and Gateway, which is skipped)`,
       });
       return;
     }

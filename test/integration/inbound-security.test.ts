@@ -162,9 +162,9 @@ test('JWT: a valid token with the admin claim opens /admin; a bad token is 401; 
 
 test('an Istio kind the config file does not support is named in the error', () => {
   const file = join(dir, 'bad.yaml');
-  writeFileSync(file, 'services: {}\n---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: { name: g }\n');
+  writeFileSync(file, 'services: {}\n---\napiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: { name: g }\n');
   expect(() => createMesh({ env: false, configFile: file, watchConfigFile: false })).toThrow(
-    /document 2: kind Gateway is not supported in a config file/,
+    /document 2: kind EnvoyFilter is not supported in a config file/,
   );
 });
 

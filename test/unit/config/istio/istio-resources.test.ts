@@ -351,8 +351,34 @@ spec: { hosts: [reviews.example.com], ports: [{ number: 80 }], resolution: STATI
   });
 
   it('names an unsupported kind with the supported list', () => {
-    expect(problems(`${OWN}\n---\nkind: Gateway\nmetadata: { name: gw }\n`)).toMatch(
-      /document 2: kind Gateway is not supported in a config file; supported: AuthorizationPolicy, RequestAuthentication, ServiceEntry, DestinationRule, VirtualService, PeerAuthentication/,
+    expect(problems(`${OWN}\n---\nkind: EnvoyFilter\nmetadata: { name: lua }\n`)).toMatch(
+      /document 2: kind EnvoyFilter is not supported in a config file; supported: AuthorizationPolicy, RequestAuthentication, ServiceEntry, DestinationRule, VirtualService, PeerAuthentication \(and Gateway, which is skipped\)/,
     );
+  });
+
+  it('skips Gateways, which configure gateways only, with the VirtualServices bound to them', () => {
+    const config = load(`${OWN}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: bookinfo-gateway, namespace: shop }
+spec:
+  selector: { istio: ingressgateway }
+  servers: [{ port: { number: 80, name: http, protocol: HTTP }, hosts: ["*"] }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: edge }
+spec: { gatewayClassName: istio, listeners: [{ name: http, port: 80, protocol: HTTP }] }
+---
+kind: VirtualService
+metadata: { name: bookinfo, namespace: shop }
+spec:
+  hosts: ["*"]
+  gateways: [bookinfo-gateway]
+  http: [{ route: [{ destination: { host: productpage, port: { number: 9080 } } }] }]
+`);
+    expect(Object.keys(config.services).sort()).toEqual(['ratings', 'reviews']);
+    expect(config.services.reviews!.routes).toBeUndefined();
   });
 });
