@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 import { duration, parseHostPort, shown } from './fields.js';
-import { type HeaderOperations, headersSchema, matchEntrySchema } from './route-match-schema.js';
+import { type HeaderOperations, headersSchema, matchEntrySchema, regexProblem } from './route-match-schema.js';
 
 /** What the lead's resilience schemas plug in; `z.unknown()` until then. */
 export interface RouteSchemaExtras<R extends z.ZodType, H extends z.ZodType, L extends z.ZodType> {
@@ -122,15 +122,41 @@ const directResponseSchema = z.strictObject({
     .optional(),
 });
 
+/** Istio's RegexRewrite: every match of `match` in the path becomes `rewrite`, whose `\1`…`\9` name groups (RE2's syntax). */
+const uriRegexRewriteSchema = z
+  .strictObject({ match: z.string().min(1), rewrite: z.string() })
+  .superRefine((r, ctx) => {
+    const problem = regexProblem(r.match);
+    if (problem !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['match'], message: problem });
+      return;
+    }
+    // How many groups the pattern has: an alternative that matches the empty string reports them all.
+    const groups = new RegExp(`${r.match}|`).exec('')!.length - 1;
+    for (const m of r.rewrite.matchAll(/\\(\d)/g)) {
+      if (Number(m[1]) > groups) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rewrite'],
+          message: `refers to group \\${m[1]}, but match has ${groups === 0 ? 'no groups' : `only ${groups}`}`,
+        });
+      }
+    }
+  });
+
 const rewriteSchema = z
   .strictObject({
     /** Replaces the matched uri prefix, or the whole path for other matches. */
     uri: uriPath.optional(),
+    uriRegexRewrite: uriRegexRewriteSchema.optional(),
     authority: authority.optional(),
   })
   .superRefine((r, ctx) => {
-    if (r.uri === undefined && r.authority === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'set at least one of uri, authority' });
+    if (r.uri === undefined && r.uriRegexRewrite === undefined && r.authority === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'set at least one of uri, uriRegexRewrite, authority' });
+    }
+    if (r.uri !== undefined && r.uriRegexRewrite !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['uriRegexRewrite'], message: 'set one of uri, uriRegexRewrite; both rewrite the path' });
     }
   });
 

@@ -161,6 +161,8 @@ function routeAction(owner: string, service: ServiceConfig, route: RouteConfig, 
       },
     ];
   }
+  const regex = route.rewrite?.uriRegexRewrite;
+  if (regex !== undefined) action.regex_rewrite = { pattern: { regex: regex.match }, substitution: regex.rewrite };
   if (route.rewrite?.uri !== undefined) {
     if (entry?.uri?.prefix !== undefined) action.prefix_rewrite = route.rewrite.uri;
     else action.regex_rewrite = { pattern: { regex: '.*' }, substitution: route.rewrite.uri };

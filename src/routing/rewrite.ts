@@ -38,6 +38,61 @@ export function prefixRewrite(prefix: string, ignoreCase: boolean, replacement: 
 }
 
 /**
+ * Istio's uriRegexRewrite, Envoy's regex_rewrite: every match of `pattern`
+ * in the path (not the query, which is kept) replaced by `substitution`,
+ * whose `\1`…`\9` name capture groups and `\0` the whole match. Matches
+ * are found as RE2's GlobalReplace finds them, which is not quite how
+ * String.prototype.replace does: an empty match right after a match is
+ * skipped, so `.*` rewrites `/a` once, not twice.
+ */
+export function regexRewrite(pattern: string, substitution: string): PathRewrite {
+  const re = new RegExp(pattern, 'g');
+  const parts = substitutionParts(substitution);
+  return (path) => {
+    const q = path.indexOf('?');
+    const p = q < 0 ? path : path.slice(0, q);
+    let out = '';
+    let copied = 0;
+    let lastEnd = -1;
+    re.lastIndex = 0;
+    for (let m = re.exec(p); m !== null; m = re.exec(p)) {
+      const end = m.index + m[0].length;
+      if (m[0].length === 0) {
+        re.lastIndex++;
+        if (m.index === lastEnd) continue;
+      }
+      out += p.slice(copied, m.index);
+      for (const part of parts) out += typeof part === 'string' ? part : (m[part] ?? '');
+      copied = end;
+      lastEnd = end;
+      if (re.lastIndex > p.length) break;
+    }
+    return out + p.slice(copied) + (q < 0 ? '' : path.slice(q));
+  };
+}
+
+/** RE2's substitution template as literal text and group numbers: `\N` a group (0: the whole match), `\\` a backslash. */
+function substitutionParts(substitution: string): (string | number)[] {
+  const parts: (string | number)[] = [];
+  let text = '';
+  for (let i = 0; i < substitution.length; i++) {
+    const c = substitution[i]!;
+    const next = substitution[i + 1];
+    if (c === '\\' && next !== undefined && next >= '0' && next <= '9') {
+      if (text !== '') parts.push(text);
+      parts.push(Number(next));
+      text = '';
+      i++;
+    } else if (c === '\\' && next === '\\') {
+      text += '\\';
+      i++;
+    } else text += c;
+  }
+  if (text !== '') parts.push(text);
+  return parts;
+}
+
+/**
  * A redirect answers the request with a Location built from the request's
  * scheme and authority, replaced where the config says. With no authority
  * known (a request without Host), the Location is the path alone, a

@@ -1,6 +1,7 @@
 /**
  * What a route answers itself with instead of sending the request on: a
- * redirect or a direct response. Compiled once per config update. An
+ * redirect, a direct response, or a fault abort. Compiled once per config
+ * update. An
  * answer has the shape of the pipeline's local reply, so it goes out as
  * built; a direct response is one frozen object, allocated once.
  */
@@ -31,4 +32,17 @@ export function compileAnswer(config: RouteConfig): AnswerRequest | undefined {
   if (direct === undefined) return undefined;
   const answer: RouteAnswer = Object.freeze({ status: direct.status, body: direct.body, flag: '-' });
   return () => answer;
+}
+
+const FAULT_ABORT_MESSAGE = 'fault filter abort';
+
+/** Envoy's fault filter's answers: its body with an HTTP status, or gRPC's trailers-only response for a gRPC status. */
+export function faultAbortAnswer(abort: { httpStatus?: number | undefined; grpcStatus?: number | undefined }) {
+  if (abort.grpcStatus === undefined) return { status: abort.httpStatus ?? 503, headers: undefined, body: FAULT_ABORT_MESSAGE };
+  const headers = Object.freeze({
+    'content-type': 'application/grpc',
+    'grpc-status': String(abort.grpcStatus),
+    'grpc-message': FAULT_ABORT_MESSAGE,
+  });
+  return { status: 200, headers, body: undefined };
 }

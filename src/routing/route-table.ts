@@ -18,8 +18,8 @@ import { type RouteConfig, routeSchema } from '../config/route-schema.js';
 import { HeaderIndex } from './header-index.js';
 import { compileHeaderMutation, type HeaderMutation } from './header-mutation.js';
 import { PathIndex } from './path-index.js';
-import { type PathRewrite, prefixRewrite, wholePathRewrite } from './rewrite.js';
-import { type AnswerRequest, compileAnswer } from './route-answer.js';
+import { type PathRewrite, prefixRewrite, regexRewrite, wholePathRewrite } from './rewrite.js';
+import { type AnswerRequest, compileAnswer, faultAbortAnswer } from './route-answer.js';
 import { EntryMatcher, pathOnly, type RouteRequest } from './route-match.js';
 import { entryAppliesTo, type RouteSource } from './route-source.js';
 import { WeightedChoice } from './weighted.js';
@@ -121,13 +121,16 @@ export function compileRouteTable<C extends RouteConfig = RouteConfig>(
     const route = new Route(service, config, index, routes.length === 0 ? 'default' : undefined);
     compiled.push(route);
     const entries = config.match !== undefined && config.match.length > 0 ? config.match : [undefined];
+    // A regex rewrite reads the path alone, so every entry shares one, compiled once.
+    const regex = config.rewrite?.uriRegexRewrite;
+    const byRegex = regex === undefined ? undefined : regexRewrite(regex.match, regex.rewrite);
     entries.forEach((entry, i) => {
       if (source !== undefined && !entryAppliesTo(entry, source)) return;
       const matcher = new EntryMatcher(entry);
       const uri = config.rewrite?.uri;
       const rewrite =
         uri === undefined
-          ? undefined
+          ? byRegex
           : matcher.prefix !== undefined
             ? prefixRewrite(matcher.prefix, entry?.ignoreUriCase === true, uri)
             : wholePathRewrite(uri);
@@ -140,19 +143,6 @@ export function compileRouteTable<C extends RouteConfig = RouteConfig>(
   return new Table(compiled, candidates);
 }
 
-/** Envoy's fault filter's answers: its body with an HTTP status, or gRPC's trailers-only response for a gRPC status. */
-const FAULT_ABORT_MESSAGE = 'fault filter abort';
-
-function abortAnswer(abort: { httpStatus?: number | undefined; grpcStatus?: number | undefined }) {
-  if (abort.grpcStatus === undefined) return { status: abort.httpStatus ?? 503, headers: undefined, body: FAULT_ABORT_MESSAGE };
-  const headers = Object.freeze({
-    'content-type': 'application/grpc',
-    'grpc-status': String(abort.grpcStatus),
-    'grpc-message': FAULT_ABORT_MESSAGE,
-  });
-  return { status: 200, headers, body: undefined };
-}
-
 function defaultRoute(service: string): RouteConfig {
   return routeSchema.parse({ route: [{ destination: { service } }] });
 }
@@ -160,9 +150,9 @@ function defaultRoute(service: string): RouteConfig {
 /** The route-level rewrite, which has only the path to tell its entries apart. */
 function deriveRewrite<C extends RouteConfig>(route: Route<C>): PathRewrite | undefined {
   const uri = route.config.rewrite?.uri;
-  if (uri === undefined) return undefined;
   const entries = route.candidates;
   if (entries.length === 0) return undefined;
+  if (uri === undefined) return entries[0]!.rewritePath;
   if (entries.length === 1 || entries.every((c) => c.matcher.prefix === undefined)) return entries[0]!.rewritePath;
   const whole = wholePathRewrite(uri);
   return (path) => {
@@ -202,7 +192,7 @@ class Route<C extends RouteConfig> implements CompiledRoute<C> {
         ? undefined
         : {
             ...(delay && { delay: { fraction: delay.percentage / 100, ms: delay.fixedDelay } }),
-            ...(abort && { abort: { fraction: abort.percentage / 100, ...abortAnswer(abort) } }),
+            ...(abort && { abort: { fraction: abort.percentage / 100, ...faultAbortAnswer(abort) } }),
           };
     this.mirror =
       config.mirror === undefined

@@ -155,6 +155,14 @@ test('header mutation, prefix rewrite, authority rewrite and redirects reach the
   expect(page.headers.get('x-mesh')).toBe('yes');
   await page.text();
 
+  const regex = mesh(
+    reviews(v1, v2, [
+      { rewrite: { uriRegexRewrite: { match: '^/users/([0-9]+)/(.*)$', rewrite: '/\\2/by-user/\\1' } }, route: [{ destination: { subset: 'v1' } }] },
+    ]),
+  );
+  await (await regex.request('http://reviews/users/42/orders?page=2')).body.text();
+  expect(v1.seen.at(-1)!.path).toBe('/orders/by-user/42?page=2');
+
   const before = v1.seen.length + v2.seen.length;
   const redirect = await m.request('http://reviews/old/thing');
   expect(redirect.statusCode).toBe(302);

@@ -119,7 +119,7 @@ function route(value: unknown, r: ResourceReader, resolve: Resolve): Raw | undef
   if (http.rewrite !== undefined) {
     const rr = r.child('rewrite');
     const rewrite = rr.map(http.rewrite) ?? {};
-    rr.only(rewrite, ['uri', 'authority'], { uriRegexRewrite: 'is not supported: rewrite a prefix with uri' });
+    rr.only(rewrite, ['uri', 'uriRegexRewrite', 'authority']);
     out.rewrite = rewrite;
   }
   return out;

@@ -103,7 +103,7 @@ function decodeRoute(r: ProtoReader, vhost: ProtoReader, config: ProtoReader, wa
     for (const field of ['path_rewrite_policy', 'host_rewrite_header', 'host_rewrite_path_regex']) {
       if (a.setAmong([field]).length > 0) a.fail(field, 'is not supported by the mesh');
     }
-    const rewrite: Record<string, string> = {};
+    const rewrite: Record<string, unknown> = {};
     if (a.str('prefix_rewrite') !== '') {
       const kind = match.oneof('path_specifier');
       if (kind !== 'prefix' && kind !== 'path') a.fail('prefix_rewrite', 'is supported only with a prefix or path match');
@@ -111,11 +111,10 @@ function decodeRoute(r: ProtoReader, vhost: ProtoReader, config: ProtoReader, wa
     }
     const regexRewrite = a.msg('regex_rewrite');
     if (regexRewrite !== undefined) {
-      // Only a whole-path replacement fits the model's rewrite.uri.
-      if (!WHOLE_PATH.has(regexRewrite.msg('pattern')?.str('regex') ?? '')) {
-        regexRewrite.fail('pattern.regex', 'only a whole-path pattern (".*") is supported; the mesh rewrites a prefix or the whole path');
-      }
-      rewrite.uri = regexRewrite.str('substitution');
+      const pattern = regexRewrite.msg('pattern')?.str('regex') ?? regexRewrite.fail('pattern.regex', 'is required');
+      // A whole-path pattern is the model's plain rewrite.uri; any other is its uriRegexRewrite (the route schema checks the regex).
+      if (WHOLE_PATH.has(pattern)) rewrite.uri = regexRewrite.str('substitution');
+      else rewrite.uriRegexRewrite = { match: pattern, rewrite: regexRewrite.str('substitution') };
     }
     if (a.str('host_rewrite_literal') !== '') rewrite.authority = a.str('host_rewrite_literal');
     if (a.wrappedBool('auto_host_rewrite') === true) warn(a.at('auto_host_rewrite'), 'is ignored (the mesh keeps the service host)');

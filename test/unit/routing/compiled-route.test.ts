@@ -161,6 +161,21 @@ describe('direct responses', () => {
 });
 
 describe('rewrites', () => {
+  it("rewrites with a regex (Istio's uriRegexRewrite) as RE2's GlobalReplace does, keeping the query", () => {
+    const rewrite = (match: string, rewrite: string, path: string) =>
+      compileRouteTable('s', routes({ rewrite: { uriRegexRewrite: { match, rewrite } }, route: TO_SELF })).match(req(path))?.rewritePath?.(path);
+    expect(rewrite('^/service/([^/]+)(/.*)$', '\\2/instance/\\1', '/service/a/b/c?x=1')).toBe('/b/c/instance/a?x=1');
+    // Every match, not just the first; \\0 is the whole match; a backslash is written \\\\; $ is literal.
+    expect(rewrite('o', '0', '/foo/boo')).toBe('/f00/b00');
+    expect(rewrite('[a-z]+', '<\\0>', '/ab/cd')).toBe('/<ab>/<cd>');
+    expect(rewrite('/x', '\\\\$1', '/x')).toBe('\\$1');
+    // RE2 skips an empty match right after a match: ".*" replaces the path once (String.replace would twice).
+    expect(rewrite('.*', '/all', '/a/b?q')).toBe('/all?q');
+    expect(rewrite('b*', '-', '/abc')).toBe('-/-a-c-');
+    // No match: the path as it was.
+    expect(rewrite('^/nope', '/x', '/keep?q=1')).toBe('/keep?q=1');
+  });
+
   it('replaces the matched prefix and keeps the query', () => {
     const table = compileRouteTable(
       's',

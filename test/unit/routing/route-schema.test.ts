@@ -275,6 +275,19 @@ const CASES: readonly Case[] = [
     ],
   },
   {
+    name: 'a regex rewrite with a bad pattern, one naming a group it lacks, and one beside uri',
+    input: [
+      { route: TO_SELF, rewrite: { uriRegexRewrite: { match: '(', rewrite: '/x' } } },
+      { route: TO_SELF, rewrite: { uriRegexRewrite: { match: '^/a/(.*)$', rewrite: '/b/\\1/\\2' } } },
+      { route: TO_SELF, rewrite: { uri: '/x', uriRegexRewrite: { match: '.*', rewrite: '/y' } } },
+    ],
+    issues: [
+      { path: 'routes[0].rewrite.uriRegexRewrite.match', message: expect.stringContaining('"(" is not a valid regular expression') },
+      { path: 'routes[1].rewrite.uriRegexRewrite.rewrite', message: 'refers to group \\2, but match has only 1' },
+      { path: 'routes[2].rewrite.uriRegexRewrite', message: 'set one of uri, uriRegexRewrite; both rewrite the path' },
+    ],
+  },
+  {
     name: 'a mirror percentage without a mirror',
     input: [{ route: TO_SELF, mirrorPercentage: 10 }],
     issues: one('routes[0].mirrorPercentage', 'needs mirror (the destination to copy requests to)'),

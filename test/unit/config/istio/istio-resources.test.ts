@@ -272,6 +272,15 @@ spec:
     expect(message).toContain('spec.http[0].directResponse.body.bytes: is not UTF-8 text once base64-decoded');
   });
 
+  it('carries rewrite.uriRegexRewrite', () => {
+    const config = load(
+      withRatingsRoutes(`    - rewrite: { uriRegexRewrite: { match: "^/service/([^/]+)(/.*)$", rewrite: "\\\\2/instance/\\\\1" } }
+      route: [{ destination: { host: ratings } }]
+`),
+    );
+    expect(config.services.ratings!.routes![0]!.rewrite).toEqual({ uriRegexRewrite: { match: '^/service/([^/]+)(/.*)$', rewrite: '\\2/instance/\\1' } });
+  });
+
   it("carries a fault abort's grpcStatus, by Istio's name", () => {
     const config = load(
       withRatingsRoutes(`    - route: [{ destination: { host: ratings } }]

@@ -132,6 +132,14 @@ test('redirects and per-route fault overrides', () => {
   expect(faulty!.fault).toEqual({ abort: { percentage: 50, httpStatus: 503 }, delay: { percentage: 1, fixedDelay: 1000 } });
 });
 
+test("a regex_rewrite over part of the path is the model's uriRegexRewrite; a whole-path one its plain rewrite", () => {
+  const { rc } = decode([
+    { match: { prefix: '/' }, route: { cluster: 'c', regex_rewrite: { pattern: { regex: '^/v1/(.*)$' }, substitution: '/v2/\\1' } } },
+    { match: { prefix: '/' }, route: { cluster: 'c', regex_rewrite: { pattern: { regex: '.*' }, substitution: '/all' } } },
+  ]);
+  expect(rc.virtualHosts[0]!.routes.map((r) => r.route.rewrite)).toEqual([{ uriRegexRewrite: { match: '^/v1/(.*)$', rewrite: '/v2/\\1' } }, { uri: '/all' }]);
+});
+
 test("a fault abort with a grpc_status (gRFC A33) is the model's grpcStatus; OK or out of range is refused", () => {
   const fault = (abort: Record<string, unknown>) => ({
     match: { prefix: '/' },
