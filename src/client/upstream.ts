@@ -18,6 +18,14 @@ export interface PoolSettings {
   readonly connections?: number;
   readonly keepAliveTimeout?: number;
   readonly connectTimeout?: number;
+  /** Requests per connection before undici closes it; unlimited when undefined. */
+  readonly maxRequestsPerConnection?: number;
+  /**
+   * The longest a connection stays idle (config's connectionPool.idleTimeout),
+   * a cap as Envoy's idle_timeout is: a server's Keep-Alive hint may shorten
+   * it, never lengthen it. keepAliveTimeout, by contrast, yields to the hint.
+   */
+  readonly idleTimeout?: number;
   /** Extra TLS settings for https origins (trusted CAs, client certificate). */
   /**
    * mTLS or TLS that the mesh adds to a plain `http://` call (the destination's
@@ -106,7 +114,8 @@ export class Upstream implements TieredEndpoint {
     return new Pool(origin, {
       connect,
       ...(this.#settings.connections !== undefined ? { connections: this.#settings.connections } : {}),
-      ...(this.#settings.keepAliveTimeout !== undefined ? { keepAliveTimeout: this.#settings.keepAliveTimeout } : {}),
+      ...idleSettings(this.#settings),
+      ...(this.#settings.maxRequestsPerConnection !== undefined ? { maxRequestsPerClient: this.#settings.maxRequestsPerConnection } : {}),
     });
   }
 
@@ -134,4 +143,10 @@ export class Upstream implements TieredEndpoint {
     this.#closed = true;
     await Promise.all([...this.#pools.values()].map((p) => p.destroy(err ?? null)));
   }
+}
+
+/** undici's idle-connection options: its keepAliveMaxTimeout bounds the server's hint, so the idle timeout is set as both. */
+function idleSettings(settings: PoolSettings): { keepAliveTimeout?: number; keepAliveMaxTimeout?: number } {
+  if (settings.idleTimeout !== undefined) return { keepAliveTimeout: settings.idleTimeout, keepAliveMaxTimeout: settings.idleTimeout };
+  return settings.keepAliveTimeout !== undefined ? { keepAliveTimeout: settings.keepAliveTimeout } : {};
 }

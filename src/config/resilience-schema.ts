@@ -208,6 +208,10 @@ export const connectionPoolSchema = z.strictObject({
   maxRequests: atLeastOne.optional(),
   maxRetries: atLeastOne.optional(),
   connectTimeout: positiveDuration.optional(),
+  /** Requests one connection carries before it is closed (Istio's http.maxRequestsPerConnection): spreads long-lived clients over new replicas. */
+  maxRequestsPerConnection: atLeastOne.optional(),
+  /** How long a connection may sit idle before it is closed (Istio's http.idleTimeout). */
+  idleTimeout: positiveDuration.optional(),
 });
 
 // ── circuit breaker ──────────────────────────────────────────────────────

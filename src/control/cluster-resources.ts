@@ -15,6 +15,7 @@ import { effectiveLoadBalancer } from '../config/lb-levels.js';
 import { isDottedLbPolicyName } from '../config/lb-policy-name.js';
 import { resolveOutlierConfig } from '../config/outlier-schema.js';
 import type { LoadBalancerConfig, MeshSettings, ServiceConfig } from '../config/schema.js';
+import { HTTP_PROTOCOL_OPTIONS, HTTP_PROTOCOL_OPTIONS_TYPE_URL } from '../discovery/xds/decode-http-options.js';
 import { packAny } from '../discovery/xds/envoy-protos.js';
 import { durationOf, structOf, uint32 } from './envoy-values.js';
 import { clusterName, servicePort } from './resource-names.js';
@@ -57,6 +58,18 @@ export function clusterResource(spec: ClusterSpec, config: ServiceConfig, mesh: 
   if (pool.maxRequests !== undefined) thresholds.max_requests = uint32(pool.maxRequests);
   if (pool.maxRetries !== undefined) thresholds.max_retries = uint32(pool.maxRetries);
   if (Object.keys(thresholds).length > 0) cluster.circuit_breakers = { thresholds: [{ priority: 'DEFAULT', ...thresholds }] };
+  if (pool.idleTimeout !== undefined || pool.maxRequestsPerConnection !== undefined) {
+    // Where istiod writes a DestinationRule's connectionPool.http; HTTP/1.1 upstream, as the mesh speaks.
+    const common: Obj = {};
+    if (pool.idleTimeout !== undefined) common.idle_timeout = durationOf(pool.idleTimeout);
+    if (pool.maxRequestsPerConnection !== undefined) common.max_requests_per_connection = uint32(pool.maxRequestsPerConnection);
+    cluster.typed_extension_protocol_options = {
+      [HTTP_PROTOCOL_OPTIONS]: packAny(HTTP_PROTOCOL_OPTIONS_TYPE_URL, {
+        common_http_protocol_options: common,
+        explicit_http_config: { http_protocol_options: {} },
+      }),
+    };
+  }
   const outlier = outlierDetection(mesh, config);
   if (outlier !== undefined) cluster.outlier_detection = outlier;
   const tls = upstreamTls(config, mesh);

@@ -395,6 +395,24 @@ test('maxConnections caps sockets per endpoint and maxPendingRequests caps the q
   expect(sockets.size).toBe(1);
 });
 
+test('maxRequestsPerConnection closes a connection after that many requests; idleTimeout closes one left idle', async () => {
+  const sockets = new Set<import('node:net').Socket>();
+  const s = await startServer('svc', (req, res) => {
+    sockets.add(req.socket);
+    res.end('ok');
+  });
+  const m = mesh({ services: { svc: { endpoints: [s.endpoint()], connectionPool: { maxConnections: 1, maxRequestsPerConnection: 2 } } } });
+  for (let i = 0; i < 6; i++) expect(await (await m.request('http://svc/')).body.text()).toBe('ok');
+  expect(sockets.size).toBe(3);
+
+  sockets.clear();
+  const idle = mesh({ services: { svc: { endpoints: [s.endpoint()], connectionPool: { idleTimeout: '100ms' } } } });
+  await (await idle.request('http://svc/')).body.text();
+  const [socket] = [...sockets];
+  // undici's idle timer ticks at about half a second; without the setting, the server's Keep-Alive hint (5 s) would keep it 3 s.
+  await expect.poll(() => socket!.destroyed, { timeout: 2_000, interval: 50 }).toBe(true);
+});
+
 test('a status listed in retriableStatusCodes is retried even when the classifier calls it a success (429)', async () => {
   const s = await startServer('svc', (_req, res, n) => {
     res.writeHead(n === 0 ? 429 : 200);

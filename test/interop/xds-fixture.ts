@@ -92,8 +92,10 @@ export class XdsWorkspace {
 
 /** A mesh.yaml with `reviews` split between a v1 and a v2 server by weight. */
 export function splitConfig(v1: EchoServer, v2: EchoServer, weights: [number, number], extra = ''): string {
+  // connectionPool's HTTP options travel in typed_extension_protocol_options, where istiod writes them: real clients must accept them.
   return `mesh:
   loadBalancer: { policy: round-robin }
+  connectionPool: { idleTimeout: 60s, maxRequestsPerConnection: 1000 }
 services:
   reviews:
     port: 9080

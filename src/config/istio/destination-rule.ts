@@ -102,10 +102,13 @@ function connectionPool(value: unknown, r: ResourceReader): Raw {
   }
   const http = r.child('http').map(pool.http);
   if (http !== undefined) {
-    r.child('http').only(http, ['http1MaxPendingRequests', 'http2MaxRequests', 'maxRetries']);
+    r.child('http').only(http, ['http1MaxPendingRequests', 'http2MaxRequests', 'maxRetries', 'maxRequestsPerConnection', 'idleTimeout']);
     if (http.http1MaxPendingRequests !== undefined) out.maxPendingRequests = http.http1MaxPendingRequests;
     if (http.http2MaxRequests !== undefined) out.maxRequests = http.http2MaxRequests;
     if (http.maxRetries !== undefined) out.maxRetries = http.maxRetries;
+    // Istio's 0 means "no limit" here, which is the model's absent value.
+    if (http.maxRequestsPerConnection !== undefined && http.maxRequestsPerConnection !== 0) out.maxRequestsPerConnection = http.maxRequestsPerConnection;
+    if (http.idleTimeout !== undefined) out.idleTimeout = http.idleTimeout;
   }
   return out;
 }

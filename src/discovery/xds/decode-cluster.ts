@@ -14,6 +14,7 @@ import { toConfigIssues } from '../../config/validate.js';
 import type { EndpointInit } from '../endpoint.js';
 import { clusterLoadBalancers, type LbInput } from './decode-cluster-lb.js';
 import { decodeEndpoints } from './decode-endpoints.js';
+import { httpConnectionOptions } from './decode-http-options.js';
 import type { Warn } from './decode-route-action.js';
 import { upstreamTls } from './decode-upstream-tls.js';
 import { ProtoReader } from './proto-reader.js';
@@ -89,6 +90,7 @@ function connectionPool(c: ProtoReader, warn: Warn): Record<string, number> | un
   }
   const connect = c.durationMs('connect_timeout');
   if (connect !== undefined && connect > 0) out.connectTimeout = connect;
+  Object.assign(out, httpConnectionOptions(c, warn));
   return Object.keys(out).length > 0 ? out : undefined;
 }
 

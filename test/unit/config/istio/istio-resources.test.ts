@@ -83,7 +83,7 @@ spec:
     loadBalancer: { consistentHash: { httpHeaderName: x-user } }
     connectionPool:
       tcp: { maxConnections: 100, connectTimeout: 1s }
-      http: { http1MaxPendingRequests: 10, http2MaxRequests: 200, maxRetries: 4 }
+      http: { http1MaxPendingRequests: 10, http2MaxRequests: 200, maxRetries: 4, maxRequestsPerConnection: 50, idleTimeout: 30s }
     outlierDetection: { consecutive5xxErrors: 3, interval: 5s, baseEjectionTime: 30s, maxEjectionPercent: 50 }
     tls: { mode: ISTIO_MUTUAL }
   subsets:
@@ -108,7 +108,15 @@ spec:
     ]);
     expect(reviews.routes![1]).toMatchObject({ mirror: { service: 'ratings' }, mirrorPercentage: 5 });
     expect(reviews.loadBalancer).toMatchObject({ policy: 'ring-hash', hashOn: { header: 'x-user' } });
-    expect(reviews.connectionPool).toEqual({ maxConnections: 100, connectTimeout: 1000, maxPendingRequests: 10, maxRequests: 200, maxRetries: 4 });
+    expect(reviews.connectionPool).toEqual({
+      maxConnections: 100,
+      connectTimeout: 1000,
+      maxPendingRequests: 10,
+      maxRequests: 200,
+      maxRetries: 4,
+      maxRequestsPerConnection: 50,
+      idleTimeout: 30_000,
+    });
     expect(reviews.outlierDetection).toEqual({ consecutive5xxErrors: 3, interval: 5000, baseEjectionTime: 30_000, maxEjectionPercent: 50 });
     expect(reviews.tls).toEqual({ mode: 'mutual' });
     expect(reviews.subsets).toEqual({

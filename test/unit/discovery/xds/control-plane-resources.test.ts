@@ -25,7 +25,7 @@ test('every resource of a rich config decodes, and the routes and clusters mean 
           ],
           subsets: { v1: { labels: { version: 'v1' } }, v2: { labels: { version: 'v2' } } },
           loadBalancer: { policy: 'peak-ewma' },
-          connectionPool: { maxConnections: 10 },
+          connectionPool: { maxConnections: 10, idleTimeout: '90s', maxRequestsPerConnection: 100 },
           routes: [
             {
               match: [{ uri: { prefix: '/api' }, headers: { 'x-user': { exact: 'tester' }, 'x-debug': { absent: true } } }],
@@ -94,7 +94,7 @@ test('every resource of a rich config decodes, and the routes and clusters mean 
   // The exact model settings travel in the cluster metadata: peak-EWMA survives lb_policy's ROUND_ROBIN.
   const v1 = [...clusters.values()].find((c) => c.name.includes('|v1|'))!;
   expect(v1.loadBalancers).toMatchObject([{ policy: 'peak-ewma' }]);
-  expect(v1.settings.connectionPool).toMatchObject({ maxConnections: 10 });
+  expect(v1.settings.connectionPool).toMatchObject({ maxConnections: 10, idleTimeout: 90_000, maxRequestsPerConnection: 100 });
   expect(v1.source.kind).toBe('eds');
   const v1Endpoints = eds.get((v1.source as { serviceName: string }).serviceName)!;
   expect(v1Endpoints.endpoints.map((e) => e.address)).toEqual(['10.0.0.1']);

@@ -69,6 +69,34 @@ test('lb policies, circuit breaker thresholds, outlier detection and upstream TL
   });
 });
 
+test("reads the idle timeout and requests per connection where istiod writes them (HttpProtocolOptions), and Cluster's deprecated field", () => {
+  const warnings: string[] = [];
+  const options = (common: Record<string, unknown>) =>
+    packAny('type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', {
+      common_http_protocol_options: common,
+      explicit_http_config: { http2_protocol_options: {} },
+    });
+  const c = decodeCluster(
+    {
+      name: 'c',
+      type: 'EDS',
+      eds_cluster_config: { service_name: 'c' },
+      typed_extension_protocol_options: {
+        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': options({
+          idle_timeout: { seconds: 30 },
+          max_requests_per_connection: { value: 10 },
+          max_headers_count: { value: 50 },
+        }),
+      },
+    },
+    (path, message) => warnings.push(`${path}: ${message}`),
+  );
+  expect(c.settings.connectionPool).toEqual({ idleTimeout: 30_000, maxRequestsPerConnection: 10 });
+  expect(warnings).toEqual([expect.stringContaining('max_headers_count ignored')]);
+  const legacy = decodeCluster({ name: 'c', type: 'EDS', eds_cluster_config: { service_name: 'c' }, max_requests_per_connection: { value: 3 } }, () => {});
+  expect(legacy.settings.connectionPool).toEqual({ maxRequestsPerConnection: 3 });
+});
+
 test('typed load_balancing_policy: the first supported policy wins, wrr_locality is unwrapped', () => {
   const lc = packAny('type.googleapis.com/envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest', {});
   const wrr = packAny('type.googleapis.com/envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality', {
