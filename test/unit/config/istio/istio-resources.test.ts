@@ -246,7 +246,7 @@ spec:
   });
 
   it("reads Istio's empty header match as presence, and withoutHeaders with one as absence", () => {
-    const config = load(withRatingsRoutes(`    - match: [{ headers: { x-debug: {}, x-user: { exact: jason } }, withoutHeaders: { x-test: {} } }]
+    const config = load(withRatingsRoutes(`    - match: [{ headers: { x-debug: {}, x-user: { exact: jason } }, withoutHeaders: { x-test: {} }, name: debug, statPrefix: debug }]
       route: [{ destination: { host: ratings } }]
 `));
     expect(config.services.ratings!.routes![0]!.match).toEqual([
