@@ -14,6 +14,7 @@
  *   which would silently disable the fault.
  */
 import { z } from 'zod';
+import { GRPC_STATUS_NAMES } from '../net/grpc-status-names.js';
 import { duration, parseHostPort, shown } from './fields.js';
 import { type HeaderOperations, headersSchema, matchEntrySchema, regexProblem } from './route-match-schema.js';
 
@@ -162,34 +163,17 @@ const rewriteSchema = z
 
 const STATUS_RULE = (iss: { input: unknown }) => `must be an HTTP status from 200 to 599, got ${shown(iss.input)}`;
 
-/** gRPC's status names by code (1 to 16; OK is no abort), as Istio's `grpcStatus` spells them. */
-const GRPC_STATUS_NAMES = [
-  'CANCELLED',
-  'UNKNOWN',
-  'INVALID_ARGUMENT',
-  'DEADLINE_EXCEEDED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED',
-  'FAILED_PRECONDITION',
-  'ABORTED',
-  'OUT_OF_RANGE',
-  'UNIMPLEMENTED',
-  'INTERNAL',
-  'UNAVAILABLE',
-  'DATA_LOSS',
-  'UNAUTHENTICATED',
-] as const;
+/** The statuses an abort may carry, by name: all but OK (code 0), so a name's index + 1 is its code. */
+const ABORT_GRPC_STATUSES = GRPC_STATUS_NAMES.slice(1) as unknown as readonly [string, ...string[]];
 
 const GRPC_STATUS_RULE = (iss: { input: unknown }) =>
-  `must be a gRPC status other than OK: a name in capitals (${GRPC_STATUS_NAMES.join(', ')}) or its code from 1 to 16, got ${shown(iss.input)}`;
+  `must be a gRPC status other than OK: a name in capitals (${ABORT_GRPC_STATUSES.join(', ')}) or its code from 1 to 16, got ${shown(iss.input)}`;
 
 /** A gRPC status by name (Istio's form, `UNAVAILABLE`) or code (`14`), as its code. */
 const grpcStatus = z.union(
   [
     z.number().int({ error: GRPC_STATUS_RULE }).min(1, { error: GRPC_STATUS_RULE }).max(16, { error: GRPC_STATUS_RULE }),
-    z.enum(GRPC_STATUS_NAMES, { error: GRPC_STATUS_RULE }).transform((name) => GRPC_STATUS_NAMES.indexOf(name) + 1),
+    z.enum(ABORT_GRPC_STATUSES, { error: GRPC_STATUS_RULE }).transform((name) => ABORT_GRPC_STATUSES.indexOf(name) + 1),
   ],
   { error: GRPC_STATUS_RULE },
 );

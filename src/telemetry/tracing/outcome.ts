@@ -6,6 +6,7 @@
  * INVALID_ARGUMENT is the caller's mistake, not the server's.
  */
 import { type Span, SpanStatusCode } from '@opentelemetry/api';
+import { GRPC_STATUS_NAMES } from '../../net/grpc-status-names.js';
 
 /** How a request ended, as the pipeline knows it. */
 export interface TraceResult {
@@ -20,26 +21,6 @@ export interface TraceResult {
   /** monotonicNow() when the request ended, if the caller already read it; read at end() otherwise. */
   readonly endedAt?: number | undefined;
 }
-
-export const GRPC_STATUS_NAMES: readonly string[] = [
-  'OK',
-  'CANCELLED',
-  'UNKNOWN',
-  'INVALID_ARGUMENT',
-  'DEADLINE_EXCEEDED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED',
-  'FAILED_PRECONDITION',
-  'ABORTED',
-  'OUT_OF_RANGE',
-  'UNIMPLEMENTED',
-  'INTERNAL',
-  'UNAVAILABLE',
-  'DATA_LOSS',
-  'UNAUTHENTICATED',
-];
 
 const ERROR_STATUS = { code: SpanStatusCode.ERROR } as const;
 
