@@ -18,6 +18,12 @@ const TLS_MODES: Readonly<Record<string, string>> = { DISABLE: 'disable', SIMPLE
 export interface DestinationPolicy {
   readonly host: string;
   readonly fields: Raw;
+  /**
+   * `trafficPolicy.portLevelSettings`, by port number: the one for the
+   * service's port replaces the blocks it sets (istio-resources.ts picks
+   * it, knowing the port); the others name ports the service does not have.
+   */
+  readonly portLevel: readonly { readonly port: number; readonly fields: Raw; readonly at: ResourceReader }[];
 }
 
 export function translateDestinationRule(doc: Raw, r: ResourceReader): DestinationPolicy | undefined {
@@ -27,7 +33,8 @@ export function translateDestinationRule(doc: Raw, r: ResourceReader): Destinati
   s.only(spec, ['host', 'trafficPolicy', 'subsets', 'exportTo'], { workloadSelector: 'is not supported: a rule applies to every client of the host' });
   const host = s.child('host').string(spec.host, true);
   if (host === undefined) return undefined;
-  const fields: Raw = trafficPolicy(spec.trafficPolicy, s.child('trafficPolicy'), POLICY_FIELDS);
+  const fields: Raw = trafficPolicy(spec.trafficPolicy, s.child('trafficPolicy'), POLICY_FIELDS, true);
+  const portLevel = portLevelSettings(spec.trafficPolicy, s.child('trafficPolicy'));
   const subsets = s.list(spec.subsets);
   if (subsets !== undefined) {
     const out: Raw = {};
@@ -43,13 +50,33 @@ export function translateDestinationRule(doc: Raw, r: ResourceReader): Destinati
     });
     fields.subsets = out;
   }
-  return { host, fields };
+  return { host, fields, portLevel };
 }
 
-function trafficPolicy(value: unknown, r: ResourceReader, supported: readonly string[]): Raw {
+function portLevelSettings(value: unknown, r: ResourceReader): DestinationPolicy['portLevel'] {
+  if (!isMap(value) || value.portLevelSettings === undefined) return [];
+  const pr = r.child('portLevelSettings');
+  return (pr.list(value.portLevelSettings) ?? []).flatMap((entry, i) => {
+    const er = pr.child(i);
+    const e = er.map(entry, true);
+    if (e === undefined) return [];
+    const port = isMap(e.port) ? e.port.number : undefined;
+    if (typeof port !== 'number' || !Number.isInteger(port)) {
+      er.issue('port.number is required (a port selects the entry)', 'port');
+      return [];
+    }
+    const { port: _port, ...policy } = e;
+    return [{ port, fields: trafficPolicy(policy, er, POLICY_FIELDS), at: er }];
+  });
+}
+
+/** `portLevel`: whether `portLevelSettings` may appear (read separately by portLevelSettings). */
+function trafficPolicy(value: unknown, r: ResourceReader, supported: readonly string[], portLevel = false): Raw {
   const policy = r.map(value);
   if (policy === undefined) return {};
-  r.only(policy, supported, { portLevelSettings: 'is not supported: a service has one port in proxyless' });
+  r.only(policy, portLevel ? [...supported, 'portLevelSettings'] : supported, {
+    portLevelSettings: 'is not supported here: port-level settings apply to the whole destination',
+  });
   const out: Raw = {};
   if (policy.loadBalancer !== undefined) out.loadBalancer = loadBalancer(policy.loadBalancer, r.child('loadBalancer'));
   if (policy.connectionPool !== undefined) out.connectionPool = connectionPool(policy.connectionPool, r.child('connectionPool'));

@@ -11,7 +11,7 @@
  * naming both, never a silent override.
  */
 import { ConfigError, type ConfigIssue } from '../config-error.js';
-import { translateDestinationRule } from './destination-rule.js';
+import { type DestinationPolicy, translateDestinationRule } from './destination-rule.js';
 import { HostIndex } from './host-index.js';
 import { type PeerAuthenticationCandidate, resolvePeerAuthentication, translatePeerAuthentication } from './peer-authentication.js';
 import { isMap, type Raw, ResourceReader, resourceLabel } from './reader.js';
@@ -73,7 +73,7 @@ export function applyIstioResources(own: Raw, docs: readonly IstioDocument[], so
       r.child('spec').issue(`host ${JSON.stringify(t.host)} is not a configured service; known: ${hosts.known().join(', ') || '(none)'}`, 'host');
       continue;
     }
-    const fields = Object.fromEntries(Object.entries(t.fields).filter(([field]) => claim(service, field, r)));
+    const fields = Object.fromEntries(Object.entries(withPortLevel(t, services[service], service)).filter(([field]) => claim(service, field, r)));
     patch(service, fields);
   }
 
@@ -104,4 +104,21 @@ export function applyIstioResources(own: Raw, docs: readonly IstioDocument[], so
   // Kept as written too: the control plane serves each workload the PeerAuthentications that select it.
   const peer = docs.filter((d) => d.doc.kind === 'PeerAuthentication').map((d) => d.doc);
   return { ...own, ...(Object.keys(mesh).length > 0 ? { mesh } : {}), services, ...(peer.length > 0 ? { peerAuthentications: peer } : {}) };
+}
+
+/**
+ * A DestinationRule's policy for the service's one port: the port-level
+ * entry for that port replaces each block it sets, as in Istio, where
+ * destination-level settings are not inherited by an overriding block.
+ * Entries for other ports select nothing (the service has no such port).
+ */
+function withPortLevel(t: DestinationPolicy, service: unknown, name: string): Raw {
+  if (t.portLevel.length === 0) return t.fields;
+  const port = isMap(service) && typeof service.port === 'number' ? service.port : undefined;
+  if (port === undefined) {
+    t.portLevel[0]!.at.issue(`needs services.${name}.port to know which entry applies (a service has one port in proxyless)`);
+    return t.fields;
+  }
+  const entry = t.portLevel.find((p) => p.port === port);
+  return entry === undefined ? t.fields : { ...t.fields, ...entry.fields };
 }

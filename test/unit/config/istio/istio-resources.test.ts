@@ -298,6 +298,38 @@ spec:
     expect(config.services.ratings!.routes![0]!.fault).toEqual({ abort: { grpcStatus: 14, percentage: 10 } });
   });
 
+  it("applies the portLevelSettings entry for the service's port over the destination's blocks; others select nothing", () => {
+    const config = load(`${OWN}
+---
+kind: DestinationRule
+metadata: { name: reviews, namespace: shop }
+spec:
+  host: reviews
+  trafficPolicy:
+    loadBalancer: { simple: ROUND_ROBIN }
+    connectionPool: { tcp: { maxConnections: 10 }, http: { maxRetries: 2 } }
+    portLevelSettings:
+      - port: { number: 9080 }
+        connectionPool: { http: { http2MaxRequests: 50 } }
+      - port: { number: 15000 }
+        loadBalancer: { simple: RANDOM }
+`);
+    // Istio's rule: an overriding block does not inherit the destination's fields.
+    expect(config.services.reviews!.connectionPool).toEqual({ maxRequests: 50 });
+    expect(config.services.reviews!.loadBalancer).toMatchObject({ policy: 'round-robin' });
+    const message = problems(`${OWN}
+  bare:
+    endpoints: ["10.0.9.1:80"]
+---
+kind: DestinationRule
+metadata: { name: bare }
+spec:
+  host: bare
+  trafficPolicy: { portLevelSettings: [{ port: { number: 80 }, loadBalancer: { simple: RANDOM } }] }
+`);
+    expect(message).toContain('spec.trafficPolicy.portLevelSettings[0]: needs services.bare.port to know which entry applies');
+  });
+
   it('reports unsupported fields, unknown hosts and double definitions with their document and path', () => {
     const message = problems(`${OWN}
   cart:
@@ -325,7 +357,7 @@ spec:
   host: reviews
   trafficPolicy:
     tls: { mode: MUTUAL, clientCertificate: /etc/c.pem }
-    portLevelSettings: []
+    portLevelSettings: [{ tls: { mode: SIMPLE } }]
 `);
     expect(message).toContain('document 2 (VirtualService shop/reviews).spec.hosts[1]: host "details" is not a configured service');
     expect(message).toContain('document 2 (VirtualService shop/reviews).spec.http[0].match[0].scheme: is not supported');
@@ -333,7 +365,7 @@ spec:
     expect(message).toContain('document 3 (VirtualService cart): sets routes of service "cart", which services.cart.routes sets too');
     expect(message).toContain('document 4 (DestinationRule reviews).spec.trafficPolicy.tls.clientCertificate: is not supported');
     expect(message).toContain('tls.mode: must be one of DISABLE, SIMPLE, ISTIO_MUTUAL, got "MUTUAL" (MUTUAL with your own client certificate');
-    expect(message).toContain('document 4 (DestinationRule reviews).spec.trafficPolicy.portLevelSettings: is not supported');
+    expect(message).toContain('document 4 (DestinationRule reviews).spec.trafficPolicy.portLevelSettings[0].port: port.number is required');
   });
 
   it('validates the translated routes with the route schema (bad values still name the service)', () => {
