@@ -80,7 +80,12 @@ function trafficPolicy(value: unknown, r: ResourceReader, supported: readonly st
   const out: Raw = {};
   if (policy.loadBalancer !== undefined) out.loadBalancer = loadBalancer(policy.loadBalancer, r.child('loadBalancer'));
   if (policy.connectionPool !== undefined) out.connectionPool = connectionPool(policy.connectionPool, r.child('connectionPool'));
-  if (policy.outlierDetection !== undefined) out.outlierDetection = outlierDetection(policy.outlierDetection, r.child('outlierDetection'));
+  if (policy.outlierDetection !== undefined) {
+    const { minHealthPercent, ...od } = outlierDetection(policy.outlierDetection, r.child('outlierDetection'));
+    out.outlierDetection = od;
+    // Istio writes minHealthPercent as the cluster's healthy_panic_threshold: the model's panicThreshold.
+    if (minHealthPercent !== undefined) out.loadBalancer = { ...(out.loadBalancer as Raw | undefined), panicThreshold: minHealthPercent };
+  }
   if (policy.tls !== undefined) out.tls = tls(policy.tls, r.child('tls'));
   return out;
 }
@@ -142,7 +147,7 @@ function connectionPool(value: unknown, r: ResourceReader): Raw {
 
 function outlierDetection(value: unknown, r: ResourceReader): Raw {
   const od = r.map(value) ?? {};
-  const fields = ['consecutive5xxErrors', 'consecutiveGatewayErrors', 'interval', 'baseEjectionTime', 'maxEjectionPercent'];
+  const fields = ['consecutive5xxErrors', 'consecutiveGatewayErrors', 'interval', 'baseEjectionTime', 'maxEjectionPercent', 'minHealthPercent'];
   r.only(od, fields, {
     consecutiveErrors: 'is deprecated in Istio; write consecutiveGatewayErrors or consecutive5xxErrors',
   });

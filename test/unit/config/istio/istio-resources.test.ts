@@ -84,7 +84,7 @@ spec:
     connectionPool:
       tcp: { maxConnections: 100, connectTimeout: 1s }
       http: { http1MaxPendingRequests: 10, http2MaxRequests: 200, maxRetries: 4, maxRequestsPerConnection: 50, idleTimeout: 30s }
-    outlierDetection: { consecutive5xxErrors: 3, interval: 5s, baseEjectionTime: 30s, maxEjectionPercent: 50 }
+    outlierDetection: { consecutive5xxErrors: 3, interval: 5s, baseEjectionTime: 30s, maxEjectionPercent: 50, minHealthPercent: 30 }
     tls: { mode: ISTIO_MUTUAL }
   subsets:
     - { name: v1, labels: { version: v1 } }
@@ -107,7 +107,8 @@ spec:
       { destination: { service: 'reviews', subset: 'v2' }, weight: 10 },
     ]);
     expect(reviews.routes![1]).toMatchObject({ mirror: { service: 'ratings' }, mirrorPercentage: 5 });
-    expect(reviews.loadBalancer).toMatchObject({ policy: 'ring-hash', hashOn: { header: 'x-user' } });
+    // minHealthPercent is Envoy's healthy_panic_threshold, as istiod writes it.
+    expect(reviews.loadBalancer).toMatchObject({ policy: 'ring-hash', hashOn: { header: 'x-user' }, panicThreshold: 30 });
     expect(reviews.connectionPool).toEqual({
       maxConnections: 100,
       connectTimeout: 1000,
