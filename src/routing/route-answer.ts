@@ -1,9 +1,8 @@
 /**
  * What a route answers itself with instead of sending the request on: a
  * redirect, a direct response, or a fault abort. Compiled once per config
- * update. An
- * answer has the shape of the pipeline's local reply, so it goes out as
- * built; a direct response is one frozen object, allocated once.
+ * update. An answer has the shape of the pipeline's local reply, so it goes
+ * out as built; a direct response is one frozen object, allocated once.
  */
 import type { RouteConfig } from '../config/route-schema.js';
 import { compileRedirect } from './rewrite.js';
