@@ -40,11 +40,6 @@ export class SourceRoutes {
     this.digest = services.size === 0 ? '' : hash.digest('base64url');
   }
 
-  /** Whether `name` is one of these configurations (whoever asks). */
-  has(name: string): boolean {
-    return this.#services.has(name);
-  }
-
   /** The route configuration `name` as it applies to the client `node`; undefined when `name` is not one of these. */
   resource(name: string, node: InboundNode): EncodedResource | undefined {
     const service = this.#services.get(name);
