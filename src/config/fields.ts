@@ -17,7 +17,7 @@ export function shown(value: unknown): string {
 
 export const duration = z
   .union([z.number(), z.string()], {
-    error: (iss) => `${shown(iss.input)} is not a duration; ${DURATION_HINT}`,
+    error: (iss) => (iss.input === undefined ? `is required; ${DURATION_HINT}` : `${shown(iss.input)} is not a duration; ${DURATION_HINT}`),
   })
   .transform((value, ctx) => {
     if (typeof value === 'number' && Number.isFinite(value) && value < 0) {
