@@ -7,14 +7,8 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, test } from 'vitest';
-import {
-  createMesh,
-  type DiscoveryProvider,
-  type Endpoint,
-  type EndpointListener,
-  type Mesh,
-  makeEndpoint,
-} from '../../src/index.js';
+import { createMesh, type Endpoint, type Mesh, makeEndpoint } from '../../src/index.js';
+import { pushedDiscovery } from '../helpers/pushed-discovery.js';
 
 interface Replica {
   name: string;
@@ -134,27 +128,9 @@ test('ring-hash: adding 1 endpoint to 10 remaps at most 15% of keys', async () =
   for (const k of moved) expect(after.get(k)).toBe('r10');
 });
 
-/** A discovery source that reports health, as Kubernetes and xDS do. */
-function healthSource(): DiscoveryProvider & { push(endpoints: Endpoint[]): void } {
-  let listener: EndpointListener | undefined;
-  let current: Endpoint[] = [];
-  return {
-    scheme: 'test',
-    watch(_target, l) {
-      listener = l;
-      queueMicrotask(() => l.next(current));
-      return { close: () => (listener = undefined) };
-    },
-    push(endpoints) {
-      current = endpoints;
-      queueMicrotask(() => listener?.next(endpoints));
-    },
-  };
-}
-
 test('locality: traffic stays in the local zone, and fails over when it has no healthy endpoint', async () => {
   const [a1, a2, b1, c1] = await Promise.all(['a1', 'a2', 'b1', 'c1'].map((n) => replica(n)));
-  const source = healthSource();
+  const source = pushedDiscovery();
   const ep = (r: Replica, zone: string, health: Endpoint['health'] = 'healthy') =>
     makeEndpoint({ address: '127.0.0.1', port: r.port, region: 'eu', zone, health });
   source.push([ep(a1!, 'eu-a'), ep(a2!, 'eu-a'), ep(b1!, 'eu-b'), ep(c1!, 'eu-c')]);
@@ -177,7 +153,7 @@ test('locality: traffic stays in the local zone, and fails over when it has no h
 
 test('panic threshold: below it (and with no tier able to take the load) health is ignored', async () => {
   const rs = await Promise.all(['p0', 'p1', 'p2', 'p3'].map((n) => replica(n)));
-  const source = healthSource();
+  const source = pushedDiscovery();
   const push = (healthy: number) =>
     source.push(
       rs.map((r, i) => makeEndpoint({ address: '127.0.0.1', port: r.port, health: i < healthy ? 'healthy' : 'unhealthy' })),
