@@ -8,7 +8,10 @@ import type { AnyRegistry } from '../telemetry/metrics/any-registry.js';
 export interface EndpointView {
   /** `address:port`. */
   readonly address: string;
+  /** The weight discovery gives the endpoint. */
   readonly weight: number;
+  /** The share of that weight it gets while it warms up (`loadBalancer.warmup`), 0 to 1; 1 when not warming. */
+  readonly warmth: number;
   readonly region: string;
   readonly zone: string;
   readonly priority: number;

@@ -28,6 +28,8 @@ export function clustersText(clusters: readonly ClusterView[], now: number): str
         `${at}::rq_active::${e.inFlight}`,
         `${at}::ewma_ms::${round(e.ewmaMs)}`,
       );
+      // Only while it warms, as ejected_ms_left only while ejected: a steady endpoint prints what it did before.
+      if (e.warmth < 1) lines.push(`${at}::warmup_percent::${round(e.warmth * 100)}`);
       if (e.ejected && e.ejectedUntil !== undefined) {
         lines.push(`${at}::ejected_ms_left::${Math.max(0, Math.round(e.ejectedUntil - now))}`);
       }

@@ -156,7 +156,7 @@ function renderClusters(data) {
     c.endpoints.forEach(function (e) {
       var loc = [e.region, e.zone].filter(Boolean).join(' / ') || '\\u2013';
       body.append(el('tr', { 'data-endpoint': e.address }, [
-        el('th', { scope: 'row' }, [e.address]), cell('weight', e.weight, 'num'), cell('locality', loc), cell('priority', e.priority, 'num'),
+        el('th', { scope: 'row' }, [e.address]), cell('weight', e.warmth < 1 ? e.weight + ' (warming, ' + Math.round(e.warmth * 100) + '%)' : e.weight, 'num'), cell('locality', loc), cell('priority', e.priority, 'num'),
         healthCell(e), ejectionCell(e, data.time), cell('inflight', e.inFlight, 'num'), cell('ewma', num(e.ewmaMs, ' ms'), 'num'),
       ]));
     });

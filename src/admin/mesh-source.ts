@@ -57,7 +57,8 @@ function clusterView(d: Destination): ClusterView {
     endpoints: d.upstreams.map(
       (u): EndpointView => ({
         address: u.key,
-        weight: u.weight,
+        weight: u.endpoint.weight,
+        warmth: u.warmth,
         region: u.region,
         zone: u.zone,
         priority: u.priority,

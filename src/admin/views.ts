@@ -9,6 +9,7 @@ import type { ClusterView, ConfigChange, EndpointView } from './admin-source.js'
 export interface EndpointJson {
   address: string;
   weight: number;
+  warmth: number;
   region: string;
   zone: string;
   priority: number;
@@ -45,6 +46,7 @@ export function endpointJson(e: EndpointView): EndpointJson {
   return {
     address: e.address,
     weight: e.weight,
+    warmth: e.warmth,
     region: e.region,
     zone: e.zone,
     priority: e.priority,

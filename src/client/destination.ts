@@ -12,12 +12,15 @@ import { OutlierDetector } from '../balancer/outlier-detection.js';
 import { compileRequestHash, type RequestHasher } from '../balancer/request-hash.js';
 import { roundRobinPicker } from '../balancer/round-robin.js';
 import type { Picker, PickerFactory } from '../balancer/types.js';
+import { WarmupRamp } from '../balancer/warmup-ramp.js';
 import { effectiveLoadBalancer } from '../config/lb-levels.js';
 import { resolveOutlierConfig } from '../config/outlier-schema.js';
 import type { LoadBalancerConfig, MeshSettings, ServiceConfig } from '../config/schema.js';
+import { effectiveWarmup } from '../config/warmup-schema.js';
 import { type Endpoint, makeEndpoint } from '../discovery/endpoint.js';
 import { type DiscoveryProvider, type DiscoveryTarget, type EndpointWatch, schemeOf } from '../discovery/source.js';
 import { MeshError } from '../errors.js';
+import { monotonicNow } from '../net/monotonic-clock.js';
 import type { Registry } from '../registry.js';
 import { CircuitBreaker } from '../resilience/circuit-breaker.js';
 import { outlierResultOf, type Verdict } from '../resilience/classifier.js';
@@ -77,6 +80,9 @@ export class Destination implements Cluster {
   readonly #endpointListeners = new Set<() => void>();
   #picker: Picker<Upstream> = EMPTY_PICKER;
   #subsets = new Map<string, Picker<Upstream>>();
+  readonly #warmup = new WarmupRamp(() => {
+    if (!this.#closed) this.#rebuildPickers();
+  });
   #hash: RequestHasher | undefined;
   #initialized = false;
   #waiters: Array<() => void> = [];
@@ -314,6 +320,7 @@ export class Destination implements Cluster {
   #rebuildPickers(): void {
     // Sorted, so every client builds the same ring and maglev table from the same set.
     const all = [...this.#upstreams.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.#warmup.apply(all, effectiveWarmup(this.#settings.loadBalancer, this.#service), monotonicNow());
     this.#picker = this.#buildPicker(all, this.#lbConfig(undefined));
     const subsets = new Map<string, Picker<Upstream>>();
     for (const [name, subset] of Object.entries(this.#service.subsets ?? {})) {
@@ -413,6 +420,7 @@ export class Destination implements Cluster {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#warmup.close();
     this.#outlier?.close();
     this.#pool.close();
     this.#watch?.close();
@@ -423,6 +431,7 @@ export class Destination implements Cluster {
 
   async destroy(err?: Error): Promise<void> {
     this.#closed = true;
+    this.#warmup.close();
     this.#outlier?.close();
     this.#pool.close();
     this.#watch?.close();

@@ -10,6 +10,7 @@ import { buildConnector, type Dispatcher, Pool } from 'undici';
 import type { TieredEndpoint } from '../balancer/locality.js';
 import type { OutlierState } from '../balancer/outlier-detection.js';
 import { PeakEwma } from '../balancer/peak-ewma.js';
+import type { WarmingEndpoint } from '../balancer/warmup-ramp.js';
 import type { Endpoint } from '../discovery/endpoint.js';
 import type { TransportSecurity } from '../security/tls/transport-security.js';
 
@@ -50,11 +51,13 @@ export interface PoolSettings {
  */
 const FAILURE_PENALTY_MS = 10_000;
 
-export class Upstream implements TieredEndpoint {
+export class Upstream implements TieredEndpoint, WarmingEndpoint {
   endpoint: Endpoint;
   inFlight = 0;
   /** Outlier-detection state; undefined when detection is off for the service. */
   outlier: OutlierState | undefined;
+  /** The share of its weight a new endpoint gets while it warms up (the service's WarmupRamp sets it). */
+  warmth = 1;
   readonly #ewma = new PeakEwma();
   readonly #pools = new Map<string, Pool>();
   readonly #settings: PoolSettings;
@@ -68,8 +71,13 @@ export class Upstream implements TieredEndpoint {
   get key(): string {
     return this.endpoint.key;
   }
+  /** The weight pickers see: discovery's, scaled down while the endpoint warms up. */
   get weight(): number {
-    return this.endpoint.weight;
+    return this.endpoint.weight * this.warmth;
+  }
+  /** Ready by discovery: what starts an endpoint's warmup (outlier ejection does not). */
+  get ready(): boolean {
+    return this.endpoint.health === 'healthy';
   }
   get region(): string {
     return this.endpoint.region;

@@ -28,6 +28,7 @@ import {
 } from './resilience-schema.js';
 import { makeRoutesSchema } from './route-schema.js';
 import { securitySettingsSchema, serviceTlsSchema } from './security-schema.js';
+import { warmupIssues, warmupSchema } from './warmup-schema.js';
 
 export { duration, parseHostPort } from './fields.js';
 export { LB_POLICIES, type LbPolicyName } from './lb-policy-name.js';
@@ -134,6 +135,8 @@ export const loadBalancerSchema = z
     // A custom policy's own settings, handed to its factory as PickerOptions.config. JSON only:
     // the control plane carries it in an xDS Struct, and gRPC reads a custom policy's config as JSON.
     config: jsonObjectSchema("the custom policy's settings").optional(),
+    // Slow start for new endpoints; which levels and policies may carry it is warmup-schema.ts's check.
+    warmup: warmupSchema.optional(),
   })
   .partial({ policy: true })
   .superRefine((lb, ctx) => {
@@ -142,7 +145,7 @@ export const loadBalancerSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['config'],
-        message: `only a custom policy takes a config; "${lb.policy}" is built in and is set by the other loadBalancer fields (hashOn, ringSize, maglevTableSize, localityAware, panicThreshold)`,
+        message: `only a custom policy takes a config; "${lb.policy}" is built in and is set by the other loadBalancer fields (hashOn, ringSize, maglevTableSize, localityAware, panicThreshold, warmup)`,
       });
     }
   });
@@ -240,6 +243,7 @@ export const meshConfigSchema = z
   })
   .superRefine((cfg, ctx) => {
     for (const issue of inheritedConfigIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of warmupIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
     for (const name of Object.keys(cfg.services)) {
       if (!DNS_LABEL.test(name) || name.length > 63) {
         ctx.addIssue({

@@ -81,6 +81,7 @@ export function endpoint(address: string, over: Partial<EndpointView> = {}): End
   return {
     address,
     weight: 1,
+    warmth: 1,
     region: 'eu-west-1',
     zone: 'eu-west-1a',
     priority: 0,
@@ -120,7 +121,7 @@ export function bookinfoClusters(now = Date.now()): ClusterView[] {
       loadBalancer: 'peak-ewma',
       discoveryError: undefined,
       endpoints: [
-        endpoint('10.0.0.7:9080', { weight: 3, inFlight: 4, ewmaMs: 12.4, labels: { version: 'v2' } }),
+        endpoint('10.0.0.7:9080', { weight: 3, warmth: 0.35, inFlight: 4, ewmaMs: 12.4, labels: { version: 'v2' } }),
         endpoint('10.0.0.9:9080', { zone: 'eu-west-1b', inFlight: 2, ewmaMs: 15.1, labels: { version: 'v2' } }),
         endpoint('10.0.0.11:9080', { zone: 'eu-west-1b', ejected: true, ejectedUntil: now + 25_000, ewmaMs: 220, labels: { version: 'v3' } }),
       ],

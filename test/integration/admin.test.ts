@@ -116,6 +116,7 @@ test('/clusters is JSON with every field, and a text table with ?format=text', a
       {
         address: '10.0.1.4:9080',
         weight: 1,
+        warmth: 1,
         region: 'eu-west-1',
         zone: 'eu-west-1a',
         priority: 0,
@@ -138,6 +139,7 @@ test('/clusters is JSON with every field, and a text table with ?format=text', a
   expect(lines).toContain('ratings::discovery_error::dns: ratings.bookinfo: ETIMEOUT (serving the last good answer)');
   expect(lines).toContain('reviews::10.0.0.7:9080::weight::3');
   expect(lines).toContain('reviews::10.0.0.7:9080::rq_active::4');
+  expect(lines).toContain('reviews::10.0.0.7:9080::warmup_percent::35');
   expect(lines).toContain('reviews::10.0.0.11:9080::health_flags::/failed_outlier_check');
   expect(lines).toContain('ratings::10.0.2.8:9080::health_flags::/failed_eds_health');
   const left = lines.find((l) => l.startsWith('reviews::10.0.0.11:9080::ejected_ms_left::'));

@@ -98,7 +98,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard in Chromium', () => {
     const ejected = 'tr[data-endpoint="10.0.0.11:9080"]';
     expect(await text(`${ejected} [data-field="ejection"]`)).toMatch(/^ejected \(\d+ s left\)$/);
     expect(await text('tr[data-endpoint="10.0.0.7:9080"] [data-field="ejection"]')).toBe('no');
-    expect(await text('tr[data-endpoint="10.0.0.7:9080"] [data-field="weight"]')).toBe('3');
+    expect(await text('tr[data-endpoint="10.0.0.7:9080"] [data-field="weight"]')).toBe('3 (warming, 35%)');
     expect(await text('tr[data-endpoint="10.0.2.8:9080"] [data-field="health"]')).toBe('unhealthy');
     expect(await text('tr[data-key="outbound ratings"] [data-field="circuit"]')).toBe('open');
     expect(await text('table[data-cluster="ratings"] caption')).toContain('discovery failing: dns: ratings.bookinfo: ETIMEOUT');

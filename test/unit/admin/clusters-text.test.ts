@@ -18,7 +18,7 @@ test('one fact per line, and no value can break a line', () => {
         circuit: 'half-open',
         loadBalancer: 'ring-hash',
         discoveryError: 'line one\nline two',
-        endpoints: [endpoint('127.0.0.1:9001', { ejected: true, ejectedUntil: 11_500, ewmaMs: 1.23456 })],
+        endpoints: [endpoint('127.0.0.1:9001', { ejected: true, ejectedUntil: 11_500, ewmaMs: 1.23456, warmth: 0.35 })],
       },
     ],
     10_000,
@@ -35,6 +35,7 @@ test('one fact per line, and no value can break a line', () => {
     'echo::127.0.0.1:9001::health_flags::/failed_outlier_check',
     'echo::127.0.0.1:9001::rq_active::0',
     'echo::127.0.0.1:9001::ewma_ms::1.235',
+    'echo::127.0.0.1:9001::warmup_percent::35',
     'echo::127.0.0.1:9001::ejected_ms_left::1500',
     '',
   ]);

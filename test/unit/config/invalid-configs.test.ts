@@ -304,6 +304,34 @@ const CASES: readonly Case[] = [
     issues: one(`${LB}.panicThreshold`, 'must be a percentage from 0 to 100, got 101'),
   },
   {
+    name: 'warmup without a duration',
+    input: lb({ warmup: { minimumPercent: 20 } }),
+    issues: one(`${LB}.warmup.duration`, `is required; ${DURATION_HINT}`),
+  },
+  {
+    name: 'warmup of 0 s',
+    input: lb({ warmup: { duration: '0s' } }),
+    issues: one(`${LB}.warmup.duration`, 'must be longer than 0'),
+  },
+  {
+    name: 'warmup aggression 0',
+    input: lb({ warmup: { duration: '1m', aggression: 0 } }),
+    issues: one(`${LB}.warmup.aggression`, 'must be greater than 0 (1 ramps linearly), got 0'),
+  },
+  {
+    name: 'warmup minimumPercent 120',
+    input: lb({ warmup: { duration: '1m', minimumPercent: 120 } }),
+    issues: one(`${LB}.warmup.minimumPercent`, 'must be a percentage from 0 to 100, got 120'),
+  },
+  {
+    name: 'warmup beside ring-hash',
+    input: lb({ policy: 'ring-hash', warmup: { duration: '1m' } }),
+    issues: one(
+      `${LB}.warmup`,
+      `the service's policy "ring-hash" cannot ramp an endpoint's weight (a hashing or custom policy would move keys at every step); warmup works with round-robin, least-request, random, peak-ewma`,
+    ),
+  },
+  {
     name: 'panicThreshold -1',
     input: lb({ panicThreshold: -1 }),
     issues: one(`${LB}.panicThreshold`, 'must be a percentage from 0 to 100, got -1'),
