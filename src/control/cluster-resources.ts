@@ -15,6 +15,7 @@ import { effectiveLoadBalancer } from '../config/lb-levels.js';
 import { isDottedLbPolicyName } from '../config/lb-policy-name.js';
 import { resolveOutlierConfig } from '../config/outlier-schema.js';
 import type { LoadBalancerConfig, MeshSettings, ServiceConfig } from '../config/schema.js';
+import { effectiveWarmup } from '../config/warmup-schema.js';
 import { HTTP_PROTOCOL_OPTIONS, HTTP_PROTOCOL_OPTIONS_TYPE_URL } from '../discovery/xds/decode-http-options.js';
 import { packAny } from '../discovery/xds/envoy-protos.js';
 import { durationOf, structOf, uint32 } from './envoy-values.js';
@@ -44,11 +45,14 @@ export function clusterSpecs(service: string, config: ServiceConfig, mesh: MeshS
 }
 
 export function clusterResource(spec: ClusterSpec, config: ServiceConfig, mesh: MeshSettings): Obj {
-  const lb = effectiveLoadBalancer([
+  const { warmup: _levels, ...levels } = effectiveLoadBalancer([
     mesh.loadBalancer,
     config.loadBalancer,
     spec.subset !== undefined ? config.subsets?.[spec.subset]?.loadBalancer : undefined,
   ]);
+  // The service's ramp, by the data plane's rule (a mesh-wide one skips a service with a hashing picker), for every cluster of it.
+  const warmup = effectiveWarmup(mesh.loadBalancer, config);
+  const lb: LoadBalancerConfig & { policy: string } = warmup === undefined ? levels : { ...levels, warmup };
   const cluster: Obj = { name: spec.name, ...discovery(spec, config), ...lbFields(lb) };
   const pool = { ...mesh.connectionPool, ...config.connectionPool };
   if (pool.connectTimeout !== undefined) cluster.connect_timeout = durationOf(pool.connectTimeout);
@@ -109,6 +113,8 @@ function lbFields(lb: LoadBalancerConfig & { policy: string }): Obj {
   out.lb_policy = hashing ? 'RING_HASH' : 'ROUND_ROBIN';
   // gRPC reads a dotted custom name from the standard field (and then ignores lb_policy); see typed-lb-policy.ts.
   if (isDottedLbPolicyName(lb.policy)) out.load_balancing_policy = typedLoadBalancingPolicy(lb.policy, lb.config);
+  // Where Envoy and istiod put a ramp: ROUND_ROBIN's config, which is the lb_policy every non-hashing policy is written as.
+  if (lb.warmup !== undefined && !hashing) out.round_robin_lb_config = { slow_start_config: slowStartConfig(lb.warmup) };
   if (hashing) {
     out.ring_hash_lb_config = {
       hash_function: 'XX_HASH',
@@ -121,6 +127,13 @@ function lbFields(lb: LoadBalancerConfig & { policy: string }): Obj {
   if (lb.panicThreshold !== undefined) common.healthy_panic_threshold = { value: lb.panicThreshold };
   if (lb.localityAware) common.locality_weighted_lb_config = {};
   if (Object.keys(common).length > 0) out.common_lb_config = common;
+  return out;
+}
+
+function slowStartConfig(warmup: NonNullable<LoadBalancerConfig['warmup']>): Obj {
+  const out: Obj = { slow_start_window: durationOf(warmup.duration) };
+  if (warmup.aggression !== undefined) out.aggression = { default_value: warmup.aggression, runtime_key: 'upstream.slow_start.aggression' };
+  if (warmup.minimumPercent !== undefined) out.min_weight_percent = { value: warmup.minimumPercent };
   return out;
 }
 

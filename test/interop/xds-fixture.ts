@@ -92,9 +92,10 @@ export class XdsWorkspace {
 
 /** A mesh.yaml with `reviews` split between a v1 and a v2 server by weight. */
 export function splitConfig(v1: EchoServer, v2: EchoServer, weights: [number, number], extra = ''): string {
-  // connectionPool's HTTP options travel in typed_extension_protocol_options, where istiod writes them: real clients must accept them.
+  // connectionPool's HTTP options travel in typed_extension_protocol_options, where istiod writes them, and warmup in
+  // round_robin_lb_config.slow_start_config: real clients must accept both (they ramp nothing; every endpoint is there from the start).
   return `mesh:
-  loadBalancer: { policy: round-robin }
+  loadBalancer: { policy: round-robin, warmup: { duration: 30s, minimumPercent: 20 } }
   connectionPool: { idleTimeout: 60s, maxRequestsPerConnection: 1000 }
 services:
   reviews:

@@ -46,6 +46,11 @@ export function translateDestinationRule(doc: Raw, r: ResourceReader): Destinati
       const name = sr.child('name').string(subset.name, true);
       if (name === undefined) return;
       const policy = trafficPolicy(subset.trafficPolicy, sr.child('trafficPolicy'), ['loadBalancer']);
+      if (isMap(policy.loadBalancer) && policy.loadBalancer.warmup !== undefined) {
+        // Istio makes each subset a cluster of its own; here a subset's endpoints are the service's, weights and all.
+        sr.child('trafficPolicy').child('loadBalancer').issue('is not supported on a subset: proxyless ramps an endpoint for the whole service; set it in spec.trafficPolicy.loadBalancer', 'warmup');
+        delete policy.loadBalancer.warmup;
+      }
       out[name] = { labels: subset.labels ?? {}, ...policy };
     });
     fields.subsets = out;
@@ -92,7 +97,7 @@ function trafficPolicy(value: unknown, r: ResourceReader, supported: readonly st
 
 function loadBalancer(value: unknown, r: ResourceReader): Raw {
   const lb = r.map(value) ?? {};
-  r.only(lb, ['simple', 'consistentHash', 'localityLbSetting']);
+  r.only(lb, ['simple', 'consistentHash', 'localityLbSetting', 'warmup', 'warmupDurationSecs']);
   const out: Raw = {};
   if (lb.simple !== undefined) {
     const policy = SIMPLE[String(lb.simple)];
@@ -115,10 +120,28 @@ function loadBalancer(value: unknown, r: ResourceReader): Raw {
     if (ring !== undefined) out.ringSize = { min: Number(ring) };
     if (maglev && isMap(hash.maglev) && hash.maglev.tableSize !== undefined) out.maglevTableSize = Number(hash.maglev.tableSize);
   }
+  const warmup = warmupOf(lb, r);
+  if (warmup !== undefined) out.warmup = warmup;
   if (isMap(lb.localityLbSetting)) {
     r.child('localityLbSetting').only(lb.localityLbSetting, ['enabled']);
     if (lb.localityLbSetting.enabled !== undefined) out.localityAware = lb.localityLbSetting.enabled;
   }
+  return out;
+}
+
+/** `warmup` (Istio 1.24+), or the older `warmupDurationSecs` (a duration string, despite its name). */
+function warmupOf(lb: Raw, r: ResourceReader): Raw | undefined {
+  if (lb.warmup !== undefined && lb.warmupDurationSecs !== undefined) {
+    r.issue('set only one of warmup and warmupDurationSecs (its deprecated form)', 'warmupDurationSecs');
+    return undefined;
+  }
+  if (lb.warmupDurationSecs !== undefined) return { duration: lb.warmupDurationSecs };
+  const w = r.child('warmup').map(lb.warmup);
+  if (w === undefined) return undefined;
+  r.child('warmup').only(w, ['duration', 'minimumPercent', 'aggression']);
+  // The model's fields are Istio's; its schema checks the values and says where.
+  const out: Raw = {};
+  for (const key of ['duration', 'minimumPercent', 'aggression']) if (w[key] !== undefined) out[key] = w[key];
   return out;
 }
 

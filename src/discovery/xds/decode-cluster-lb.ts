@@ -26,6 +26,8 @@ export interface LbInput {
   panicThreshold?: number;
   /** A custom policy's TypedStruct value. */
   config?: Record<string, unknown>;
+  /** Slow start (`slow_start_config`), in the model's `loadBalancer.warmup` fields. */
+  warmup?: { duration: number; minimumPercent?: number; aggression?: number };
 }
 
 const LEGACY: Readonly<Record<string, LbPolicyName>> = {
@@ -55,6 +57,37 @@ function ringSize(r: ProtoReader | undefined): { min: number; max: number } | un
   return { min, max };
 }
 
+/**
+ * A SlowStartConfig (the cluster's or the typed policies' common one; both
+ * have these fields). No window, or a zero one, is Envoy's "off". The
+ * aggression is a RuntimeDouble: its default value is what applies, as in
+ * an Envoy whose runtime does not set the key (this process reads none).
+ */
+function slowStart(r: ProtoReader | undefined): LbInput['warmup'] {
+  if (r === undefined) return undefined;
+  const duration = r.durationMs('slow_start_window');
+  if (duration === undefined || duration === 0) return undefined;
+  const out: NonNullable<LbInput['warmup']> = { duration };
+  const aggression = r.msg('aggression');
+  if (aggression !== undefined) {
+    out.aggression = aggression.num('default_value');
+    // Checked here, not only by the model's schema, so the rejection names Envoy's field.
+    if (!(out.aggression > 0) || !Number.isFinite(out.aggression)) {
+      aggression.fail('default_value', `must be greater than 0 (1 ramps linearly), got ${out.aggression}`);
+    }
+  }
+  const minimum = r.msg('min_weight_percent');
+  if (minimum !== undefined) {
+    out.minimumPercent = minimum.num('value');
+    if (!(out.minimumPercent >= 0 && out.minimumPercent <= 100)) minimum.fail('value', `must be a percentage from 0 to 100, got ${out.minimumPercent}`);
+  }
+  return out;
+}
+
+function withWarmup(lb: LbInput, warmup: LbInput['warmup']): LbInput {
+  return warmup === undefined ? lb : { ...lb, warmup };
+}
+
 function builtin(policy: LbPolicyName, typeUrl: string, bytes: Uint8Array, path: string): LbInput {
   // Random has no proto in the bundled set; its config is empty anyway.
   if (policy === 'random') return { policy };
@@ -66,7 +99,8 @@ function builtin(policy: LbPolicyName, typeUrl: string, bytes: Uint8Array, path:
     const size = cfg.wrapped('table_size');
     return size === undefined ? { policy } : { policy, maglevTableSize: size };
   }
-  return { policy };
+  // RoundRobin and LeastRequest: the two Envoy ramps.
+  return withWarmup({ policy }, slowStart(cfg.msg('slow_start_config')));
 }
 
 /** Candidates in order, and whether the list ended at a built-in (so outer entries are never reached). */
@@ -127,7 +161,8 @@ export function clusterLoadBalancers(c: ProtoReader, warn: Warn): LbInput[] {
     const name = c.str('lb_policy') || 'ROUND_ROBIN';
     const policy = LEGACY[name];
     if (policy === undefined) c.fail('lb_policy', `${name} is not supported; use ROUND_ROBIN, LEAST_REQUEST, RING_HASH, MAGLEV or RANDOM`);
-    const lb: LbInput = { policy };
+    const rampConfig = policy === 'round-robin' ? 'round_robin_lb_config' : policy === 'least-request' ? 'least_request_lb_config' : undefined;
+    const lb = withWarmup({ policy }, rampConfig === undefined ? undefined : slowStart(c.msg(rampConfig)?.msg('slow_start_config')));
     const ring = ringSize(c.msg('ring_hash_lb_config'));
     if (policy === 'ring-hash' && ring !== undefined) lb.ringSize = ring;
     const maglev = c.msg('maglev_lb_config')?.wrapped('table_size');

@@ -126,6 +126,37 @@ spec:
     });
   });
 
+  it("reads a DestinationRule's warmup, and its deprecated warmupDurationSecs, as loadBalancer.warmup", () => {
+    const dr = (lb: string, subsets = '') => `${OWN}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews, namespace: shop }
+spec:
+  host: reviews
+  trafficPolicy:
+    loadBalancer: ${lb}
+${subsets}`;
+    expect(load(dr('{ simple: ROUND_ROBIN, warmup: { duration: 90s, minimumPercent: 5, aggression: 2 } }')).services.reviews!.loadBalancer).toEqual({
+      policy: 'round-robin',
+      warmup: { duration: 90_000, minimumPercent: 5, aggression: 2 },
+    });
+    expect(load(dr('{ simple: LEAST_REQUEST, warmupDurationSecs: 100s }')).services.reviews!.loadBalancer).toEqual({
+      policy: 'least-request',
+      warmup: { duration: 100_000 },
+    });
+    expect(problems(dr('{ simple: ROUND_ROBIN, warmup: { duration: 10s }, warmupDurationSecs: 10s }'))).toContain(
+      'spec.trafficPolicy.loadBalancer.warmupDurationSecs: set only one of warmup and warmupDurationSecs',
+    );
+    expect(problems(dr('{ simple: ROUND_ROBIN, warmup: { duration: 10s, shape: linear } }'))).toContain('spec.trafficPolicy.loadBalancer.warmup.shape: is not supported');
+    expect(problems(dr('{ consistentHash: { httpHeaderName: x-user }, warmupDurationSecs: 60s }'))).toContain(
+      `services.reviews.loadBalancer.warmup: the service's policy "ring-hash" cannot ramp`,
+    );
+    expect(problems(dr('{ simple: ROUND_ROBIN }', '  subsets:\n    - { name: v1, labels: { version: v1 }, trafficPolicy: { loadBalancer: { warmupDurationSecs: 30s } } }'))).toContain(
+      'spec.subsets[0].trafficPolicy.loadBalancer.warmup: is not supported on a subset',
+    );
+  });
+
   it('adds ServiceEntry services that VirtualServices then find by host', () => {
     const config = load(`${OWN}
 ---

@@ -11,7 +11,7 @@ import { decodeEndpoints } from '../../../../src/discovery/xds/decode-endpoints.
 import { decodeListener } from '../../../../src/discovery/xds/decode-listener.js';
 import { decodeResources } from '../../../../src/discovery/xds/decode-response.js';
 import { decodeRouteConfiguration } from '../../../../src/discovery/xds/decode-route.js';
-import { TYPE_URL } from '../../../../src/discovery/xds/envoy-protos.js';
+import { TYPE_URL, unpackAny } from '../../../../src/discovery/xds/envoy-protos.js';
 
 test('every resource of a rich config decodes, and the routes and clusters mean what the config says', () => {
   const config = validateConfig(
@@ -24,7 +24,7 @@ test('every resource of a rich config decodes, and the routes and clusters mean 
             { address: '10.0.0.2', labels: { version: 'v2' } },
           ],
           subsets: { v1: { labels: { version: 'v1' } }, v2: { labels: { version: 'v2' } } },
-          loadBalancer: { policy: 'peak-ewma' },
+          loadBalancer: { policy: 'peak-ewma', warmup: { duration: '45s', aggression: 1.5 } },
           connectionPool: { maxConnections: 10, idleTimeout: '90s', maxRequestsPerConnection: 100 },
           routes: [
             {
@@ -93,7 +93,13 @@ test('every resource of a rich config decodes, and the routes and clusters mean 
 
   // The exact model settings travel in the cluster metadata: peak-EWMA survives lb_policy's ROUND_ROBIN.
   const v1 = [...clusters.values()].find((c) => c.name.includes('|v1|'))!;
-  expect(v1.loadBalancers).toMatchObject([{ policy: 'peak-ewma' }]);
+  expect(v1.loadBalancers).toMatchObject([{ policy: 'peak-ewma', warmup: { duration: 45_000, aggression: 1.5 } }]);
+  // The ramp is in Envoy's own field too, for clients that read no metadata (Envoy, istiod's consumers).
+  const rawV1 = [...(snapshot.resources.get(TYPE_URL.cluster as never)?.values() ?? [])]
+    .map((r) => unpackAny(r.any.type_url, r.any.value))
+    .find((raw) => String(raw.name).includes('|v1|'))!;
+  delete rawV1.metadata;
+  expect(decodeCluster(rawV1, warn).loadBalancers).toEqual([{ policy: 'round-robin', warmup: { duration: 45_000, aggression: 1.5 } }]);
   expect(v1.settings.connectionPool).toMatchObject({ maxConnections: 10, idleTimeout: 90_000, maxRequestsPerConnection: 100 });
   expect(v1.source.kind).toBe('eds');
   const v1Endpoints = eds.get((v1.source as { serviceName: string }).serviceName)!;

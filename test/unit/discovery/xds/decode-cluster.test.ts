@@ -114,6 +114,39 @@ test('typed load_balancing_policy: the first supported policy wins, wrr_locality
   ).toContain('load_balancing_policy.policies: lists no policy the mesh supports');
 });
 
+test("slow start: the cluster's round_robin and least_request configs, and the typed policies' own", () => {
+  const slow = { slow_start_window: { seconds: 60 }, aggression: { default_value: 2, runtime_key: 'ss.aggression' }, min_weight_percent: { value: 25 } };
+  const warmup = { duration: 60_000, aggression: 2, minimumPercent: 25 };
+  expect(cluster({ lb_policy: 'ROUND_ROBIN', round_robin_lb_config: { slow_start_config: slow } }).loadBalancers).toEqual([{ policy: 'round-robin', warmup }]);
+  expect(cluster({ lb_policy: 'LEAST_REQUEST', least_request_lb_config: { slow_start_config: slow } }).loadBalancers).toEqual([
+    { policy: 'least-request', warmup },
+  ]);
+  // Envoy reads the config of the policy it runs: a round-robin ramp beside LEAST_REQUEST is not one.
+  expect(cluster({ lb_policy: 'LEAST_REQUEST', round_robin_lb_config: { slow_start_config: slow } }).loadBalancers).toEqual([{ policy: 'least-request' }]);
+  // Only the window is required; no window (or a zero one) is no ramp.
+  expect(cluster({ round_robin_lb_config: { slow_start_config: { slow_start_window: { nanos: 500_000_000 } } } }).loadBalancers).toEqual([
+    { policy: 'round-robin', warmup: { duration: 500 } },
+  ]);
+  expect(cluster({ round_robin_lb_config: { slow_start_config: { min_weight_percent: { value: 5 } } } }).loadBalancers).toEqual([{ policy: 'round-robin' }]);
+
+  const typed = (name: string, type: string) =>
+    cluster({
+      load_balancing_policy: {
+        policies: [{ typed_extension_config: { name, typed_config: packAny(`type.googleapis.com/envoy.extensions.load_balancing_policies.${type}`, { slow_start_config: slow }) } }],
+      },
+    }).loadBalancers;
+  expect(typed('rr', 'round_robin.v3.RoundRobin')).toEqual([{ policy: 'round-robin', warmup }]);
+  expect(typed('lr', 'least_request.v3.LeastRequest')).toEqual([{ policy: 'least-request', warmup }]);
+
+  // Values Envoy's formula cannot use are rejected where they are.
+  expect(
+    rejectionMessage(() => cluster({ round_robin_lb_config: { slow_start_config: { ...slow, aggression: { default_value: 0, runtime_key: 'k' } } } })),
+  ).toBe('round_robin_lb_config.slow_start_config.aggression.default_value: must be greater than 0 (1 ramps linearly), got 0');
+  expect(rejectionMessage(() => cluster({ round_robin_lb_config: { slow_start_config: { ...slow, min_weight_percent: { value: 150 } } } }))).toBe(
+    'round_robin_lb_config.slow_start_config.min_weight_percent.value: must be a percentage from 0 to 100, got 150',
+  );
+});
+
 test('unsupported cluster features are rejected naming the field', () => {
   expect(rejectionMessage(() => cluster({ lb_policy: 'CLUSTER_PROVIDED' }))).toBe(
     'lb_policy: CLUSTER_PROVIDED is not supported; use ROUND_ROBIN, LEAST_REQUEST, RING_HASH, MAGLEV or RANDOM',
