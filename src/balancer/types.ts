@@ -8,7 +8,10 @@
 
 export interface BalancedEndpoint {
   readonly key: string;
-  /** Relative weight (>= 1). */
+  /**
+   * Relative weight, more than 0: discovery's (1 to 1,000,000), scaled down
+   * while the endpoint warms up (`loadBalancer.warmup`, built-in policies only).
+   */
   readonly weight: number;
   /** Requests currently outstanding on this endpoint. */
   readonly inFlight: number;
