@@ -3,8 +3,12 @@
  *
  * Endpoints are grouped into ordered tiers: by priority, and within a
  * priority (when locality-aware) the local zone first, then the rest of the
- * local region, then everywhere else. That is the order Istio's locality
- * failover produces, expressed as Envoy priorities.
+ * local region, then the regions the local one fails over to (Istio's
+ * `failover`, in order), then everywhere else. That is the order istiod
+ * writes into Envoy priorities for a client. With `failoverPriority`
+ * (labels in order) the tiers are istiod's for that setting instead: first
+ * the endpoints that match this process on every label, then those that
+ * match on all but the last, and so on.
  *
  * A tier's health is healthy/total × 1.4 (Envoy's overprovisioning factor),
  * capped at 100%. Load goes to tiers in order until 100% is placed, so the
@@ -31,6 +35,8 @@ import type { BalancedEndpoint, Picker, PickerFactory, PickerOptions } from './t
 export interface TieredEndpoint extends BalancedEndpoint {
   readonly region: string;
   readonly zone: string;
+  /** Read only for `failoverLabels`. */
+  readonly labels?: Readonly<Record<string, string>>;
   /** 0 is the most preferred. */
   readonly priority: number;
   /** Healthy by discovery and not ejected by outlier detection. */
@@ -44,13 +50,29 @@ export interface LocalityOptions {
   readonly localityAware: boolean;
   /** Percent, 0 to 100; DEFAULT_PANIC_THRESHOLD when omitted; 0 never panics. */
   readonly panicThreshold?: number;
+  /** The regions the local region fails over to, most preferred first (before every other region). */
+  readonly failoverRegions?: readonly string[];
+  /**
+   * failoverPriority: label keys in order, each with this process's value
+   * ('' when it has none, which matches an endpoint that has none too, as
+   * in istiod). Replaces the zone/region order when not empty.
+   */
+  readonly failoverLabels?: readonly (readonly [key: string, value: string])[];
 }
+
+/** The label keys that name an endpoint's locality, read from `region` and `zone` rather than its labels. */
+export const REGION_LABEL = 'topology.kubernetes.io/region';
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 export const OVERPROVISIONING_FACTOR = 1.4;
 export const DEFAULT_PANIC_THRESHOLD = 50;
 
-/** Where a tier's endpoints sit relative to this process; 'any' when not locality-aware or in panic. */
-export type TierLocality = 'zone' | 'region' | 'other' | 'any';
+/**
+ * Where a tier's endpoints sit relative to this process: 'zone', 'region',
+ * 'failover:<region>', 'other'; 'labels:<matched>/<of>' under
+ * failoverPriority; 'any' when not locality-aware or in panic.
+ */
+export type TierLocality = string;
 
 /** One tier as the admin page shows it. Percentages are 0 to 100. */
 export interface TierInfo {
@@ -62,7 +84,6 @@ export interface TierInfo {
   readonly load: number;
 }
 
-const LOCALITY_ORDER: readonly TierLocality[] = ['zone', 'region', 'other'];
 // Decorrelates the tier choice from the child's use of the same hash: without
 // it, the keys a tier receives would all come from one slice of the hash
 // space and land on one slice of that tier's ring.
@@ -122,9 +143,50 @@ export function isPanicking(picker: Picker<BalancedEndpoint>): boolean {
   return picker instanceof LocalityPicker && picker.panic;
 }
 
-function localityOf(e: TieredEndpoint, locality: LocalityOptions): number {
-  if (!locality.localityAware || locality.localRegion === '' || e.region !== locality.localRegion) return 2;
-  return locality.localZone !== '' && e.zone === locality.localZone ? 0 : 1;
+/**
+ * How endpoints rank within a priority: `ranks` tiers, `rankOf` an
+ * endpoint's (0 is preferred), `name` a rank's TierInfo locality.
+ */
+interface Ranking {
+  readonly ranks: number;
+  rankOf(e: TieredEndpoint): number;
+  name(rank: number): TierLocality;
+}
+
+function labelOf(e: TieredEndpoint, key: string): string {
+  if (key === REGION_LABEL) return e.region;
+  if (key === ZONE_LABEL) return e.zone;
+  return e.labels?.[key] ?? '';
+}
+
+function ranking(locality: LocalityOptions): Ranking {
+  if (!locality.localityAware) return { ranks: 1, rankOf: () => 0, name: () => 'any' };
+  const labels = locality.failoverLabels ?? [];
+  if (labels.length > 0) {
+    const n = labels.length;
+    return {
+      ranks: n + 1,
+      rankOf(e) {
+        let matched = 0;
+        while (matched < n && labelOf(e, labels[matched]![0]) === labels[matched]![1]) matched++;
+        return n - matched;
+      },
+      name: (rank) => `labels:${n - rank}/${n}`,
+    };
+  }
+  const { localRegion, localZone } = locality;
+  // Failing over presumes a local region to fail over from.
+  const failover = localRegion === '' ? [] : (locality.failoverRegions ?? []).filter((r) => r !== localRegion);
+  const other = 2 + failover.length;
+  return {
+    ranks: other + 1,
+    rankOf(e) {
+      if (localRegion !== '' && e.region === localRegion) return localZone !== '' && e.zone === localZone ? 0 : 1;
+      const i = failover.indexOf(e.region);
+      return i < 0 ? other : 2 + i;
+    },
+    name: (rank) => (rank === 0 ? 'zone' : rank === 1 ? 'region' : rank === other ? 'other' : `failover:${failover[rank - 2]}`),
+  };
 }
 
 export function buildLocalityPicker<E extends TieredEndpoint>(
@@ -141,9 +203,10 @@ export function buildLocalityPicker<E extends TieredEndpoint>(
 
   if (total === 0) return new LocalityPicker([], [], new Float64Array(0), false, random);
   // Group by (priority, locality rank); the numeric id sorts in tier order.
+  const rank = ranking(locality);
   const groups = new Map<number, E[]>();
   for (const e of endpoints) {
-    const id = e.priority * 3 + localityOf(e, locality);
+    const id = e.priority * rank.ranks + rank.rankOf(e);
     const group = groups.get(id);
     if (group === undefined) groups.set(id, [e]);
     else group.push(e);
@@ -191,8 +254,8 @@ export function buildLocalityPicker<E extends TieredEndpoint>(
     const load = normalizedTotal === 0 ? 0 : Math.min(remaining, (health * 100) / normalizedTotal);
     remaining -= load;
     tiers.push({
-      priority: Math.floor(id / 3),
-      locality: locality.localityAware ? LOCALITY_ORDER[id % 3]! : 'any',
+      priority: Math.floor(id / rank.ranks),
+      locality: rank.name(id % rank.ranks),
       healthy: healthyMembers.length,
       total: members.length,
       health,

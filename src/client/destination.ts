@@ -7,6 +7,7 @@
  * Upstream it already picked.
  */
 import type { Dispatcher } from 'undici';
+import { failoverOptions } from '../balancer/failover-options.js';
 import { buildLocalityPicker } from '../balancer/locality.js';
 import { OutlierDetector } from '../balancer/outlier-detection.js';
 import { compileRequestHash, type RequestHasher } from '../balancer/request-hash.js';
@@ -313,6 +314,7 @@ export class Destination implements Cluster {
         localZone: this.#settings.zone,
         localityAware: lb.localityAware ?? true,
         panicThreshold: lb.panicThreshold ?? 50,
+        ...failoverOptions(lb, this.#settings),
       },
     );
   }

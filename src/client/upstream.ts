@@ -82,6 +82,9 @@ export class Upstream implements TieredEndpoint, WarmingEndpoint {
   get region(): string {
     return this.endpoint.region;
   }
+  get labels(): Readonly<Record<string, string>> {
+    return this.endpoint.labels;
+  }
   get zone(): string {
     return this.endpoint.zone;
   }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { DNS_NAME } from '../net/names.js';
 import type { AuthorizationPolicy } from '../security/authz/model.js';
 import type { RequestAuthenticationPolicy } from '../security/jwt/model.js';
+import { failoverIssues, failoverPrioritySchema, failoverSchema } from './failover-schema.js';
 import { duration, parseHostPort, shown } from './fields.js';
 import { inboundSchema } from './inbound-schema.js';
 import { jsonObjectSchema } from './json-object.js';
@@ -127,6 +128,8 @@ export const loadBalancerSchema = z
       })
       .optional(),
     localityAware: z.boolean().optional(),
+    failover: failoverSchema.optional(),
+    failoverPriority: failoverPrioritySchema.optional(),
     panicThreshold: z
       .number()
       .min(0, { error: (iss) => `must be a percentage from 0 to 100, got ${shown(iss.input)}` })
@@ -145,7 +148,7 @@ export const loadBalancerSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['config'],
-        message: `only a custom policy takes a config; "${lb.policy}" is built in and is set by the other loadBalancer fields (hashOn, ringSize, maglevTableSize, localityAware, panicThreshold, warmup)`,
+        message: `only a custom policy takes a config; "${lb.policy}" is built in and is set by the other loadBalancer fields (hashOn, ringSize, maglevTableSize, localityAware, failover, failoverPriority, panicThreshold, warmup)`,
       });
     }
   });
@@ -244,6 +247,7 @@ export const meshConfigSchema = z
   .superRefine((cfg, ctx) => {
     for (const issue of inheritedConfigIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
     for (const issue of warmupIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of failoverIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
     for (const name of Object.keys(cfg.services)) {
       if (!DNS_LABEL.test(name) || name.length > 63) {
         ctx.addIssue({

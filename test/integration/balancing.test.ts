@@ -151,6 +151,32 @@ test('locality: traffic stays in the local zone, and fails over when it has no h
   expect((counts.get('b1') ?? 0) + (counts.get('c1') ?? 0)).toBe(200);
 });
 
+test("locality failover: a region that is down fails over to the region Istio's failover names, not to any region", async () => {
+  const [eu, us, ap] = await Promise.all(['eu1', 'us1', 'ap1'].map((n) => replica(n)));
+  const source = pushedDiscovery();
+  const ep = (r: Replica, region: string, health: Endpoint['health'] = 'healthy') =>
+    makeEndpoint({ address: '127.0.0.1', port: r.port, region, zone: `${region}-a`, health });
+  source.push([ep(eu!, 'eu'), ep(us!, 'us'), ep(ap!, 'ap')]);
+  const m = mesh({
+    discoveryProviders: [source],
+    config: {
+      mesh: { region: 'eu', zone: 'eu-a' },
+      services: { echo: { discovery: 'test:echo', loadBalancer: { failover: [{ from: 'eu', to: 'ap' }], panicThreshold: 0 } } },
+    },
+  });
+  await m.ready();
+  expect([...(await load(m, 'http://echo/', 50, 5)).keys()]).toEqual(['eu1']);
+
+  source.push([ep(eu!, 'eu', 'unhealthy'), ep(us!, 'us'), ep(ap!, 'ap')]);
+  await new Promise((r) => setImmediate(r));
+  expect([...(await load(m, 'http://echo/', 100, 5)).entries()]).toEqual([['ap1', 100]]);
+
+  // The failover region down too: then anywhere.
+  source.push([ep(eu!, 'eu', 'unhealthy'), ep(us!, 'us'), ep(ap!, 'ap', 'unhealthy')]);
+  await new Promise((r) => setImmediate(r));
+  expect([...(await load(m, 'http://echo/', 50, 5)).entries()]).toEqual([['us1', 50]]);
+});
+
 test('panic threshold: below it (and with no tier able to take the load) health is ignored', async () => {
   const rs = await Promise.all(['p0', 'p1', 'p2', 'p3'].map((n) => replica(n)));
   const source = pushedDiscovery();

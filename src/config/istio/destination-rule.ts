@@ -123,8 +123,14 @@ function loadBalancer(value: unknown, r: ResourceReader): Raw {
   const warmup = warmupOf(lb, r);
   if (warmup !== undefined) out.warmup = warmup;
   if (isMap(lb.localityLbSetting)) {
-    r.child('localityLbSetting').only(lb.localityLbSetting, ['enabled']);
-    if (lb.localityLbSetting.enabled !== undefined) out.localityAware = lb.localityLbSetting.enabled;
+    const locality = lb.localityLbSetting;
+    r.child('localityLbSetting').only(locality, ['enabled', 'failover', 'failoverPriority'], {
+      distribute: 'is not supported: proxyless sends a locality its share by health, not by a written split',
+    });
+    if (locality.enabled !== undefined) out.localityAware = locality.enabled;
+    // The model's fields are Istio's; its schema checks them and says where.
+    if (locality.failover !== undefined) out.failover = locality.failover;
+    if (locality.failoverPriority !== undefined) out.failoverPriority = locality.failoverPriority;
   }
   return out;
 }

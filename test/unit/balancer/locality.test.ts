@@ -126,6 +126,64 @@ describe('locality failover', () => {
     expect(picker.tiers.map((t) => t.locality)).toEqual(['other']);
   });
 
+  it("fails over to the regions Istio's failover names, in order, before any other region", () => {
+    const eps = [...zone('eu', 'eu-a', 2, 0), ...zone('us', 'us-a', 2), ...zone('ap', 'ap-a', 2), ...zone('sa', 'sa-a', 2)];
+    const options = { ...local, panicThreshold: 0, failoverRegions: ['ap', 'sa'] };
+    let picker = buildLocalityPicker(eps, roundRobinPicker, { random: seeded(9) }, options);
+    expect(picker.tiers.map((t) => [t.locality, t.load])).toEqual([
+      ['zone', 0],
+      ['failover:ap', 100],
+      ['failover:sa', 0],
+      ['other', 0],
+    ]);
+    expect(zoneShares(picker).get('ap-a')).toBeCloseTo(1, 10);
+    // The first failover region down too: the next one, still not us.
+    const apDown = [...zone('eu', 'eu-a', 2, 0), ...zone('us', 'us-a', 2), ...zone('ap', 'ap-a', 2, 0), ...zone('sa', 'sa-a', 2)];
+    picker = buildLocalityPicker(apDown, roundRobinPicker, { random: seeded(10) }, options);
+    expect(zoneShares(picker).get('sa-a')).toBeCloseTo(1, 10);
+    // Without failover, us, ap and sa are one "other" tier.
+    picker = buildLocalityPicker(eps, roundRobinPicker, { random: seeded(11) }, { ...local, panicThreshold: 0 });
+    expect(zoneShares(picker).get('us-a')).toBeCloseTo(1 / 3, 1);
+    // Failing over from an unknown region means nothing: no local region to leave.
+    picker = buildLocalityPicker(eps, roundRobinPicker, {}, { ...options, localRegion: '', localZone: '' });
+    expect(picker.tiers.map((t) => t.locality)).toEqual(['other']);
+    // The local region itself listed as a target changes nothing.
+    picker = buildLocalityPicker(eps, roundRobinPicker, {}, { ...options, failoverRegions: ['eu', 'sa'] });
+    expect(picker.tiers.map((t) => t.locality)).toEqual(['zone', 'failover:sa', 'other']);
+  });
+
+  it('orders by how many failoverPriority labels an endpoint shares with this process, as istiod does', () => {
+    class Labelled extends Tiered {
+      constructor(key: string, region: string, zoneName: string, readonly labels: Record<string, string>, healthy = true) {
+        super(key, region, zoneName, healthy);
+      }
+    }
+    const net = 'topology.istio.io/network';
+    const region = 'topology.kubernetes.io/region';
+    const eps = [
+      new Labelled('a:1', 'eu', 'eu-a', { [net]: 'n1' }),
+      new Labelled('b:1', 'us', 'us-a', { [net]: 'n1' }),
+      new Labelled('c:1', 'eu', 'eu-b', { [net]: 'n2' }),
+      new Labelled('d:1', 'eu', 'eu-c', {}),
+    ];
+    const options = { ...local, failoverLabels: [[net, 'n1'], [region, 'eu']] as const };
+    const picker = buildLocalityPicker(eps, roundRobinPicker, {}, options);
+    // a matches both, b only the network, c and d neither (the first label decides).
+    expect(picker.tiers.map((t) => [t.locality, t.total, t.load])).toEqual([
+      ['labels:2/2', 1, 100],
+      ['labels:1/2', 1, 0],
+      ['labels:0/2', 2, 0],
+    ]);
+    // A label this process lacks matches an endpoint that lacks it too ('' = ''), as in istiod.
+    const bare = buildLocalityPicker(eps, roundRobinPicker, {}, { ...local, failoverLabels: [[net, '']] });
+    expect(bare.tiers.map((t) => [t.locality, t.total])).toEqual([
+      ['labels:1/1', 1],
+      ['labels:0/1', 3],
+    ]);
+    // Not locality-aware: no ordering at all.
+    expect(buildLocalityPicker(eps, roundRobinPicker, {}, { ...options, localityAware: false }).tiers.map((t) => t.locality)).toEqual(['any']);
+  });
+
   it('sends a hashed request to the same endpoint every time, and spreads hashed keys over the tiers', () => {
     const eps = [...zone('eu', 'eu-a', 5, 3), ...zone('eu', 'eu-b', 5)];
     const picker = buildLocalityPicker(eps, ringHashPicker, { random: seeded(9) }, local);

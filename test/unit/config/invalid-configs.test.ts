@@ -332,6 +332,29 @@ const CASES: readonly Case[] = [
     ),
   },
   {
+    name: 'failover with an empty region',
+    input: lb({ failover: [{ from: 'eu', to: '' }] }),
+    issues: one(`${LB}.failover[0].to`, 'must name a region'),
+  },
+  {
+    name: 'failoverPriority with no labels',
+    input: lb({ failoverPriority: [] }),
+    issues: one(`${LB}.failoverPriority`, 'must list at least one label; leave it out for the zone and region order'),
+  },
+  {
+    name: 'failoverPriority with a bad label key',
+    input: lb({ failoverPriority: ['topology.istio.io/network=n1'] }),
+    issues: one(
+      `${LB}.failoverPriority[0]`,
+      '"topology.istio.io/network=n1" is not a label key (an optional "prefix/", then up to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)',
+    ),
+  },
+  {
+    name: 'failover inherited beside failoverPriority',
+    input: { mesh: { loadBalancer: { failover: [{ from: 'eu', to: 'us' }] } }, services: { reviews: { endpoints: ['10.0.0.1:9080'], loadBalancer: { failoverPriority: ['app'] } } } },
+    issues: one(LB, 'sets (or inherits) both failover and failoverPriority; proxyless orders endpoints by one of them, so keep one'),
+  },
+  {
     name: 'panicThreshold -1',
     input: lb({ panicThreshold: -1 }),
     issues: one(`${LB}.panicThreshold`, 'must be a percentage from 0 to 100, got -1'),

@@ -35,6 +35,20 @@ function problems(text: string): string {
   throw new Error('expected the config to be rejected');
 }
 
+/** OWN with a DestinationRule for reviews: `policy` is its trafficPolicy's body (indented four spaces), `subsets` its subsets block. */
+function reviewsRule(policy: string, subsets = ''): string {
+  return `${OWN}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews, namespace: shop }
+spec:
+  host: reviews
+  trafficPolicy:
+    ${policy}
+${subsets}`;
+}
+
 /** OWN with one VirtualService for ratings, whose `http:` list is `http` (YAML, indented four spaces). */
 function withRatingsRoutes(http: string): string {
   return `${OWN}
@@ -127,16 +141,7 @@ spec:
   });
 
   it("reads a DestinationRule's warmup, and its deprecated warmupDurationSecs, as loadBalancer.warmup", () => {
-    const dr = (lb: string, subsets = '') => `${OWN}
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews, namespace: shop }
-spec:
-  host: reviews
-  trafficPolicy:
-    loadBalancer: ${lb}
-${subsets}`;
+    const dr = (lb: string, subsets = '') => reviewsRule(`loadBalancer: ${lb}`, subsets);
     expect(load(dr('{ simple: ROUND_ROBIN, warmup: { duration: 90s, minimumPercent: 5, aggression: 2 } }')).services.reviews!.loadBalancer).toEqual({
       policy: 'round-robin',
       warmup: { duration: 90_000, minimumPercent: 5, aggression: 2 },
@@ -154,6 +159,32 @@ ${subsets}`;
     );
     expect(problems(dr('{ simple: ROUND_ROBIN }', '  subsets:\n    - { name: v1, labels: { version: v1 }, trafficPolicy: { loadBalancer: { warmupDurationSecs: 30s } } }'))).toContain(
       'spec.subsets[0].trafficPolicy.loadBalancer.warmup: is not supported on a subset',
+    );
+  });
+
+  it("reads a DestinationRule's locality failover and failoverPriority; distribute is refused", () => {
+    const dr = (locality: string) =>
+      reviewsRule(`loadBalancer: { simple: ROUND_ROBIN, localityLbSetting: ${locality} }\n    outlierDetection: { consecutive5xxErrors: 3 }`);
+    expect(load(dr('{ enabled: true, failover: [{ from: us-east, to: eu-west }, { from: eu-west, to: us-east }] }')).services.reviews!.loadBalancer).toEqual({
+      policy: 'round-robin',
+      localityAware: true,
+      failover: [
+        { from: 'us-east', to: 'eu-west' },
+        { from: 'eu-west', to: 'us-east' },
+      ],
+    });
+    expect(load(dr('{ failoverPriority: [topology.istio.io/network, topology.kubernetes.io/region] }')).services.reviews!.loadBalancer).toEqual({
+      policy: 'round-robin',
+      failoverPriority: ['topology.istio.io/network', 'topology.kubernetes.io/region'],
+    });
+    expect(problems(dr('{ distribute: [{ from: "us-east/*", to: { "us-east/*": 80, "us-west/*": 20 } }] }'))).toContain(
+      'spec.trafficPolicy.loadBalancer.localityLbSetting.distribute: is not supported',
+    );
+    expect(problems(dr('{ failover: [{ from: us-east, to: us-east }] }'))).toContain(
+      'services.reviews.loadBalancer.failover[0].to: fails "us-east" over to itself',
+    );
+    expect(problems(dr('{ failover: [{ from: a, to: b }], failoverPriority: [x] }'))).toContain(
+      'services.reviews.loadBalancer: sets (or inherits) both failover and failoverPriority',
     );
   });
 

@@ -24,7 +24,7 @@ test('every resource of a rich config decodes, and the routes and clusters mean 
             { address: '10.0.0.2', labels: { version: 'v2' } },
           ],
           subsets: { v1: { labels: { version: 'v1' } }, v2: { labels: { version: 'v2' } } },
-          loadBalancer: { policy: 'peak-ewma', warmup: { duration: '45s', aggression: 1.5 } },
+          loadBalancer: { policy: 'peak-ewma', warmup: { duration: '45s', aggression: 1.5 }, failover: [{ from: 'eu', to: 'us' }] },
           connectionPool: { maxConnections: 10, idleTimeout: '90s', maxRequestsPerConnection: 100 },
           routes: [
             {
@@ -93,7 +93,7 @@ test('every resource of a rich config decodes, and the routes and clusters mean 
 
   // The exact model settings travel in the cluster metadata: peak-EWMA survives lb_policy's ROUND_ROBIN.
   const v1 = [...clusters.values()].find((c) => c.name.includes('|v1|'))!;
-  expect(v1.loadBalancers).toMatchObject([{ policy: 'peak-ewma', warmup: { duration: 45_000, aggression: 1.5 } }]);
+  expect(v1.loadBalancers).toMatchObject([{ policy: 'peak-ewma', warmup: { duration: 45_000, aggression: 1.5 }, failover: [{ from: 'eu', to: 'us' }] }]);
   // The ramp is in Envoy's own field too, for clients that read no metadata (Envoy, istiod's consumers).
   const rawV1 = [...(snapshot.resources.get(TYPE_URL.cluster as never)?.values() ?? [])]
     .map((r) => unpackAny(r.any.type_url, r.any.value))
