@@ -30,7 +30,8 @@ export interface CallPolicy {
   readonly route: CompiledRoute;
   /** Parallel to `route.backends`. */
   readonly targets: readonly RouteTarget[];
-  readonly mirror: RouteTarget | undefined;
+  /** Parallel to `route.mirrors`. */
+  readonly mirrors: readonly RouteTarget[];
   readonly retry: RetryPolicy;
   readonly timeoutMs: number | undefined;
   readonly hedge: HedgePolicy | undefined;

@@ -120,7 +120,7 @@ export class HttpCall extends OutboundCall implements Controller {
     this.#inner.onRequestStart?.(this, undefined);
     if (this.#aborted) return;
     const p = this.policy;
-    const mayReplay = p.retry.maxRetries > 0 || p.hedge !== undefined || p.mirror !== undefined;
+    const mayReplay = p.retry.maxRetries > 0 || p.hedge !== undefined || p.mirrors.length > 0;
     if (!mayReplay || isReplayable(this.#body) || this.request.replayBlocker !== undefined) {
       if (!isReplayable(this.#body)) this.request.replayBlocker ??= 'body-not-replayable';
       this.run();

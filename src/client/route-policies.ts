@@ -63,11 +63,11 @@ export function compileRoutePolicies(
   const policies = table.routes.map((route: CompiledRoute) => {
     const cfg = route.config as Partial<ServiceConfig> & { retries?: unknown; hedging?: unknown; rateLimit?: unknown };
     const targets = route.backends.map((b) => makeTarget(route, b, clusterOf(b.service), b.subset));
-    const mirror = route.mirror === undefined ? undefined : makeTarget(route, undefined, clusterOf(route.mirror.service), route.mirror.subset);
+    const mirrors = route.mirrors.map((m) => makeTarget(route, undefined, clusterOf(m.service), m.subset));
     return makeCallPolicy({
       route,
       targets: targets.length > 0 ? targets : [makeTarget(route, undefined, owner, undefined)],
-      mirror,
+      mirrors,
       retry: compileRetryPolicy([mesh.retries, service.retries, cfg?.retries as never]),
       timeoutMs: route.timeoutMs ?? service.timeout ?? mesh.timeout,
       hedge: hedgeOf(cfg?.hedging ?? service.hedging ?? mesh.hedging),

@@ -85,9 +85,9 @@ export function admitCall(call: OutboundCall): 'stop' | number {
 
   // Mirror before the primary's first attempt, fire-and-forget: it must not
   // wait for, or be cancelled by, the primary.
-  const mirror = policy.mirror;
-  if (mirror !== undefined && route.mirror !== undefined && Math.random() < route.mirror.fraction) {
-    call.mirror(mirror);
+  const mirrors = route.mirrors;
+  for (let i = 0; i < mirrors.length; i++) {
+    if (Math.random() < mirrors[i]!.fraction) call.mirror(policy.mirrors[i]!);
   }
   return delay;
 }

@@ -229,6 +229,8 @@ export function makeRouteSchema<R extends z.ZodType, H extends z.ZodType, L exte
       mirror: destinationSchema.optional(),
       /** Defaults to 100 when mirror is set (applied when the table is compiled). */
       mirrorPercentage: percentage.optional(),
+      /** Several mirrors, each with its own share (100 when unset); instead of mirror and mirrorPercentage. */
+      mirrors: z.array(z.strictObject({ destination: destinationSchema, percentage: percentage.optional() })).min(1, { error: 'must list at least one mirror' }).optional(),
       headers: headersSchema.optional(),
       retries: extra.retries.optional(),
       hedging: extra.hedging.optional(),
@@ -251,7 +253,7 @@ export function makeRouteSchema<R extends z.ZodType, H extends z.ZodType, L exte
       const answer = r.redirect !== undefined ? 'a redirect' : r.directResponse !== undefined ? 'a direct response' : undefined;
       if (answer !== undefined) {
         // Answered before anything that would send the request on.
-        for (const field of ['rewrite', 'mirror', 'fault', 'timeout', 'retries', 'hedging', 'headers', 'rateLimit'] as const) {
+        for (const field of ['rewrite', 'mirror', 'mirrors', 'fault', 'timeout', 'retries', 'hedging', 'headers', 'rateLimit'] as const) {
           if (r[field] === undefined) continue;
           ctx.addIssue({
             code: 'custom',
@@ -260,7 +262,13 @@ export function makeRouteSchema<R extends z.ZodType, H extends z.ZodType, L exte
           });
         }
       }
-      if (r.mirrorPercentage !== undefined && r.mirror === undefined) {
+      if (r.mirrors !== undefined && (r.mirror !== undefined || r.mirrorPercentage !== undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mirrors'],
+          message: 'set mirror (one copy, with mirrorPercentage) or mirrors (several, each with its percentage), not both',
+        });
+      } else if (r.mirrorPercentage !== undefined && r.mirror === undefined) {
         ctx.addIssue({
           code: 'custom',
           path: ['mirrorPercentage'],
@@ -299,3 +307,15 @@ export type RouteConfig = z.output<typeof routeSchema>;
 export type RouteConfigInput = z.input<typeof routeSchema>;
 export type RouteDestination = NonNullable<RouteConfig['route']>[number];
 export type { HeaderOperations };
+
+interface MirrorFields {
+  readonly mirror?: { readonly service?: string | undefined; readonly subset?: string | undefined } | undefined;
+  readonly mirrorPercentage?: number | undefined;
+  readonly mirrors?: readonly { readonly destination: { readonly service?: string | undefined; readonly subset?: string | undefined }; readonly percentage?: number | undefined }[] | undefined;
+}
+
+/** A route's mirrors as one list, whichever form it was written in (`mirror` with `mirrorPercentage`, or `mirrors`). */
+export function routeMirrors(route: MirrorFields): NonNullable<MirrorFields['mirrors']> {
+  if (route.mirrors !== undefined) return route.mirrors;
+  return route.mirror === undefined ? [] : [{ destination: route.mirror, percentage: route.mirrorPercentage }];
+}

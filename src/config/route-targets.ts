@@ -34,6 +34,9 @@ export function checkRouteTargets(config: MeshConfig): ConfigIssue[] {
         check(`${base}.route[${j}].destination`, owner, dest.destination ?? {});
       });
       if (route.mirror !== undefined) check(`${base}.mirror`, owner, route.mirror);
+      route.mirrors?.forEach((m, j) => {
+        check(`${base}.mirrors[${j}].destination`, owner, m.destination);
+      });
     });
   }
   return issues;

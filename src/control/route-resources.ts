@@ -11,6 +11,7 @@
  * header mutations, redirects) follow Envoy, and gRPC clients ignore them.
  */
 import type { MatchEntry, ValueMatch } from '../config/route-match-schema.js';
+import { routeMirrors } from '../config/route-schema.js';
 import type { MeshSettings, RouteConfig, ServiceConfig } from '../config/schema.js';
 import { packAny } from '../discovery/xds/envoy-protos.js';
 import { conditionsOf, DEFAULT_BACKOFF_BASE_MS, DEFAULT_RETRY_ATTEMPTS, mergeRetryLayers, type RetriesInput } from '../resilience/retry-policy.js';
@@ -153,13 +154,12 @@ function routeAction(owner: string, service: ServiceConfig, route: RouteConfig, 
   }
   const retry = retryPolicy([ctx.mesh.retries, service.retries, route.retries as RetriesInput | undefined]);
   if (retry !== undefined) action.retry_policy = retry;
-  if (route.mirror !== undefined) {
-    action.request_mirror_policies = [
-      {
-        cluster: clusterOf(route.mirror),
-        runtime_fraction: { default_value: fractionOf(route.mirrorPercentage ?? 100) },
-      },
-    ];
+  const mirrors = routeMirrors(route);
+  if (mirrors.length > 0) {
+    action.request_mirror_policies = mirrors.map((m) => ({
+      cluster: clusterOf(m.destination),
+      runtime_fraction: { default_value: fractionOf(m.percentage ?? 100) },
+    }));
   }
   const regex = route.rewrite?.uriRegexRewrite;
   if (regex !== undefined) action.regex_rewrite = { pattern: { regex: regex.match }, substitution: regex.rewrite };

@@ -14,7 +14,7 @@
  * nothing beyond the path slice when there is a query string. `match` is
  * synchronous and never re-entered, so one scratch per table is safe.
  */
-import { type RouteConfig, routeSchema } from '../config/route-schema.js';
+import { type RouteConfig, routeMirrors, routeSchema } from '../config/route-schema.js';
 import { HeaderIndex } from './header-index.js';
 import { compileHeaderMutation, type HeaderMutation } from './header-mutation.js';
 import { PathIndex } from './path-index.js';
@@ -55,7 +55,8 @@ export interface CompiledRoute<C extends RouteConfig = RouteConfig> {
         };
       }
     | undefined;
-  readonly mirror: { readonly service: string; readonly subset: string | undefined; readonly fraction: number } | undefined;
+  /** Where copies go, each with the share of requests it gets; empty when the route mirrors nothing. */
+  readonly mirrors: readonly { readonly service: string; readonly subset: string | undefined; readonly fraction: number }[];
   /** A redirect or direct response: the route answers the request itself. */
   readonly answer: AnswerRequest | undefined;
   /**
@@ -166,7 +167,7 @@ class Route<C extends RouteConfig> implements CompiledRoute<C> {
   readonly name: string;
   readonly timeoutMs: number | undefined;
   readonly fault: CompiledRoute['fault'];
-  readonly mirror: CompiledRoute['mirror'];
+  readonly mirrors: CompiledRoute['mirrors'];
   readonly answer: AnswerRequest | undefined;
   readonly rewriteAuthority: string | undefined;
   readonly requestHeaders: HeaderMutation | undefined;
@@ -194,14 +195,11 @@ class Route<C extends RouteConfig> implements CompiledRoute<C> {
             ...(delay && { delay: { fraction: delay.percentage / 100, ms: delay.fixedDelay } }),
             ...(abort && { abort: { fraction: abort.percentage / 100, ...faultAbortAnswer(abort) } }),
           };
-    this.mirror =
-      config.mirror === undefined
-        ? undefined
-        : {
-            service: config.mirror.service ?? service,
-            subset: config.mirror.subset,
-            fraction: (config.mirrorPercentage ?? 100) / 100,
-          };
+    this.mirrors = routeMirrors(config).map((m) => ({
+      service: m.destination.service ?? service,
+      subset: m.destination.subset,
+      fraction: (m.percentage ?? 100) / 100,
+    }));
     this.answer = compileAnswer(config);
     this.rewriteAuthority = config.rewrite?.authority;
     this.requestHeaders = compileHeaderMutation(config.headers?.request);

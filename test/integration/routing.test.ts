@@ -201,6 +201,25 @@ test('mirroring copies traffic to the mirror without delaying or failing the pri
   expect(await (await m.request('http://reviews/m')).body.text()).toBe('v1');
 });
 
+test('mirrors: each gets its own share of copies, and the primary gets every request', async () => {
+  const { v1, v2 } = await versions();
+  const shadow = await startServer('shadow');
+  const config = reviews(v1, v2, [
+    {
+      route: [{ destination: { subset: 'v1' } }],
+      mirrors: [{ destination: { subset: 'v2' } }, { destination: { service: 'shadow' }, percentage: { value: 20 } }],
+    },
+  ]);
+  const m = mesh({ services: { ...config.services, shadow: { endpoints: [shadow.endpoint()] } } });
+  const counts = await drive(m, 'http://reviews/m', 1_000, 10);
+  expect(counts).toEqual(new Map([['200:v1', 1_000]]));
+  await expect.poll(() => v2.seen.length, { timeout: 5_000 }).toBe(1_000);
+  // 20% of 1,000: binomial, sd 12.6; ±5 sd.
+  await expect.poll(() => shadow.seen.length, { timeout: 5_000 }).toBeGreaterThanOrEqual(137);
+  expect(shadow.seen.length).toBeLessThanOrEqual(263);
+  expect(shadow.seen[0]!.headers.host).toBe('reviews-shadow');
+});
+
 test('fault abort at 5% aborts 5% ± 1% of 10,000 requests with the configured status', async () => {
   const { v1, v2 } = await versions();
   const m = mesh(

@@ -13,7 +13,7 @@
 import type { HostIndex } from './host-index.js';
 import { isMap, type Raw, type ResourceReader } from './reader.js';
 
-const ROUTE_FIELDS = ['name', 'match', 'route', 'redirect', 'directResponse', 'rewrite', 'timeout', 'retries', 'fault', 'mirror', 'mirrorPercentage', 'headers'];
+const ROUTE_FIELDS = ['name', 'match', 'route', 'redirect', 'directResponse', 'rewrite', 'timeout', 'retries', 'fault', 'mirror', 'mirrorPercentage', 'mirrors', 'headers'];
 const MATCH_FIELDS = ['uri', 'method', 'headers', 'withoutHeaders', 'queryParams', 'ignoreUriCase', 'name', 'statPrefix', 'sourceLabels', 'sourceNamespace', 'gateways'];
 const UNSUPPORTED_MATCH = 'is not supported: proxyless matches on uri, method, headers, queryParams, sourceLabels and sourceNamespace';
 /** The gateway name that means "every sidecar": what proxyless is. */
@@ -84,7 +84,6 @@ function route(value: unknown, r: ResourceReader, resolve: Resolve): Raw | undef
     delegate: 'is not supported: write the routes in this VirtualService',
     mirror_percent: 'is deprecated in Istio; write mirrorPercentage: { value: N }',
     mirrorPercent: 'is deprecated in Istio; write mirrorPercentage: { value: N }',
-    mirrors: 'is not supported: write one mirror',
   });
   const out: Raw = {};
   for (const f of ['name', 'timeout', 'fault', 'mirrorPercentage', 'headers']) if (http[f] !== undefined) out[f] = http[f];
@@ -101,6 +100,17 @@ function route(value: unknown, r: ResourceReader, resolve: Resolve): Raw | undef
     });
   }
   if (http.mirror !== undefined) out.mirror = destination(http.mirror, r.child('mirror'), resolve);
+  if (http.mirrors !== undefined) {
+    out.mirrors = (r.list(http.mirrors) ?? []).map((m, i) => {
+      const mr = r.child('mirrors').child(i);
+      const policy = mr.map(m, true) ?? {};
+      mr.only(policy, ['destination', 'percentage']);
+      const entry: Raw = { destination: destination(policy.destination, mr.child('destination'), resolve) };
+      // The model's percentage takes Istio's { value } as written; its schema checks it.
+      if (policy.percentage !== undefined) entry.percentage = policy.percentage;
+      return entry;
+    });
+  }
   if (http.retries !== undefined) {
     const rr = r.child('retries');
     const retries = rr.map(http.retries) ?? {};

@@ -166,14 +166,12 @@ export function redirectAction(r: ProtoReader): Record<string, unknown> {
   return out;
 }
 
-/** The first request_mirror_policies entry, as the model's mirror (the model mirrors to one place). */
-export function mirrorPolicy(list: ProtoReader[], warn: Warn): { cluster: string; percentage: number } | undefined {
-  const first = list[0];
-  if (first === undefined) return undefined;
-  if (list.length > 1) warn(first.path, 'only the first mirror policy is used; the others were ignored');
-  const cluster = first.str('cluster');
-  if (cluster === '') first.fail('cluster', 'is required (cluster_header is not supported)');
-  const fraction = first.msg('runtime_fraction');
-  const percentage = fractionalPercent(fraction?.msg('default_value')) ?? 100;
-  return { cluster, percentage };
+/** request_mirror_policies: each a cluster and the share of requests it gets a copy of. */
+export function mirrorPolicies(list: ProtoReader[]): { cluster: string; percentage: number }[] {
+  return list.map((policy) => {
+    const cluster = policy.str('cluster');
+    if (cluster === '') policy.fail('cluster', 'is required (cluster_header is not supported)');
+    const fraction = policy.msg('runtime_fraction');
+    return { cluster, percentage: fractionalPercent(fraction?.msg('default_value')) ?? 100 };
+  });
 }

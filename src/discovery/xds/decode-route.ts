@@ -14,7 +14,7 @@ import {
   directResponseAction,
   hashPolicy,
   headerMutations,
-  mirrorPolicy,
+  mirrorPolicies,
   redirectAction,
   retryPolicy,
   type Warn,
@@ -127,12 +127,15 @@ function decodeRoute(r: ProtoReader, vhost: ProtoReader, config: ProtoReader, wa
     const retry = a.msg('retry_policy') ?? vhost.msg('retry_policy');
     if (retry !== undefined) route.retries = retryPolicy(retry, warn);
     hashOn = hashPolicy(a.list('hash_policy'), warn);
-    const mirror = mirrorPolicy(a.list('request_mirror_policies'), warn);
-    if (mirror !== undefined) {
-      route.mirror = { service: mirror.cluster };
-      route.mirrorPercentage = mirror.percentage;
-      clusters.push(mirror.cluster);
+    const mirrors = mirrorPolicies(a.list('request_mirror_policies'));
+    // One stays the model's mirror, as most routes write it; several become mirrors.
+    if (mirrors.length === 1) {
+      route.mirror = { service: mirrors[0]!.cluster };
+      route.mirrorPercentage = mirrors[0]!.percentage;
+    } else if (mirrors.length > 1) {
+      route.mirrors = mirrors.map((m) => ({ destination: { service: m.cluster }, percentage: m.percentage }));
     }
+    for (const m of mirrors) clusters.push(m.cluster);
     // max_grpc_timeout and grpc_timeout_offset are deprecated and ignored by gRPC too; istiod sets them on every route.
     const ignored = a.setAmong(['idle_timeout', 'rate_limits', 'cors', 'upgrade_configs', 'hedge_policy', 'internal_redirect_policy']);
     if (ignored.length > 0) warn(a.path, `${ignored.join(', ')} ignored (not part of the mesh's outbound model)`);

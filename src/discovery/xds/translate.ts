@@ -96,6 +96,12 @@ export function translate(
           }));
         }
         if (route.mirror !== undefined) route.mirror = { service: serviceOf((route.mirror as { service: string }).service) };
+        if (Array.isArray(route.mirrors)) {
+          route.mirrors = (route.mirrors as { destination: { service: string }; percentage: number }[]).map((m) => ({
+            ...m,
+            destination: { service: serviceOf(m.destination.service) },
+          }));
+        }
         // A route that answers itself (redirect, direct response) has no upstream for a timeout or fault to act on.
         const answers = route.redirect !== undefined || route.directResponse !== undefined;
         if (!x.hasTimeout && listener.maxStreamDurationMs !== undefined && !answers) {

@@ -111,3 +111,18 @@ test('config that would be ignored is refused instead: a lone weight of 0, a red
   const hedging = issuesOf({ services: { reviews: { ...base, hedging: { maxRequests: 1 } } } });
   expect(hedging[0]!.path).toBe('services.reviews.hedging.delay');
 });
+
+test('mirrors: not beside mirror or mirrorPercentage, at least one, and each percentage a percentage', () => {
+  const route = (extra: Record<string, unknown>) => issuesOf({ services: { reviews: { ...base, routes: [{ route: [{ destination: { subset: 'v1' } }], ...extra }] } } });
+  expect(route({ mirror: { subset: 'v1' }, mirrors: [{ destination: { subset: 'v1' } }] })).toEqual([
+    {
+      path: 'services.reviews.routes[0].mirrors',
+      message: 'set mirror (one copy, with mirrorPercentage) or mirrors (several, each with its percentage), not both',
+    },
+  ]);
+  expect(route({ mirrorPercentage: 5, mirrors: [{ destination: { subset: 'v1' } }] })[0]!.path).toBe('services.reviews.routes[0].mirrors');
+  expect(route({ mirrors: [] })).toEqual([{ path: 'services.reviews.routes[0].mirrors', message: 'must list at least one mirror' }]);
+  expect(route({ mirrors: [{ destination: { subset: 'v1' }, percentage: 120 }] })).toEqual([
+    { path: 'services.reviews.routes[0].mirrors[0].percentage', message: 'must be a percentage from 0 to 100, got 120' },
+  ]);
+});

@@ -49,7 +49,7 @@ describe('compiled routes', () => {
       delay: { fraction: 0.1, ms: 5000 },
       abort: { fraction: 0.05, status: 503, headers: undefined, body: 'fault filter abort' },
     });
-    expect(route?.mirror).toEqual({ service: 'shadow', subset: 'v2', fraction: 0.25 });
+    expect(route?.mirrors).toEqual([{ service: 'shadow', subset: 'v2', fraction: 0.25 }]);
   });
 
   it("builds a gRPC abort's trailers-only answer once", () => {
@@ -65,8 +65,20 @@ describe('compiled routes', () => {
 
   it('mirrors everything to the owning service when only a subset is named', () => {
     const [route] = compileRouteTable('reviews', routes({ route: TO_SELF, mirror: { subset: 'v3' } })).routes;
-    expect(route?.mirror).toEqual({ service: 'reviews', subset: 'v3', fraction: 1 });
+    expect(route?.mirrors).toEqual([{ service: 'reviews', subset: 'v3', fraction: 1 }]);
     expect(route?.fault).toBeUndefined();
+    expect(compileRouteTable('reviews', routes({ route: TO_SELF })).routes[0]?.mirrors).toEqual([]);
+  });
+
+  it('compiles mirrors, each with its own share', () => {
+    const [route] = compileRouteTable(
+      'reviews',
+      routes({ route: TO_SELF, mirrors: [{ destination: { subset: 'v3' } }, { destination: { service: 'shadow' }, percentage: { value: 5 } }] }),
+    ).routes;
+    expect(route?.mirrors).toEqual([
+      { service: 'reviews', subset: 'v3', fraction: 1 },
+      { service: 'shadow', subset: undefined, fraction: 0.05 },
+    ]);
   });
 
   it('keeps the validated config for the fields the table does not interpret', () => {

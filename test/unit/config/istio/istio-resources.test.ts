@@ -289,6 +289,42 @@ spec:
     expect(config.services.productpage).toBeUndefined();
   });
 
+  it('reads mirrors (several copies, each with its percentage), and refuses them beside mirror', () => {
+    const config = load(withRatingsRoutes(`    - route: [{ destination: { host: ratings } }]
+      mirrors:
+        - { destination: { host: reviews } }
+        - { destination: { host: ratings }, percentage: { value: 5 } }
+`));
+    expect(config.services.ratings!.routes![0]!.mirrors).toEqual([
+      { destination: { service: 'reviews' } },
+      { destination: { service: 'ratings' }, percentage: 5 },
+    ]);
+    // Each mirror's target is checked as a route's destination is.
+    const typo = validateConfig(
+      parseConfigText(
+        withRatingsRoutes(`    - route: [{ destination: { host: ratings } }]
+      mirrors: [{ destination: { host: reviews, subset: v9 } }]
+`),
+        'file mesh.yaml',
+      ),
+      'file mesh.yaml',
+    );
+    expect(checkRouteTargets(typo)).toEqual([
+      { path: 'services.ratings.routes[0].mirrors[0].destination.subset', message: 'names subset "v9" of service "reviews", which defines no subsets' },
+    ]);
+    expect(
+      problems(withRatingsRoutes(`    - route: [{ destination: { host: ratings } }]
+      mirror: { host: reviews }
+      mirrors: [{ destination: { host: reviews } }]
+`)),
+    ).toContain('services.ratings.routes[0].mirrors: set mirror (one copy, with mirrorPercentage) or mirrors (several, each with its percentage), not both');
+    expect(
+      problems(withRatingsRoutes(`    - route: [{ destination: { host: ratings } }]
+      mirrors: [{ destination: { host: reviews }, percent: 5 }]
+`)),
+    ).toContain('spec.http[0].mirrors[0].percent: is not supported');
+  });
+
   it('carries sourceLabels and sourceNamespace into the route model, and checks them there', () => {
     const config = load(withRatingsRoutes(`    - match: [{ sourceLabels: { app: reviews, version: v2 }, sourceNamespace: shop }]
       route: [{ destination: { host: ratings } }]

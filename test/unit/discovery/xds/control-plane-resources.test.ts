@@ -42,6 +42,11 @@ test('every resource of a rich config decodes, and the routes and clusters mean 
             },
             { match: [{ uri: { prefix: '/closed' } }], directResponse: { status: 503, body: 'closed' } },
             {
+              match: [{ uri: { prefix: '/shadowed' } }],
+              route: [{ destination: { subset: 'v1' } }],
+              mirrors: [{ destination: { subset: 'v2' } }, { destination: { subset: 'v1' }, percentage: 5 }],
+            },
+            {
               match: [{ uri: { prefix: '/users/' } }],
               rewrite: { uriRegexRewrite: { match: '^/users/([0-9]+)$', rewrite: '/u/\\1' } },
               route: [{ destination: { subset: 'v1' } }],
@@ -78,7 +83,9 @@ test('every resource of a rich config decodes, and the routes and clusters mean 
   expect(listeners.size).toBeGreaterThan(0);
 
   const rc = [...routes.values()][0]!;
-  const [api, old, closed, users, split] = rc.virtualHosts[0]!.routes;
+  const [api, old, closed, shadowed, users, split] = rc.virtualHosts[0]!.routes;
+  expect((shadowed!.route.mirrors as { percentage: number }[]).map((m) => m.percentage)).toEqual([100, 5]);
+  expect(shadowed!.clusters.filter((c) => c.includes('|v2|'))).toHaveLength(1);
   expect(users!.route.rewrite).toEqual({ uriRegexRewrite: { match: '^/users/([0-9]+)$', rewrite: '/u/\\1' } });
   expect(closed!.route.directResponse).toEqual({ status: 503, body: 'closed' });
   const match = (api!.route.match as Record<string, unknown>[])[0] as { headers: Record<string, unknown> };

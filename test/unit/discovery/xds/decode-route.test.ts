@@ -118,6 +118,31 @@ test('weighted clusters, timeouts, retries, hash policy, mirror, rewrites and he
   expect([...rc.clusters].sort()).toEqual(['shadow', 'v1', 'v2']);
 });
 
+test('several request_mirror_policies are the model\'s mirrors, each cluster with its share; one stays its mirror', () => {
+  const { route, warnings } = decode([
+    {
+      match: { prefix: '/' },
+      route: {
+        cluster: 'c',
+        request_mirror_policies: [
+          { cluster: 'shadow-a' },
+          { cluster: 'shadow-b', runtime_fraction: { default_value: { numerator: 5 } } },
+        ],
+      },
+    },
+  ]);
+  expect(route.route.mirrors).toEqual([
+    { destination: { service: 'shadow-a' }, percentage: 100 },
+    { destination: { service: 'shadow-b' }, percentage: 5 },
+  ]);
+  expect(route.route.mirror).toBeUndefined();
+  expect(route.clusters).toEqual(['c', 'shadow-a', 'shadow-b']);
+  expect(warnings).toEqual([]);
+  expect(rejection([{ match: { prefix: '/' }, route: { cluster: 'c', request_mirror_policies: [{ cluster: 'a' }, { cluster_header: 'x' }] } }])).toContain(
+    'request_mirror_policies[1].cluster: is required (cluster_header is not supported)',
+  );
+});
+
 test('redirects and per-route fault overrides', () => {
   const fault = packAny(FAULT_TYPE_URL, {
     abort: { http_status: 503, percentage: { numerator: 50, denominator: 'HUNDRED' } },
