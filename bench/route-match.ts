@@ -69,7 +69,7 @@ function buildRoutes(): RouteConfigInput[] {
 }
 
 function request(path: string, headers: Record<string, string> = {}, method = 'GET'): RouteRequest {
-  return { method, path, header: (name) => headers[name] };
+  return { method, path, authority: 'gateway', header: (name) => headers[name] };
 }
 
 const config = routesSchema.parse(buildRoutes());

@@ -195,6 +195,8 @@ export const matchEntrySchema = z.strictObject({
   method: methodMatchSchema.optional(),
   headers: headerMatchesSchema.optional(),
   queryParams: queryMatchesSchema.optional(),
+  /** The request's authority (`host[:port]`, as the Host header or the URL carries it), case-sensitive as in Istio. */
+  authority: stringMatchSchema.optional(),
   ignoreUriCase: z.boolean().optional(),
   /**
    * Istio's source conditions: the entry applies only in a workload with

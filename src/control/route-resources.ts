@@ -101,6 +101,7 @@ function routeMatch(entry: MatchEntry | undefined): Obj {
   if (entry?.ignoreUriCase) match.case_sensitive = { value: false };
   const headers: Obj[] = [];
   if (entry?.method !== undefined) headers.push(headerMatcher(':method', entry.method));
+  if (entry?.authority !== undefined) headers.push(headerMatcher(':authority', entry.authority));
   for (const [name, m] of Object.entries(entry?.headers ?? {})) headers.push(headerMatcher(name, m));
   if (headers.length > 0) match.headers = headers;
   const query = Object.entries(entry?.queryParams ?? {}).map(([name, m]) => queryMatcher(name, m));

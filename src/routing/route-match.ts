@@ -1,8 +1,8 @@
 /**
  * One match entry (Istio's HTTPMatchRequest), compiled: the conditions a
  * request must all meet. The path index has usually settled the uri already;
- * what is left is checked here, cheapest first (method, headers, query
- * parameters, then a uri regex).
+ * what is left is checked here, cheapest first (method, authority, headers,
+ * query parameters, then a uri regex).
  *
  * Regexes are compiled once, anchored at both ends: Istio and Envoy regexes
  * match the whole value. None has the `g` or `y` flag, so `test` keeps no
@@ -22,6 +22,8 @@ export interface RouteRequest {
   readonly path: string;
   /** The first value of a header; `lowerName` is lowercase. */
   header(lowerName: string): string | undefined;
+  /** `host[:port]`: the Host header when the caller set one, else the URL's (read only by entries that match it). */
+  readonly authority: string;
 }
 
 const EXACT = 0;
@@ -103,6 +105,7 @@ export class EntryMatcher {
   readonly #uriFold: boolean;
   readonly #uriRegex: RegExp | undefined;
   readonly #method: ValueMatcher | undefined;
+  readonly #authority: ValueMatcher | undefined;
   readonly #headerNames: readonly string[];
   readonly #headers: readonly ValueMatcher[];
   readonly #queryNames: readonly string[];
@@ -139,6 +142,7 @@ export class EntryMatcher {
       this.indexKey = { kind: 'always' };
     }
     this.#method = entry?.method === undefined ? undefined : ValueMatcher.of(entry.method);
+    this.#authority = entry?.authority === undefined ? undefined : ValueMatcher.of(entry.authority);
     const headers = Object.entries(entry?.headers ?? {});
     this.#headerNames = headers.map(([n]) => n.toLowerCase());
     this.#headers = headers.map(([, m]) => ValueMatcher.of(m));
@@ -158,6 +162,7 @@ export class EntryMatcher {
    */
   matchesRest(req: RouteRequest, path: string): boolean {
     if (this.#method !== undefined && !this.#method.test(req.method)) return false;
+    if (this.#authority !== undefined && !this.#authority.test(req.authority)) return false;
     const names = this.#headerNames;
     for (let i = 0; i < names.length; i++) if (!this.#headers[i]!.test(req.header(names[i]!))) return false;
     const queryNames = this.#queryNames;

@@ -127,6 +127,20 @@ test('routes match on path, method and query; first match wins; no match is MESH
   expect(isMeshError(err) && err.code).toBe('MESH_NO_ROUTE');
 });
 
+test('authority matches the Host the caller set, else the host of the URL it called', async () => {
+  const { v1, v2 } = await versions();
+  const m = mesh(
+    reviews(v1, v2, [
+      { match: [{ authority: { prefix: 'canary.' } }], route: [{ destination: { subset: 'v2' } }] },
+      { route: [{ destination: { subset: 'v1' } }] },
+    ]),
+  );
+  const who = async (headers?: Record<string, string>) => (await m.request('http://reviews/a', headers ? { headers } : undefined)).body.text();
+  expect(await who()).toBe('v1');
+  expect(await who({ host: 'canary.reviews' })).toBe('v2');
+  expect(await who({ host: 'reviews' })).toBe('v1');
+});
+
 test('header mutation, prefix rewrite, authority rewrite and redirects reach the wire', async () => {
   const { v1, v2 } = await versions();
   const m = mesh(

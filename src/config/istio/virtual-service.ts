@@ -14,8 +14,8 @@ import type { HostIndex } from './host-index.js';
 import { isMap, type Raw, type ResourceReader } from './reader.js';
 
 const ROUTE_FIELDS = ['name', 'match', 'route', 'redirect', 'directResponse', 'rewrite', 'timeout', 'retries', 'fault', 'mirror', 'mirrorPercentage', 'mirrors', 'headers'];
-const MATCH_FIELDS = ['uri', 'method', 'headers', 'withoutHeaders', 'queryParams', 'ignoreUriCase', 'name', 'statPrefix', 'sourceLabels', 'sourceNamespace', 'gateways'];
-const UNSUPPORTED_MATCH = 'is not supported: proxyless matches on uri, method, headers, queryParams, sourceLabels and sourceNamespace';
+const MATCH_FIELDS = ['uri', 'method', 'authority', 'headers', 'withoutHeaders', 'queryParams', 'ignoreUriCase', 'name', 'statPrefix', 'sourceLabels', 'sourceNamespace', 'gateways'];
+const UNSUPPORTED_MATCH = 'is not supported: proxyless matches on uri, method, authority, headers, queryParams, sourceLabels and sourceNamespace';
 /** The gateway name that means "every sidecar": what proxyless is. */
 const MESH_GATEWAY = 'mesh';
 
@@ -139,7 +139,7 @@ function route(value: unknown, r: ResourceReader, resolve: Resolve): Raw | undef
 function match(value: unknown, r: ResourceReader): Raw | undefined {
   const m = r.map(value, true) ?? {};
   if (m.gateways !== undefined && !forMesh(m.gateways, r.child('gateways'))) return undefined;
-  const reasons = Object.fromEntries(['scheme', 'authority', 'port'].map((f) => [f, UNSUPPORTED_MATCH]));
+  const reasons = Object.fromEntries(['scheme', 'port'].map((f) => [f, UNSUPPORTED_MATCH]));
   r.only(m, MATCH_FIELDS, reasons);
   // `name` and `statPrefix` only label Envoy's per-route stats, which the mesh's metrics do not split by; routing is the same without them.
   const { name: _name, statPrefix: _statPrefix, gateways: _gateways, withoutHeaders, ...rest } = m;

@@ -4,7 +4,7 @@
  * regex, present and absent; Envoy's suffix, contains and ignore_case are
  * written as full-match regexes, which the model (like Envoy) anchors.
  */
-import type { MatchEntry } from '../../config/route-match-schema.js';
+import type { MatchEntry, StringMatch } from '../../config/route-match-schema.js';
 import type { ProtoReader } from './proto-reader.js';
 
 type ValueMatch = { exact?: string; prefix?: string; regex?: string; present?: true; absent?: true };
@@ -80,6 +80,19 @@ function headerMatcher(r: ProtoReader): [string, ValueMatch] {
   }
 }
 
+/**
+ * A :method or :authority matcher as the model's StringMatch. Every request
+ * has both, so "present" is no condition (undefined) and "absent" could
+ * never match.
+ */
+function pseudoMatch(r: ProtoReader, name: string, m: ValueMatch): StringMatch | undefined {
+  if (m.absent === true) r.fail('name', `${name} is on every request, so a matcher for its absence never matches`);
+  if (m.present === true) return undefined;
+  if (m.exact !== undefined) return { exact: m.exact };
+  if (m.prefix !== undefined) return { prefix: m.prefix };
+  return { regex: m.regex ?? '' };
+}
+
 function queryMatcher(r: ProtoReader): [string, ValueMatch] {
   const name = r.str('name');
   if (name === '') r.fail('name', 'must not be empty');
@@ -93,6 +106,8 @@ function queryMatcher(r: ProtoReader): [string, ValueMatch] {
 export function routeMatch(r: ProtoReader): MatchEntry {
   const entry: {
     uri?: { exact?: string; prefix?: string; regex?: string };
+    method?: StringMatch;
+    authority?: StringMatch;
     headers?: Record<string, ValueMatch>;
     queryParams?: Record<string, ValueMatch>;
     ignoreUriCase?: boolean;
@@ -125,6 +140,15 @@ export function routeMatch(r: ProtoReader): MatchEntry {
   const headers: Record<string, ValueMatch> = {};
   for (const h of r.list('headers')) {
     const [name, m] = headerMatcher(h);
+    // istiod (and proxyless's control plane) write method and authority matches as these pseudo-header matchers.
+    if (name === ':method' || name === ':authority' || name === 'host') {
+      const field = name === ':method' ? 'method' : 'authority';
+      if (entry[field] !== undefined) h.fail('name', `${field} is matched twice; the mesh takes one condition for it`);
+      const always = pseudoMatch(h, name, m);
+      if (always !== undefined) entry[field] = always;
+      continue;
+    }
+    if (name.startsWith(':')) h.fail('name', `pseudo-header ${name} cannot be matched; the mesh matches :method and :authority (and the path by path_specifier)`);
     if (headers[name] !== undefined) h.fail('name', `header ${JSON.stringify(name)} is matched twice; the mesh takes one condition per header`);
     headers[name] = m;
   }

@@ -157,6 +157,29 @@ describe('method, header and query conditions', () => {
   });
 });
 
+describe('authority conditions', () => {
+  const table = compileRouteTable(
+    'reviews',
+    routes(
+      { name: 'internal', match: [{ authority: { exact: 'reviews.internal' } }], route: TO_SELF },
+      { name: 'port', match: [{ authority: { regex: '[^:]+:9080' }, uri: { prefix: '/p' } }], route: TO_SELF },
+      { name: 'canary-host', match: [{ authority: { prefix: 'canary.' } }], route: TO_SELF },
+      { name: 'rest', route: TO_SELF },
+    ),
+  );
+  it.each([
+    ['reviews.internal', '/x', 'internal'],
+    ['Reviews.internal', '/x', 'rest'], // case-sensitive, as Istio's authority match
+    ['reviews.internal:80', '/x', 'rest'], // exact means the whole authority, port included
+    ['reviews:9080', '/p/1', 'port'],
+    ['reviews:9080', '/x', 'rest'],
+    ['canary.reviews', '/x', 'canary-host'],
+    ['reviews', '/x', 'rest'],
+  ])('%s %s → %s', (authority, path, name) => {
+    expect(table.match(req(path, {}, 'GET', authority))?.name).toBe(name);
+  });
+});
+
 describe('first match wins', () => {
   it('takes the lowest route index whatever the kind of match', () => {
     const a = routes(

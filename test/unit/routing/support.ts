@@ -8,9 +8,9 @@ export function routes(...input: RouteConfigInput[]): RouteConfig[] {
 }
 
 /** A request view; header names given in any case are found lowercased. */
-export function req(path: string, headers: Record<string, string> = {}, method = 'GET'): RouteRequest {
+export function req(path: string, headers: Record<string, string> = {}, method = 'GET', authority = 'reviews'): RouteRequest {
   const lower = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-  return { method, path, header: (name) => lower.get(name) };
+  return { method, path, authority, header: (name) => lower.get(name) };
 }
 
 /** A deterministic RNG (mulberry32), so a failing property case replays. */

@@ -289,6 +289,19 @@ spec:
     expect(config.services.productpage).toBeUndefined();
   });
 
+  it('carries an authority match; scheme and port are still refused', () => {
+    const config = load(withRatingsRoutes(`    - match: [{ authority: { prefix: ratings.shop }, method: { exact: GET } }]
+      route: [{ destination: { host: ratings } }]
+    - route: [{ destination: { host: ratings } }]
+`));
+    expect(config.services.ratings!.routes![0]!.match).toEqual([{ authority: { prefix: 'ratings.shop' }, method: { exact: 'GET' } }]);
+    expect(
+      problems(withRatingsRoutes(`    - match: [{ port: 9080 }]
+      route: [{ destination: { host: ratings } }]
+`)),
+    ).toContain('spec.http[0].match[0].port: is not supported: proxyless matches on uri, method, authority, headers');
+  });
+
   it('reads mirrors (several copies, each with its percentage), and refuses them beside mirror', () => {
     const config = load(withRatingsRoutes(`    - route: [{ destination: { host: ratings } }]
       mirrors:

@@ -42,6 +42,10 @@ test('every resource of a rich config decodes, and the routes and clusters mean 
             },
             { match: [{ uri: { prefix: '/closed' } }], directResponse: { status: 503, body: 'closed' } },
             {
+              match: [{ uri: { prefix: '/admin' }, method: 'POST', authority: { prefix: 'reviews.' } }],
+              route: [{ destination: { subset: 'v2' } }],
+            },
+            {
               match: [{ uri: { prefix: '/shadowed' } }],
               route: [{ destination: { subset: 'v1' } }],
               mirrors: [{ destination: { subset: 'v2' } }, { destination: { subset: 'v1' }, percentage: 5 }],
@@ -83,7 +87,9 @@ test('every resource of a rich config decodes, and the routes and clusters mean 
   expect(listeners.size).toBeGreaterThan(0);
 
   const rc = [...routes.values()][0]!;
-  const [api, old, closed, shadowed, users, split] = rc.virtualHosts[0]!.routes;
+  const [api, old, closed, admin, shadowed, users, split] = rc.virtualHosts[0]!.routes;
+  // Method and authority travel as :method and :authority header matchers, as istiod writes them, and come back as themselves.
+  expect(admin!.route.match).toEqual([{ uri: { prefix: '/admin' }, method: { exact: 'POST' }, authority: { prefix: 'reviews.' } }]);
   expect((shadowed!.route.mirrors as { percentage: number }[]).map((m) => m.percentage)).toEqual([100, 5]);
   expect(shadowed!.clusters.filter((c) => c.includes('|v2|'))).toHaveLength(1);
   expect(users!.route.rewrite).toEqual({ uriRegexRewrite: { match: '^/users/([0-9]+)$', rewrite: '/u/\\1' } });

@@ -143,6 +143,30 @@ test('several request_mirror_policies are the model\'s mirrors, each cluster wit
   );
 });
 
+test(':method and :authority header matchers (as istiod writes method and authority matches) are the model\'s method and authority', () => {
+  const { route } = decode([
+    {
+      match: {
+        prefix: '/',
+        headers: [
+          { name: ':method', string_match: { exact: 'POST' } },
+          { name: ':authority', string_match: { prefix: 'reviews.' } },
+          { name: 'x-user', string_match: { exact: 'a' } },
+        ],
+      },
+      route: { cluster: 'c' },
+    },
+  ]);
+  expect(route.route.match).toEqual([{ uri: { prefix: '/' }, method: { exact: 'POST' }, authority: { prefix: 'reviews.' }, headers: { 'x-user': { exact: 'a' } } }]);
+  // Host is the HTTP/1 name of :authority; "present" on either is no condition at all.
+  const host = decode([{ match: { prefix: '/', headers: [{ name: 'Host', exact_match: 'a.b' }, { name: ':method', present_match: true }] }, route: { cluster: 'c' } }]);
+  expect(host.route.route.match).toEqual([{ uri: { prefix: '/' }, authority: { exact: 'a.b' } }]);
+  const refused = (headers: Record<string, unknown>[]) => rejection([{ match: { prefix: '/', headers }, route: { cluster: 'c' } }]);
+  expect(refused([{ name: ':path', exact_match: '/x' }])).toContain('headers[0].name: pseudo-header :path cannot be matched');
+  expect(refused([{ name: ':method', present_match: true, invert_match: true }])).toContain(':method is on every request, so a matcher for its absence never matches');
+  expect(refused([{ name: ':authority', exact_match: 'a' }, { name: 'host', exact_match: 'b' }])).toContain('headers[1].name: authority is matched twice');
+});
+
 test('redirects and per-route fault overrides', () => {
   const fault = packAny(FAULT_TYPE_URL, {
     abort: { http_status: 503, percentage: { numerator: 50, denominator: 'HUNDRED' } },
