@@ -31,7 +31,7 @@ export class PoolConfig {
   update(service: ServiceConfig, mesh: MeshSettings, base: PoolSettings, tlsContext: OutboundTlsContext | undefined): boolean {
     const cp = { ...mesh.connectionPool, ...service.connectionPool };
     const tls = effectiveTls(service, mesh);
-    const key = JSON.stringify([cp.maxConnections, cp.connectTimeout, cp.maxRequestsPerConnection, cp.idleTimeout, tls]);
+    const key = JSON.stringify([cp.maxConnections, cp.connectTimeout, cp.maxRequestsPerConnection, cp.idleTimeout, cp.tcpKeepalive?.time, tls]);
     if (key === this.#key) return false;
     const first = this.#key === undefined;
     this.#key = key;
@@ -43,6 +43,7 @@ export class PoolConfig {
       ...(cp.connectTimeout !== undefined ? { connectTimeout: cp.connectTimeout } : {}),
       ...(cp.maxRequestsPerConnection !== undefined ? { maxRequestsPerConnection: cp.maxRequestsPerConnection } : {}),
       ...(cp.idleTimeout !== undefined ? { idleTimeout: cp.idleTimeout } : {}),
+      ...(cp.tcpKeepalive?.time !== undefined ? { keepAliveProbeDelay: cp.tcpKeepalive.time } : {}),
       ...(this.#security !== undefined ? { security: this.#security } : {}),
     };
     return !first;

@@ -12,6 +12,7 @@ import type { OutlierState } from '../balancer/outlier-detection.js';
 import { PeakEwma } from '../balancer/peak-ewma.js';
 import type { WarmingEndpoint } from '../balancer/warmup-ramp.js';
 import type { Endpoint } from '../discovery/endpoint.js';
+import { type DialOptions, dialOptions } from '../net/dial-options.js';
 import type { TransportSecurity } from '../security/tls/transport-security.js';
 
 export interface PoolSettings {
@@ -19,6 +20,8 @@ export interface PoolSettings {
   readonly connections?: number;
   readonly keepAliveTimeout?: number;
   readonly connectTimeout?: number;
+  /** Idle time before TCP keepalive probes start (connectionPool.tcpKeepalive.time); undici's 60 s when undefined. */
+  readonly keepAliveProbeDelay?: number;
   /** Requests per connection before undici closes it; unlimited when undefined. */
   readonly maxRequestsPerConnection?: number;
   /**
@@ -118,10 +121,10 @@ export class Upstream implements TieredEndpoint, WarmingEndpoint {
   #createPool(origin: string): Pool {
     const url = new URL(origin);
     const { address, port } = this.endpoint;
-    const timeout = this.#settings.connectTimeout ?? 10_000;
+    const dial: DialOptions = { timeoutMs: this.#settings.connectTimeout ?? 10_000, keepAliveProbeDelay: this.#settings.keepAliveProbeDelay };
     const security = url.protocol === 'http:' ? this.#settings.security : undefined;
     const connect: buildConnector.connector =
-      security !== undefined ? security.connector(address, port, url.hostname, timeout) : this.#plainConnector(url, timeout);
+      security !== undefined ? security.connector(address, port, url.hostname, dial) : this.#plainConnector(url, dial);
     return new Pool(origin, {
       connect,
       ...(this.#settings.connections !== undefined ? { connections: this.#settings.connections } : {}),
@@ -130,10 +133,10 @@ export class Upstream implements TieredEndpoint, WarmingEndpoint {
     });
   }
 
-  #plainConnector(url: URL, timeout: number): buildConnector.connector {
+  #plainConnector(url: URL, dial: DialOptions): buildConnector.connector {
     const tls = url.protocol === 'https:';
     const base = buildConnector({
-      timeout,
+      ...dialOptions(dial),
       ...(tls ? { servername: url.hostname, ...this.#settings.tls } : {}),
     });
     const { address, port } = this.endpoint;

@@ -202,6 +202,28 @@ export const hedgingSchema = z.strictObject({
 
 // ── connection pool ──────────────────────────────────────────────────────
 
+/**
+ * Node (libuv) sets the probe interval and count itself when it turns
+ * keepalive on (1 s and 10 probes, seen with strace on Node 24), and gives
+ * no way to change them; only the idle time before the first probe is
+ * ours. So `interval` and `probes` are refused with that reason rather than
+ * accepted and ignored.
+ */
+const NOT_SETTABLE = 'cannot be set from Node, which probes every 1 s, 10 times, once time has passed; set time alone';
+export const tcpKeepaliveSchema = z
+  .strictObject({
+    // TCP_KEEPIDLE is in whole seconds.
+    time: duration.refine((ms) => ms >= 1000, { error: (iss) => `must be at least 1s (the kernel counts whole seconds), got ${shown(iss.input)}ms` }).optional(),
+    interval: z.unknown().optional(),
+    probes: z.unknown().optional(),
+  })
+  .superRefine((k, ctx) => {
+    for (const field of ['interval', 'probes'] as const) {
+      if (k[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: NOT_SETTABLE });
+    }
+  })
+  .transform((k): { time?: number } => (k.time === undefined ? {} : { time: Math.floor(k.time / 1000) * 1000 }));
+
 export const connectionPoolSchema = z.strictObject({
   maxConnections: atLeastOne.optional(),
   maxPendingRequests: atLeastOne.optional(),
@@ -212,6 +234,8 @@ export const connectionPoolSchema = z.strictObject({
   maxRequestsPerConnection: atLeastOne.optional(),
   /** How long a connection may sit idle before it is closed (Istio's http.idleTimeout). */
   idleTimeout: positiveDuration.optional(),
+  /** TCP keepalive probes on idle connections (Istio's tcp.tcpKeepalive); see tcpKeepaliveSchema. */
+  tcpKeepalive: tcpKeepaliveSchema.optional(),
 });
 
 // ── circuit breaker ──────────────────────────────────────────────────────

@@ -62,6 +62,10 @@ export function clusterResource(spec: ClusterSpec, config: ServiceConfig, mesh: 
   if (pool.maxRequests !== undefined) thresholds.max_requests = uint32(pool.maxRequests);
   if (pool.maxRetries !== undefined) thresholds.max_retries = uint32(pool.maxRetries);
   if (Object.keys(thresholds).length > 0) cluster.circuit_breakers = { thresholds: [{ priority: 'DEFAULT', ...thresholds }] };
+  if (pool.tcpKeepalive !== undefined) {
+    const time = pool.tcpKeepalive.time;
+    cluster.upstream_connection_options = { tcp_keepalive: time === undefined ? {} : { keepalive_time: uint32(time / 1000) } };
+  }
   if (pool.idleTimeout !== undefined || pool.maxRequestsPerConnection !== undefined) {
     // Where istiod writes a DestinationRule's connectionPool.http; HTTP/1.1 upstream, as the mesh speaks.
     const common: Obj = {};

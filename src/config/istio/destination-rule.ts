@@ -157,9 +157,11 @@ function connectionPool(value: unknown, r: ResourceReader): Raw {
   const out: Raw = {};
   const tcp = r.child('tcp').map(pool.tcp);
   if (tcp !== undefined) {
-    r.child('tcp').only(tcp, ['maxConnections', 'connectTimeout']);
+    r.child('tcp').only(tcp, ['maxConnections', 'connectTimeout', 'tcpKeepalive']);
     if (tcp.maxConnections !== undefined) out.maxConnections = tcp.maxConnections;
     if (tcp.connectTimeout !== undefined) out.connectTimeout = tcp.connectTimeout;
+    // Same field names; the model says which of them Node can honour.
+    if (tcp.tcpKeepalive !== undefined) out.tcpKeepalive = tcp.tcpKeepalive;
   }
   const http = r.child('http').map(pool.http);
   if (http !== undefined) {

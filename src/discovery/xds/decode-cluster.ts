@@ -70,8 +70,8 @@ function source(c: ProtoReader, name: string, warn: Warn): ClusterSource {
   return c.fail(kind === 'cluster_type' ? 'cluster_type' : 'type', `${kind === 'cluster_type' ? 'custom cluster types (aggregate, ...)' : kind} is not supported; use EDS, STATIC, STRICT_DNS or LOGICAL_DNS`);
 }
 
-function connectionPool(c: ProtoReader, warn: Warn): Record<string, number> | undefined {
-  const out: Record<string, number> = {};
+function connectionPool(c: ProtoReader, warn: Warn): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
   for (const t of c.msg('circuit_breakers')?.list('thresholds') ?? []) {
     if ((t.str('priority') || 'DEFAULT') !== 'DEFAULT') {
       warn(t.path, 'thresholds for HIGH priority ignored (the mesh has one priority)');
@@ -91,6 +91,15 @@ function connectionPool(c: ProtoReader, warn: Warn): Record<string, number> | un
   const connect = c.durationMs('connect_timeout');
   if (connect !== undefined && connect > 0) out.connectTimeout = connect;
   Object.assign(out, httpConnectionOptions(c, warn));
+  const keepalive = c.msg('upstream_connection_options')?.msg('tcp_keepalive');
+  if (keepalive !== undefined) {
+    for (const field of ['keepalive_interval', 'keepalive_probes']) {
+      if (keepalive.wrapped(field) !== undefined) warn(keepalive.at(field), 'ignored: Node probes every 1 s, 10 times, and cannot be told otherwise');
+    }
+    // Seconds on the wire; 0 or unset leaves the idle time at its default.
+    const time = keepalive.wrapped('keepalive_time');
+    out.tcpKeepalive = time === undefined || time === 0 ? {} : { time: time * 1000 };
+  }
   return Object.keys(out).length > 0 ? out : undefined;
 }
 

@@ -14,6 +14,7 @@
 import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { buildConnector } from 'undici';
 import { MeshError } from '../../errors.js';
+import { type DialOptions, dialOptions } from '../../net/dial-options.js';
 import { spiffeIdOf } from './peer-certificate.js';
 
 export type OutboundTlsMode = 'mutual' | 'simple' | 'disable';
@@ -75,13 +76,13 @@ export class TransportSecurity {
    * A connector that dials `address:port` with TLS and checks the peer's
    * identity before undici sends a byte on the connection.
    */
-  connector(address: string, port: number, logicalHost: string, timeoutMs: number): buildConnector.connector {
-    const key = `${timeoutMs}`;
+  connector(address: string, port: number, logicalHost: string, dial: DialOptions): buildConnector.connector {
+    const key = `${dial.timeoutMs}|${dial.keepAliveProbeDelay}`;
     return (opts, callback) => {
       const context = this.#secureContext();
       let entry = this.#connectors.get(key);
       if (entry === undefined || entry.context !== context) {
-        entry = { context, connect: this.#build(context, logicalHost, timeoutMs) };
+        entry = { context, connect: this.#build(context, logicalHost, dial) };
         this.#connectors.set(key, entry);
       }
       entry.connect({ ...opts, protocol: 'https:', hostname: address, host: address, port: String(port) }, (err, socket) => {
@@ -96,10 +97,10 @@ export class TransportSecurity {
     };
   }
 
-  #build(context: SecureContext | undefined, logicalHost: string, timeoutMs: number): buildConnector.connector {
+  #build(context: SecureContext | undefined, logicalHost: string, dial: DialOptions): buildConnector.connector {
     const sni = this.#options.sni ?? (this.mode === 'simple' ? logicalHost : undefined);
     return buildConnector({
-      timeout: timeoutMs,
+      ...dialOptions(dial),
       ...(context !== undefined ? { secureContext: context } : {}),
       ...(sni !== undefined ? { servername: sni } : {}),
       // Undici's session cache is keyed by servername; with no SNI (mutual) it would

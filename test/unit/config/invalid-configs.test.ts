@@ -355,6 +355,25 @@ const CASES: readonly Case[] = [
     issues: one(LB, 'sets (or inherits) both failover and failoverPriority; proxyless orders endpoints by one of them, so keep one'),
   },
   {
+    name: 'tcpKeepalive interval and probes',
+    input: svc({ endpoints: ['10.0.0.1:9080'], connectionPool: { tcpKeepalive: { time: '5m', interval: '75s', probes: 9 } } }),
+    issues: [
+      {
+        path: `${SVC}.connectionPool.tcpKeepalive.interval`,
+        message: 'cannot be set from Node, which probes every 1 s, 10 times, once time has passed; set time alone',
+      },
+      {
+        path: `${SVC}.connectionPool.tcpKeepalive.probes`,
+        message: 'cannot be set from Node, which probes every 1 s, 10 times, once time has passed; set time alone',
+      },
+    ],
+  },
+  {
+    name: 'tcpKeepalive time under a second',
+    input: svc({ endpoints: ['10.0.0.1:9080'], connectionPool: { tcpKeepalive: { time: '500ms' } } }),
+    issues: one(`${SVC}.connectionPool.tcpKeepalive.time`, 'must be at least 1s (the kernel counts whole seconds), got 500ms'),
+  },
+  {
     name: 'panicThreshold -1',
     input: lb({ panicThreshold: -1 }),
     issues: one(`${LB}.panicThreshold`, 'must be a percentage from 0 to 100, got -1'),

@@ -162,6 +162,14 @@ spec:
     );
   });
 
+  it("reads connectionPool.tcp.tcpKeepalive's time; interval and probes are refused with the reason", () => {
+    const dr = (keepalive: string) => reviewsRule(`connectionPool: { tcp: { tcpKeepalive: ${keepalive} } }`);
+    expect(load(dr('{ time: 300s }')).services.reviews!.connectionPool).toEqual({ tcpKeepalive: { time: 300_000 } });
+    expect(problems(dr('{ time: 300s, interval: 75s }'))).toContain(
+      'services.reviews.connectionPool.tcpKeepalive.interval: cannot be set from Node, which probes every 1 s, 10 times',
+    );
+  });
+
   it("reads a DestinationRule's locality failover and failoverPriority; distribute is refused", () => {
     const dr = (locality: string) =>
       reviewsRule(`loadBalancer: { simple: ROUND_ROBIN, localityLbSetting: ${locality} }\n    outlierDetection: { consecutive5xxErrors: 3 }`);

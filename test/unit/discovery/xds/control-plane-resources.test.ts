@@ -25,7 +25,7 @@ test('every resource of a rich config decodes, and the routes and clusters mean 
           ],
           subsets: { v1: { labels: { version: 'v1' } }, v2: { labels: { version: 'v2' } } },
           loadBalancer: { policy: 'peak-ewma', warmup: { duration: '45s', aggression: 1.5 }, failover: [{ from: 'eu', to: 'us' }] },
-          connectionPool: { maxConnections: 10, idleTimeout: '90s', maxRequestsPerConnection: 100 },
+          connectionPool: { maxConnections: 10, idleTimeout: '90s', maxRequestsPerConnection: 100, tcpKeepalive: { time: '5m' } },
           routes: [
             {
               match: [{ uri: { prefix: '/api' }, headers: { 'x-user': { exact: 'tester' }, 'x-debug': { absent: true } } }],
@@ -113,7 +113,7 @@ test('every resource of a rich config decodes, and the routes and clusters mean 
     .find((raw) => String(raw.name).includes('|v1|'))!;
   delete rawV1.metadata;
   expect(decodeCluster(rawV1, warn).loadBalancers).toEqual([{ policy: 'round-robin', warmup: { duration: 45_000, aggression: 1.5 } }]);
-  expect(v1.settings.connectionPool).toMatchObject({ maxConnections: 10, idleTimeout: 90_000, maxRequestsPerConnection: 100 });
+  expect(v1.settings.connectionPool).toMatchObject({ maxConnections: 10, idleTimeout: 90_000, maxRequestsPerConnection: 100, tcpKeepalive: { time: 300_000 } });
   expect(v1.source.kind).toBe('eds');
   const v1Endpoints = eds.get((v1.source as { serviceName: string }).serviceName)!;
   expect(v1Endpoints.endpoints.map((e) => e.address)).toEqual(['10.0.0.1']);

@@ -97,6 +97,17 @@ test("reads the idle timeout and requests per connection where istiod writes the
   expect(legacy.settings.connectionPool).toEqual({ maxRequestsPerConnection: 3 });
 });
 
+test('upstream_connection_options.tcp_keepalive: the idle time is read, interval and probes are logged (Node fixes them)', () => {
+  warnings.length = 0;
+  const c = cluster({ upstream_connection_options: { tcp_keepalive: { keepalive_time: { value: 300 }, keepalive_interval: { value: 75 }, keepalive_probes: { value: 9 } } } });
+  expect(c.settings.connectionPool).toEqual({ tcpKeepalive: { time: 300_000 } });
+  expect(warnings).toEqual([
+    'upstream_connection_options.tcp_keepalive.keepalive_interval: ignored: Node probes every 1 s, 10 times, and cannot be told otherwise',
+    'upstream_connection_options.tcp_keepalive.keepalive_probes: ignored: Node probes every 1 s, 10 times, and cannot be told otherwise',
+  ]);
+  expect(cluster({ upstream_connection_options: { tcp_keepalive: {} } }).settings.connectionPool).toEqual({ tcpKeepalive: {} });
+});
+
 test('typed load_balancing_policy: the first supported policy wins, wrr_locality is unwrapped', () => {
   const lc = packAny('type.googleapis.com/envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest', {});
   const wrr = packAny('type.googleapis.com/envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality', {
