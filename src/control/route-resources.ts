@@ -115,10 +115,18 @@ function stringMatcher(m: { exact?: string | undefined; prefix?: string | undefi
   return { safe_regex: { regex: m.regex ?? '' } };
 }
 
+/**
+ * In the fields gRPC has read longest (`exact_match`, `prefix_match`,
+ * `safe_regex_match`), not `string_match`: Debian's grpcio 1.51 NACKs a
+ * route configuration with a `string_match` header matcher ("Invalid route
+ * header matcher specified"), as it does in RBAC. Envoy and grpc-js read both.
+ */
 function headerMatcher(name: string, m: ValueMatch): Obj {
   if (m.present) return { name, present_match: true };
   if (m.absent) return { name, present_match: true, invert_match: true };
-  return { name, string_match: stringMatcher(m) };
+  if (m.exact !== undefined) return { name, exact_match: m.exact };
+  if (m.prefix !== undefined) return { name, prefix_match: m.prefix };
+  return { name, safe_regex_match: { regex: m.regex ?? '' } };
 }
 
 function queryMatcher(name: string, m: ValueMatch): Obj {

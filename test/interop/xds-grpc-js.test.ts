@@ -133,6 +133,24 @@ ${rest}`;
     expect(await tally(10)).toEqual({ v2: 10 });
   });
 
+  it('routes by method and authority, sent as :method and :authority header matchers as istiod writes them', async () => {
+    const routed = (authority: string) =>
+      splitConfig(v1, v2, [100, 0]).replace(
+        '    routes:\n',
+        `    routes:\n      - match: [{ method: POST, authority: { ${authority} } }]\n        route: [{ destination: { subset: v2 } }]\n`,
+      );
+    ws.writeConfig(routed('prefix: reviews'));
+    await eventually(async () => {
+      const counts = await tally(10);
+      return counts.v2 === 10 ? counts : undefined;
+    }, 'calls (POST, to authority "reviews") to take the v2 route');
+    ws.writeConfig(routed('exact: elsewhere'));
+    await eventually(async () => {
+      const counts = await tally(10);
+      return counts.v1 === 10 ? counts : undefined;
+    }, 'calls to fall through to v1 once the authority no longer matches');
+  });
+
   it('NACKs clusters it cannot use (mTLS without a certificate provider), keeps serving, and recovers', async () => {
     ws.writeConfig(splitConfig(v1, v2, [0, 100]).replace('    port: 9080\n', '    port: 9080\n    tls: { mode: mutual }\n'));
     const nack = await eventually(() => {

@@ -123,6 +123,24 @@ describe.skipIf(!existsSync(PYTHON))('python3-grpcio against the proxyless contr
     expect(await ask<{ reached: boolean; error: string | null }>('until v1')).toEqual({ reached: true, error: null });
   });
 
+  it('ACKs routes matching on method or authority (:method, :authority matchers, as istiod writes them) but never matches them', async () => {
+    // gRPC C-core does not show pseudo-headers to route matching, so such a route is passed over (grpc-js matches them).
+    ws.writeConfig(splitConfig(v1, v2, [0, 100]));
+    expect(await ask<{ reached: boolean; error: string | null }>('until v2')).toEqual({ reached: true, error: null });
+    for (const condition of ['method: POST', 'authority: { prefix: reviews }']) {
+      ws.writeConfig(
+        splitConfig(v1, v2, [100, 0]).replace('    routes:\n', `    routes:\n      - match: [{ ${condition} }]\n        route: [{ destination: { subset: v2 } }]\n`),
+      );
+      // The default route's move to v1 shows the update arrived; the route above it, which every call meets, never matched.
+      expect(await ask<{ reached: boolean; error: string | null }>('until v1')).toEqual({ reached: true, error: null });
+      expect(await ask<{ counts: Record<string, number>; errors: string[] }>('calls 20')).toEqual({ counts: { v1: 20 }, errors: [] });
+      const rds = cp.status().clients.find((c) => c.nodeId === NODE_ID)!.subscriptions.find((s) => s.typeUrl === TYPE_URL.routeConfiguration)!;
+      expect(rds.lastNack).toBeUndefined();
+      ws.writeConfig(splitConfig(v1, v2, [0, 100]));
+      expect(await ask<{ reached: boolean; error: string | null }>('until v2')).toEqual({ reached: true, error: null });
+    }
+  });
+
   it('accepts a route with a direct response and fails the calls it matches with UNAVAILABLE (gRFC A28)', async () => {
     ws.writeConfig(
       splitConfig(v1, v2, [100, 0]).replace('    routes:\n', '    routes:\n      - match: [{ uri: { prefix: /interop.Echo/ } }]\n        directResponse: { status: 503, body: closed }\n'),

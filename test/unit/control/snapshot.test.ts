@@ -92,7 +92,7 @@ describe('control plane resources', () => {
     expect(vh.domains).toContain('reviews.shop.svc.cluster.local:9080');
     const [a, b, old] = vh.routes;
     expect(vh.routes).toHaveLength(3);
-    expect(a.match).toMatchObject({ prefix: '/api', headers: [{ name: 'x-canary', string_match: { exact: 'yes' } }] });
+    expect(a.match).toMatchObject({ prefix: '/api', headers: [{ name: 'x-canary', exact_match: 'yes' }] });
     expect(b.match).toMatchObject({ prefix: '/', query_parameters: [{ name: 'canary', present_match: true }] });
     expect(a.route.weighted_clusters.clusters).toMatchObject([
       { name: 'outbound|9080|v1|reviews.shop.svc.cluster.local', weight: { value: 90 } },
