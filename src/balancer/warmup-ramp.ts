@@ -88,12 +88,6 @@ export class WarmupRamp {
     this.#schedule(warming ? warmup : undefined, now);
   }
 
-  /** The endpoints warming now, with how long ago each joined (for status views). */
-  joinedAt(key: string): number | undefined {
-    const at = this.#joined.get(key);
-    return at === undefined || at === Number.NEGATIVE_INFINITY ? undefined : at;
-  }
-
   close(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
