@@ -14,16 +14,31 @@ import { TYPE_URL } from '../discovery/xds/envoy-protos.js';
 import type { ServedType, Snapshot, SnapshotResource } from './snapshot.js';
 
 const CLUSTER_TYPES: readonly ServedType[] = [TYPE_URL.cluster, TYPE_URL.clusterLoadAssignment];
+const ROUTING_TYPES: readonly ServedType[] = [TYPE_URL.listener, TYPE_URL.routeConfiguration];
 
-/** The order a push sends its types in, after the bridge. */
-export const PUSH_ORDER: readonly ServedType[] = [TYPE_URL.cluster, TYPE_URL.clusterLoadAssignment, TYPE_URL.listener, TYPE_URL.routeConfiguration];
+/** One response of a push: a type, taken from a snapshot. */
+export interface PushStep {
+  readonly type: ServedType;
+  readonly snapshot: Snapshot;
+}
+
+/**
+ * The responses a push sends, in order. Without removed clusters there is
+ * nothing to bridge: clusters and endpoints, then listeners and routes.
+ */
+export function pushSteps(previous: Snapshot | undefined, next: Snapshot): PushStep[] {
+  const bridge = previous === undefined ? undefined : bridgeSnapshot(previous, next);
+  const step = (snapshot: Snapshot) => (type: ServedType) => ({ type, snapshot });
+  if (bridge === undefined) return [...CLUSTER_TYPES, ...ROUTING_TYPES].map(step(next));
+  return [...CLUSTER_TYPES.map(step(bridge)), ...ROUTING_TYPES.map(step(next)), ...CLUSTER_TYPES.map(step(next))];
+}
 
 /**
  * `next` with the clusters and endpoints `previous` had and `next` lacks
  * kept in, or undefined when `next` removes none (then there is nothing to
  * bridge).
  */
-export function bridgeSnapshot(previous: Snapshot, next: Snapshot): Snapshot | undefined {
+function bridgeSnapshot(previous: Snapshot, next: Snapshot): Snapshot | undefined {
   let removes = false;
   const resources = new Map(next.resources);
   const typeVersions = new Map(next.typeVersions);

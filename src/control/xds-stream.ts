@@ -10,7 +10,7 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { TYPE_URL } from '../discovery/xds/envoy-protos.js';
 import type { MeshLogger } from '../telemetry/logger.js';
-import { bridgeSnapshot, PUSH_ORDER } from './make-before-break.js';
+import { pushSteps } from './make-before-break.js';
 import { SERVED_TYPES, type ServedType, type Snapshot } from './snapshot.js';
 import { Subscription, type SubscriptionStatus } from './subscription.js';
 
@@ -115,17 +115,10 @@ export class XdsStream {
    */
   push(previous?: Snapshot): void {
     if (this.#closed) return;
-    const next = this.#host.current();
-    const bridge = previous === undefined ? undefined : bridgeSnapshot(previous, next);
-    if (bridge !== undefined) {
-      for (const type of PUSH_ORDER.slice(0, 2)) this.#sendType(type, bridge);
+    for (const { type, snapshot } of pushSteps(previous, this.#host.current())) {
+      const sub = this.#subs.get(type);
+      if (sub !== undefined) this.#send(sub, false, snapshot);
     }
-    for (const type of PUSH_ORDER) this.#sendType(type, next);
-  }
-
-  #sendType(type: ServedType, snapshot: Snapshot): void {
-    const sub = this.#subs.get(type);
-    if (sub !== undefined) this.#send(sub, false, snapshot);
   }
 
   close(): void {

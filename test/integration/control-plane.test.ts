@@ -306,32 +306,49 @@ describe('control plane xDS protocol', () => {
   });
 
   it('pushes make before break: old and new clusters, then the routes, then only the new clusters', async () => {
-    const s = open();
+    const canary = config('10.0.0.1:9080').replace(
+      '    subsets: { v1: { labels: {} } }\n',
+      '    subsets: { v1: { labels: {} } }\n    routes: [{ route: [{ destination: { service: reviews, subset: v1 } }] }]\n',
+    );
     const subset = 'outbound|9080|v1|reviews.default.svc.cluster.local';
     const plain = 'outbound|9080||reviews.default.svc.cluster.local';
+    write(canary);
+    const served = () => cp.snapshot.resources.get(TYPE_URL.routeConfiguration)?.get('reviews')?.any.value.toString('latin1') ?? '';
+    await until(() => served().includes(subset), 'the canary route');
+    const s = open();
     // Subscribe like a gRPC client: LDS, RDS for the route config it names, CDS wildcard.
     s.send(TYPE_URL.listener, []);
     const lds = await s.next();
     s.send(TYPE_URL.listener, [], lds.nonce, lds.version_info);
+    s.send(TYPE_URL.routeConfiguration, ['reviews']);
+    const rds = await s.next();
+    expect(JSON.stringify(unpackAny(rds.resources[0]!.type_url, rds.resources[0]!.value))).toContain(subset);
+    s.send(TYPE_URL.routeConfiguration, ['reviews'], rds.nonce, rds.version_info);
     s.send(TYPE_URL.cluster, []);
     const cds = await s.next();
     expect(names(cds)).toContain(subset);
     s.send(TYPE_URL.cluster, [], cds.nonce, cds.version_info);
 
-    // The subset goes away: its cluster must outlive every route that could still use it.
+    // The subset and its route go away together: its cluster must outlive every route that could still use it.
     write(config('10.0.0.1:9080').replace('    subsets: { v1: { labels: {} } }\n', ''));
-    const first = await s.next();
-    expect(first.type_url).toBe(TYPE_URL.cluster);
-    expect(names(first)).toEqual(expect.arrayContaining([subset, plain]));
+    const bridge = await s.next();
+    expect(bridge.type_url).toBe(TYPE_URL.cluster);
+    expect(names(bridge)).toEqual(expect.arrayContaining([subset, plain]));
+    const routes = await s.next();
+    expect(routes.type_url).toBe(TYPE_URL.routeConfiguration);
+    expect(JSON.stringify(unpackAny(routes.resources[0]!.type_url, routes.resources[0]!.value))).not.toContain(subset);
     const last = await s.next();
     expect(last.type_url).toBe(TYPE_URL.cluster);
     expect(names(last)).not.toContain(subset);
     expect(names(last)).toContain(plain);
 
     // And back: the new cluster is sent before anything could route to it.
-    write(config('10.0.0.1:9080'));
+    write(canary);
     const added = await s.next();
     expect(added.type_url).toBe(TYPE_URL.cluster);
     expect(names(added)).toContain(subset);
+    const rerouted = await s.next();
+    expect(rerouted.type_url).toBe(TYPE_URL.routeConfiguration);
+    expect(JSON.stringify(unpackAny(rerouted.resources[0]!.type_url, rerouted.resources[0]!.value))).toContain(subset);
   });
 });
