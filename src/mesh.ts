@@ -220,6 +220,10 @@ export class Mesh {
       logger: this.logger,
       registry: this.#telemetry.metrics?.registry,
       policies: this.balancers,
+      place: () => {
+        const mesh = this.config.current.config.mesh;
+        return { region: mesh.region ?? '', zone: mesh.zone ?? '', labels: mesh.labels ?? {} };
+      },
       rejected: (err) => {
         this.config.recordRejection('xds', err);
         this.#reportRejected(err);

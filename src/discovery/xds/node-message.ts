@@ -19,12 +19,30 @@ export function toStruct(obj: Readonly<Record<string, unknown>>): Record<string,
   return { fields: Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, toValue(v)])) };
 }
 
-export function nodeMessage(b: XdsBootstrap): Record<string, unknown> {
+/** This process's place in the mesh, as its config says (mesh.region, mesh.zone, mesh.labels). */
+export interface NodePlace {
+  readonly region: string;
+  readonly zone: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * What the bootstrap's node leaves out is filled from `place`, as Istio's
+ * agent fills a gRPC bootstrap's locality and LABELS: the control plane
+ * orders endpoints for this client by them, so it must see the locality and
+ * labels the mesh balances by. A bootstrap that sets them wins.
+ */
+export function nodeMessage(b: XdsBootstrap, place?: NodePlace): Record<string, unknown> {
+  const written = b.node.locality;
+  const unset = written.region === '' && written.zone === '' && written.subZone === '';
+  const locality = unset && place !== undefined ? { region: place.region, zone: place.zone, subZone: '' } : written;
+  const labels = place !== undefined && Object.keys(place.labels).length > 0 ? place.labels : undefined;
+  const metadata = b.node.metadata.LABELS === undefined && labels !== undefined ? { ...b.node.metadata, LABELS: labels } : b.node.metadata;
   return {
     id: b.node.id,
     cluster: b.node.cluster,
-    metadata: toStruct(b.node.metadata),
-    locality: { region: b.node.locality.region, zone: b.node.locality.zone, sub_zone: b.node.locality.subZone },
+    metadata: toStruct(metadata),
+    locality: { region: locality.region, zone: locality.zone, sub_zone: locality.subZone },
     user_agent_name: 'proxyless',
     user_agent_version: 'node',
     // As gRPC's clients say: resources may come wrapped in a Resource envelope.

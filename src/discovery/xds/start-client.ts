@@ -13,6 +13,7 @@ import type { AnyRegistry } from '../../telemetry/metrics/any-registry.js';
 import { bootstrapFromEnv, parseBootstrap, type XdsBootstrap } from './bootstrap.js';
 import { ISTIO_INBOUND_TEMPLATE, inboundListenerName } from './inbound-vocabulary.js';
 import { listenerTarget } from './names.js';
+import type { NodePlace } from './node-message.js';
 import { XdsClient } from './xds-client.js';
 import { XdsMetrics } from './xds-metrics.js';
 
@@ -53,6 +54,8 @@ export interface StartXdsParams {
   readonly policies: RegisteredPolicies;
   /** Record an update rejected before `apply` (XdsClientOptions.rejected). */
   readonly rejected: (error: ConfigError) => void;
+  /** XdsClientOptions.place. */
+  readonly place?: () => NodePlace;
 }
 
 /**
@@ -119,6 +122,7 @@ export function createXdsClient(p: StartXdsParams): { client: XdsClient; source:
     source,
     rejected: p.rejected,
     logger: p.logger,
+    ...(p.place !== undefined ? { place: p.place } : {}),
     ...(p.options?.resourceTimeoutMs !== undefined ? { resourceTimeoutMs: p.options.resourceTimeoutMs } : {}),
     ...(p.options?.backoff !== undefined ? { backoff: p.options.backoff } : {}),
   });

@@ -28,7 +28,7 @@ import { decodeResources, decoderFor } from './decode-response.js';
 import type { XdsRouteConfig, XdsVirtualHost } from './decode-route.js';
 import { TYPE_URL } from './envoy-protos.js';
 import { inboundLayer, withInboundListener } from './inbound-layer.js';
-import { nodeMessage } from './node-message.js';
+import { type NodePlace, nodeMessage } from './node-message.js';
 import { resolveWatch } from './resolve-watch.js';
 import { translate } from './translate.js';
 import { RESOURCE_TIMEOUT_MS, type ResourceKind, TypeState } from './type-state.js';
@@ -56,6 +56,8 @@ export interface XdsClientOptions {
    */
   readonly rejected?: (error: ConfigError) => void;
   readonly logger: MeshLogger;
+  /** This process's locality and labels, read each time a stream first sends its node (node-message.ts). */
+  readonly place?: () => NodePlace;
   readonly resourceTimeoutMs?: number;
   readonly backoff?: BackoffConfig;
 }
@@ -205,7 +207,7 @@ export class XdsClient {
   #send(s: AnyState, errorDetail?: string): void {
     this.#transport.send({
       version_info: s.version,
-      ...(this.#sentNode ? {} : { node: nodeMessage(this.#opts.bootstrap) }),
+      ...(this.#sentNode ? {} : { node: nodeMessage(this.#opts.bootstrap, this.#opts.place?.()) }),
       resource_names: [...s.names],
       type_url: s.typeUrl,
       response_nonce: s.nonce,
