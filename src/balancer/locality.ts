@@ -143,23 +143,28 @@ export function isPanicking(picker: Picker<BalancedEndpoint>): boolean {
   return picker instanceof LocalityPicker && picker.panic;
 }
 
+/** What ranking reads of an endpoint. */
+export type RankedPlace = Pick<TieredEndpoint, 'region' | 'zone' | 'labels'>;
+
 /**
  * How endpoints rank within a priority: `ranks` tiers, `rankOf` an
- * endpoint's (0 is preferred), `name` a rank's TierInfo locality.
+ * endpoint's (0 is preferred), `name` a rank's TierInfo locality. The
+ * control plane ranks by it too, for the client that asks, so Envoy and
+ * gRPC clients get the same tiers as priorities.
  */
-interface Ranking {
+export interface LocalityRanking {
   readonly ranks: number;
-  rankOf(e: TieredEndpoint): number;
+  rankOf(e: RankedPlace): number;
   name(rank: number): TierLocality;
 }
 
-function labelOf(e: TieredEndpoint, key: string): string {
+function labelOf(e: RankedPlace, key: string): string {
   if (key === REGION_LABEL) return e.region;
   if (key === ZONE_LABEL) return e.zone;
   return e.labels?.[key] ?? '';
 }
 
-function ranking(locality: LocalityOptions): Ranking {
+export function localityRanking(locality: LocalityOptions): LocalityRanking {
   if (!locality.localityAware) return { ranks: 1, rankOf: () => 0, name: () => 'any' };
   const labels = locality.failoverLabels ?? [];
   if (labels.length > 0) {
@@ -203,7 +208,7 @@ export function buildLocalityPicker<E extends TieredEndpoint>(
 
   if (total === 0) return new LocalityPicker([], [], new Float64Array(0), false, random);
   // Group by (priority, locality rank); the numeric id sorts in tier order.
-  const rank = ranking(locality);
+  const rank = localityRanking(locality);
   const groups = new Map<number, E[]>();
   for (const e of endpoints) {
     const id = e.priority * rank.ranks + rank.rankOf(e);

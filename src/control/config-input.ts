@@ -14,6 +14,11 @@ export interface ConfigInputSink {
 export interface ConfigInput {
   /** For status and messages, e.g. `Kubernetes cluster (all namespaces), kubeconfig ~/.kube/config`. */
   readonly description: string;
+  /**
+   * Its endpoints carry a zone but no region, because they all lie in one
+   * region (a Kubernetes cluster): each client ranks them as in its own region.
+   */
+  readonly oneRegion?: boolean;
   /** Resolves once a first config was served; rejects (typed) when the input cannot start, e.g. RBAC forbids it. */
   start(sink: ConfigInputSink): Promise<void>;
   /** Stop watching; never calls the sink after. */

@@ -184,7 +184,10 @@ export class ControlPlane {
     const config = validateConfig(raw, source);
     const issues = checkRouteTargets(config);
     if (issues.length > 0) throw new ConfigError(source, issues);
-    return buildSnapshot(config, String(version), previous, this.#options.inlineRoutes ? { inlineRoutes: true } : {});
+    return buildSnapshot(config, String(version), previous, {
+      inlineRoutes: this.#options.inlineRoutes === true,
+      oneRegion: this.#options.input?.oneRegion === true,
+    });
   }
 
   #apply(raw: unknown): void {

@@ -4,6 +4,10 @@
  * its endpoints' weights. gRPC clients drop a locality without a weight, so
  * every group gets one. A subset cluster holds the endpoints whose labels
  * include all of the subset's labels.
+ *
+ * With an `order` (one client's, local-endpoints.ts), each endpoint's
+ * priority becomes its written priority, then its rank for that client
+ * within it, so one locality can span several priorities.
  */
 import type { ServiceConfig } from '../config/schema.js';
 import { PROXYLESS_METADATA } from './cluster-resources.js';
@@ -22,14 +26,20 @@ type Endpoint = {
   readonly labels?: Record<string, string> | undefined;
 };
 
-export function loadAssignment(name: string, config: ServiceConfig, subset: string | undefined): Obj {
+/** Ranks endpoints within a written priority for one client; 0 is preferred, `ranks` bounds them. */
+export interface EndpointOrder {
+  readonly ranks: number;
+  rankOf(ep: { readonly region: string; readonly zone: string; readonly labels?: Readonly<Record<string, string>> | undefined }): number;
+}
+
+export function loadAssignment(name: string, config: ServiceConfig, subset: string | undefined, order?: EndpointOrder): Obj {
   const labels = subset !== undefined ? (config.subsets?.[subset]?.labels ?? {}) : {};
   const groups = new Map<string, { region: string; zone: string; priority: number; endpoints: Endpoint[] }>();
   for (const ep of (config.endpoints ?? []) as readonly Endpoint[]) {
     if (!Object.entries(labels).every(([k, v]) => ep.labels?.[k] === v)) continue;
     const region = ep.region ?? '';
     const zone = ep.zone ?? '';
-    const priority = ep.priority ?? 0;
+    const priority = (ep.priority ?? 0) * (order?.ranks ?? 1) + (order?.rankOf({ region, zone, labels: ep.labels }) ?? 0);
     const key = JSON.stringify([region, zone, priority]);
     let group = groups.get(key);
     if (group === undefined) {

@@ -11,6 +11,7 @@
  * drops the old ones once nothing routes to them.
  */
 import { TYPE_URL } from '../discovery/xds/envoy-protos.js';
+import type { ClientNode } from './local-endpoints.js';
 import type { ServedType, Snapshot, SnapshotResource } from './snapshot.js';
 
 const CLUSTER_TYPES: readonly ServedType[] = [TYPE_URL.cluster, TYPE_URL.clusterLoadAssignment];
@@ -53,5 +54,13 @@ function bridgeSnapshot(previous: Snapshot, next: Snapshot): Snapshot | undefine
     // Its own version: the clusters a client holds between the two steps are neither config's.
     typeVersions.set(type, `${next.typeVersions.get(type) ?? next.version}-bridge`);
   }
-  return removes ? { ...next, resources, typeVersions } : undefined;
+  if (!removes) return undefined;
+  // A kept cluster's endpoints stay ordered for each client as `previous` ordered them.
+  const nextEndpoints = next.resources.get(TYPE_URL.clusterLoadAssignment);
+  const localEndpoints = {
+    digest: next.localEndpoints.digest,
+    resource: (name: string, node: ClientNode) =>
+      (nextEndpoints?.has(name) === false ? previous : next).localEndpoints.resource(name, node),
+  };
+  return { ...next, resources, typeVersions, localEndpoints };
 }

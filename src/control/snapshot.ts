@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ConfigError, type ConfigIssue } from '../config/config-error.js';
+import { effectiveLoadBalancer } from '../config/lb-levels.js';
 import type { MeshConfig } from '../config/schema.js';
 import { packAny, TYPE_URL } from '../discovery/xds/envoy-protos.js';
 import { hasSourceConditions } from '../routing/route-source.js';
@@ -17,6 +18,7 @@ import { loadAssignment } from './endpoint-resources.js';
 import { InboundListeners, inboundDigest } from './inbound-resources.js';
 import type { InboundInputs } from './inbound-workload.js';
 import { apiListener } from './listener-resources.js';
+import { type ClientEndpoints, isRanked, LocalEndpoints, type RankedCluster } from './local-endpoints.js';
 import { listenerNames, routeConfigName } from './resource-names.js';
 import { routeConfiguration } from './route-resources.js';
 import { SourceRoutes } from './source-routes.js';
@@ -44,11 +46,15 @@ export interface Snapshot {
   readonly inboundDigest: string;
   /** Route configurations built per client: those with source conditions (source-routes.ts). */
   readonly sourceRoutes: SourceRoutes;
+  /** Endpoints ordered per client by locality and failover (local-endpoints.ts); the shared form is in `resources`. */
+  readonly localEndpoints: ClientEndpoints;
 }
 
 export interface SnapshotOptions {
   /** Put route configurations inside the listeners instead of serving them over RDS. */
   readonly inlineRoutes?: boolean;
+  /** Endpoints without a region lie in each client's region (local-endpoints.ts): the Kubernetes input's. */
+  readonly oneRegion?: boolean;
 }
 
 export function buildSnapshot(config: MeshConfig, version: string, previous?: Snapshot, options: SnapshotOptions = {}): Snapshot {
@@ -57,6 +63,7 @@ export function buildSnapshot(config: MeshConfig, version: string, previous?: Sn
   const listenerOwner = new Map<string, string>();
   const ctx = { services: config.services, mesh: config.mesh };
   const perClient = new Map<string, { name: string; config: (typeof config.services)[string] }>();
+  const ranked = new Map<string, RankedCluster>();
   for (const [name, service] of Object.entries(config.services)) {
     const perClientRoutes = hasSourceConditions(service.routes);
     if (perClientRoutes && options.inlineRoutes) {
@@ -87,6 +94,9 @@ export function buildSnapshot(config: MeshConfig, version: string, previous?: Sn
       objects.get(TYPE_URL.cluster)!.set(spec.name, clusterResource(spec, service, config.mesh));
       if (service.discovery === undefined) {
         objects.get(TYPE_URL.clusterLoadAssignment)!.set(spec.name, loadAssignment(spec.name, service, spec.subset));
+        const subsetLb = spec.subset !== undefined ? service.subsets?.[spec.subset]?.loadBalancer : undefined;
+        const lb = effectiveLoadBalancer([config.mesh.loadBalancer, service.loadBalancer, subsetLb]);
+        if (isRanked(service, lb)) ranked.set(spec.name, { config: service, subset: spec.subset, lb });
       }
     }
   }
@@ -99,6 +109,9 @@ export function buildSnapshot(config: MeshConfig, version: string, previous?: Sn
   };
   const digest = inboundDigest(inputs);
   const sourceRoutes = new SourceRoutes(perClient, ctx, (name, object) => encode(TYPE_URL.routeConfiguration, name, object));
+  const localEndpoints = new LocalEndpoints(ranked, (name, object) => encode(TYPE_URL.clusterLoadAssignment, name, object), {
+    oneRegion: options.oneRegion === true,
+  });
   const resources = new Map<ServedType, Map<string, SnapshotResource>>();
   const typeVersions = new Map<ServedType, string>();
   for (const type of SERVED_TYPES) {
@@ -109,11 +122,22 @@ export function buildSnapshot(config: MeshConfig, version: string, previous?: Sn
     // Inbound listeners and source-conditioned routes are built per client: a change of their inputs is a change of the type.
     const inboundSame = type !== TYPE_URL.listener || previous?.inboundDigest === digest;
     const routesSame = type !== TYPE_URL.routeConfiguration || previous?.sourceRoutes.digest === sourceRoutes.digest;
-    const same = before !== undefined && sameResources(before, encoded) && inboundSame && routesSame;
+    const endpointsSame = type !== TYPE_URL.clusterLoadAssignment || previous?.localEndpoints.digest === localEndpoints.digest;
+    const same = before !== undefined && sameResources(before, encoded) && inboundSame && routesSame && endpointsSame;
     typeVersions.set(type, same ? previous!.typeVersions.get(type)! : version);
   }
   const inbound = new InboundListeners(inputs, (name, object) => encode(TYPE_URL.listener, name, object));
-  return { version, createdAt: new Date(), resources, typeVersions, notCarried: notCarried(config), inbound, inboundDigest: digest, sourceRoutes };
+  return {
+    version,
+    createdAt: new Date(),
+    resources,
+    typeVersions,
+    notCarried: notCarried(config),
+    inbound,
+    inboundDigest: digest,
+    sourceRoutes,
+    localEndpoints,
+  };
 }
 
 /** Paths of settings Envoy's resources cannot express; the docs list them too. */

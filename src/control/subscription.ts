@@ -71,8 +71,9 @@ export class Subscription {
     built?: (name: string) => SnapshotResource | undefined,
   ): { version: string; resources: SnapshotResource[] } | undefined {
     const all = snapshot.resources.get(this.typeUrl) ?? new Map<string, SnapshotResource>();
-    // `built`: resources made for this client on request (inbound listeners), named explicitly, never by wildcard.
-    const named = (n: string) => all.get(n) ?? built?.(n);
+    // `built`: resources made for this client on request (inbound listeners, source-conditioned routes, ordered
+    // endpoints), named explicitly, never by wildcard; they take the place of the shared form where there is one.
+    const named = (n: string) => built?.(n) ?? all.get(n);
     const resources = this.wildcard
       ? [...all.values(), ...[...this.names].filter((n) => !all.has(n)).flatMap((n) => named(n) ?? [])]
       : [...this.names].flatMap((n) => {

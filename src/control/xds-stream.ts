@@ -10,13 +10,21 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { TYPE_URL } from '../discovery/xds/envoy-protos.js';
 import type { MeshLogger } from '../telemetry/logger.js';
+import { workloadOf } from './inbound-workload.js';
 import { pushSteps } from './make-before-break.js';
 import { SERVED_TYPES, type ServedType, type Snapshot } from './snapshot.js';
 import { Subscription, type SubscriptionStatus } from './subscription.js';
 
 export interface DiscoveryRequest {
   version_info: string;
-  node?: { id?: string; cluster?: string; metadata?: unknown; user_agent_name?: string; user_agent_version?: string } | null;
+  node?: {
+    id?: string;
+    cluster?: string;
+    metadata?: unknown;
+    locality?: { region?: string; zone?: string } | null;
+    user_agent_name?: string;
+    user_agent_version?: string;
+  } | null;
   resource_names: string[];
   type_url: string;
   response_nonce: string;
@@ -36,6 +44,10 @@ export interface ClientStatus {
   readonly nodeId: string;
   readonly cluster: string;
   readonly userAgent: string;
+  /** Its `node.locality` region and zone ('' when not given): its endpoints are ordered by them (local-endpoints.ts). */
+  readonly locality: { readonly region: string; readonly zone: string };
+  /** Its node metadata `LABELS`: for source-conditioned routes, inbound policy selectors and `failoverPriority`. */
+  readonly labels: Readonly<Record<string, string>>;
   readonly peer: string;
   readonly service: string;
   readonly connectedAt: string;
@@ -138,6 +150,8 @@ export class XdsStream {
       nodeId: this.nodeId,
       cluster: this.#node?.cluster ?? '',
       userAgent: agent,
+      locality: { region: this.#node?.locality?.region ?? '', zone: this.#node?.locality?.zone ?? '' },
+      labels: workloadOf(this.#node).labels,
       peer: this.#call.getPeer(),
       service: this.#service,
       connectedAt: this.#connectedAt,
@@ -175,7 +189,9 @@ export class XdsStream {
         ? (name: string) => snapshot.inbound.resource(name, this.#node, this.#host.logger)
         : sub.typeUrl === TYPE_URL.routeConfiguration
           ? (name: string) => snapshot.sourceRoutes.resource(name, this.#node)
-          : undefined;
+          : sub.typeUrl === TYPE_URL.clusterLoadAssignment
+            ? (name: string) => snapshot.localEndpoints.resource(name, this.#node)
+            : undefined;
     const selected = sub.select(snapshot, force, built);
     if (selected === undefined) return;
     this.#nonce += 1;

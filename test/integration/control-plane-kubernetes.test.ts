@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { runControlPlaneCommand } from '../../src/control/cli.js';
 import { ControlPlane } from '../../src/control/control-plane.js';
 import { KubernetesInput } from '../../src/control/kubernetes/kubernetes-input.js';
-import { TYPE_URL } from '../../src/discovery/xds/envoy-protos.js';
+import { TYPE_URL, unpackAny } from '../../src/discovery/xds/envoy-protos.js';
 import { createMesh, isMeshError, type Mesh } from '../../src/index.js';
 import type { MeshLogger } from '../../src/telemetry/logger.js';
 import { FakeKubeApiServer, FORBIDDEN_TOKEN, kubectl, service, writeKubeconfig } from '../helpers/kube-apiserver/index.js';
@@ -43,7 +43,7 @@ function pod(name: string, version: string): unknown {
 }
 
 /** A slice as the EndpointSlice controller writes it: one pod, its port, its targetRef. */
-function slice(name: string, podName: string, port: number): unknown {
+function slice(name: string, podName: string, port: number, zone: string): unknown {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
@@ -54,7 +54,7 @@ function slice(name: string, podName: string, port: number): unknown {
       {
         addresses: ['127.0.0.1'],
         conditions: { ready: true, serving: true, terminating: false },
-        zone: 'zone-a',
+        zone,
         targetRef: { kind: 'Pod', name: podName, namespace: 'default' },
       },
     ],
@@ -130,8 +130,8 @@ beforeAll(async () => {
     service('reviews', [{ name: 'http', port: 9080, targetPort: 'http' }]),
     pod('reviews-v1-abc', 'v1'),
     pod('reviews-v2-def', 'v2'),
-    slice('reviews-v1', 'reviews-v1-abc', v1.port),
-    slice('reviews-v2', 'reviews-v2-def', v2.port),
+    slice('reviews-v1', 'reviews-v1-abc', v1.port, 'zone-a'),
+    slice('reviews-v2', 'reviews-v2-def', v2.port, 'zone-b'),
     destinationRule,
   ];
   await apply(objects.map((o) => stringify(o)).join('---\n'));
@@ -170,6 +170,17 @@ test('serves the cluster: the canary VirtualService sends everything to subset v
   }
   expect(errors).toEqual([]);
 }, 60_000);
+
+test('each client gets the endpoints in its own zone first: slices carry zones only, taken to be in the client region', () => {
+  const cluster = 'outbound|9080||reviews.default.svc.cluster.local';
+  const byPriority = (zone: string) => {
+    const r = cp.snapshot.localEndpoints.resource(cluster, { id: zone, locality: { region: 'eu-west1', zone } })!;
+    const cla = unpackAny(r.any.type_url, r.any.value) as { endpoints: { priority: number; lb_endpoints: { endpoint: { address: { socket_address: { port_value: number } } } }[] }[] };
+    return Object.fromEntries(cla.endpoints.flatMap((g) => g.lb_endpoints.map((e) => [e.endpoint.address.socket_address.port_value, g.priority])));
+  };
+  expect(byPriority('zone-a')).toEqual({ [v1.port]: 0, [v2.port]: 1 });
+  expect(byPriority('zone-b')).toEqual({ [v1.port]: 1, [v2.port]: 0 });
+});
 
 test('a kubectl edit of the weights moves the traffic', async () => {
   const before = cp.snapshot.version;

@@ -34,6 +34,11 @@ export type EchoClient = grpc.Client & {
   ): void;
 };
 
+export interface Locality {
+  readonly region?: string;
+  readonly zone?: string;
+}
+
 export class XdsWorkspace {
   readonly dir = mkdtempSync(join(tmpdir(), 'proxyless-xds-'));
   readonly configFile = join(this.dir, 'mesh.yaml');
@@ -70,17 +75,17 @@ export class XdsWorkspace {
     renameSync(aside, this.configFile);
   }
 
-  /** gRPC's bootstrap format, as istiod's agent writes it; `metadata` as its NAMESPACE and LABELS. */
-  bootstrap(controlPlanePort: number, nodeId: string, metadata?: Record<string, unknown>): string {
+  /** gRPC's bootstrap format, as istiod's agent writes it; `metadata` as its NAMESPACE and LABELS, `locality` its node's. */
+  bootstrap(controlPlanePort: number, nodeId: string, metadata?: Record<string, unknown>, locality: Locality = {}): string {
     return JSON.stringify({
       xds_servers: [{ server_uri: `127.0.0.1:${controlPlanePort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-      node: { id: nodeId, cluster: 'interop', locality: {}, ...(metadata !== undefined ? { metadata } : {}) },
+      node: { id: nodeId, cluster: 'interop', locality, ...(metadata !== undefined ? { metadata } : {}) },
     });
   }
 
-  writeBootstrap(controlPlanePort: number, nodeId: string, metadata?: Record<string, unknown>): string {
+  writeBootstrap(controlPlanePort: number, nodeId: string, metadata?: Record<string, unknown>, locality?: Locality): string {
     const file = join(this.dir, `bootstrap-${nodeId}.json`);
-    writeFileSync(file, this.bootstrap(controlPlanePort, nodeId, metadata));
+    writeFileSync(file, this.bootstrap(controlPlanePort, nodeId, metadata, locality));
     return file;
   }
 

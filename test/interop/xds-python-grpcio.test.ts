@@ -3,30 +3,21 @@
  * `xds:///reviews` through our control plane: a weighted split, then an
  * update pushed by editing the YAML while the client runs.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createInterface, type Interface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlPlane } from '../../src/control/control-plane.js';
 import { TYPE_URL } from '../../src/discovery/xds/envoy-protos.js';
 import { stderrLogger } from '../../src/telemetry/logger.js';
+import { hasPython, PythonXdsClient } from './python-xds-client.js';
 import { type EchoServer, eventually, splitConfig, XdsWorkspace } from './xds-fixture.js';
 
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = fileURLToPath(new URL('./xds_echo_client.py', import.meta.url));
 const NODE_ID = 'python-grpcio-interop';
 
-describe.skipIf(!existsSync(PYTHON))('python3-grpcio against the proxyless control plane', () => {
+describe.skipIf(!hasPython)('python3-grpcio against the proxyless control plane', () => {
   const ws = new XdsWorkspace();
   let v1: EchoServer;
   let v2: EchoServer;
   let cp: ControlPlane;
-  let child: ChildProcessWithoutNullStreams;
-  let lines: Interface;
-  let stderr = '';
-  const replies: string[] = [];
-  const waiters: ((line: string) => void)[] = [];
+  let python: PythonXdsClient;
 
   beforeAll(async () => {
     v1 = await ws.startEcho('v1');
@@ -34,46 +25,20 @@ describe.skipIf(!existsSync(PYTHON))('python3-grpcio against the proxyless contr
     ws.writeConfig(splitConfig(v1, v2, [30, 70]));
     cp = new ControlPlane({ configFile: ws.configFile, host: '127.0.0.1', port: 0, logger: stderrLogger('silent'), debounceMs: 20 });
     const port = await cp.start();
-    child = spawn(PYTHON, [SCRIPT, 'xds:///reviews'], {
-      // Labels as Istio's agent writes them from the pod: what routes with sourceLabels are settled against.
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin',
-        GRPC_XDS_BOOTSTRAP: ws.writeBootstrap(port, NODE_ID, { NAMESPACE: 'shop', LABELS: { app: 'productpage', track: 'canary' } }),
-      },
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    lines = createInterface({ input: child.stdout });
-    lines.on('line', (line) => {
-      const waiter = waiters.shift();
-      if (waiter) waiter(line);
-      else replies.push(line);
-    });
+    // Labels as Istio's agent writes them from the pod: what routes with sourceLabels are settled against.
+    python = new PythonXdsClient(
+      'xds:///reviews',
+      ws.writeBootstrap(port, NODE_ID, { NAMESPACE: 'shop', LABELS: { app: 'productpage', track: 'canary' } }),
+    );
   });
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.stdin.end('quit\n');
-      await new Promise((r) => child.once('exit', r));
-    }
+    await python?.quit();
     await cp?.close();
     ws.close();
   });
 
-  function ask<T>(command: string): Promise<T> {
-    child.stdin.write(`${command}\n`);
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer to "${command}"; python stderr:\n${stderr}`)), 90_000);
-      const take = (line: string) => {
-        clearTimeout(timer);
-        resolve(JSON.parse(line) as T);
-      };
-      const queued = replies.shift();
-      if (queued !== undefined) take(queued);
-      else waiters.push(take);
-    });
-  }
+  const ask = <T>(command: string) => python.ask<T>(command);
 
   it('resolves xds:///reviews and splits calls by the configured weights', async () => {
     const result = await ask<{ counts: Record<string, number>; errors: string[] }>('calls 300');

@@ -42,6 +42,8 @@ const ISTIO_KINDS = WATCHED_KINDS.filter((k) => k.optional).map((k) => k.kind);
 
 export class KubernetesInput implements ConfigInput {
   readonly description: string;
+  /** EndpointSlices give zones only; a cluster's zones lie in one region. */
+  readonly oneRegion = true;
   readonly #options: KubernetesInputOptions;
   readonly #watch: ClusterWatch;
   #client: Promise<KubeApiClient> | undefined;
