@@ -11,7 +11,7 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { TYPE_URL } from '../discovery/xds/envoy-protos.js';
 import type { MeshLogger } from '../telemetry/logger.js';
 import { workloadOf } from './inbound-workload.js';
-import { pushSteps } from './make-before-break.js';
+import { CLUSTER_TYPES, ClusterBridge, ROUTING_TYPES, type SubscriptionView } from './make-before-break.js';
 import { SERVED_TYPES, type ServedType, type Snapshot } from './snapshot.js';
 import { Subscription, type SubscriptionStatus } from './subscription.js';
 
@@ -55,6 +55,9 @@ export interface ClientStatus {
   readonly ignoredTypes: readonly string[];
 }
 
+/** The longest a client keeps clusters the config removed while it has not moved off them. */
+const BRIDGE_LIMIT_MS = 15_000;
+
 export interface StreamHost {
   current(): Snapshot;
   readonly identifier: string;
@@ -75,6 +78,8 @@ export class XdsStream {
   #node: DiscoveryRequest['node'] = null;
   #nonce = 0;
   #closed = false;
+  readonly #bridge = new ClusterBridge();
+  #bridgeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     id: number,
@@ -119,23 +124,54 @@ export class XdsStream {
     }
     if (!first && req.response_nonce !== '') this.#recordAnswer(sub, req);
     if (sub.update(req.resource_names ?? [], first)) this.#send(sub, true);
+    this.#settleBridge();
   }
 
   /**
    * A new snapshot: send every subscribed type whose resources changed,
-   * make before break (make-before-break.ts) when `previous` is given.
+   * clusters and endpoints before the routes that use them, and removed
+   * clusters kept until the client has moved off them (make-before-break.ts)
+   * when `previous` is given.
    */
   push(previous?: Snapshot): void {
     if (this.#closed) return;
-    for (const { type, snapshot } of pushSteps(previous, this.#host.current())) {
-      const sub = this.#subs.get(type);
-      if (sub !== undefined) this.#send(sub, false, snapshot);
+    const next = this.#host.current();
+    const bridged = this.#bridge.begin(previous, next);
+    for (const type of CLUSTER_TYPES) this.#sendType(type, this.#bridge.snapshotFor(type, next));
+    for (const type of ROUTING_TYPES) this.#sendType(type, next);
+    clearTimeout(this.#bridgeTimer);
+    // A client that never moves off (it NACKs the routes, say) must not keep removed clusters forever.
+    if (bridged) this.#bridgeTimer = setTimeout(() => this.#endBridge(), BRIDGE_LIMIT_MS).unref();
+    this.#settleBridge();
+  }
+
+  #sendType(type: ServedType, snapshot: Snapshot): void {
+    const sub = this.#subs.get(type);
+    if (sub !== undefined) this.#send(sub, false, snapshot);
+  }
+
+  #settleBridge(): void {
+    if (!this.#bridge.active) return;
+    const views = new Map<ServedType, SubscriptionView>();
+    for (const [type, sub] of this.#subs) {
+      views.set(type, { wildcard: sub.wildcard, names: sub.names, upToDate: sub.sentVersion === undefined || sub.ackedVersion === sub.sentVersion });
     }
+    if (this.#bridge.settled(views)) this.#endBridge();
+  }
+
+  #endBridge(): void {
+    clearTimeout(this.#bridgeTimer);
+    this.#bridgeTimer = undefined;
+    if (this.#closed || !this.#bridge.active) return;
+    this.#bridge.end();
+    const current = this.#host.current();
+    for (const type of CLUSTER_TYPES) this.#sendType(type, current);
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#bridgeTimer);
     this.#call.end();
   }
 
@@ -183,7 +219,7 @@ export class XdsStream {
     sub.ackedVersion = req.version_info;
   }
 
-  #send(sub: Subscription, force: boolean, snapshot: Snapshot = this.#host.current()): void {
+  #send(sub: Subscription, force: boolean, snapshot: Snapshot = this.#bridge.snapshotFor(sub.typeUrl, this.#host.current())): void {
     const built =
       sub.typeUrl === TYPE_URL.listener
         ? (name: string) => snapshot.inbound.resource(name, this.#node, this.#host.logger)

@@ -305,50 +305,86 @@ describe('control plane xDS protocol', () => {
     await until(() => cp.status().clients.length === 0, 'every stream to be forgotten');
   });
 
-  it('pushes make before break: old and new clusters, then the routes, then only the new clusters', async () => {
-    const canary = config('10.0.0.1:9080').replace(
+  const SUBSET = 'outbound|9080|v1|reviews.default.svc.cluster.local';
+  const PLAIN = 'outbound|9080||reviews.default.svc.cluster.local';
+  const canary = () =>
+    config('10.0.0.1:9080').replace(
       '    subsets: { v1: { labels: {} } }\n',
       '    subsets: { v1: { labels: {} } }\n    routes: [{ route: [{ destination: { service: reviews, subset: v1 } }] }]\n',
     );
-    const subset = 'outbound|9080|v1|reviews.default.svc.cluster.local';
-    const plain = 'outbound|9080||reviews.default.svc.cluster.local';
-    write(canary);
+  const withoutSubset = () => config('10.0.0.1:9080').replace('    subsets: { v1: { labels: {} } }\n', '');
+  const routeText = (r: Response) => JSON.stringify(unpackAny(r.resources[0]!.type_url, r.resources[0]!.value));
+
+  /** A stream subscribed to LDS, RDS `reviews` and CDS (wildcard, or `clusters`), each ACKed, on the canary config. */
+  async function subscribed(clusters?: string[]): Promise<RawStream> {
+    write(canary());
     const served = () => cp.snapshot.resources.get(TYPE_URL.routeConfiguration)?.get('reviews')?.any.value.toString('latin1') ?? '';
-    await until(() => served().includes(subset), 'the canary route');
+    await until(() => served().includes(SUBSET), 'the canary route');
     const s = open();
-    // Subscribe like a gRPC client: LDS, RDS for the route config it names, CDS wildcard.
     s.send(TYPE_URL.listener, []);
     const lds = await s.next();
     s.send(TYPE_URL.listener, [], lds.nonce, lds.version_info);
     s.send(TYPE_URL.routeConfiguration, ['reviews']);
     const rds = await s.next();
-    expect(JSON.stringify(unpackAny(rds.resources[0]!.type_url, rds.resources[0]!.value))).toContain(subset);
+    expect(routeText(rds)).toContain(SUBSET);
     s.send(TYPE_URL.routeConfiguration, ['reviews'], rds.nonce, rds.version_info);
-    s.send(TYPE_URL.cluster, []);
+    s.send(TYPE_URL.cluster, clusters ?? []);
     const cds = await s.next();
-    expect(names(cds)).toContain(subset);
-    s.send(TYPE_URL.cluster, [], cds.nonce, cds.version_info);
+    expect(names(cds)).toContain(SUBSET);
+    s.send(TYPE_URL.cluster, clusters ?? [], cds.nonce, cds.version_info);
+    return s;
+  }
 
+  /** Responses up to and including the first route configuration; every cluster response on the way still has `SUBSET`. */
+  async function untilRoutes(s: RawStream): Promise<Response> {
+    for (;;) {
+      const r = await s.next();
+      if (r.type_url === TYPE_URL.routeConfiguration) return r;
+      if (r.type_url === TYPE_URL.cluster) expect(names(r)).toContain(SUBSET);
+    }
+  }
+
+  it('pushes make before break to a wildcard client: old and new clusters, then the routes, then once it ACKs them only the new clusters', async () => {
+    const s = await subscribed();
     // The subset and its route go away together: its cluster must outlive every route that could still use it.
-    write(config('10.0.0.1:9080').replace('    subsets: { v1: { labels: {} } }\n', ''));
-    const bridge = await s.next();
-    expect(bridge.type_url).toBe(TYPE_URL.cluster);
-    expect(names(bridge)).toEqual(expect.arrayContaining([subset, plain]));
-    const routes = await s.next();
-    expect(routes.type_url).toBe(TYPE_URL.routeConfiguration);
-    expect(JSON.stringify(unpackAny(routes.resources[0]!.type_url, routes.resources[0]!.value))).not.toContain(subset);
+    write(withoutSubset());
+    const routes = await untilRoutes(s);
+    expect(routeText(routes)).not.toContain(SUBSET);
+    s.send(TYPE_URL.routeConfiguration, ['reviews'], routes.nonce, routes.version_info);
     const last = await s.next();
     expect(last.type_url).toBe(TYPE_URL.cluster);
-    expect(names(last)).not.toContain(subset);
-    expect(names(last)).toContain(plain);
+    expect(names(last)).not.toContain(SUBSET);
+    expect(names(last)).toContain(PLAIN);
 
     // And back: the new cluster is sent before anything could route to it.
-    write(canary);
+    s.send(TYPE_URL.cluster, [], last.nonce, last.version_info);
+    write(canary());
     const added = await s.next();
     expect(added.type_url).toBe(TYPE_URL.cluster);
-    expect(names(added)).toContain(subset);
+    expect(names(added)).toContain(SUBSET);
     const rerouted = await s.next();
     expect(rerouted.type_url).toBe(TYPE_URL.routeConfiguration);
-    expect(JSON.stringify(unpackAny(rerouted.resources[0]!.type_url, rerouted.resources[0]!.value))).toContain(subset);
+    expect(routeText(rerouted)).toContain(SUBSET);
+  });
+
+  it('keeps a removed cluster for a client that names its clusters until it no longer asks for it', async () => {
+    // Like gRPC and proxyless: it names the clusters its routes use, and asks for a new route's cluster only once it has the route.
+    const s = await subscribed([SUBSET]);
+    write(withoutSubset());
+    const routes = await untilRoutes(s);
+    expect(routeText(routes)).toContain(PLAIN);
+    s.send(TYPE_URL.routeConfiguration, ['reviews'], routes.nonce, routes.version_info);
+    // Its old routes still send to the subset while the new cluster warms: both must be there.
+    const lastCds = cp.status().clients.at(-1)!.subscriptions.find((x) => x.typeUrl === TYPE_URL.cluster)!;
+    s.send(TYPE_URL.cluster, [SUBSET, PLAIN], lastCds.sentNonce, lastCds.sentVersion);
+    const warming = await s.next();
+    expect(warming.type_url).toBe(TYPE_URL.cluster);
+    expect(names(warming)).toEqual([SUBSET, PLAIN]);
+    // Moved: it drops the subset, and only then is the bridge gone.
+    s.send(TYPE_URL.cluster, [PLAIN], warming.nonce, warming.version_info);
+    const moved = await s.next();
+    expect(names(moved)).toEqual([PLAIN]);
+    const status = cp.status().clients.at(-1)!.subscriptions.find((x) => x.typeUrl === TYPE_URL.cluster)!;
+    expect(status.sent).toEqual([PLAIN]);
   });
 });

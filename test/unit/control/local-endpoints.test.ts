@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/file-source.js';
 import { validateConfig } from '../../../src/config/validate.js';
 import type { ClientNode } from '../../../src/control/local-endpoints.js';
-import { pushSteps } from '../../../src/control/make-before-break.js';
+import { ClusterBridge } from '../../../src/control/make-before-break.js';
 import { buildSnapshot, type Snapshot, type SnapshotOptions } from '../../../src/control/snapshot.js';
 import { TYPE_URL, unpackAny } from '../../../src/discovery/xds/envoy-protos.js';
 
@@ -135,10 +135,11 @@ services:
   it('the make-before-break bridge keeps a removed cluster ordered for each client as before', () => {
     const before = snapshotOf(regions());
     const after = snapshotOf(regions().replace('    subsets:\n      v1: { labels: { version: v1 } }\n', ''), before);
-    const [bridge] = pushSteps(before, after);
-    expect(bridge!.type).toBe(TYPE_URL.cluster);
+    const bridge = new ClusterBridge();
+    expect(bridge.begin(before, after)).toBe(true);
+    const served = bridge.snapshotFor(TYPE_URL.clusterLoadAssignment, after);
     const east = node('east', 'east-a');
-    expect(bridge!.snapshot.localEndpoints.resource(V1, east)).toBe(before.localEndpoints.resource(V1, east));
-    expect(bridge!.snapshot.localEndpoints.resource(REVIEWS, east)).toBe(after.localEndpoints.resource(REVIEWS, east));
+    expect(served.localEndpoints.resource(V1, east)).toBe(before.localEndpoints.resource(V1, east));
+    expect(served.localEndpoints.resource(REVIEWS, east)).toBe(after.localEndpoints.resource(REVIEWS, east));
   });
 });
