@@ -10,6 +10,11 @@
  * the endpoints that match this process on every label, then those that
  * match on all but the last, and so on.
  *
+ * With `distribute` (locality-distribution.ts) a priority is not ranked
+ * but shared out: each locality it names takes its written share, scaled by
+ * its health (Envoy's locality-weighted balancing, which istiod's weights
+ * drive), and the localities it does not name take nothing.
+ *
  * A tier's health is healthy/total × 1.4 (Envoy's overprovisioning factor),
  * capped at 100%. Load goes to tiers in order until 100% is placed, so the
  * preferred tier keeps all traffic until fewer than ~72% of its endpoints
@@ -30,6 +35,7 @@
  * over at most a few dozen bounds, and delegates to that tier's picker.
  */
 import { mix32 } from './hash.js';
+import { distributeEndpoints, type LocalityShares, localityKey, writtenLocalityWeights } from './locality-distribution.js';
 import type { BalancedEndpoint, Picker, PickerFactory, PickerOptions } from './types.js';
 
 export interface TieredEndpoint extends BalancedEndpoint {
@@ -41,6 +47,8 @@ export interface TieredEndpoint extends BalancedEndpoint {
   readonly priority: number;
   /** Healthy by discovery and not ejected by outlier detection. */
   readonly healthy: boolean;
+  /** A control plane's written weight for the endpoint's locality (discovery/endpoint.ts). */
+  readonly localityWeight?: number | undefined;
 }
 
 export interface LocalityOptions {
@@ -58,6 +66,12 @@ export interface LocalityOptions {
    * in istiod). Replaces the zone/region order when not empty.
    */
   readonly failoverLabels?: readonly (readonly [key: string, value: string])[];
+  /**
+   * distribute: the split of the rule this process's locality matches. Each
+   * priority's traffic is shared between the localities it names instead of
+   * going zone first; localities it does not name get none.
+   */
+  readonly distribution?: LocalityShares;
 }
 
 /** The label keys that name an endpoint's locality, read from `region` and `zone` rather than its labels. */
@@ -70,7 +84,8 @@ export const DEFAULT_PANIC_THRESHOLD = 50;
 /**
  * Where a tier's endpoints sit relative to this process: 'zone', 'region',
  * 'failover:<region>', 'other'; 'labels:<matched>/<of>' under
- * failoverPriority; 'any' when not locality-aware or in panic.
+ * failoverPriority; 'locality:<region>/<zone>' under distribute; 'any'
+ * when not locality-aware or in panic.
  */
 export type TierLocality = string;
 
@@ -202,15 +217,22 @@ export function buildLocalityPicker<E extends TieredEndpoint>(
 ): LocalityPicker<E> {
   const random = pickerOptions.random ?? Math.random;
   const threshold = locality.panicThreshold ?? DEFAULT_PANIC_THRESHOLD;
+  // A written split drops the localities it gives nothing, and shares each priority out instead of ranking it.
+  const distributed = !locality.localityAware
+    ? undefined
+    : locality.distribution !== undefined
+      ? distributeEndpoints(endpoints, locality.distribution)
+      : writtenLocalityWeights(endpoints);
+  const placed = distributed?.kept ?? endpoints;
   let healthyCount = 0;
-  for (const e of endpoints) if (e.healthy) healthyCount++;
-  const total = endpoints.length;
+  for (const e of placed) if (e.healthy) healthyCount++;
+  const total = placed.length;
 
   if (total === 0) return new LocalityPicker([], [], new Float64Array(0), false, random);
   // Group by (priority, locality rank); the numeric id sorts in tier order.
-  const rank = localityRanking(locality);
+  const rank = localityRanking(distributed === undefined ? locality : { ...locality, localityAware: false });
   const groups = new Map<number, E[]>();
-  for (const e of endpoints) {
+  for (const e of placed) {
     const id = e.priority * rank.ranks + rank.rankOf(e);
     const group = groups.get(id);
     if (group === undefined) groups.set(id, [e]);
@@ -221,10 +243,7 @@ export function buildLocalityPicker<E extends TieredEndpoint>(
   const healths: number[] = [];
   let healthSum = 0;
   for (const id of ids) {
-    const members = groups.get(id)!;
-    let healthy = 0;
-    for (const e of members) if (e.healthy) healthy++;
-    const health = Math.min(100, (OVERPROVISIONING_FACTOR * 100 * healthy) / members.length);
+    const health = healthOf(groups.get(id)!);
     healths.push(health);
     healthSum += health;
   }
@@ -242,36 +261,86 @@ export function buildLocalityPicker<E extends TieredEndpoint>(
       health: (healthyCount * 100) / total,
       load: 100,
     };
-    const all = factory(endpoints, pickerOptions);
+    const all = factory(placed, pickerOptions);
     return new LocalityPicker([info], [all], Float64Array.of(Number.POSITIVE_INFINITY), true, random);
   }
-
 
   const tiers: TierInfo[] = [];
   const pickers: Picker<E>[] = [];
   const bounds: number[] = [];
+  let placedLoad = 0;
+  const push = (info: TierInfo, members: readonly E[]) => {
+    tiers.push(info);
+    const healthyMembers = members.filter((e) => e.healthy);
+    if (info.load > 0 && healthyMembers.length > 0) {
+      placedLoad += info.load;
+      pickers.push(factory(healthyMembers, pickerOptions));
+      bounds.push(placedLoad / 100);
+    }
+  };
   let remaining = 100;
   for (let t = 0; t < ids.length; t++) {
     const id = ids[t]!;
     const members = groups.get(id)!;
-    const healthyMembers = members.filter((e) => e.healthy);
     const health = healths[t]!;
     const load = normalizedTotal === 0 ? 0 : Math.min(remaining, (health * 100) / normalizedTotal);
     remaining -= load;
-    tiers.push({
-      priority: Math.floor(id / rank.ranks),
-      locality: rank.name(id % rank.ranks),
-      healthy: healthyMembers.length,
-      total: members.length,
-      health,
-      load,
-    });
-    if (load > 0 && healthyMembers.length > 0) {
-      pickers.push(factory(healthyMembers, pickerOptions));
-      bounds.push((100 - remaining) / 100);
-    }
+    const priority = Math.floor(id / rank.ranks);
+    if (distributed !== undefined) shareOut(members, priority, load, distributed.localityWeights, push);
+    else push({ priority, locality: rank.name(id % rank.ranks), healthy: countHealthy(members), total: members.length, health, load }, members);
   }
   // Rounding must never leave a draw just below 1 without a tier.
   if (bounds.length > 0) bounds[bounds.length - 1] = Number.POSITIVE_INFINITY;
   return new LocalityPicker(tiers, pickers, Float64Array.from(bounds), false, random);
+}
+
+function countHealthy(members: readonly TieredEndpoint[]): number {
+  let healthy = 0;
+  for (const e of members) if (e.healthy) healthy++;
+  return healthy;
+}
+
+/** A tier's health: its healthy share × the overprovisioning factor, capped at 100. */
+function healthOf(members: readonly TieredEndpoint[]): number {
+  return Math.min(100, (OVERPROVISIONING_FACTOR * 100 * countHealthy(members)) / members.length);
+}
+
+/**
+ * One priority's `load` split between its localities by Envoy's
+ * locality-weighted arithmetic: each gets its weight × its health, in
+ * proportion, so a locality that loses endpoints hands its share to the
+ * others once it is under ~72% healthy.
+ */
+function shareOut<E extends TieredEndpoint>(
+  members: readonly E[],
+  priority: number,
+  load: number,
+  weights: ReadonlyMap<string, number>,
+  push: (info: TierInfo, members: readonly E[]) => void,
+): void {
+  const byLocality = new Map<string, E[]>();
+  for (const e of members) {
+    const key = localityKey(e);
+    const list = byLocality.get(key);
+    if (list === undefined) byLocality.set(key, [e]);
+    else list.push(e);
+  }
+  const effective = [...byLocality].map(([key, list]) => (weights.get(key) ?? 0) * healthOf(list));
+  const sum = effective.reduce((a, b) => a + b, 0);
+  let i = 0;
+  for (const list of byLocality.values()) {
+    const first = list[0]!;
+    push(
+      {
+        priority,
+        locality: `locality:${first.region}/${first.zone}`,
+        healthy: countHealthy(list),
+        total: list.length,
+        health: healthOf(list),
+        load: sum === 0 ? 0 : (load * effective[i]!) / sum,
+      },
+      list,
+    );
+    i++;
+  }
 }

@@ -94,6 +94,9 @@ export class Upstream implements TieredEndpoint, WarmingEndpoint {
   get priority(): number {
     return this.endpoint.priority;
   }
+  get localityWeight(): number | undefined {
+    return this.endpoint.localityWeight;
+  }
   /** Healthy by discovery and not ejected by outlier detection. */
   get healthy(): boolean {
     return this.endpoint.health === 'healthy' && this.outlier?.ejected !== true;

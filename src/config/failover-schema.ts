@@ -35,6 +35,7 @@ interface FailoverLevel {
   readonly config?: Readonly<Record<string, unknown>> | undefined;
   readonly failover?: readonly unknown[] | undefined;
   readonly failoverPriority?: readonly string[] | undefined;
+  readonly distribute?: readonly unknown[] | undefined;
 }
 
 interface FailoverShape {
@@ -45,18 +46,20 @@ interface FailoverShape {
 }
 
 /**
- * `failover` and `failoverPriority` in one effective block (written
- * together, or one inherited beside the other): istiod combines them, this
- * mesh orders endpoints by one or the other, so it says so.
+ * Two of `failover`, `failoverPriority` and `distribute` in one effective
+ * block (written together, or one inherited beside another): istiod
+ * refuses distribute beside failover and combines the other pairs; this
+ * mesh places traffic by one of them, so it says so.
  */
 export function failoverIssues(cfg: FailoverShape): LbConfigIssue[] {
   const issues: LbConfigIssue[] = [];
   const check = (path: (string | number)[], levels: readonly (FailoverLevel | undefined)[]) => {
     const lb = effectiveLoadBalancer(levels);
-    if (lb.failover === undefined || lb.failoverPriority === undefined) return;
+    const set = (['failover', 'failoverPriority', 'distribute'] as const).filter((k) => lb[k] !== undefined);
+    if (set.length < 2) return;
     issues.push({
       path: [...path, 'loadBalancer'],
-      message: 'sets (or inherits) both failover and failoverPriority; proxyless orders endpoints by one of them, so keep one',
+      message: `sets (or inherits) ${set.join(' and ')}; proxyless places traffic between localities by one of them, so keep one`,
     });
   };
   check(['mesh'], [cfg.mesh.loadBalancer]);

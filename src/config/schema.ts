@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { DNS_NAME } from '../net/names.js';
 import type { AuthorizationPolicy } from '../security/authz/model.js';
 import type { RequestAuthenticationPolicy } from '../security/jwt/model.js';
+import { distributeSchema } from './distribute-schema.js';
 import { failoverIssues, failoverPrioritySchema, failoverSchema } from './failover-schema.js';
 import { duration, parseHostPort, shown } from './fields.js';
 import { inboundSchema } from './inbound-schema.js';
@@ -130,6 +131,7 @@ export const loadBalancerSchema = z
     localityAware: z.boolean().optional(),
     failover: failoverSchema.optional(),
     failoverPriority: failoverPrioritySchema.optional(),
+    distribute: distributeSchema.optional(),
     panicThreshold: z
       .number()
       .min(0, { error: (iss) => `must be a percentage from 0 to 100, got ${shown(iss.input)}` })
@@ -148,7 +150,7 @@ export const loadBalancerSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['config'],
-        message: `only a custom policy takes a config; "${lb.policy}" is built in and is set by the other loadBalancer fields (hashOn, ringSize, maglevTableSize, localityAware, failover, failoverPriority, panicThreshold, warmup)`,
+        message: `only a custom policy takes a config; "${lb.policy}" is built in and is set by the other loadBalancer fields (hashOn, ringSize, maglevTableSize, localityAware, failover, failoverPriority, distribute, panicThreshold, warmup)`,
       });
     }
   });

@@ -129,7 +129,8 @@ function lbFields(lb: LoadBalancerConfig & { policy: string }): Obj {
   }
   const common: Obj = {};
   if (lb.panicThreshold !== undefined) common.healthy_panic_threshold = { value: lb.panicThreshold };
-  if (lb.localityAware) common.locality_weighted_lb_config = {};
+  // Envoy honours the per-client locality weights `distribute` writes (local-endpoints.ts) only with this set.
+  if (lb.localityAware || (lb.distribute !== undefined && lb.localityAware !== false)) common.locality_weighted_lb_config = {};
   if (Object.keys(common).length > 0) out.common_lb_config = common;
   return out;
 }

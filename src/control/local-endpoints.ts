@@ -30,7 +30,7 @@ export interface RankedCluster {
   readonly config: ServiceConfig;
   readonly subset: string | undefined;
   /** The cluster's effective loadBalancer block. */
-  readonly lb: Pick<LoadBalancerConfig, 'localityAware' | 'failover' | 'failoverPriority'>;
+  readonly lb: Pick<LoadBalancerConfig, 'localityAware' | 'failover' | 'failoverPriority' | 'distribute'>;
 }
 
 /** Per-client endpoint resources, or undefined where every client gets the same. */
@@ -53,7 +53,7 @@ export interface LocalEndpointsOptions {
 /** Whether a cluster's endpoints can come out in another order for some client. */
 export function isRanked(config: ServiceConfig, lb: RankedCluster['lb']): boolean {
   if (lb.localityAware === false || config.discovery !== undefined) return false;
-  return lb.failoverPriority !== undefined || (config.endpoints ?? []).some((ep) => ('region' in ep && ep.region !== undefined) || ('zone' in ep && ep.zone !== undefined));
+  return lb.failoverPriority !== undefined || lb.distribute !== undefined || (config.endpoints ?? []).some((ep) => ('region' in ep && ep.region !== undefined) || ('zone' in ep && ep.zone !== undefined));
 }
 
 export class LocalEndpoints implements ClientEndpoints {
@@ -72,7 +72,7 @@ export class LocalEndpoints implements ClientEndpoints {
     this.#encode = encode;
     this.#oneRegion = options.oneRegion === true;
     // The endpoints themselves are in the shared resources; only how they are ranked is not.
-    const ranked = [...clusters].map(([name, c]) => [name, c.lb.failover, c.lb.failoverPriority]);
+    const ranked = [...clusters].map(([name, c]) => [name, c.lb.failover, c.lb.failoverPriority, c.lb.distribute]);
     this.digest = clusters.size === 0 ? '' : createHash('sha256').update(JSON.stringify([this.#oneRegion, ranked])).digest('base64url');
   }
 
@@ -85,16 +85,18 @@ export class LocalEndpoints implements ClientEndpoints {
       labels: workloadOf(node).labels,
     };
     const failover = failoverOptions(cluster.lb, place);
-    if (place.region === '' && failover.failoverLabels === undefined) return undefined;
-    const key = JSON.stringify([name, place.region, place.zone, failover.failoverRegions, failover.failoverLabels]);
+    if (place.region === '' && failover.failoverLabels === undefined && failover.distribution === undefined) return undefined;
+    const key = JSON.stringify([name, place.region, place.zone, failover]);
     if (this.#cache.has(key)) return this.#cache.get(key);
-    const ranking = localityRanking({ localRegion: place.region, localZone: place.zone, localityAware: true, ...failover });
+    const ranking = localityRanking({ localRegion: place.region, localZone: place.zone, localityAware: failover.distribution === undefined, ...failover });
     const oneRegion = this.#oneRegion;
     const resource = this.#encode(
       name,
       loadAssignment(name, cluster.config, cluster.subset, {
         ranks: ranking.ranks,
-        rankOf: (ep) => ranking.rankOf(oneRegion && ep.region === '' ? { ...ep, region: place.region } : ep),
+        rankOf: (ep) => ranking.rankOf(ep),
+        shares: failover.distribution,
+        regionOf: (region) => (oneRegion && region === '' ? place.region : region),
       }),
     );
     this.#cache.set(key, resource);

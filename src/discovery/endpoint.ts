@@ -23,6 +23,13 @@ export interface Endpoint {
   readonly labels: Readonly<Record<string, string>>;
   /** Health as reported by the discovery source (not outlier detection). */
   readonly health: EndpointHealth;
+  /**
+   * Its locality's weight, when a control plane wrote one other than the
+   * sum of the locality's endpoint weights (istiod does for `distribute`):
+   * its priority is then shared between localities by these weights, as
+   * Envoy and gRPC share it, instead of ranked by zone. Undefined otherwise.
+   */
+  readonly localityWeight?: number | undefined;
 }
 
 export interface EndpointInit {
@@ -34,6 +41,7 @@ export interface EndpointInit {
   priority?: number;
   labels?: Readonly<Record<string, string>>;
   health?: EndpointHealth;
+  localityWeight?: number | undefined;
 }
 
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
@@ -53,6 +61,8 @@ export function makeEndpoint(init: EndpointInit): Endpoint {
     priority: init.priority ?? 0,
     labels: init.labels ? Object.freeze({ ...init.labels }) : NO_LABELS,
     health: init.health ?? 'healthy',
+    // Always present, so every endpoint value has one shape.
+    localityWeight: init.localityWeight,
   });
 }
 
@@ -64,7 +74,8 @@ export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
     a.region !== b.region ||
     a.zone !== b.zone ||
     a.priority !== b.priority ||
-    a.health !== b.health
+    a.health !== b.health ||
+    a.localityWeight !== b.localityWeight
   ) {
     return false;
   }

@@ -177,6 +177,33 @@ test("locality failover: a region that is down fails over to the region Istio's 
   expect([...(await load(m, 'http://echo/', 50, 5)).entries()]).toEqual([['us1', 50]]);
 });
 
+test("locality distribute: Istio's written split sends each named locality its share, scaled by health, and the rest nothing", async () => {
+  const [a, b, c] = await Promise.all(['eu-a1', 'eu-b1', 'us-a1'].map((n) => replica(n)));
+  const source = pushedDiscovery();
+  const ep = (r: Replica, region: string, zone: string, health: Endpoint['health'] = 'healthy') =>
+    makeEndpoint({ address: '127.0.0.1', port: r.port, region, zone, health });
+  source.push([ep(a!, 'eu', 'eu-a'), ep(b!, 'eu', 'eu-b'), ep(c!, 'us', 'us-a')]);
+  const distribute = [{ from: 'eu/eu-a', to: { 'eu/eu-a': 75, 'eu/eu-b': 25 } }];
+  const m = mesh({
+    discoveryProviders: [source],
+    config: {
+      mesh: { region: 'eu', zone: 'eu-a' },
+      services: { echo: { discovery: 'test:echo', loadBalancer: { policy: 'round-robin', distribute, panicThreshold: 0 } } },
+    },
+  });
+  await m.ready();
+  const counts = await load(m, 'http://echo/', 400, 8);
+  // 75% of 400 is 300 (sd 8.7); us is named by no entry and never gets a request.
+  expect([...counts.keys()].sort()).toEqual(['eu-a1', 'eu-b1']);
+  expect(counts.get('eu-a1')).toBeGreaterThan(260);
+  expect(counts.get('eu-a1')).toBeLessThan(340);
+
+  // eu-a down: its share goes to eu-b, still not to us.
+  source.push([ep(a!, 'eu', 'eu-a', 'unhealthy'), ep(b!, 'eu', 'eu-b'), ep(c!, 'us', 'us-a')]);
+  await new Promise((r) => setImmediate(r));
+  expect([...(await load(m, 'http://echo/', 100, 5)).entries()]).toEqual([['eu-b1', 100]]);
+});
+
 test('panic threshold: below it (and with no tier able to take the load) health is ignored', async () => {
   const rs = await Promise.all(['p0', 'p1', 'p2', 'p3'].map((n) => replica(n)));
   const source = pushedDiscovery();

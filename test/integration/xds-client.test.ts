@@ -5,6 +5,7 @@
  */
 import { request } from 'undici';
 import { afterEach, expect, test } from 'vitest';
+import { packAny } from '../../src/discovery/xds/envoy-protos.js';
 import { createMesh, isMeshError, type Mesh } from '../../src/index.js';
 import { cluster, endpoints, listener, routeConfig, TestAdsServer, TYPE_URL } from '../helpers/ads-server.js';
 import { closeServers, startServer, type TestServer } from '../helpers/versioned-server.js';
@@ -303,4 +304,43 @@ test('an EDS update moves traffic to the new endpoints without a config change',
   expect(upstream?.key).toBe(`127.0.0.1:${v2.port}`);
   expect(upstream?.endpoint.region).toBe('r1');
   expect(upstream?.endpoint.weight).toBe(5);
+});
+
+test("locality weights a control plane writes (istiod's distribute) share the traffic; weights that are only the localities' sizes leave the zone order", async () => {
+  const servers = Object.fromEntries(await Promise.all(['zone-a', 'zone-b', 'zone-c'].map(async (n) => [n, await startServer(n)] as const)));
+  const ads = await adsServer();
+  serve(ads, { 'reviews-v1': 100 }, { 'reviews-v1': servers['zone-a']!.port });
+  const assignment = (weights: Record<string, number>) =>
+    packAny(TYPE_URL.clusterLoadAssignment, {
+      cluster_name: 'reviews-v1',
+      endpoints: Object.entries(weights).map(([zone, weight]) => ({
+        locality: { region: 'r1', zone },
+        load_balancing_weight: { value: weight },
+        lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: servers[zone]!.port } } } }],
+      })),
+    });
+  ads.set(TYPE_URL.clusterLoadAssignment, [assignment({ 'zone-a': 1, 'zone-b': 1, 'zone-c': 1 })]);
+  const m = createMesh({
+    env: false,
+    logger: { info() {}, warn() {}, error() {} },
+    config: { mesh: { region: 'r1', zone: 'zone-a' } },
+    xds: {
+      bootstrap: JSON.stringify({ xds_servers: [{ server_uri: ads.address, channel_creds: [{ type: 'insecure' }] }], node: { id: 'weights' } }),
+      listeners: [LISTENER],
+    },
+  });
+  meshes.push(m);
+  await m.ready();
+  // One endpoint per locality, each locality weighing 1: sizes, not a split. The mesh keeps to its own zone.
+  expect([...(await tally(m, 'http://reviews:9080/', 40)).keys()]).toEqual(['200:zone-a']);
+
+  // As istiod writes it for a client in zone-a under distribute {zone-a: 75, zone-b: 25}: weights, and zone-c left out.
+  ads.set(TYPE_URL.clusterLoadAssignment, [assignment({ 'zone-a': 75, 'zone-b': 25 })]);
+  await until(async () => (await tally(m, 'http://reviews:9080/', 40)).has('200:zone-b'), 'the split to apply');
+  const counts = await tally(m, 'http://reviews:9080/', 400);
+  // 75% of 400 is 300 (sd 8.7).
+  expect([...counts.keys()].sort()).toEqual(['200:zone-a', '200:zone-b']);
+  expect(counts.get('200:zone-a')).toBeGreaterThan(260);
+  expect(counts.get('200:zone-a')).toBeLessThan(340);
+  expect(m.destinations.get('reviews-v1')?.upstreams.find((u) => u.endpoint.zone === 'zone-b')?.endpoint.localityWeight).toBe(25);
 });

@@ -5,7 +5,8 @@
  * them). They keep calls in their zone, and when real servers go down they
  * fail over through their region to the region `failover` names, not to
  * any other. Under `failoverPriority`, one locality spread over two
- * priorities is accepted.
+ * priorities is accepted; under `distribute`, calls follow the written
+ * split (locality weights) and never reach a locality it leaves out.
  */
 import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
@@ -103,6 +104,32 @@ ${Object.entries(servers)
     const me = cp.status().clients.find((c) => c.nodeId === 'grpc-js');
     expect(me?.locality).toEqual(CLIENT);
     expect(me?.labels).toEqual(LABELS);
+  });
+
+  it('distribute: calls follow the written split the client rule gives, and no call reaches a locality it leaves out', async () => {
+    ws.writeConfig(config(`distribute: [{ from: east/east-b, to: { 'east/east-b': 75, north: 25 } }]`));
+    await eventually(async () => {
+      const counts = await tally(40);
+      return counts['east-b'] !== undefined && counts.north !== undefined && Object.keys(counts).length === 2 ? true : undefined;
+    }, 'grpc-js calls to follow the split');
+    // 75% of 400 is 300 (sd 8.7).
+    const counts = await tally(400);
+    expect(Object.keys(counts).sort(), JSON.stringify(counts)).toEqual(['east-b', 'north']);
+    expect(counts['east-b']).toBeGreaterThan(260);
+    expect(counts['east-b']).toBeLessThan(340);
+    endpointsAcked('grpc-js');
+    if (python === undefined) return;
+    const client = python;
+    await eventually(async () => {
+      const { counts: seen } = await client.calls(40);
+      return Object.keys(seen).sort().join() === 'east-b,north' ? true : undefined;
+    }, 'python3-grpcio calls to follow the split');
+    const py = await python.calls(400);
+    expect(py.errors).toEqual([]);
+    expect(Object.keys(py.counts).sort()).toEqual(['east-b', 'north']);
+    expect(py.counts['east-b']).toBeGreaterThan(260);
+    expect(py.counts['east-b']).toBeLessThan(340);
+    endpointsAcked('python');
   });
 
   it('locality: calls stay in the client zone, then its region, then the failover region, as servers go down', async () => {

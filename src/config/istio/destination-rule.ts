@@ -124,13 +124,12 @@ function loadBalancer(value: unknown, r: ResourceReader): Raw {
   if (warmup !== undefined) out.warmup = warmup;
   if (isMap(lb.localityLbSetting)) {
     const locality = lb.localityLbSetting;
-    r.child('localityLbSetting').only(locality, ['enabled', 'failover', 'failoverPriority'], {
-      distribute: 'is not supported: proxyless sends a locality its share by health, not by a written split',
-    });
+    r.child('localityLbSetting').only(locality, ['enabled', 'failover', 'failoverPriority', 'distribute']);
     if (locality.enabled !== undefined) out.localityAware = locality.enabled;
     // The model's fields are Istio's; its schema checks them and says where.
     if (locality.failover !== undefined) out.failover = locality.failover;
     if (locality.failoverPriority !== undefined) out.failoverPriority = locality.failoverPriority;
+    if (locality.distribute !== undefined) out.distribute = locality.distribute;
   }
   return out;
 }

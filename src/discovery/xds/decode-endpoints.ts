@@ -38,6 +38,7 @@ export function decodeEndpoints(raw: Record<string, unknown>, warn: Warn, path =
     const locality = group.msg('locality');
     const priority = group.num('priority');
     if (priority > MAX_PRIORITY) group.fail('priority', `must be at most ${MAX_PRIORITY}, got ${priority}`);
+    const first = endpoints.length;
     for (const lb of group.list('lb_endpoints')) {
       const ep = lb.msg('endpoint') ?? lb.fail('endpoint', 'is required (named endpoints are not supported)');
       const socket = ep.msg('address')?.msg('socket_address') ?? ep.fail('address.socket_address', 'is required');
@@ -61,6 +62,12 @@ export function decodeEndpoints(raw: Record<string, unknown>, warn: Warn, path =
         priority,
         health,
       });
+    }
+    // A written split, not just the locality's size: kept, so the priority is shared out by it (endpoint.ts).
+    const localityWeight = group.wrapped('load_balancing_weight');
+    const members = endpoints.slice(first);
+    if (localityWeight !== undefined && localityWeight !== members.reduce((sum, e) => sum + (e.weight ?? 1), 0)) {
+      for (const e of members) e.localityWeight = localityWeight;
     }
   }
   return { clusterName: r.str('cluster_name'), endpoints };

@@ -352,7 +352,45 @@ const CASES: readonly Case[] = [
   {
     name: 'failover inherited beside failoverPriority',
     input: { mesh: { loadBalancer: { failover: [{ from: 'eu', to: 'us' }] } }, services: { reviews: { endpoints: ['10.0.0.1:9080'], loadBalancer: { failoverPriority: ['app'] } } } },
-    issues: one(LB, 'sets (or inherits) both failover and failoverPriority; proxyless orders endpoints by one of them, so keep one'),
+    issues: one(LB, 'sets (or inherits) failover and failoverPriority; proxyless places traffic between localities by one of them, so keep one'),
+  },
+  {
+    name: 'distribute shares that do not add up to 100, and a zero share',
+    input: lb({ distribute: [{ from: 'eu/*', to: { 'eu/eu-1': 70, 'eu/eu-2': 20, us: 0 } }] }),
+    issues: [
+      { path: `${LB}.distribute[0].to.us`, message: 'must be a whole percentage from 1 to 100, got 0' },
+      { path: `${LB}.distribute[0].to`, message: 'shares add up to 90; they must add up to 100' },
+    ],
+  },
+  {
+    name: 'distribute shares adding up to 90',
+    input: lb({ distribute: [{ from: 'eu/*', to: { 'eu/eu-1': 70, 'eu/eu-2': 20 } }] }),
+    issues: one(`${LB}.distribute[0].to`, 'shares add up to 90; they must add up to 100'),
+  },
+  {
+    name: 'distribute localities that are not patterns, or overlap',
+    input: lb({
+      distribute: [
+        { from: 'eu', to: { 'eu/*/x': 50, 'eu/eu-1/rack-3': 50 } },
+        { from: 'eu/eu-2', to: { '*': 100 } },
+        { from: 'us//a', to: { 'us/a*': 100 } },
+      ],
+    }),
+    issues: [
+      { path: `${LB}.distribute[0].to["eu/*/x"]`, message: '"eu/*/x" may hold one "*", as its whole last part (e.g. "us-east/*")' },
+      {
+        path: `${LB}.distribute[0].to["eu/eu-1/rack-3"]`,
+        message: '"eu/eu-1/rack-3" names a sub-zone; proxyless localities have none, so end at the zone or with "/*"',
+      },
+      { path: `${LB}.distribute[2].to["us/a*"]`, message: '"us/a*" may hold one "*", as its whole last part (e.g. "us-east/*")' },
+      { path: `${LB}.distribute[1].from`, message: '"eu/eu-2" overlaps "eu"; a locality may be named once' },
+      { path: `${LB}.distribute[2].from`, message: '"us//a" has an empty part; write region, region/zone or end with "*"' },
+    ],
+  },
+  {
+    name: 'distribute beside failover',
+    input: lb({ failover: [{ from: 'eu', to: 'us' }], distribute: [{ from: 'eu', to: { eu: 100 } }] }),
+    issues: one(LB, 'sets (or inherits) failover and distribute; proxyless places traffic between localities by one of them, so keep one'),
   },
   {
     name: 'tcpKeepalive interval and probes',

@@ -15,7 +15,7 @@ const service = (loadBalancer: unknown, extra: Record<string, unknown> = {}) => 
   services: { reviews: { endpoints: ['10.0.0.1:9080'], loadBalancer, ...extra } },
 });
 
-const BUILTIN_TAIL = 'is built in and is set by the other loadBalancer fields (hashOn, ringSize, maglevTableSize, localityAware, failover, failoverPriority, panicThreshold, warmup)';
+const BUILTIN_TAIL = 'is built in and is set by the other loadBalancer fields (hashOn, ringSize, maglevTableSize, localityAware, failover, failoverPriority, distribute, panicThreshold, warmup)';
 
 describe('loadBalancer.config', () => {
   it('is kept as written beside a custom policy, nested lists and maps included', () => {

@@ -102,6 +102,19 @@ describe('endpoints ordered for the client that asks', () => {
     expect(priorities(s, REVIEWS, node('', '', { net: 'n2' }))).toEqual({ '10.0.1.2': 0, '10.0.1.1': 1, '10.0.2.1': 1, '10.0.3.1': 1, '10.0.4.1': 2 });
   });
 
+  it('distribute: the client rule sets each locality weight, and the localities it gives nothing are left out', () => {
+    const s = snapshotOf(regions("    loadBalancer: { distribute: [{ from: east/east-a, to: { 'east/east-a': 80, west: 20 } }] }"));
+    const r = s.localEndpoints.resource(REVIEWS, node('east', 'east-a'))!;
+    const cla = unpackAny(r.any.type_url, r.any.value) as { endpoints: (Group & { load_balancing_weight: { value: number } })[] };
+    expect(cla.endpoints.map((g) => [g.locality.zone, g.priority, g.load_balancing_weight.value])).toEqual([
+      ['east-a', 0, 80],
+      ['west-a', 0, 20],
+      ['east-a', 1, 80],
+    ]);
+    // A client no rule names gets no locality order at all, as from istiod: only the written priorities.
+    expect(priorities(s, REVIEWS, node('north', 'north-a'))).toEqual({ '10.0.1.1': 0, '10.0.1.2': 0, '10.0.2.1': 0, '10.0.3.1': 0, '10.0.4.1': 1 });
+  });
+
   it('a client with no region, or a service with localityAware off, gets the shared resource', () => {
     const s = snapshotOf(regions());
     expect(s.localEndpoints.resource(REVIEWS, node(''))).toBeUndefined();

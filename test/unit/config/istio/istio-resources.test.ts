@@ -170,7 +170,7 @@ spec:
     );
   });
 
-  it("reads a DestinationRule's locality failover and failoverPriority; distribute is refused", () => {
+  it("reads a DestinationRule's locality failover, failoverPriority and distribute", () => {
     const dr = (locality: string) =>
       reviewsRule(`loadBalancer: { simple: ROUND_ROBIN, localityLbSetting: ${locality} }\n    outlierDetection: { consecutive5xxErrors: 3 }`);
     expect(load(dr('{ enabled: true, failover: [{ from: us-east, to: eu-west }, { from: eu-west, to: us-east }] }')).services.reviews!.loadBalancer).toEqual({
@@ -185,14 +185,18 @@ spec:
       policy: 'round-robin',
       failoverPriority: ['topology.istio.io/network', 'topology.kubernetes.io/region'],
     });
-    expect(problems(dr('{ distribute: [{ from: "us-east/*", to: { "us-east/*": 80, "us-west/*": 20 } }] }'))).toContain(
-      'spec.trafficPolicy.loadBalancer.localityLbSetting.distribute: is not supported',
+    expect(load(dr('{ distribute: [{ from: "us-east/*", to: { "us-east/*": 80, "us-west/*": 20 } }] }')).services.reviews!.loadBalancer).toEqual({
+      policy: 'round-robin',
+      distribute: [{ from: 'us-east/*', to: { 'us-east/*': 80, 'us-west/*': 20 } }],
+    });
+    expect(problems(dr('{ distribute: [{ from: "us-east/*", to: { "us-east/*": 80, "us-west/*": 10 } }] }'))).toContain(
+      'services.reviews.loadBalancer.distribute[0].to: shares add up to 90; they must add up to 100',
     );
     expect(problems(dr('{ failover: [{ from: us-east, to: us-east }] }'))).toContain(
       'services.reviews.loadBalancer.failover[0].to: fails "us-east" over to itself',
     );
     expect(problems(dr('{ failover: [{ from: a, to: b }], failoverPriority: [x] }'))).toContain(
-      'services.reviews.loadBalancer: sets (or inherits) both failover and failoverPriority',
+      'services.reviews.loadBalancer: sets (or inherits) failover and failoverPriority',
     );
   });
 

@@ -195,6 +195,31 @@ test('unsupported cluster features are rejected naming the field', () => {
   );
 });
 
+test('a locality weight is kept only when it is a written split, not the sum of its endpoint weights', () => {
+  const group = (zone: string, weight: number | undefined, endpointWeights: number[]) => ({
+    locality: { region: 'eu', zone },
+    ...(weight !== undefined ? { load_balancing_weight: { value: weight } } : {}),
+    lb_endpoints: endpointWeights.map((w, i) => ({
+      endpoint: { address: { socket_address: { address: `10.0.${zone.length}.${i + 1}`, port_value: 80 } } },
+      load_balancing_weight: { value: w },
+    })),
+  });
+  const eds = decodeEndpoints(
+    roundTrip(TYPE_URL.clusterLoadAssignment, {
+      cluster_name: 'c',
+      endpoints: [group('a', 5, [2, 3]), group('bb', 80, [1, 1]), group('ccc', undefined, [1])],
+    }),
+    warn,
+  );
+  expect(eds.endpoints.map((e) => [e.zone, e.localityWeight])).toEqual([
+    ['a', undefined],
+    ['a', undefined],
+    ['bb', 80],
+    ['bb', 80],
+    ['ccc', undefined],
+  ]);
+});
+
 test('endpoints keep locality, priority, weight and health; bad ones are rejected', () => {
   const eds = decodeEndpoints(
     roundTrip(TYPE_URL.clusterLoadAssignment, {
