@@ -161,7 +161,9 @@ export function formatStatus(s: ControlPlaneStatus): string {
   if (s.lastRejectedConfig) lines.push(`last rejected edit (${s.lastRejectedConfig.at}): ${s.lastRejectedConfig.message}`);
   lines.push(`${s.clients.length} client${s.clients.length === 1 ? '' : 's'} connected`);
   for (const c of s.clients) {
-    lines.push(`  ${c.nodeId} (${c.peer}, ${c.userAgent || 'unknown agent'}, via ${c.service})`);
+    // Where it is decides the order of its endpoints (local-endpoints.ts), so it is worth seeing at a glance.
+    const place = c.locality.region !== '' || c.locality.zone !== '' ? `, in ${c.locality.region || '?'}/${c.locality.zone || '?'}` : '';
+    lines.push(`  ${c.nodeId} (${c.peer}, ${c.userAgent || 'unknown agent'}, via ${c.service}${place})`);
     for (const sub of c.subscriptions) {
       const state =
         sub.lastNack !== undefined && sub.lastNack.version === sub.sentVersion
