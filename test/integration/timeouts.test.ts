@@ -128,7 +128,9 @@ test('hedges are never sent for non-idempotent requests', async () => {
 });
 
 test('a caller abort during the retry backoff ends the call with the caller’s reason and no further attempt', async () => {
-  const s = await startServer('s', status(503));
+  // Retry-After holds the retry back at least 5 s: the jittered backoff alone can be a few milliseconds,
+  // and a second attempt could then land before the poll below sees the first.
+  const s = await startServer('s', status(503, { 'retry-after': '5' }));
   const m = mesh({
     services: {
       svc: {
