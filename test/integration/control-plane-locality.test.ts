@@ -14,6 +14,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { ControlPlane } from '../../src/control/control-plane.js';
 import { createMesh, type Mesh } from '../../src/index.js';
 import { stderrLogger } from '../../src/telemetry/logger.js';
+import { answersSeen } from '../helpers/answers.js';
 import { closeServers, startServer, type TestServer } from '../helpers/versioned-server.js';
 
 const LISTENER = 'reviews.default.svc.cluster.local:9080';
@@ -56,13 +57,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function seen(mesh: Mesh, n: number): Promise<string[]> {
-  const out = new Set<string>();
-  for (let i = 0; i < n; i++) {
-    const res = await mesh.request(`http://${LISTENER}/x`);
-    out.add(`${res.statusCode}:${await res.body.text()}`);
-  }
-  return [...out].sort();
+function seen(mesh: Mesh, n: number): Promise<string[]> {
+  return answersSeen(mesh, `http://${LISTENER}/x`, n);
 }
 
 async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {

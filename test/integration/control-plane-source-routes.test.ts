@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { ControlPlane } from '../../src/control/control-plane.js';
 import { createMesh, type Mesh } from '../../src/index.js';
 import { stderrLogger } from '../../src/telemetry/logger.js';
+import { answersSeen } from '../helpers/answers.js';
 import { closeServers, startServer } from '../helpers/versioned-server.js';
 
 const LISTENER = 'ratings.default.svc.cluster.local:9080';
@@ -67,13 +68,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function versionsSeen(mesh: Mesh, n: number): Promise<string[]> {
-  const seen = new Set<string>();
-  for (let i = 0; i < n; i++) {
-    const res = await mesh.request(`http://${LISTENER}/ratings/1`);
-    seen.add(`${res.statusCode}:${await res.body.text()}`);
-  }
-  return [...seen].sort();
+function versionsSeen(mesh: Mesh, n: number): Promise<string[]> {
+  return answersSeen(mesh, `http://${LISTENER}/ratings/1`, n);
 }
 
 test('each client gets the routes its own workload satisfies, and its requests follow them', async () => {

@@ -5,23 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { failoverOptions } from '../../../src/balancer/failover-options.js';
-import { buildLocalityPicker, type LocalityOptions, type TieredEndpoint } from '../../../src/balancer/locality.js';
+import { buildLocalityPicker, type LocalityOptions, } from '../../../src/balancer/locality.js';
 import { type DistributeRule, distributedWeights, parseLocalityPattern, sharesFor } from '../../../src/balancer/locality-distribution.js';
 import { roundRobinPicker } from '../../../src/balancer/round-robin.js';
-import { seeded, TestEndpoint } from './support.js';
+import { seeded, TieredTestEndpoint } from './support.js';
 
-class Placed extends TestEndpoint implements TieredEndpoint {
-  localityWeight: number | undefined;
-  constructor(
-    key: string,
-    readonly region: string,
-    readonly zone: string,
-    readonly healthy = true,
-    readonly priority = 0,
-  ) {
-    super(key);
-  }
-}
+type Placed = TieredTestEndpoint;
 
 /** `zone(...)` with a control plane's written locality weight. */
 function weighed(list: Placed[], weight: number): Placed[] {
@@ -30,7 +19,7 @@ function weighed(list: Placed[], weight: number): Placed[] {
 }
 
 function zone(region: string, name: string, count: number, healthy = count, priority = 0): Placed[] {
-  return Array.from({ length: count }, (_, i) => new Placed(`${name}-${i}-p${priority}:80`, region, name, i < healthy, priority));
+  return Array.from({ length: count }, (_, i) => new TieredTestEndpoint(`${name}-${i}-p${priority}:80`, region, name, i < healthy, priority));
 }
 
 function shares(picker: { pick(): Placed | undefined }, n = 40_000): Record<string, number> {

@@ -7,23 +7,12 @@ import {
   buildLocalityPicker,
   isPanicking,
   type LocalityOptions,
-  type TieredEndpoint,
 } from '../../../src/balancer/locality.js';
 import { ringHashPicker } from '../../../src/balancer/ring-hash.js';
 import { roundRobinPicker } from '../../../src/balancer/round-robin.js';
-import { seeded, TestEndpoint } from './support.js';
+import { seeded, TieredTestEndpoint } from './support.js';
 
-class Tiered extends TestEndpoint implements TieredEndpoint {
-  constructor(
-    key: string,
-    readonly region: string,
-    readonly zone: string,
-    readonly healthy = true,
-    readonly priority = 0,
-  ) {
-    super(key);
-  }
-}
+type Tiered = TieredTestEndpoint;
 
 const local: LocalityOptions = { localRegion: 'eu', localZone: 'eu-a', localityAware: true, panicThreshold: 50 };
 
@@ -31,7 +20,7 @@ const local: LocalityOptions = { localRegion: 'eu', localZone: 'eu-a', localityA
 function zone(region: string, name: string, count: number, healthy = count, priority = 0): Tiered[] {
   return Array.from(
     { length: count },
-    (_, i) => new Tiered(`${name}-${i}:80`, region, name, i < healthy, priority),
+    (_, i) => new TieredTestEndpoint(`${name}-${i}:80`, region, name, i < healthy, priority),
   );
 }
 
@@ -153,7 +142,7 @@ describe('locality failover', () => {
   });
 
   it('orders by how many failoverPriority labels an endpoint shares with this process, as istiod does', () => {
-    class Labelled extends Tiered {
+    class Labelled extends TieredTestEndpoint {
       constructor(key: string, region: string, zoneName: string, readonly labels: Record<string, string>, healthy = true) {
         super(key, region, zoneName, healthy);
       }

@@ -3,6 +3,8 @@
  * the same numbers and a failure reproduces) and a mutable endpoint whose
  * live counters the tests drive by hand.
  */
+
+import type { TieredEndpoint } from '../../../src/balancer/locality.js';
 import { PeakEwma } from '../../../src/balancer/peak-ewma.js';
 import type { BalancedEndpoint } from '../../../src/balancer/types.js';
 
@@ -26,6 +28,20 @@ export class TestEndpoint implements BalancedEndpoint {
   ) {}
   latencyCost(now: number): number {
     return this.ewma.cost(now);
+  }
+}
+
+/** An endpoint in a locality and priority, as the locality picker sees it; `localityWeight` as a control plane may write it. */
+export class TieredTestEndpoint extends TestEndpoint implements TieredEndpoint {
+  localityWeight: number | undefined;
+  constructor(
+    key: string,
+    readonly region: string,
+    readonly zone: string,
+    readonly healthy = true,
+    readonly priority = 0,
+  ) {
+    super(key);
   }
 }
 

@@ -51,7 +51,11 @@ function stream(current: () => Snapshot) {
   return { s, written, last, ask, names };
 }
 
-test('a client that NACKs the new routes keeps the removed cluster only until the limit, then loses it', () => {
+/**
+ * A client that has ACKed snapshot 1's routes and its subset cluster, and
+ * has just been pushed snapshot 2, whose routes no longer use the subset.
+ */
+function pushedRemoval() {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
   const before = snapshot(true, '1');
   let current = before;
@@ -65,6 +69,11 @@ test('a client that NACKs the new routes keeps the removed cluster only until th
   current = snapshot(false, '2', before);
   c.s.push(before);
   expect(c.last(TYPE_URL.routeConfiguration)?.version_info).toBe('2');
+  return c;
+}
+
+test('a client that NACKs the new routes keeps the removed cluster only until the limit, then loses it', () => {
+  const c = pushedRemoval();
   c.ask(TYPE_URL.routeConfiguration, ['reviews'], 'refused for the test');
   // It still names the subset (its old routes use it), and gets it while the bridge stands.
   c.ask(TYPE_URL.cluster, [SUBSET, PLAIN]);
@@ -77,17 +86,7 @@ test('a client that NACKs the new routes keeps the removed cluster only until th
 });
 
 test('a client that moves off the removed cluster loses it at once, and no timer is left behind', () => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-  const before = snapshot(true, '1');
-  let current = before;
-  const c = stream(() => current);
-  c.ask(TYPE_URL.routeConfiguration, ['reviews']);
-  c.ask(TYPE_URL.routeConfiguration, ['reviews']);
-  c.ask(TYPE_URL.cluster, [SUBSET]);
-  c.ask(TYPE_URL.cluster, [SUBSET]);
-
-  current = snapshot(false, '2', before);
-  c.s.push(before);
+  const c = pushedRemoval();
   c.ask(TYPE_URL.routeConfiguration, ['reviews']);
   c.ask(TYPE_URL.cluster, [SUBSET, PLAIN]);
   expect(c.names(c.last(TYPE_URL.cluster))).toEqual([SUBSET, PLAIN]);
