@@ -29,7 +29,10 @@ export type Fallback = (err: MeshError, request: { readonly method: string; read
 
 /** The concrete tier of one service (a cluster, Envoy would say): what the pipeline asks of it. */
 export interface Cluster {
+  /** The service's key in the config: the mesh's own metrics, events and errors name it so. */
   readonly name: string;
+  /** The service Istio's metrics and the spans name (`reportAs`, else the key). */
+  readonly reportedName: string;
   readonly namespace: string;
   /** The picker for a subset (undefined: the whole service); undefined for an unknown subset. */
   picker(subset: string | undefined): Picker<Upstream> | undefined;

@@ -62,6 +62,8 @@ const EMPTY_PICKER: Picker<Upstream> = { size: 0, pick: () => undefined };
 
 export class Destination implements Cluster {
   readonly name: string;
+  /** Kept as a field, not a getter over the config: Istio's metrics read it on every call. */
+  reportedName: string;
   readonly budget = new RetryBudget(DEFAULT_RETRY_BUDGET);
   readonly limits = new PoolLimits({});
   readonly latency = new LatencyWindow();
@@ -92,6 +94,7 @@ export class Destination implements Cluster {
 
   constructor(name: string, service: ServiceConfig, settings: MeshSettings, ctx: DestinationContext) {
     this.name = name;
+    this.reportedName = name;
     this.#ctx = ctx;
     this.#namespace = service.namespace ?? settings.namespace;
     this.configure(service, settings);
@@ -134,6 +137,7 @@ export class Destination implements Cluster {
     this.#service = service;
     this.#settings = settings;
     this.#namespace = service.namespace ?? settings.namespace;
+    this.reportedName = service.reportAs ?? this.name;
     this.#configureResilience(service, settings);
     if (this.#pool.update(service, settings, this.#ctx.pool, this.#ctx.tls)) this.#renewPools();
     const lb = this.#lbConfig(undefined);

@@ -183,6 +183,9 @@ export const serviceSchema = z
     rateLimit: rateLimitSchema.optional(),
     routes: routesSchema.optional(),
     namespace: dnsLabel('namespace name').optional(),
+    // The Kubernetes Service name Istio's metrics and the spans report this entry as, when the key is not it
+    // (an xDS cluster, say); hosts are still claimed by the key alone.
+    reportAs: dnsLabel('service name').optional(),
     hosts: z.array(hostName).optional(),
     port: port.optional(),
     endpoints: z.array(endpointEntry).optional(),

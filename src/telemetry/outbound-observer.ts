@@ -30,7 +30,7 @@ class CallInfo implements ClientInfo {
     return this.call!.request.protocol;
   }
   get service(): string {
-    return this.call!.cluster.name;
+    return this.call!.cluster.reportedName;
   }
   get route(): string {
     return this.call!.routeName;
@@ -119,7 +119,7 @@ export class OutboundObserver implements CallObserver {
     if (metrics === undefined && !keeps) return;
     const durationMs = endedAt - call.startedAt;
     const endpoint = result.upstream?.endpoint;
-    const destination = this.#t.destinations.forEndpoint(call.cluster.name, call.cluster.namespace, endpoint);
+    const destination = this.#t.destinations.forEndpoint(call.cluster.reportedName, call.cluster.namespace, endpoint);
     if (!keeps) {
       // Metrics read the record synchronously and keep nothing of it: one scratch
       // record serves every call, so the common path allocates no record at all.
@@ -171,7 +171,7 @@ export class OutboundObserver implements CallObserver {
     const record: RequestRecord = {
       reporter: 'source',
       source: this.#t.source(),
-      destination: this.#t.destinations.forEndpoint(cluster.name, cluster.namespace, undefined),
+      destination: this.#t.destinations.forEndpoint(cluster.reportedName, cluster.namespace, undefined),
       protocol: request.protocol,
       responseCode: err.httpStatus,
       grpcStatus: undefined,

@@ -1,12 +1,13 @@
 /**
  * ClusterLoadAssignment (EDS) into the mesh's endpoint values: locality
- * (region, zone), priority, weight and health. Locality weights are not
+ * (region, zone), priority, weight, health and labels (endpoint-labels.ts). Locality weights are not
  * folded into endpoint weights: the mesh balances across endpoints, and its
  * locality preference comes from `loadBalancer.localityAware`.
  */
 import { isIP } from 'node:net';
 import type { EndpointHealth, EndpointInit } from '../endpoint.js';
 import type { Warn } from './decode-route-action.js';
+import { endpointLabels } from './endpoint-labels.js';
 import { ProtoReader } from './proto-reader.js';
 
 export interface XdsEndpoints {
@@ -53,6 +54,7 @@ export function decodeEndpoints(raw: Record<string, unknown>, warn: Warn, path =
       const health = HEALTH[status];
       if (health === undefined) lb.fail('health_status', `${status} is not a known health status`);
       if (ep.list('additional_addresses').length > 0) warn(ep.at('additional_addresses'), 'ignored; the first address is used');
+      const labels = endpointLabels(lb, warn);
       endpoints.push({
         address,
         port,
@@ -61,6 +63,7 @@ export function decodeEndpoints(raw: Record<string, unknown>, warn: Warn, path =
         zone: locality?.str('zone') ?? '',
         priority,
         health,
+        ...(labels !== undefined ? { labels } : {}),
       });
     }
     // A written split, not just the locality's size: kept, so the priority is shared out by it (endpoint.ts).

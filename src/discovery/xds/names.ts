@@ -56,6 +56,22 @@ export function clusterServiceName(cluster: string, taken: ReadonlySet<string>):
   return `xds-${base}-${shortHash(cluster)}`;
 }
 
+/**
+ * The Kubernetes Service an Istio-named cluster (`outbound|9080|v1|reviews.default.svc.cluster.local`,
+ * as istiod and proxyless's control plane name them) stands for, so Istio's metrics and the spans
+ * report `reviews` in `default`, not the cluster service's generated name. Other names: undefined.
+ */
+export function istioClusterService(cluster: string): { readonly name: string; readonly namespace: string } | undefined {
+  const parts = cluster.split('|');
+  if (parts.length !== 4 || parts[0] !== 'outbound') return undefined;
+  const labels = (parts[3] ?? '').toLowerCase().split('.');
+  const [name = '', namespace = ''] = labels;
+  if (labels.length < 3 || labels[2] !== 'svc' || !DNS_LABEL.test(name) || name.length > 63 || !DNS_LABEL.test(namespace) || namespace.length > 63) {
+    return undefined;
+  }
+  return { name, namespace };
+}
+
 /** The discovery URIs the mesh's `xds:` provider serves. */
 export const listenerUri = (name: string): string => `xds:listener/${name}`;
 export const clusterUri = (name: string): string => `xds:cluster/${name}`;

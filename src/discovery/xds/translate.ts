@@ -16,7 +16,7 @@ import { resolveFault } from './decode-fault.js';
 import type { XdsListener } from './decode-listener.js';
 import { pickVirtualHost, type XdsRouteConfig, type XdsVirtualHost } from './decode-route.js';
 import type { Warn } from './decode-route-action.js';
-import { clusterServiceName, clusterUri, listenerTarget, listenerUri } from './names.js';
+import { clusterServiceName, clusterUri, istioClusterService, listenerTarget, listenerUri } from './names.js';
 
 export interface XdsResources {
   /** Subscribed listener names, in the order configured. */
@@ -134,6 +134,11 @@ export function translate(
     }
     if (decoded?.source.kind === 'dns') svc.discovery = `dns:${decoded.source.host}:${decoded.source.port}`;
     else svc.discovery = clusterUri(cluster);
+    const reported = istioClusterService(cluster);
+    if (reported !== undefined) {
+      svc.reportAs = reported.name;
+      svc.namespace = reported.namespace;
+    }
     const hashOn = hashes.get(cluster);
     if (hashOn !== undefined) svc.loadBalancer = { ...(svc.loadBalancer as Record<string, unknown> | undefined), hashOn };
     services[service] = svc;

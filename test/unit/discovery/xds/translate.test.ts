@@ -2,7 +2,7 @@
 import { expect, test } from 'vitest';
 import { validateConfig } from '../../../../src/config/validate.js';
 import { decodeRouteConfiguration } from '../../../../src/discovery/xds/decode-route.js';
-import { clusterServiceName, listenerTarget } from '../../../../src/discovery/xds/names.js';
+import { clusterServiceName, istioClusterService, listenerTarget } from '../../../../src/discovery/xds/names.js';
 import { selectVirtualHosts, translate } from '../../../../src/discovery/xds/translate.js';
 
 test('listener names: istiod FQDN, short host:port and plain host', () => {
@@ -62,4 +62,16 @@ test('a translation is a valid config even before any cluster arrived', () => {
   // The route's hash policy lands on the cluster it hashes for; the HCM's max_stream_duration is the route's timeout.
   expect(config.services[target]?.loadBalancer?.hashOn).toEqual({ header: 'x-user' });
   expect(reviews.routes![0]!.timeout).toBe(30_000);
+  // The Istio-named cluster reports as the Service it names, in that Service's namespace.
+  expect(config.services[target]).toMatchObject({ reportAs: 'reviews', namespace: 'default' });
+});
+
+test('an Istio-named cluster names its Service; other names name none', () => {
+  expect(istioClusterService('outbound|9080|v1|reviews.default.svc.cluster.local')).toEqual({ name: 'reviews', namespace: 'default' });
+  expect(istioClusterService('outbound|9080||Ratings.Shop.svc.example.org')).toEqual({ name: 'ratings', namespace: 'shop' });
+  // A ServiceEntry host, an inbound cluster, a plain name, a malformed one.
+  expect(istioClusterService('outbound|443||api.example.com')).toBeUndefined();
+  expect(istioClusterService('inbound|9080||')).toBeUndefined();
+  expect(istioClusterService('reviews-v1')).toBeUndefined();
+  expect(istioClusterService('outbound|9080|v1|reviews.default.svc.cluster.local|x')).toBeUndefined();
 });
