@@ -36,14 +36,17 @@ export class Directory {
     // Routes may name other services, so they compile once every destination exists.
     for (const dest of next.values()) dest.compileRoutes((name) => next.get(name));
     this.#index = new HostIndex(
-      [...next.values()].map((d) => [{ name: d.name, namespace: d.namespace, hosts: config.services[d.name]?.hosts }, d]),
+      [...next.values()].map((d) => {
+        const service = config.services[d.name];
+        return [{ name: d.name, namespace: d.namespace, hosts: service?.hosts, port: service?.port }, d];
+      }),
       config.mesh.namespace,
       config.mesh.clusterDomain,
     );
     this.#origins = new Map();
   }
 
-  /** The destination an origin (`http://reviews:9080`) names, or null to pass it through. */
+  /** The destination an origin (`http://reviews:9080`) names, or null to pass it through (see HostIndex for ports). */
   resolve(origin: string): Destination | null {
     const cached = this.#origins.get(origin);
     if (cached !== undefined) return cached;
@@ -61,7 +64,9 @@ export class Directory {
       return null;
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
-    return this.#index.lookup(url.hostname) ?? null;
+    // URL leaves out the scheme's default port; a service on port 80 is still told apart by it.
+    const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+    return this.#index.lookup(url.hostname, port) ?? null;
   }
 
   get(name: string): Destination | undefined {

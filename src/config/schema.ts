@@ -12,6 +12,7 @@ import type { RequestAuthenticationPolicy } from '../security/jwt/model.js';
 import { distributeSchema } from './distribute-schema.js';
 import { failoverIssues, failoverPrioritySchema, failoverSchema } from './failover-schema.js';
 import { duration, parseHostPort, shown } from './fields.js';
+import { hostClaimIssues } from './host-claims.js';
 import { inboundSchema } from './inbound-schema.js';
 import { jsonObjectSchema } from './json-object.js';
 import { DNS_LABEL, dnsLabel, LABEL_RULE, labelsSchema } from './label-schema.js';
@@ -253,6 +254,7 @@ export const meshConfigSchema = z
     for (const issue of inheritedConfigIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
     for (const issue of warmupIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
     for (const issue of failoverIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of hostClaimIssues(cfg)) ctx.addIssue({ code: 'custom', ...issue });
     for (const name of Object.keys(cfg.services)) {
       if (!DNS_LABEL.test(name) || name.length > 63) {
         ctx.addIssue({

@@ -261,6 +261,13 @@ describe('control plane resources', () => {
   a: { hosts: [shared.example.com], endpoints: ["10.0.0.1:80"] }
   b: { hosts: [shared.example.com], endpoints: ["10.0.0.2:80"] }
 `),
+    ).toThrow(/services\.b\.hosts: claims host "shared\.example\.com" with no port, as service "a" does/);
+    // On two ports the data plane tells them apart, but the control plane serves the port-less listener name once.
+    expect(() =>
+      snapshotOf(`services:
+  a: { port: 80, hosts: [shared.example.com], endpoints: ["10.0.0.1:80"] }
+  b: { port: 81, hosts: [shared.example.com], endpoints: ["10.0.0.2:81"] }
+`),
     ).toThrow(/services\.b: is reached as "shared\.example\.com", which is already a name of service "a"/);
   });
 });
