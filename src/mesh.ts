@@ -222,7 +222,7 @@ export class Mesh {
       policies: this.balancers,
       place: () => {
         const mesh = this.config.current.config.mesh;
-        return { region: mesh.region ?? '', zone: mesh.zone ?? '', labels: mesh.labels ?? {} };
+        return { region: mesh.region ?? '', zone: mesh.zone ?? '', labels: mesh.labels ?? {}, namespace: mesh.namespace, clusterDomain: mesh.clusterDomain };
       },
       rejected: (err) => {
         this.config.recordRejection('xds', err);

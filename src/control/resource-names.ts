@@ -17,8 +17,9 @@ import type { MeshSettings, ServiceConfig } from '../config/schema.js';
 /** Used when neither the service nor its endpoints name a port. */
 const FALLBACK_PORT = 80;
 
+/** The Service's FQDN: of the Service the entry reports as (one port of it, see listenerNames), else of the entry. */
 export function serviceFqdn(name: string, service: ServiceConfig, mesh: MeshSettings): string {
-  return `${name}.${service.namespace ?? mesh.namespace}.svc.${mesh.clusterDomain}`;
+  return `${service.reportAs ?? name}.${service.namespace ?? mesh.namespace}.svc.${mesh.clusterDomain}`;
 }
 
 /** The port in cluster and listener names: the service's, else its first endpoint's. */
@@ -34,13 +35,24 @@ export function routeConfigName(name: string): string {
   return name;
 }
 
-/** Every authority a client may dial to reach `name`; the first is the canonical one. */
+/**
+ * Every authority a client may dial to reach `name`; the first is the
+ * canonical one. An entry that reports as another Service (another port of
+ * it: `reviews-admin` as `reviews` on 9901) is reached first by that
+ * Service's names with its port only (`reviews.shop.svc.cluster.local:9901`,
+ * the canonical one): the port-less names are the Service's own entry's.
+ * Its own name stays an alias, with and without the port.
+ */
 export function listenerNames(name: string, service: ServiceConfig, mesh: MeshSettings): string[] {
   const ns = service.namespace ?? mesh.namespace;
   const port = servicePort(service);
-  const hosts = [name, `${name}.${ns}`, `${name}.${ns}.svc`, serviceFqdn(name, service, mesh), ...(service.hosts ?? [])];
+  const fqdn = serviceFqdn(name, service, mesh);
   const out = new Set<string>();
-  for (const host of hosts) {
+  const reportAs = service.reportAs;
+  if (reportAs !== undefined && reportAs !== name) {
+    for (const host of [fqdn, reportAs, `${reportAs}.${ns}`, `${reportAs}.${ns}.svc`]) out.add(`${host}:${port}`);
+  }
+  for (const host of [name, `${name}.${ns}`, `${name}.${ns}.svc`, `${name}.${ns}.svc.${mesh.clusterDomain}`, ...(service.hosts ?? [])]) {
     out.add(host);
     out.add(`${host}:${port}`);
   }

@@ -14,6 +14,7 @@ import { KubernetesInput } from '../../src/control/kubernetes/kubernetes-input.j
 import { TYPE_URL, unpackAny } from '../../src/discovery/xds/envoy-protos.js';
 import { createMesh, isMeshError, type Mesh } from '../../src/index.js';
 import type { MeshLogger } from '../../src/telemetry/logger.js';
+import { answersSeen } from '../helpers/answers.js';
 import { FakeKubeApiServer, FORBIDDEN_TOKEN, kubectl, service, writeKubeconfig } from '../helpers/kube-apiserver/index.js';
 import { closeServers, startServer, type TestServer } from '../helpers/versioned-server.js';
 
@@ -234,6 +235,40 @@ test('a bad VirtualService is rejected by name and field; the last good routes k
   await until(() => Number(cp.snapshot.version) > before && caughtUp(), 'the client to take the snapshot with the VirtualService', 30_000);
   for (let i = 0; i < 10; i++) expect(await body('http://reviews:9080/x')).toBe('200:v1');
 }, 120_000);
+
+test("every port of a Service is served under the Service's names on that port, and one mesh reaches each by the port it calls", async () => {
+  const web = await startServer('details-web');
+  const admin = await startServer('details-admin');
+  const slice = {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'details-abc', namespace: 'default', labels: { 'kubernetes.io/service-name': 'details' } },
+    addressType: 'IPv4',
+    ports: [
+      { name: 'http', port: web.port, protocol: 'TCP' },
+      { name: 'admin', port: admin.port, protocol: 'TCP' },
+    ],
+    endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true, serving: true, terminating: false } }],
+  };
+  await apply([service('details', [{ name: 'http', port: 9080 }, { name: 'admin', port: 9901 }]), slice].map((o) => stringify(o)).join('---\n'));
+  const admins = 'details.default.svc.cluster.local:9901';
+  await until(() => cp.status().resources[TYPE_URL.listener]?.includes(admins) === true, 'the second port to be served', 30_000);
+  expect(cp.status().resources[TYPE_URL.cluster]).toEqual(
+    expect.arrayContaining(['outbound|9080||details.default.svc.cluster.local', 'outbound|9901||details.default.svc.cluster.local']),
+  );
+  const both = createMesh({
+    env: { MESH_XDS_SERVER: `127.0.0.1:${cp.port}`, MESH_XDS_LISTENERS: `details.default.svc.cluster.local:9080,${admins}`, MESH_NAMESPACE: 'default' },
+    logger: { info() {}, warn() {}, error() {} },
+  });
+  try {
+    await both.ready();
+    expect(await answersSeen(both, 'http://details:9080/x', 5)).toEqual(['200:details-web']);
+    expect(await answersSeen(both, 'http://details:9901/x', 5)).toEqual(['200:details-admin']);
+    expect(await answersSeen(both, `http://${admins}/x`, 5)).toEqual(['200:details-admin']);
+  } finally {
+    await both.destroy();
+  }
+}, 60_000);
 
 test('RBAC denial fails start with a typed error naming the permission', async () => {
   const denied = writeKubeconfig(api, { token: FORBIDDEN_TOKEN });

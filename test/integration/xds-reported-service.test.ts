@@ -6,57 +6,38 @@
  * version is the endpoint's, from the labels EDS carries. The mesh's own
  * metrics keep the cluster service's name, as Envoy's cluster stats do.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { ControlPlane } from '../../src/control/control-plane.js';
-import { createMesh, type Mesh } from '../../src/index.js';
-import { stderrLogger } from '../../src/telemetry/logger.js';
-import { closeServers, startServer } from '../helpers/versioned-server.js';
+import type { Mesh } from '../../src/index.js';
+import { type FileControlPlane, fileControlPlane } from '../helpers/file-control-plane.js';
+import { startServer } from '../helpers/versioned-server.js';
 
 const LISTENER = 'reviews.shop.svc.cluster.local:9080';
-const dir = mkdtempSync(join(tmpdir(), 'proxyless-xds-reported-'));
 const registry = new Registry();
 const exporter = new InMemorySpanExporter();
-let cp: ControlPlane;
+let plane: FileControlPlane;
 let mesh: Mesh;
 
 beforeAll(async () => {
   const v1 = await startServer('v1');
-  const file = join(dir, 'mesh.yaml');
-  writeFileSync(
-    file,
-    `mesh: { namespace: shop }
+  plane = await fileControlPlane(`mesh: { namespace: shop }
 services:
   reviews:
     port: 9080
     endpoints: [{ address: 127.0.0.1, port: ${v1.port}, labels: { version: v1 } }]
     subsets: { v1: { labels: { version: v1 } } }
     routes: [{ name: to-v1, route: [{ destination: { subset: v1 } }] }]
-`,
-  );
-  cp = new ControlPlane({ configFile: file, host: '127.0.0.1', port: 0, logger: stderrLogger('silent'), debounceMs: 20 });
-  await cp.start();
-  mesh = createMesh({
-    env: { MESH_XDS_SERVER: `127.0.0.1:${cp.port}`, MESH_XDS_LISTENERS: LISTENER },
+`);
+  mesh = await plane.meshOver(LISTENER, {}, {
     telemetry: {
       metrics: { registry },
       tracing: { tracerProvider: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }) },
     },
-    logger: { info() {}, warn() {}, error() {} },
   });
-  await mesh.ready();
 });
 
-afterAll(async () => {
-  await mesh?.destroy();
-  await cp?.close();
-  await closeServers();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => plane?.close());
 
 test("Istio's metrics and the span name the Service the cluster stands for; the mesh's own metrics, the cluster service", async () => {
   for (let i = 0; i < 3; i++) {

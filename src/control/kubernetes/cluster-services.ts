@@ -1,9 +1,11 @@
 /**
  * Kubernetes Services and their EndpointSlices as config-model services
  * (the raw input validateConfig takes), the same model a mesh file holds:
- * - one config service per Service, on the Service's first port (the model
- *   has one port per service; the others are not served, see
- *   docs/kubernetes.md);
+ * - one config service per Service port: the first under the Service's
+ *   name, each other one as `<name>-<port name>` (or `-<number>`) that
+ *   reports as the Service (`reportAs`), so its xDS names are the Service's
+ *   on that port (`reviews.shop.svc.cluster.local:9090`,
+ *   `outbound|9090||reviews.shop.svc.cluster.local`, resource-names.ts);
  * - endpoints from the slices with the data plane's own merge
  *   (slice-endpoints.ts: conditions, terminating, dual-stack, duplicates)
  *   and the port each slice carries for that Service port;
@@ -14,8 +16,9 @@
  * reported, never merged.
  */
 import type { Raw } from '../../config/istio/reader.js';
+import { DNS_LABEL } from '../../config/label-schema.js';
 import { portInSlice, resolvePort, type SlicePortMatch } from '../../discovery/kubernetes/ports.js';
-import type { EndpointSliceObject, ServiceObject, SliceEndpoint } from '../../discovery/kubernetes/resources.js';
+import type { EndpointSliceObject, ServiceObject, ServicePort, SliceEndpoint } from '../../discovery/kubernetes/resources.js';
 import { sliceEndpoints } from '../../discovery/kubernetes/slice-endpoints.js';
 
 export interface ObjectMeta {
@@ -60,6 +63,7 @@ export function clusterServices(inputs: ClusterServiceInputs): ClusterServices {
   const ordered = [...inputs.services].sort((a, b) => rank(a, inputs.meshNamespace).localeCompare(rank(b, inputs.meshNamespace)));
   const services: Raw = {};
   const skipped: string[] = [];
+  const more: { key: string | undefined; svc: ClusterService; port: ServicePort }[] = [];
   for (const svc of ordered) {
     const name = svc.metadata?.name;
     const ns = svc.metadata?.namespace ?? inputs.meshNamespace;
@@ -73,21 +77,58 @@ export function clusterServices(inputs: ClusterServiceInputs): ClusterServices {
       skipped.push(`${ns}/${name} (the name is taken by the Service in namespace ${(services[name] as Raw).namespace as string})`);
       continue;
     }
-    const slices = slicesOf.get(`${ns}/${name}`) ?? [];
-    const first = ports[0]!;
-    const match = resolvePort(ports.length === 1 ? { kind: 'only' } : { kind: 'name', name: first.name ?? '' }, svc, slices);
-    const endpoints = typeof match === 'string' ? [] : sliceEndpoints(slices, match, '');
-    const labels: Map<string, Readonly<Record<string, string>>> = typeof match === 'string' ? new Map() : endpointLabels(slices, match, ns, inputs.podLabels);
-    services[name] = {
-      namespace: ns,
-      port: first.port,
-      endpoints: endpoints.map((ep) => {
-        const l = labels.get(`${ep.address} ${ep.port}`);
-        return { address: ep.address, port: ep.port, ...(ep.zone !== '' ? { zone: ep.zone } : {}), ...(l !== undefined ? { labels: l } : {}) };
-      }),
-    };
+    services[name] = portService(svc, ns, ports[0]!, slicesOf.get(`${ns}/${name}`) ?? [], inputs.podLabels);
+    for (const port of ports.slice(1)) {
+      if (typeof port.port !== 'number' || (port.protocol !== undefined && port.protocol !== 'TCP')) continue;
+      more.push({ key: portKey(name, port), svc, port });
+    }
+  }
+  // After every Service's own name: a port never takes the name of a Service (`reviews-admin`, say).
+  for (const { key, svc, port } of more) {
+    const ns = svc.metadata?.namespace ?? inputs.meshNamespace;
+    const what = `${ns}/${svc.metadata?.name ?? ''} port ${port.name || port.port}`;
+    if (key === undefined) {
+      skipped.push(`${what} (the Service's name is too long to add the port to)`);
+      continue;
+    }
+    if (services[key] !== undefined) {
+      skipped.push(`${what} (its name ${key} is taken)`);
+      continue;
+    }
+    services[key] = { ...portService(svc, ns, port, slicesOf.get(`${ns}/${svc.metadata?.name ?? ''}`) ?? [], inputs.podLabels), reportAs: svc.metadata?.name };
   }
   return { services, skipped };
+}
+
+/** One port of a Service as a config service: that port's endpoints, from each slice's port of the same name. */
+function portService(
+  svc: ClusterService,
+  ns: string,
+  port: ServicePort,
+  slices: readonly ClusterSlice[],
+  podLabels: ClusterServiceInputs['podLabels'],
+): Raw {
+  const only = (svc.spec?.ports ?? []).length === 1;
+  const match = resolvePort(only ? { kind: 'only' } : { kind: 'name', name: port.name ?? '' }, svc, slices);
+  const endpoints = typeof match === 'string' ? [] : sliceEndpoints(slices, match, '');
+  const labels: Map<string, Readonly<Record<string, string>>> = typeof match === 'string' ? new Map() : endpointLabels(slices, match, ns, podLabels);
+  return {
+    namespace: ns,
+    port: port.port,
+    endpoints: endpoints.map((ep) => {
+      const l = labels.get(`${ep.address} ${ep.port}`);
+      return { address: ep.address, port: ep.port, ...(ep.zone !== '' ? { zone: ep.zone } : {}), ...(l !== undefined ? { labels: l } : {}) };
+    }),
+  };
+}
+
+/** `reviews-admin` for port "admin", else `reviews-9901`; undefined when neither fits a DNS label. */
+function portKey(name: string, port: ServicePort): string | undefined {
+  const fits = (key: string) => key.length <= 63 && DNS_LABEL.test(key);
+  const named = port.name !== undefined && port.name !== '' ? `${name}-${port.name}` : undefined;
+  if (named !== undefined && fits(named)) return named;
+  const numbered = `${name}-${port.port}`;
+  return fits(numbered) ? numbered : undefined;
 }
 
 /** The mesh namespace sorts first, so its Services keep their short names. */

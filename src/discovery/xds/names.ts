@@ -6,6 +6,9 @@
  * (istiod's form), `reviews:9080` or plain `reviews`. The mesh service is the
  * first DNS label (`reviews`); a Kubernetes-style host (`name.namespace.svc…`)
  * also gives the namespace, any other host becomes an alias in `hosts`.
+ * Several listeners of one Service (its ports, or namesakes in other
+ * namespaces) are services of their own, told apart by port
+ * (routing/host-index.ts): see listenerServiceKeys.
  *
  * A cluster becomes a service of its own: under its own name when that is a
  * DNS label that no listener service uses, else `xds-<sanitized>-<hash>`
@@ -48,6 +51,62 @@ export function listenerTarget(name: string): ListenerTarget {
   const namespace = labels.length >= 3 && labels[2] === 'svc' && DNS_LABEL.test(labels[1] ?? '') ? labels[1] : undefined;
   const authorities = port !== undefined ? [`${host}:${port}`, host] : [host];
   return { service, host, port, namespace, authorities };
+}
+
+/**
+ * The service key of each listener, in the order given. The first listener
+ * of a Service takes its name (`reviews`); another listener of it (another
+ * port, `reviews:9090`, or another namespace, `reviews.qa.svc.cluster.local:9080`)
+ * takes `reviews-9090`, `reviews-qa` or `reviews-qa-9090`, whichever is a
+ * free DNS label first, else a hashed name (translate.ts gives it the
+ * Service's host names and reports it as the Service).
+ */
+export function listenerServiceKeys(names: readonly string[]): Map<string, string> {
+  const keys = new Map<string, string>();
+  const taken = new Set<string>();
+  const first = new Map<string, ListenerTarget>();
+  for (const name of names) {
+    if (keys.has(name)) continue;
+    const t = listenerTarget(name);
+    const before = first.get(t.service);
+    if (before === undefined) first.set(t.service, t);
+    const candidates = [t.service];
+    // Named for what sets it apart from the Service's first listener: its namespace, else its port.
+    const elsewhere = t.namespace !== undefined && t.namespace !== before?.namespace;
+    if (elsewhere) candidates.push(`${t.service}-${t.namespace}`);
+    if (t.port !== undefined) candidates.push(`${t.service}-${t.port}`);
+    if (t.namespace !== undefined && t.port !== undefined) candidates.push(`${t.service}-${t.namespace}-${t.port}`);
+    const key = candidates.find((c) => DNS_LABEL.test(c) && c.length <= 63 && !taken.has(c)) ?? clusterServiceName(name, taken);
+    taken.add(key);
+    keys.set(name, key);
+  }
+  return keys;
+}
+
+/** Where the mesh runs, for the host names a bare or Kubernetes-style target stands for. */
+export interface ListenerPlace {
+  readonly namespace: string;
+  readonly clusterDomain: string;
+}
+
+/**
+ * The hosts a listener's service claims when it cannot claim them by its
+ * key (a second listener of one Service, see listenerServiceKeys): the
+ * names its first listener's service claims by the Service's name (the
+ * Kubernetes forms; the bare name only in this mesh's namespace), so the
+ * call's port alone tells the two apart.
+ */
+export function listenerHosts(t: ListenerTarget, place: ListenerPlace | undefined): string[] {
+  const hosts = new Set([t.host]);
+  const bare = !t.host.includes('.');
+  const ns = t.namespace ?? (bare ? place?.namespace : undefined);
+  if (ns !== undefined) {
+    hosts.add(`${t.service}.${ns}`);
+    hosts.add(`${t.service}.${ns}.svc`);
+    if (place !== undefined) hosts.add(`${t.service}.${ns}.svc.${place.clusterDomain.replace(/\.$/, '').toLowerCase()}`);
+    if (ns === place?.namespace) hosts.add(t.service);
+  }
+  return [...hosts];
 }
 
 export function clusterServiceName(cluster: string, taken: ReadonlySet<string>): string {

@@ -24,20 +24,26 @@ export interface NodePlace {
   readonly region: string;
   readonly zone: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** mesh.namespace: the node's NAMESPACE when the bootstrap has none, and the namespace a bare listener host is in. */
+  readonly namespace?: string | undefined;
+  /** mesh.clusterDomain, for the Kubernetes names a listener stands for. */
+  readonly clusterDomain?: string | undefined;
 }
 
 /**
  * What the bootstrap's node leaves out is filled from `place`, as Istio's
- * agent fills a gRPC bootstrap's locality and LABELS: the control plane
- * orders endpoints for this client by them, so it must see the locality and
- * labels the mesh balances by. A bootstrap that sets them wins.
+ * agent fills a gRPC bootstrap's locality, LABELS and NAMESPACE: the control
+ * plane orders endpoints and picks routes for this client by them, so it must
+ * see the locality, labels and namespace the mesh runs with. A bootstrap that
+ * sets them wins.
  */
 export function nodeMessage(b: XdsBootstrap, place?: NodePlace): Record<string, unknown> {
   const written = b.node.locality;
   const unset = written.region === '' && written.zone === '' && written.subZone === '';
   const locality = unset && place !== undefined ? { region: place.region, zone: place.zone, subZone: '' } : written;
   const labels = place !== undefined && Object.keys(place.labels).length > 0 ? place.labels : undefined;
-  const metadata = b.node.metadata.LABELS === undefined && labels !== undefined ? { ...b.node.metadata, LABELS: labels } : b.node.metadata;
+  let metadata = b.node.metadata.LABELS === undefined && labels !== undefined ? { ...b.node.metadata, LABELS: labels } : b.node.metadata;
+  if (metadata.NAMESPACE === undefined && place?.namespace !== undefined) metadata = { ...metadata, NAMESPACE: place.namespace };
   return {
     id: b.node.id,
     cluster: b.node.cluster,

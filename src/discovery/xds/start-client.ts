@@ -12,7 +12,6 @@ import type { MeshLogger } from '../../telemetry/logger.js';
 import type { AnyRegistry } from '../../telemetry/metrics/any-registry.js';
 import { bootstrapFromEnv, parseBootstrap, type XdsBootstrap } from './bootstrap.js';
 import { ISTIO_INBOUND_TEMPLATE, inboundListenerName } from './inbound-vocabulary.js';
-import { listenerTarget } from './names.js';
 import type { NodePlace } from './node-message.js';
 import { XdsClient } from './xds-client.js';
 import { XdsMetrics } from './xds-metrics.js';
@@ -100,17 +99,6 @@ export function createXdsClient(p: StartXdsParams): { client: XdsClient; source:
     throw new ConfigError(bootstrap.source, [
       { path: 'MESH_XDS_LISTENERS', message: 'names no listener; list the targets to route through xDS, e.g. "reviews.default.svc.cluster.local:9080"' },
     ]);
-  }
-  const byService = new Map<string, string>();
-  for (const name of listeners) {
-    const service = listenerTarget(name).service;
-    const other = byService.get(service);
-    if (other !== undefined) {
-      throw new ConfigError(bootstrap.source, [
-        { path: 'MESH_XDS_LISTENERS', message: `"${other}" and "${name}" would both be service "${service}"; list one of them` },
-      ]);
-    }
-    byService.set(service, name);
   }
   const source = `xds ${bootstrap.serverUri}`;
   const client = new XdsClient({

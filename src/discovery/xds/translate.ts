@@ -16,7 +16,7 @@ import { resolveFault } from './decode-fault.js';
 import type { XdsListener } from './decode-listener.js';
 import { pickVirtualHost, type XdsRouteConfig, type XdsVirtualHost } from './decode-route.js';
 import type { Warn } from './decode-route-action.js';
-import { clusterServiceName, clusterUri, istioClusterService, listenerTarget, listenerUri } from './names.js';
+import { clusterServiceName, clusterUri, istioClusterService, type ListenerPlace, listenerHosts, listenerServiceKeys, listenerTarget, listenerUri } from './names.js';
 
 export interface XdsResources {
   /** Subscribed listener names, in the order configured. */
@@ -63,10 +63,12 @@ export function translate(
   virtualHosts: ReadonlyMap<string, XdsVirtualHost>,
   warn: Warn,
   policies: RegisteredPolicies = BUILTIN_POLICIES_ONLY,
+  place?: ListenerPlace,
 ): Translation {
   const services: Record<string, Record<string, unknown>> = {};
   const issues: ConfigIssue[] = [];
-  const listenerServices = new Set(res.listenerNames.map((n) => listenerTarget(n).service));
+  const listenerKeys = listenerServiceKeys(res.listenerNames);
+  const listenerServices = new Set(listenerKeys.values());
   const clusterServices = new Map<string, string>();
   const hashes = new Map<string, HashOn>();
   const serviceOf = (cluster: string): string => {
@@ -80,9 +82,14 @@ export function translate(
 
   for (const name of res.listenerNames) {
     const target = listenerTarget(name);
+    const key = listenerKeys.get(name)!;
     const svc: Record<string, unknown> = { discovery: listenerUri(name) };
     if (target.namespace !== undefined) svc.namespace = target.namespace;
-    else if (target.host !== target.service) svc.hosts = [target.host];
+    if (key !== target.service) {
+      // Another listener of the Service has its name: this one claims the same hosts, told apart by its port.
+      svc.hosts = listenerHosts(target, place);
+      svc.reportAs = target.service;
+    } else if (target.namespace === undefined && target.host !== target.service) svc.hosts = [target.host];
     if (target.port !== undefined) svc.port = target.port;
     const listener = res.listeners.get(name);
     const vh = virtualHosts.get(name);
@@ -121,7 +128,7 @@ export function translate(
         return route;
       });
     }
-    services[target.service] = svc;
+    services[key] = svc;
   }
 
   for (const [cluster, service] of clusterServices) {

@@ -28,6 +28,7 @@ import { decodeResources, decoderFor } from './decode-response.js';
 import type { XdsRouteConfig, XdsVirtualHost } from './decode-route.js';
 import { TYPE_URL } from './envoy-protos.js';
 import { inboundLayer, withInboundListener } from './inbound-layer.js';
+import type { ListenerPlace } from './names.js';
 import { type NodePlace, nodeMessage } from './node-message.js';
 import { resolveWatch } from './resolve-watch.js';
 import { translate } from './translate.js';
@@ -134,7 +135,14 @@ export class XdsClient {
 
   /** The layer before any response: every listener's service, waiting for its routes. */
   initialConfig(): XdsLayer {
-    return this.#layer(translate(resourcesOf(this.#view()), new Map(), () => {}, this.#opts.policies).config.services);
+    return this.#layer(translate(resourcesOf(this.#view()), new Map(), () => {}, this.#opts.policies, this.#listenerPlace()).config.services);
+  }
+
+  /** Where a bare listener host is, for the names a second listener of one Service claims (names.ts). */
+  #listenerPlace(): ListenerPlace | undefined {
+    const place = this.#opts.place?.();
+    if (place?.namespace === undefined || place.clusterDomain === undefined) return undefined;
+    return { namespace: place.namespace, clusterDomain: place.clusterDomain };
   }
 
   #layer(services: Record<string, Record<string, unknown>>): XdsLayer {
@@ -286,7 +294,13 @@ export class XdsClient {
     const chosen = chooseVirtualHosts(this.#view(), this.#applied);
     // Translation warnings concern the layer, not this response: said once, when the layer changes, not on every EDS push.
     const notes: [string, string][] = [];
-    const translation = translate(resourcesOf(this.#view()), chosen, (path, message) => notes.push([path, message]), this.#opts.policies);
+    const translation = translate(
+      resourcesOf(this.#view()),
+      chosen,
+      (path, message) => notes.push([path, message]),
+      this.#opts.policies,
+      this.#listenerPlace(),
+    );
     const rejected = (message: string) => withInboundListener(withResourceNames(message, translation.clusterServices), this.#opts.inbound);
     // Before the comparison below: a layer with a cluster left out can look unchanged.
     if (translation.issues.length > 0) {

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { validateConfig } from '../../../src/config/validate.js';
-import { type ClusterSlice, clusterServices } from '../../../src/control/kubernetes/cluster-services.js';
+import { type ClusterService, type ClusterSlice, clusterServices } from '../../../src/control/kubernetes/cluster-services.js';
 import { endpointSlice, service } from '../../helpers/kube-apiserver/fixtures.js';
 
 const withRef = (slice: ReturnType<typeof endpointSlice>, pods: string[]): ClusterSlice =>
@@ -9,7 +9,7 @@ const withRef = (slice: ReturnType<typeof endpointSlice>, pods: string[]): Clust
     endpoints: (slice.endpoints as Record<string, unknown>[]).map((ep, i) => ({ ...ep, targetRef: { kind: 'Pod', name: pods[i] } })),
   }) as ClusterSlice;
 
-test('a Service and its slices become one service on the first port, with conditions honoured and pod labels attached', () => {
+test('a Service and its slices become one service per port, with conditions honoured and pod labels attached', () => {
   const out = clusterServices({
     services: [service('reviews', [{ name: 'http', port: 9080, targetPort: 'web' }, { name: 'admin', port: 9901 }], 'shop')],
     slices: [
@@ -32,6 +32,16 @@ test('a Service and its slices become one service on the first port, with condit
         { address: '10.0.0.2', port: 8080, zone: 'z1', labels: { version: 'v2' } },
       ],
     },
+    // The second port: the slice that carries it, reported as the Service.
+    'reviews-admin': {
+      namespace: 'shop',
+      port: 9901,
+      reportAs: 'reviews',
+      endpoints: [
+        { address: '10.0.0.1', port: 9901, labels: { version: 'v1' } },
+        { address: '10.0.0.2', port: 9901, zone: 'z1', labels: { version: 'v2' } },
+      ],
+    },
   });
   // The result is valid config-model input.
   expect(() => validateConfig({ services: out.services }, 'test')).not.toThrow();
@@ -46,4 +56,21 @@ test('a name taken in the mesh namespace skips the same name elsewhere, and says
   });
   expect((out.services.reviews as { namespace: string }).namespace).toBe('default');
   expect(out.skipped).toEqual(['another/reviews (the name is taken by the Service in namespace default)']);
+});
+
+test("a port's name never takes a Service's: a Service named so keeps it, and the port is skipped and reported", () => {
+  const api = service('api', [{ name: 'http', port: 80 }, { name: 'grpc', port: 9090 }, { port: 9100 }, { name: 'dns', port: 53 }], 'default');
+  // A UDP port is no HTTP or gRPC destination: not served.
+  (api as unknown as { spec: { ports: { protocol: string }[] } }).spec.ports[3]!.protocol = 'UDP';
+  const out = clusterServices({
+    services: [api as ClusterService, service('api-grpc', [{ port: 80 }], 'default') as ClusterService],
+    slices: [],
+    podLabels: new Map(),
+    meshNamespace: 'default',
+  });
+  expect(Object.keys(out.services).sort()).toEqual(['api', 'api-9100', 'api-grpc']);
+  expect((out.services['api-grpc'] as { reportAs?: string }).reportAs).toBeUndefined();
+  expect((out.services['api-9100'] as { reportAs?: string; port: number })).toMatchObject({ reportAs: 'api', port: 9100 });
+  expect(out.skipped).toEqual(['default/api port grpc (its name api-grpc is taken)']);
+  expect(() => validateConfig({ services: out.services }, 'test')).not.toThrow();
 });

@@ -2,7 +2,7 @@
 import { expect, test } from 'vitest';
 import { validateConfig } from '../../../../src/config/validate.js';
 import { decodeRouteConfiguration } from '../../../../src/discovery/xds/decode-route.js';
-import { clusterServiceName, istioClusterService, listenerTarget } from '../../../../src/discovery/xds/names.js';
+import { clusterServiceName, istioClusterService, listenerServiceKeys, listenerTarget } from '../../../../src/discovery/xds/names.js';
 import { selectVirtualHosts, translate } from '../../../../src/discovery/xds/translate.js';
 
 test('listener names: istiod FQDN, short host:port and plain host', () => {
@@ -74,4 +74,35 @@ test('an Istio-named cluster names its Service; other names name none', () => {
   expect(istioClusterService('inbound|9080||')).toBeUndefined();
   expect(istioClusterService('reviews-v1')).toBeUndefined();
   expect(istioClusterService('outbound|9080|v1|reviews.default.svc.cluster.local|x')).toBeUndefined();
+});
+
+test('several listeners of one Service (ports, namesakes elsewhere) are services of their own, on the same hosts, told apart by port', () => {
+  const names = ['reviews.shop.svc.cluster.local:9080', 'reviews.shop.svc.cluster.local:9901', 'reviews.qa.svc.cluster.local:9080'];
+  const res = { listenerNames: names, listeners: new Map(), routes: new Map(), clusters: new Map() };
+  const t = translate(res, selectVirtualHosts(res), () => {}, undefined, { namespace: 'shop', clusterDomain: 'cluster.local' });
+  const config = validateConfig({ mesh: { namespace: 'shop' }, services: t.config.services }, 'xds');
+  expect(Object.keys(config.services)).toEqual(['reviews', 'reviews-9901', 'reviews-qa']);
+  expect(config.services.reviews).toMatchObject({ namespace: 'shop', port: 9080 });
+  expect(config.services.reviews?.reportAs).toBeUndefined();
+  expect(config.services['reviews-9901']).toMatchObject({
+    namespace: 'shop',
+    port: 9901,
+    reportAs: 'reviews',
+    hosts: ['reviews.shop.svc.cluster.local', 'reviews.shop', 'reviews.shop.svc', 'reviews'],
+  });
+  // Another namespace's namesake: its Kubernetes names, not the bare one (that is this namespace's reviews).
+  expect(config.services['reviews-qa']).toMatchObject({
+    namespace: 'qa',
+    port: 9080,
+    reportAs: 'reviews',
+    hosts: ['reviews.qa.svc.cluster.local', 'reviews.qa', 'reviews.qa.svc'],
+  });
+  expect(listenerServiceKeys(['a:1', 'a:2', 'a:3', 'a-2'])).toEqual(
+    new Map([
+      ['a:1', 'a'],
+      ['a:2', 'a-2'],
+      ['a:3', 'a-3'],
+      ['a-2', expect.stringMatching(/^xds-a-2-[0-9a-f]{8}$/)],
+    ]),
+  );
 });
