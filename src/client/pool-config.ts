@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { MeshSettings, ServiceConfig } from '../config/schema.js';
 import type { ServiceTls } from '../config/security-schema.js';
 import { type ClientTlsSource, TransportSecurity } from '../security/tls/transport-security.js';
-import type { PoolSettings } from './upstream.js';
+import type { EndpointPoolSettings, PoolSettings } from './upstream.js';
 
 /** What the mesh offers destinations for mTLS: its workload certificate, when it has one. */
 export interface OutboundTlsContext {
@@ -20,10 +20,10 @@ export interface OutboundTlsContext {
 
 export class PoolConfig {
   #key: string | undefined;
-  #settings: PoolSettings = {};
+  #settings: EndpointPoolSettings = {};
   #security: TransportSecurity | undefined;
 
-  get settings(): PoolSettings {
+  get settings(): EndpointPoolSettings {
     return this.#settings;
   }
 

@@ -31,16 +31,20 @@ export interface PoolSettings {
    */
   readonly idleTimeout?: number;
   /** Extra TLS settings for https origins (trusted CAs, client certificate). */
-  /**
-   * mTLS or TLS that the mesh adds to a plain `http://` call (the destination's
-   * `tls` setting); undefined leaves the connection as the URL says.
-   */
-  readonly security?: TransportSecurity;
   readonly tls?: {
     readonly ca?: string | Buffer | Array<string | Buffer>;
     readonly cert?: string | Buffer;
     readonly key?: string | Buffer;
   };
+}
+
+/** One endpoint's pool: the settings above, and what the destination's config adds. */
+export interface EndpointPoolSettings extends PoolSettings {
+  /**
+   * mTLS or TLS that the mesh adds to a plain `http://` call (the destination's
+   * `tls` setting); undefined leaves the connection as the URL says.
+   */
+  readonly security?: TransportSecurity;
 }
 
 /**
@@ -63,10 +67,10 @@ export class Upstream implements TieredEndpoint, WarmingEndpoint {
   warmth = 1;
   readonly #ewma = new PeakEwma();
   readonly #pools = new Map<string, Pool>();
-  readonly #settings: PoolSettings;
+  readonly #settings: EndpointPoolSettings;
   #closed = false;
 
-  constructor(endpoint: Endpoint, settings: PoolSettings) {
+  constructor(endpoint: Endpoint, settings: EndpointPoolSettings) {
     this.endpoint = endpoint;
     this.#settings = settings;
   }

@@ -48,7 +48,8 @@ export async function loadClusterConfig(env: Env, options: ClusterConfigOptions 
   if (explicit !== undefined) return readKubeconfig(explicit, options.context);
   const host = env.KUBERNETES_SERVICE_HOST?.trim();
   if (host) return inCluster(host, env.KUBERNETES_SERVICE_PORT?.trim() || '443', options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR);
-  const home = env.HOME ?? homedir();
+  // Empty counts as unset, as for every variable the mesh reads.
+  const home = env.HOME?.trim() || homedir();
   try {
     return await readKubeconfig(join(home, '.kube', 'config'), options.context);
   } catch (err) {
