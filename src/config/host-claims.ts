@@ -5,7 +5,7 @@
  * none, for both) would leave which one a call reaches to the order of the
  * config, so it is refused, naming both services and the host.
  */
-import { claimedHosts } from '../routing/host-index.js';
+import { claimedHosts, normalizeHost } from '../routing/host-index.js';
 import type { LbConfigIssue } from './lb-levels.js';
 
 interface ClaimShape {
@@ -30,7 +30,7 @@ export function hostClaimIssues(cfg: ClaimShape): LbConfigIssue[] {
       }
       const where = svc.port === undefined ? 'with no port' : `on port ${svc.port}`;
       issues.push({
-        path: ['services', name, ...(svc.hosts?.some((h) => h.toLowerCase().replace(/\.$/, '') === host) ? ['hosts'] : [])],
+        path: ['services', name, ...(svc.hosts?.some((h) => normalizeHost(h) === host) ? ['hosts'] : [])],
         message: `claims host "${host}" ${where}, as service "${other}" does, so a call to it could reach either; give one of them another port, or leave the host out of its hosts`,
       });
     }

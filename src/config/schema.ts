@@ -184,8 +184,8 @@ export const serviceSchema = z
     rateLimit: rateLimitSchema.optional(),
     routes: routesSchema.optional(),
     namespace: dnsLabel('namespace name').optional(),
-    // The Kubernetes Service name Istio's metrics and the spans report this entry as, when the key is not it
-    // (an xDS cluster, say); hosts are still claimed by the key alone.
+    // The Kubernetes Service this entry is (one port of it, an xDS cluster of it), when the key is not its
+    // name: Istio's metrics and the spans report it so, and the control plane names its resources after it.
     reportAs: dnsLabel('service name').optional(),
     hosts: z.array(hostName).optional(),
     port: port.optional(),

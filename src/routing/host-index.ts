@@ -61,7 +61,8 @@ export class HostIndex<T> {
   }
 }
 
-function normalizeHost(host: string): string {
+/** Lower-cased, without a trailing dot: the form hosts are claimed and looked up in. */
+export function normalizeHost(host: string): string {
   const h = host.toLowerCase();
   return h.endsWith('.') ? h.slice(0, -1) : h;
 }

@@ -83,6 +83,26 @@ export function listenerServiceKeys(names: readonly string[]): Map<string, strin
   return keys;
 }
 
+/**
+ * Two listeners that name one Service on one port (`reviews:9080` and
+ * `reviews.default.svc.cluster.local:9080` in namespace default) would both
+ * claim its names on that port, and no port could tell them apart: the
+ * first such pair, or undefined. A bare host is in `ownNamespace`.
+ */
+export function sameServiceListeners(names: readonly string[], ownNamespace: string | undefined): [string, string] | undefined {
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    const t = listenerTarget(name);
+    // Where the name points: a Kubernetes namespace, this mesh's for a bare host, else the host itself (api.example.com).
+    const where = t.namespace ?? (t.host.includes('.') ? t.host : ownNamespace);
+    const key = `${t.service} ${where ?? ''} ${t.port ?? ''}`;
+    const other = seen.get(key);
+    if (other !== undefined && other !== name) return [other, name];
+    seen.set(key, name);
+  }
+  return undefined;
+}
+
 /** Where the mesh runs, for the host names a bare or Kubernetes-style target stands for. */
 export interface ListenerPlace {
   readonly namespace: string;

@@ -12,6 +12,7 @@ import type { MeshLogger } from '../../telemetry/logger.js';
 import type { AnyRegistry } from '../../telemetry/metrics/any-registry.js';
 import { bootstrapFromEnv, parseBootstrap, type XdsBootstrap } from './bootstrap.js';
 import { ISTIO_INBOUND_TEMPLATE, inboundListenerName } from './inbound-vocabulary.js';
+import { sameServiceListeners } from './names.js';
 import type { NodePlace } from './node-message.js';
 import { XdsClient } from './xds-client.js';
 import { XdsMetrics } from './xds-metrics.js';
@@ -99,6 +100,10 @@ export function createXdsClient(p: StartXdsParams): { client: XdsClient; source:
     throw new ConfigError(bootstrap.source, [
       { path: 'MESH_XDS_LISTENERS', message: 'names no listener; list the targets to route through xDS, e.g. "reviews.default.svc.cluster.local:9080"' },
     ]);
+  }
+  const same = sameServiceListeners(listeners, p.place?.().namespace);
+  if (same !== undefined) {
+    throw new ConfigError(bootstrap.source, [{ path: 'MESH_XDS_LISTENERS', message: `"${same[0]}" and "${same[1]}" name the same service on the same port; list one of them` }]);
   }
   const source = `xds ${bootstrap.serverUri}`;
   const client = new XdsClient({

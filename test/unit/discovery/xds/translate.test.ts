@@ -2,7 +2,7 @@
 import { expect, test } from 'vitest';
 import { validateConfig } from '../../../../src/config/validate.js';
 import { decodeRouteConfiguration } from '../../../../src/discovery/xds/decode-route.js';
-import { clusterServiceName, istioClusterService, listenerServiceKeys, listenerTarget } from '../../../../src/discovery/xds/names.js';
+import { clusterServiceName, istioClusterService, listenerServiceKeys, listenerTarget, sameServiceListeners } from '../../../../src/discovery/xds/names.js';
 import { selectVirtualHosts, translate } from '../../../../src/discovery/xds/translate.js';
 
 test('listener names: istiod FQDN, short host:port and plain host', () => {
@@ -105,4 +105,14 @@ test('several listeners of one Service (ports, namesakes elsewhere) are services
       ['a-2', expect.stringMatching(/^xds-a-2-[0-9a-f]{8}$/)],
     ]),
   );
+});
+
+test('two listeners that name one Service on one port are told apart by nothing, and are found before the client starts', () => {
+  expect(sameServiceListeners(['reviews:9080', 'reviews.default.svc.cluster.local:9080'], 'default')).toEqual([
+    'reviews:9080',
+    'reviews.default.svc.cluster.local:9080',
+  ]);
+  // Another port, another namespace, a host outside Kubernetes: all fine.
+  expect(sameServiceListeners(['reviews:9080', 'reviews.default.svc.cluster.local:9901', 'reviews.qa.svc.cluster.local:9080', 'reviews.example.com:9080'], 'default')).toBeUndefined();
+  expect(sameServiceListeners(['reviews:9080', 'reviews.default.svc.cluster.local:9080'], 'qa')).toBeUndefined();
 });
