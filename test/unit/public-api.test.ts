@@ -19,7 +19,6 @@ const INTERNAL: Record<string, string> = {
   Directory: 'mesh.destinations, documented as internal',
   MeshDispatcher: "mesh.dispatcher, documented as undici's Dispatcher, which it extends",
   Snapshot: "controlPlane.snapshot: the xDS resources being served, the control plane's own model",
-  TransportSecurity: 'PoolSettings.security, which the mesh sets from each destination',
   RequestOptions: "undici's request() options, aliased in src/mesh.ts",
   FetchInput: "undici's fetch() input, aliased in src/mesh.ts",
   FetchInit: "undici's fetch() init, aliased in src/mesh.ts",
