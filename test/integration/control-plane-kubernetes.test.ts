@@ -265,6 +265,45 @@ test("every port of a Service is served under the Service's names on that port, 
     expect(await answersSeen(both, 'http://details:9080/x', 5)).toEqual(['200:details-web']);
     expect(await answersSeen(both, 'http://details:9901/x', 5)).toEqual(['200:details-admin']);
     expect(await answersSeen(both, `http://${admins}/x`, 5)).toEqual(['200:details-admin']);
+
+    // A VirtualService for the Service applies on every port: its port-9901 entry only there, and a
+    // destination without a port stays on the port the request came in on.
+    const routed = stringify({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'details', namespace: 'default' },
+      spec: {
+        hosts: ['details'],
+        http: [
+          { match: [{ port: 9901, uri: { prefix: '/private' } }], directResponse: { status: 403, body: { string: 'admin only' } } },
+          { match: [{ uri: { prefix: '/moved' } }], directResponse: { status: 410, body: { string: 'gone' } } },
+          { match: [{ port: 9901, uri: { prefix: '/pinned' } }], route: [{ destination: { host: 'details', subset: 'all' } }] },
+          { route: [{ destination: { host: 'details' } }] },
+        ],
+      },
+    });
+    const rule = stringify({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name: 'details', namespace: 'default' },
+      spec: { host: 'details', subsets: [{ name: 'all', labels: {} }] },
+    });
+    await apply(`${rule}---\n${routed}`);
+    await until(async () => (await answersSeen(both, 'http://details:9901/private', 1))[0] === '403:admin only', 'the routes to reach port 9901', 30_000);
+    expect(await answersSeen(both, 'http://details:9080/private', 5)).toEqual(['200:details-web']);
+    expect(await answersSeen(both, 'http://details:9901/moved', 3)).toEqual(['410:gone']);
+    expect(await answersSeen(both, 'http://details:9080/moved', 3)).toEqual(['410:gone']);
+    expect(await answersSeen(both, 'http://details:9901/x', 5)).toEqual(['200:details-admin']);
+    expect(await answersSeen(both, 'http://details:9080/x', 5)).toEqual(['200:details-web']);
+    expect(await answersSeen(both, 'http://details:9901/pinned', 3)).toEqual(['200:details-admin']);
+
+    // Deleting the rule leaves only port 9901's routes without their subset: the VirtualService of the
+    // Service that port belongs to is blamed and left out, and the deletion lands.
+    errors.length = 0;
+    const del = await kubectl(kc.path, ['delete', 'destinationrule', 'details']);
+    expect(del.code, del.stderr).toBe(0);
+    await until(() => errors.some((e) => e.includes('VirtualService default/details rejected')), 'the VirtualService to be left out', 30_000);
+    await until(async () => (await answersSeen(both, 'http://details:9901/private', 1))[0] === '200:details-admin', 'the default routes', 30_000);
   } finally {
     await both.destroy();
   }

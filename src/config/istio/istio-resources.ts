@@ -73,14 +73,17 @@ export function applyIstioResources(own: Raw, docs: readonly IstioDocument[], so
       r.child('spec').issue(`host ${JSON.stringify(t.host)} is not a configured service; known: ${hosts.known().join(', ') || '(none)'}`, 'host');
       continue;
     }
-    const fields = Object.fromEntries(Object.entries(withPortLevel(t, services[service], service)).filter(([field]) => claim(service, field, r)));
-    patch(service, fields);
+    // Every port of the Service, each with its own portLevelSettings entry.
+    for (const { service: port } of hosts.ports(service)) {
+      const fields = Object.fromEntries(Object.entries(withPortLevel(t, services[port], port)).filter(([field]) => claim(port, field, r)));
+      patch(port, fields);
+    }
   }
 
   for (const { doc, r } of of('VirtualService')) {
     const t = translateVirtualService(doc, r, hosts);
     if (t === undefined) continue;
-    for (const service of t.services) if (claim(service, 'routes', r)) patch(service, { routes: t.routes });
+    for (const port of t.services) if (claim(port.service, 'routes', r)) patch(port.service, { routes: t.routesFor(port) });
   }
 
   const labels = isMap(mesh.labels) ? mesh.labels : {};
@@ -107,16 +110,16 @@ export function applyIstioResources(own: Raw, docs: readonly IstioDocument[], so
 }
 
 /**
- * A DestinationRule's policy for the service's one port: the port-level
- * entry for that port replaces each block it sets, as in Istio, where
+ * A DestinationRule's policy for one port's service: the port-level entry
+ * for that port replaces each block it sets, as in Istio, where
  * destination-level settings are not inherited by an overriding block.
- * Entries for other ports select nothing (the service has no such port).
+ * Entries for other ports select nothing here (they are other ports' services').
  */
 function withPortLevel(t: DestinationPolicy, service: unknown, name: string): Raw {
   if (t.portLevel.length === 0) return t.fields;
   const port = isMap(service) && typeof service.port === 'number' ? service.port : undefined;
   if (port === undefined) {
-    t.portLevel[0]!.at.issue(`needs services.${name}.port to know which entry applies (a service has one port in proxyless)`);
+    t.portLevel[0]!.at.issue(`needs services.${name}.port to know which entry applies`);
     return t.fields;
   }
   const entry = t.portLevel.find((p) => p.port === port);

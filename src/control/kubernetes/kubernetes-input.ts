@@ -159,7 +159,7 @@ export class KubernetesInput implements ConfigInput {
           continue;
         }
         let changed = ids.filter((id) => JSON.stringify(docs.get(id)) !== JSON.stringify(this.#accepted.get(id)));
-        if (changed.length === 0) changed = routesOf(err.issues, ids, docs);
+        if (changed.length === 0) changed = routesOf(err.issues, ids, docs, base.services);
         if (changed.length === 0) {
           this.#give(sink, err, first);
           return;
@@ -225,9 +225,20 @@ export class KubernetesInput implements ConfigInput {
   }
 }
 
-/** VirtualServices whose hosts name a service that `issues` are about (`services.reviews.routes[0]...`). */
-function routesOf(issues: readonly ConfigIssue[], ids: readonly string[], docs: ReadonlyMap<string, Raw>): string[] {
-  const names = new Set(issues.map((i) => /^services\.([^.[]+)/.exec(i.path)?.[1]).filter((n): n is string => n !== undefined));
+/**
+ * VirtualServices whose hosts name a service that `issues` are about
+ * (`services.reviews.routes[0]...`), or the Service a port's service
+ * reports as (`services.reviews-admin...` is port 9901 of `reviews`).
+ */
+function routesOf(issues: readonly ConfigIssue[], ids: readonly string[], docs: ReadonlyMap<string, Raw>, services: Raw): string[] {
+  const names = new Set(
+    issues.flatMap((i) => {
+      const name = /^services\.([^.[]+)/.exec(i.path)?.[1];
+      if (name === undefined) return [];
+      const owner = (services[name] as { reportAs?: unknown } | undefined)?.reportAs;
+      return typeof owner === 'string' ? [name, owner] : [name];
+    }),
+  );
   return ids.filter((id) => {
     if (!id.startsWith('VirtualService ')) return false;
     const hosts = (docs.get(id)?.spec as { hosts?: unknown } | undefined)?.hosts;

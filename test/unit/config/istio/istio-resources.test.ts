@@ -301,17 +301,17 @@ spec:
     expect(config.services.productpage).toBeUndefined();
   });
 
-  it('carries an authority match; scheme and port are still refused', () => {
+  it('carries an authority match; scheme is still refused', () => {
     const config = load(withRatingsRoutes(`    - match: [{ authority: { prefix: ratings.shop }, method: { exact: GET } }]
       route: [{ destination: { host: ratings } }]
     - route: [{ destination: { host: ratings } }]
 `));
     expect(config.services.ratings!.routes![0]!.match).toEqual([{ authority: { prefix: 'ratings.shop' }, method: { exact: 'GET' } }]);
     expect(
-      problems(withRatingsRoutes(`    - match: [{ port: 9080 }]
+      problems(withRatingsRoutes(`    - match: [{ scheme: { exact: https } }]
       route: [{ destination: { host: ratings } }]
 `)),
-    ).toContain('spec.http[0].match[0].port: is not supported: proxyless matches on uri, method, authority, headers');
+    ).toContain('spec.http[0].match[0].scheme: is not supported: proxyless matches on uri, method, authority, headers');
   });
 
   it('reads mirrors (several copies, each with its percentage), and refuses them beside mirror', () => {
@@ -553,5 +553,121 @@ spec:
 `);
     expect(Object.keys(config.services).sort()).toEqual(['ratings', 'reviews']);
     expect(config.services.reviews!.routes).toBeUndefined();
+  });
+});
+
+/** A VirtualService document in namespace shop for `hosts`, whose `http:` list is `http` (YAML, indented four spaces). */
+function vs(name: string, hosts: string, http: string): string {
+  return `
+---
+kind: VirtualService
+metadata: { name: ${name}, namespace: shop }
+spec:
+  hosts: [${hosts}]
+  http:
+${http}`;
+}
+
+/** A Service with two ports as the Kubernetes control plane writes it: its own name on 9080, `reviews-admin` reporting as it on 9901. */
+const TWO_PORTS = `
+mesh: { namespace: shop }
+services:
+  reviews:
+    port: 9080
+    endpoints:
+      - { address: 10.0.0.1, port: 9080, labels: { version: v1 } }
+      - { address: 10.0.0.2, port: 9080, labels: { version: v2 } }
+  reviews-admin:
+    port: 9901
+    reportAs: reviews
+    endpoints:
+      - { address: 10.0.0.1, port: 9901, labels: { version: v1 } }
+      - { address: 10.0.0.2, port: 9901, labels: { version: v2 } }
+  ratings:
+    port: 9080
+    endpoints: ["10.0.1.1:9080"]
+  details:
+    port: 9080
+    endpoints: ["10.0.2.1:9080"]
+  details-grpc:
+    port: 9090
+    reportAs: details
+    endpoints: ["10.0.2.1:9090"]
+---
+kind: DestinationRule
+metadata: { name: reviews, namespace: shop }
+spec:
+  host: reviews.shop.svc.cluster.local
+  trafficPolicy:
+    loadBalancer: { simple: RANDOM }
+    portLevelSettings:
+      - port: { number: 9901 }
+        loadBalancer: { simple: ROUND_ROBIN }
+  subsets:
+    - { name: v1, labels: { version: v1 } }
+    - { name: v2, labels: { version: v2 } }
+`;
+
+describe('a Service with several ports', () => {
+  it("applies a DestinationRule to every port, each with its own portLevelSettings entry", () => {
+    const config = load(TWO_PORTS);
+    expect(config.services.reviews!.loadBalancer).toMatchObject({ policy: 'random' });
+    expect(config.services['reviews-admin']!.loadBalancer).toMatchObject({ policy: 'round-robin' });
+    for (const name of ['reviews', 'reviews-admin']) expect(Object.keys(config.services[name]!.subsets ?? {})).toEqual(['v1', 'v2']);
+  });
+
+  it("applies a VirtualService to every port: match port picks the port, and a destination without one keeps the route's port", () => {
+    const config = load(`${TWO_PORTS}${vs('reviews', 'reviews', `    - name: admin-only
+      match: [{ port: 9901, uri: { prefix: /debug } }]
+      directResponse: { status: 403 }
+    - name: canary
+      match: [{ headers: { x-canary: { exact: "1" } } }]
+      route: [{ destination: { host: reviews, subset: v2 } }]
+    - name: to-the-api
+      match: [{ port: 9901, uri: { prefix: /api } }]
+      route: [{ destination: { host: reviews, subset: v1, port: { number: 9080 } } }]
+    - name: default
+      route: [{ destination: { host: reviews, subset: v1 } }]
+      mirror: { host: ratings }
+`)}`);
+    const on = (name: string) => config.services[name]!.routes!;
+    expect(on('reviews').map((r) => r.name)).toEqual(['canary', 'default']);
+    expect(on('reviews-admin').map((r) => r.name)).toEqual(['admin-only', 'canary', 'to-the-api', 'default']);
+    expect(on('reviews-admin')[0]!.match).toEqual([{ uri: { prefix: '/debug' } }]);
+    expect(on('reviews')[0]!.route![0]!.destination).toEqual({ service: 'reviews', subset: 'v2' });
+    expect(on('reviews-admin')[1]!.route![0]!.destination).toEqual({ service: 'reviews-admin', subset: 'v2' });
+    expect(on('reviews-admin')[2]!.route![0]!.destination).toEqual({ service: 'reviews', subset: 'v1' });
+    // A one-port destination is that port from any port.
+    expect(on('reviews-admin')[3]!.mirror).toEqual({ service: 'ratings' });
+  });
+
+  it('refuses a destination port the Service lacks, and a multi-port destination the route port cannot pick, naming both', () => {
+    const message = problems(`${TWO_PORTS}${vs('reviews', 'reviews', `    - route: [{ destination: { host: details } }]
+`)}${vs('ratings', 'ratings', `    - route: [{ destination: { host: ratings, port: { number: 9999 } } }]
+    - route: [{ destination: { host: details, port: { number: 80 } } }]
+`)}`);
+    // From reviews:9080, details:9080 exists; from reviews:9901 neither of details' ports does.
+    expect(message).toContain(
+      'VirtualService shop/reviews).spec.http[0].route[0].destination: names details, which has several ports (9080, 9090) and not 9901; set destination.port',
+    );
+    expect(message).toContain('(the route served on reviews-admin, port 9901)');
+    expect(message).not.toContain('the route served on reviews, port 9080');
+    expect(message).toContain("spec.http[0].route[0].destination: port 9999 is not ratings's port (9080)");
+    expect(message).toContain('spec.http[1].route[0].destination: port 80 is not a port of details (its ports: 9080, 9090)');
+  });
+
+  it('keeps a port named on its own by its own name, and reads match ports strictly', () => {
+    const config = load(`${TWO_PORTS}${vs('reviews-admin', 'reviews-admin', '    - route: [{ destination: { host: reviews-admin, subset: v1 } }]\n')}`);
+    expect(config.services['reviews-admin']!.routes).toHaveLength(1);
+    expect(config.services.reviews!.routes).toBeUndefined();
+    const message = problems(`${OWN}
+  bare:
+    endpoints: ["10.0.9.1:80"]${vs('bare', 'bare, ratings', `    - match: [{ port: 80 }]
+      route: [{ destination: { host: bare } }]
+    - match: [{ port: "80" }]
+      route: [{ destination: { host: bare } }]
+`)}`);
+    expect(message).toContain('spec.http[0].match[0].port: needs services.bare.port to know which port this entry matches');
+    expect(message).toContain('spec.http[1].match[0].port: must be a port number (1-65535), got "80"');
   });
 });
