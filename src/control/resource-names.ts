@@ -13,6 +13,7 @@
  *   EDS resource has the same name.
  */
 import type { MeshSettings, ServiceConfig } from '../config/schema.js';
+import { familiesOf } from '../config/service-families.js';
 
 /** Used when neither the service nor its endpoints name a port. */
 const FALLBACK_PORT = 80;
@@ -37,20 +38,30 @@ export function routeConfigName(name: string): string {
 
 /**
  * Every authority a client may dial to reach `name`; the first is the
- * canonical one. An entry that reports as another Service (another port of
- * it: `reviews-admin` as `reviews` on 9901) is reached first by that
- * Service's names with its port only (`reviews.shop.svc.cluster.local:9901`,
- * the canonical one): the port-less names are the Service's own entry's.
- * Its own name stays an alias, with and without the port.
+ * canonical one. An entry that reports as a Service (service-families.ts)
+ * is reached by that Service's names with its port
+ * (`reviews.shop.svc.cluster.local:9901`, the canonical one); the entry
+ * that answers for the Service (its first port) by the port-less names
+ * too. The bare name (`reviews`, `reviews:9901`) is only the Service's
+ * whose namespace has the entry of that name: a same-named Service of
+ * another namespace is reached by its qualified names. Its own name stays
+ * an alias, with and without the port.
  */
-export function listenerNames(name: string, service: ServiceConfig, mesh: MeshSettings): string[] {
+export function listenerNames(name: string, service: ServiceConfig, mesh: MeshSettings, services: Readonly<Record<string, ServiceConfig>>): string[] {
   const ns = service.namespace ?? mesh.namespace;
   const port = servicePort(service);
   const fqdn = serviceFqdn(name, service, mesh);
   const out = new Set<string>();
   const reportAs = service.reportAs;
   if (reportAs !== undefined && reportAs !== name) {
-    for (const host of [fqdn, reportAs, `${reportAs}.${ns}`, `${reportAs}.${ns}.svc`]) out.add(`${host}:${port}`);
+    const family = familiesOf(services, mesh.namespace).of(name);
+    const first = family?.members[0] === name;
+    const hosts = [fqdn, `${reportAs}.${ns}`, `${reportAs}.${ns}.svc`];
+    if (family?.ownsBareName !== false) hosts.push(reportAs);
+    for (const host of hosts) {
+      out.add(`${host}:${port}`);
+      if (first) out.add(host);
+    }
   }
   for (const host of [name, `${name}.${ns}`, `${name}.${ns}.svc`, `${name}.${ns}.svc.${mesh.clusterDomain}`, ...(service.hosts ?? [])]) {
     out.add(host);

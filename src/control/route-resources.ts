@@ -54,7 +54,7 @@ export function routeConfiguration(name: string, service: ServiceConfig, ctx: Ro
     virtual_hosts: [
       {
         name,
-        domains: listenerNames(name, service, ctx.mesh),
+        domains: listenerNames(name, service, ctx.mesh, ctx.services),
         routes: routes.flatMap((route, i) => envoyRoutes(name, service, route, i, ctx)),
       },
     ],

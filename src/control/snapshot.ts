@@ -78,7 +78,7 @@ export function buildSnapshot(config: MeshConfig, version: string, previous?: Sn
     const routes = perClientRoutes ? undefined : routeConfiguration(name, service, ctx);
     if (routes === undefined) perClient.set(routeConfigName(name), { name, config: service });
     else if (!options.inlineRoutes) objects.get(TYPE_URL.routeConfiguration)!.set(routeConfigName(name), routes);
-    for (const listener of listenerNames(name, service, config.mesh)) {
+    for (const listener of listenerNames(name, service, config.mesh, config.services)) {
       const owner = listenerOwner.get(listener);
       if (owner !== undefined && owner !== name) {
         issues.push({

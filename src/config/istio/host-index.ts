@@ -4,12 +4,12 @@
  * or a ServiceEntry's `api.example.com`); the config model keys services by
  * name. Short names resolve in the resource's own namespace, as in Istio.
  *
- * A Service with several ports is several config services: the Service's
- * own (its first port) and one per other port that reports as it
- * (`reportAs`, as the Kubernetes control plane and a mesh file write
- * them). Istio applies a host's VirtualService and DestinationRule to
- * every port, so the index keeps each Service's ports together.
+ * A Service with several ports is several config services, each reporting
+ * as the Service (service-families.ts). Istio applies a host's
+ * VirtualService and DestinationRule to every port, so a host resolves to
+ * the Service's first entry, and ports() lists them all.
  */
+import { ServiceFamilies } from '../service-families.js';
 import { isMap, type Raw } from './reader.js';
 
 /** One port of a Service, as the config service that serves it. */
@@ -24,8 +24,7 @@ export type PortChoice = { readonly service: string } | { readonly problem: stri
 
 export class HostIndex {
   readonly #byHost = new Map<string, string>();
-  /** Services with more than one port, by the Service's own config name: every port, its own first. */
-  readonly #ports = new Map<string, ServicePort[]>();
+  readonly #families: ServiceFamilies;
   readonly #port = new Map<string, number | undefined>();
   readonly #clusterDomain: string;
   readonly #defaultNamespace: string;
@@ -33,39 +32,25 @@ export class HostIndex {
   constructor(services: Raw, defaultNamespace: string, clusterDomain: string) {
     this.#clusterDomain = clusterDomain;
     this.#defaultNamespace = defaultNamespace;
-    const entries = Object.entries(services).map(([name, svc]) => [name, isMap(svc) ? svc : {}] as const);
-    for (const [name, svc] of entries) {
-      const owner = this.#portOwner(name, svc, services);
-      if (owner === undefined) continue;
-      let ports = this.#ports.get(owner);
-      if (ports === undefined) {
-        ports = [{ service: owner, port: portOf(services[owner]) }];
-        this.#ports.set(owner, ports);
-      }
-      ports.push({ service: name, port: portOf(svc) });
-    }
-    for (const [name, svc] of entries) this.#add(name, svc, this.#portOwner(name, svc, services) ?? name);
+    this.#families = new ServiceFamilies(services, defaultNamespace);
+    for (const [name, svc] of Object.entries(services)) this.#add(name, isMap(svc) ? svc : {});
   }
 
-  /** The Service a port's config service reports as, when that Service is configured in the same namespace. */
-  #portOwner(name: string, svc: Raw, services: Raw): string | undefined {
-    const owner = svc.reportAs;
-    if (typeof owner !== 'string' || owner === name) return undefined;
-    const own = services[owner];
-    return isMap(own) && this.#namespace(own) === this.#namespace(svc) ? owner : undefined;
-  }
-
-  #namespace(svc: Raw): string {
-    return typeof svc.namespace === 'string' ? svc.namespace : this.#defaultNamespace;
-  }
-
-  /** The service's own names, and the hosts it lists as its Service's (a port's hosts are the Service's). */
-  #add(name: string, svc: Raw, owner: string): void {
-    const ns = this.#namespace(svc);
-    for (const host of [`${name}.${ns}`, `${name}.${ns}.svc`, `${name}.${ns}.svc.${this.#clusterDomain}`]) this.#byHost.set(host, name);
+  /**
+   * The entry's own names, and its Service's: the qualified names of the
+   * Service it reports as (`api.backend.svc.cluster.local`) and the hosts it
+   * lists reach the Service's first entry, whose resources every port shares.
+   */
+  #add(name: string, svc: Raw): void {
+    const family = this.#families.of(name)!;
+    const owner = family.members[0]!;
+    const ns = family.namespace;
+    const qualified = (n: string) => [`${n}.${ns}`, `${n}.${ns}.svc`, `${n}.${ns}.svc.${this.#clusterDomain}`];
+    if (family.name !== name) for (const host of qualified(name)) this.#byHost.set(host, name);
+    for (const host of qualified(family.name)) this.#byHost.set(host, owner);
     if (Array.isArray(svc.hosts)) for (const h of svc.hosts) if (typeof h === 'string') this.#byHost.set(h.toLowerCase(), owner);
     this.#byHost.set(name, name);
-    this.#port.set(name, portOf(svc));
+    this.#port.set(name, typeof svc.port === 'number' ? svc.port : undefined);
   }
 
   /** The service `host` names, read from a resource in `namespace`. */
@@ -77,7 +62,9 @@ export class HostIndex {
 
   /** What a resource for `service` configures: every port of its Service, or the one service a port's own name picks. */
   ports(service: string): readonly ServicePort[] {
-    return this.#ports.get(service) ?? [{ service, port: this.#port.get(service) }];
+    const family = this.#families.of(service);
+    if (family === undefined || family.members[0] !== service) return [{ service, port: this.#port.get(service) }];
+    return family.members.map((member) => ({ service: member, port: this.#port.get(member) }));
   }
 
   /**
@@ -109,8 +96,4 @@ export class HostIndex {
   known(): string[] {
     return [...new Set(this.#byHost.values())];
   }
-}
-
-function portOf(svc: unknown): number | undefined {
-  return isMap(svc) && typeof svc.port === 'number' ? svc.port : undefined;
 }

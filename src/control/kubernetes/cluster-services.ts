@@ -12,8 +12,11 @@
  * - each endpoint's pod labels (read from the Pod its targetRef names), so
  *   DestinationRule subsets select by label as in Istio.
  * The model keys services by name: a Service whose name another namespace
- * already took (the mesh namespace first, then alphabetical) is skipped and
- * reported, never merged.
+ * already took (the mesh namespace first, then alphabetical) is keyed
+ * `<name>-<namespace>` and reports as its name (`api-backend`, reporting as
+ * `api` in `backend`), so its xDS names are its own Service's
+ * (`api.backend.svc.cluster.local:8080`); only when that key is taken too
+ * is it skipped and reported, never merged.
  */
 import type { Raw } from '../../config/istio/reader.js';
 import { DNS_LABEL } from '../../config/label-schema.js';
@@ -63,7 +66,7 @@ export function clusterServices(inputs: ClusterServiceInputs): ClusterServices {
   const ordered = [...inputs.services].sort((a, b) => rank(a, inputs.meshNamespace).localeCompare(rank(b, inputs.meshNamespace)));
   const services: Raw = {};
   const skipped: string[] = [];
-  const more: { key: string | undefined; svc: ClusterService; port: ServicePort }[] = [];
+  const own: { svc: ClusterService; ns: string; name: string }[] = [];
   for (const svc of ordered) {
     const name = svc.metadata?.name;
     const ns = svc.metadata?.namespace ?? inputs.meshNamespace;
@@ -73,29 +76,47 @@ export function clusterServices(inputs: ClusterServiceInputs): ClusterServices {
       skipped.push(`${ns}/${name} (no ports: an ExternalName or selector-less Service without ports)`);
       continue;
     }
-    if (services[name] !== undefined) {
-      skipped.push(`${ns}/${name} (the name is taken by the Service in namespace ${(services[name] as Raw).namespace as string})`);
-      continue;
-    }
-    services[name] = portService(svc, ns, ports[0]!, slicesOf.get(`${ns}/${name}`) ?? [], inputs.podLabels);
-    for (const port of ports.slice(1)) {
-      if (typeof port.port !== 'number' || (port.protocol !== undefined && port.protocol !== 'TCP')) continue;
-      more.push({ key: portKey(name, port), svc, port });
-    }
+    own.push({ svc, ns, name });
   }
-  // After every Service's own name: a port never takes the name of a Service (`reviews-admin`, say).
-  for (const { key, svc, port } of more) {
-    const ns = svc.metadata?.namespace ?? inputs.meshNamespace;
-    const what = `${ns}/${svc.metadata?.name ?? ''} port ${port.name || port.port}`;
-    if (key === undefined) {
-      skipped.push(`${what} (the Service's name is too long to add the port to)`);
+  const slicesFor = (ns: string, name: string) => slicesOf.get(`${ns}/${name}`) ?? [];
+  // Each Service's own name first (the mesh namespace's, then by namespace), so the keys made
+  // for a namespace's copy of a name or for a port never take a Service's name.
+  const keyed: { svc: ClusterService; ns: string; name: string; key: string }[] = [];
+  const renamed: typeof own = [];
+  for (const entry of own) {
+    if (services[entry.name] !== undefined) {
+      renamed.push(entry);
       continue;
     }
-    if (services[key] !== undefined) {
-      skipped.push(`${what} (its name ${key} is taken)`);
+    services[entry.name] = portService(entry.svc, entry.ns, entry.svc.spec!.ports![0]!, slicesFor(entry.ns, entry.name), inputs.podLabels);
+    keyed.push({ ...entry, key: entry.name });
+  }
+  for (const entry of renamed) {
+    const key = fitted([`${entry.name}-${entry.ns}`]);
+    if (key === undefined || services[key] !== undefined) {
+      const other = (services[entry.name] as Raw).namespace as string;
+      const why = key === undefined ? `${entry.name}-${entry.ns} is too long for a name` : `${key} is taken too`;
+      skipped.push(`${entry.ns}/${entry.name} (the name is taken by the Service in namespace ${other}, and ${why})`);
       continue;
     }
-    services[key] = { ...portService(svc, ns, port, slicesOf.get(`${ns}/${svc.metadata?.name ?? ''}`) ?? [], inputs.podLabels), reportAs: svc.metadata?.name };
+    services[key] = { ...portService(entry.svc, entry.ns, entry.svc.spec!.ports![0]!, slicesFor(entry.ns, entry.name), inputs.podLabels), reportAs: entry.name };
+    keyed.push({ ...entry, key });
+  }
+  for (const { svc, ns, name, key: base } of keyed) {
+    for (const port of (svc.spec?.ports ?? []).slice(1)) {
+      if (typeof port.port !== 'number' || (port.protocol !== undefined && port.protocol !== 'TCP')) continue;
+      const key = portKey(base, port);
+      const what = `${ns}/${name} port ${port.name || port.port}`;
+      if (key === undefined) {
+        skipped.push(`${what} (the Service's name is too long to add the port to)`);
+        continue;
+      }
+      if (services[key] !== undefined) {
+        skipped.push(`${what} (its name ${key} is taken)`);
+        continue;
+      }
+      services[key] = { ...portService(svc, ns, port, slicesFor(ns, name), inputs.podLabels), reportAs: name };
+    }
   }
   return { services, skipped };
 }
@@ -124,11 +145,12 @@ function portService(
 
 /** `reviews-admin` for port "admin", else `reviews-9901`; undefined when neither fits a DNS label. */
 function portKey(name: string, port: ServicePort): string | undefined {
-  const fits = (key: string) => key.length <= 63 && DNS_LABEL.test(key);
-  const named = port.name !== undefined && port.name !== '' ? `${name}-${port.name}` : undefined;
-  if (named !== undefined && fits(named)) return named;
-  const numbered = `${name}-${port.port}`;
-  return fits(numbered) ? numbered : undefined;
+  return fitted([...(port.name !== undefined && port.name !== '' ? [`${name}-${port.name}`] : []), `${name}-${port.port}`]);
+}
+
+/** The first candidate that is a DNS label, as config keys must be. */
+function fitted(candidates: readonly string[]): string | undefined {
+  return candidates.find((key) => key.length <= 63 && DNS_LABEL.test(key));
 }
 
 /** The mesh namespace sorts first, so its Services keep their short names. */

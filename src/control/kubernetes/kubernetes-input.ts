@@ -20,6 +20,7 @@ import type { MeshLogger } from '../../telemetry/logger.js';
 import type { ConfigInput, ConfigInputSink } from '../config-input.js';
 import { type ClusterService, type ClusterSlice, clusterServices } from './cluster-services.js';
 import { ClusterWatch } from './cluster-watch.js';
+import { concernedObjects } from './concerned-objects.js';
 import { blamePolicies, policyLists } from './policy-lists.js';
 import { WATCHED_KINDS } from './watched-kinds.js';
 
@@ -151,21 +152,24 @@ export class KubernetesInput implements ConfigInput {
         sink.offer(raw);
       } catch (err) {
         // Not traceable to one object (a route to a subset no rule defines...): blame what changed since the last good
-        // config; when nothing did (a DestinationRule was deleted), the VirtualServices of the services named.
+        // config among the objects for the Services named; when none did (a DestinationRule was deleted, or an object
+        // substituted by its last good version no longer fits), those objects.
         if (!(err instanceof ConfigError)) throw err;
         const badPolicies = blamePolicies(err.issues, policies.owners);
         if (badPolicies.size > 0) {
           for (const [id, issues] of badPolicies) this.#reject(docs, id, issues, sink, tried);
           continue;
         }
-        let changed = ids.filter((id) => JSON.stringify(docs.get(id)) !== JSON.stringify(this.#accepted.get(id)));
-        if (changed.length === 0) changed = routesOf(err.issues, ids, docs, base.services);
-        if (changed.length === 0) {
+        const changed = ids.filter((id) => JSON.stringify(docs.get(id)) !== JSON.stringify(this.#accepted.get(id)));
+        const concerned = concernedObjects(err.issues, ids, docs, base.services, meshNamespace);
+        const both = changed.filter((id) => concerned.includes(id));
+        const blamed = both.length > 0 ? both : concerned.length > 0 ? concerned : changed;
+        if (blamed.length === 0) {
           this.#give(sink, err, first);
           return;
         }
         const issues = err.issues;
-        for (const id of changed) this.#reject(docs, id, issues, sink, tried);
+        for (const id of blamed) this.#reject(docs, id, issues, sink, tried);
         continue;
       }
       this.#lastOffered = text;
@@ -223,25 +227,4 @@ export class KubernetesInput implements ConfigInput {
     this.#skippedReported = text;
     if (skipped.length > 0) this.#options.logger.warn('some Services are not served', { services: skipped });
   }
-}
-
-/**
- * VirtualServices whose hosts name a service that `issues` are about
- * (`services.reviews.routes[0]...`), or the Service a port's service
- * reports as (`services.reviews-admin...` is port 9901 of `reviews`).
- */
-function routesOf(issues: readonly ConfigIssue[], ids: readonly string[], docs: ReadonlyMap<string, Raw>, services: Raw): string[] {
-  const names = new Set(
-    issues.flatMap((i) => {
-      const name = /^services\.([^.[]+)/.exec(i.path)?.[1];
-      if (name === undefined) return [];
-      const owner = (services[name] as { reportAs?: unknown } | undefined)?.reportAs;
-      return typeof owner === 'string' ? [name, owner] : [name];
-    }),
-  );
-  return ids.filter((id) => {
-    if (!id.startsWith('VirtualService ')) return false;
-    const hosts = (docs.get(id)?.spec as { hosts?: unknown } | undefined)?.hosts;
-    return Array.isArray(hosts) && hosts.some((h) => typeof h === 'string' && names.has(h.split('.')[0]!));
-  });
 }

@@ -47,15 +47,23 @@ test('a Service and its slices become one service per port, with conditions hono
   expect(() => validateConfig({ services: out.services }, 'test')).not.toThrow();
 });
 
-test('a name taken in the mesh namespace skips the same name elsewhere, and says so', () => {
+test("a name taken in the mesh namespace is keyed <name>-<namespace> elsewhere, reporting as the Service, ports and all; skipped only when that is taken too", () => {
   const out = clusterServices({
-    services: [service('reviews', [{ port: 80 }], 'another'), service('reviews', [{ port: 80 }], 'default')],
+    services: [
+      service('reviews', [{ port: 80 }, { name: 'admin', port: 9901 }], 'another'),
+      service('reviews', [{ port: 80 }], 'default'),
+      service('reviews', [{ port: 80 }], 'third'),
+      service('reviews-third', [{ port: 80 }], 'default'),
+    ],
     slices: [],
     podLabels: new Map(),
     meshNamespace: 'default',
   });
   expect((out.services.reviews as { namespace: string }).namespace).toBe('default');
-  expect(out.skipped).toEqual(['another/reviews (the name is taken by the Service in namespace default)']);
+  expect(out.services['reviews-another']).toMatchObject({ namespace: 'another', port: 80, reportAs: 'reviews' });
+  expect(out.services['reviews-another-admin']).toMatchObject({ namespace: 'another', port: 9901, reportAs: 'reviews' });
+  expect(out.skipped).toEqual(['third/reviews (the name is taken by the Service in namespace default, and reviews-third is taken too)']);
+  expect(() => validateConfig({ services: out.services }, 'test')).not.toThrow();
 });
 
 test("a port's name never takes a Service's: a Service named so keeps it, and the port is skipped and reported", () => {

@@ -671,3 +671,31 @@ describe('a Service with several ports', () => {
     expect(message).toContain('spec.http[1].match[0].port: must be a port number (1-65535), got "80"');
   });
 });
+
+describe("a Service name used in two namespaces", () => {
+  it("resolves a short host in the resource's namespace and a qualified one by its namespace, each to every port of that Service", () => {
+    const config = load(`
+services:
+  api: { port: 8080, endpoints: ["10.0.0.1:8080"] }
+  api-admin: { port: 9901, reportAs: api, endpoints: ["10.0.0.1:9901"] }
+  api-backend: { namespace: backend, port: 8080, reportAs: api, endpoints: ["10.0.1.1:8080"] }
+  api-backend-admin: { namespace: backend, port: 9901, reportAs: api, endpoints: ["10.0.1.1:9901"] }
+---
+kind: DestinationRule
+metadata: { name: api, namespace: default }
+spec: { host: api.backend.svc.cluster.local, trafficPolicy: { loadBalancer: { simple: RANDOM } } }
+${vs('api', 'api', `    - name: backend-routes
+      route: [{ destination: { host: api } }]
+`).replace('namespace: shop', 'namespace: backend')}${vs('api', 'api', `    - name: default-routes
+      route: [{ destination: { host: api } }]
+`).replace('namespace: shop', 'namespace: default')}`);
+    const routes = (name: string) => config.services[name]!.routes?.map((r) => [r.name, r.route![0]!.destination.service]);
+    expect(routes('api')).toEqual([['default-routes', 'api']]);
+    expect(routes('api-admin')).toEqual([['default-routes', 'api-admin']]);
+    expect(routes('api-backend')).toEqual([['backend-routes', 'api-backend']]);
+    expect(routes('api-backend-admin')).toEqual([['backend-routes', 'api-backend-admin']]);
+    expect(config.services['api-backend']!.loadBalancer).toMatchObject({ policy: 'random' });
+    expect(config.services['api-backend-admin']!.loadBalancer).toMatchObject({ policy: 'random' });
+    expect(config.services.api!.loadBalancer).toBeUndefined();
+  });
+});
