@@ -4,11 +4,8 @@
  * pass through; destinations and mirrors name hosts, which become service
  * names here. The route schema validates the result afterwards.
  *
- * A host whose Service has several ports gets the routes on each port (one
- * config service per port, host-index.ts), as istiod writes them into each
- * port's route table: a match entry with `port` counts only on that port,
- * and a destination without `port` is the destination Service's port that
- * the route is served on. So the routes are read once and bound per port.
+ * A host whose Service has several ports gets the routes on each port,
+ * read once and bound per port (route-binding.ts).
  *
  * Gateways are read as a sidecar reads them: proxyless is the `mesh`
  * gateway. A VirtualService (or a match entry) bound only to other
@@ -18,6 +15,7 @@
  */
 import type { HostIndex, ServicePort } from './host-index.js';
 import { isMap, type Raw, type ResourceReader } from './reader.js';
+import { PendingRoutes, portNumber } from './route-binding.js';
 
 const ROUTE_FIELDS = ['name', 'match', 'route', 'redirect', 'directResponse', 'rewrite', 'timeout', 'retries', 'fault', 'mirror', 'mirrorPercentage', 'mirrors', 'headers'];
 const MATCH_FIELDS = ['uri', 'method', 'authority', 'headers', 'withoutHeaders', 'queryParams', 'ignoreUriCase', 'name', 'statPrefix', 'sourceLabels', 'sourceNamespace', 'gateways', 'port'];
@@ -30,19 +28,6 @@ export interface VirtualServiceRoutes {
   readonly services: readonly ServicePort[];
   /** The routes as served on `port` of `service` (one of `services`); problems are reported to the reader. */
   routesFor(service: ServicePort): Raw[];
-}
-
-/** A destination as written: bound to a config service per port by `bind`. */
-interface DestinationRef {
-  readonly service: string;
-  readonly port: number | undefined;
-  readonly at: ResourceReader;
-}
-
-/** What bind() needs to place: destinations by the placeholder standing in the routes, and match entries with a port. */
-interface Pending {
-  readonly destinations: WeakMap<Raw, DestinationRef>;
-  readonly matchPorts: WeakMap<Raw, ResourceReader>;
 }
 
 export function translateVirtualService(doc: Raw, r: ResourceReader, hosts: HostIndex): VirtualServiceRoutes | undefined {
@@ -69,59 +54,18 @@ export function translateVirtualService(doc: Raw, r: ResourceReader, hosts: Host
     const name = resolve(h, s.child('hosts').child(i));
     if (name !== undefined) for (const port of hosts.ports(name)) services.set(port.service, port);
   });
-  const pending: Pending = { destinations: new WeakMap(), matchPorts: new WeakMap() };
+  const pending = new PendingRoutes();
   const routes = (s.list(spec.http) ?? []).flatMap((value, i): Raw[] => {
     const out = route(value, s.child('http').child(i), resolve, pending);
     return out === undefined ? [] : [out];
   });
   return {
     services: [...services.values()],
-    routesFor: (service) =>
-      routes.flatMap((r): Raw[] => {
-        const bound = bind(r, service, pending, hosts);
-        return bound === undefined ? [] : [bound];
-      }),
+    routesFor: (service) => pending.bindAll(routes, service, hosts),
   };
 }
 
 type Resolve = (host: unknown, at: ResourceReader) => string | undefined;
-
-/**
- * One route as served on one port: match entries for another port left
- * out (the route too, when that leaves none), destinations bound to the
- * config service of the port they reach.
- */
-function bind(route: Raw, on: ServicePort, pending: Pending, hosts: HostIndex): Raw | undefined {
-  const out: Raw = { ...route };
-  if (Array.isArray(route.match) && route.match.length > 0) {
-    const entries = (route.match as Raw[]).flatMap((entry): Raw[] => {
-      if (entry.port === undefined) return [entry];
-      const { port, ...rest } = entry;
-      if (on.port === undefined) {
-        pending.matchPorts.get(entry)?.issue(`needs services.${on.service}.port to know which port this entry matches`);
-        return [rest];
-      }
-      return port === on.port ? [rest] : [];
-    });
-    if (entries.length === 0) return undefined;
-    out.match = entries;
-  }
-  const to = (placeholder: unknown): Raw => {
-    const ref = isMap(placeholder) ? pending.destinations.get(placeholder) : undefined;
-    if (ref === undefined) return placeholder as Raw;
-    const { service: _service, ...rest } = placeholder as Raw;
-    const choice = hosts.destination(ref.service, ref.port, on.port);
-    if ('problem' in choice) {
-      ref.at.issue(on.port === undefined ? choice.problem : `${choice.problem} (the route served on ${on.service}, port ${on.port})`);
-      return rest;
-    }
-    return { ...rest, service: choice.service };
-  };
-  if (Array.isArray(route.route)) out.route = (route.route as Raw[]).map((d) => ({ ...d, destination: to(d.destination) }));
-  if (route.mirror !== undefined) out.mirror = to(route.mirror);
-  if (Array.isArray(route.mirrors)) out.mirrors = (route.mirrors as Raw[]).map((m) => ({ ...m, destination: to(m.destination) }));
-  return out;
-}
 
 /**
  * Whether a `gateways` list binds to the mesh: absent or empty (Istio's
@@ -136,7 +80,7 @@ function forMesh(value: unknown, r: ResourceReader): boolean {
 }
 
 /** One `http[]` route, or undefined when all its match entries are bound to other gateways. */
-function route(value: unknown, r: ResourceReader, resolve: Resolve, pending: Pending): Raw | undefined {
+function route(value: unknown, r: ResourceReader, resolve: Resolve, pending: PendingRoutes): Raw | undefined {
   const http = r.map(value, true) ?? {};
   const written = http.match === undefined ? undefined : (r.list(http.match) ?? []);
   const entries = written?.flatMap((m, i): Raw[] => {
@@ -202,7 +146,7 @@ function route(value: unknown, r: ResourceReader, resolve: Resolve, pending: Pen
 }
 
 /** One match entry, or undefined when its own `gateways` leave the mesh out. */
-function match(value: unknown, r: ResourceReader, pending: Pending): Raw | undefined {
+function match(value: unknown, r: ResourceReader, pending: PendingRoutes): Raw | undefined {
   const m = r.map(value, true) ?? {};
   if (m.gateways !== undefined && !forMesh(m.gateways, r.child('gateways'))) return undefined;
   r.only(m, MATCH_FIELDS, { scheme: UNSUPPORTED_MATCH });
@@ -213,7 +157,7 @@ function match(value: unknown, r: ResourceReader, pending: Pending): Raw | undef
   if (m.port !== undefined) {
     const port = portNumber(m.port, r.child('port'));
     if (port === undefined) delete rest.port;
-    else pending.matchPorts.set(rest, r.child('port'));
+    else pending.matchPort(rest, r.child('port'));
   }
   return rest;
 }
@@ -266,11 +210,10 @@ function directResponse(value: unknown, r: ResourceReader): Raw {
   return out;
 }
 
-/** A destination with its service resolved; its port is chosen per port the route is served on (bind). */
-function destination(value: unknown, r: ResourceReader, resolve: Resolve, pending: Pending): Raw {
+/** A destination with its service resolved; its port is chosen per port the route is served on (PendingRoutes.bind). */
+function destination(value: unknown, r: ResourceReader, resolve: Resolve, pending: PendingRoutes): Raw {
   const d = r.map(value, true) ?? {};
   r.only(d, ['host', 'subset', 'port']);
-  const out: Raw = {};
   const service = resolve(d.host, r.child('host'));
   let port: number | undefined;
   if (d.port !== undefined) {
@@ -279,17 +222,6 @@ function destination(value: unknown, r: ResourceReader, resolve: Resolve, pendin
     pr.only(selector, ['number']);
     port = portNumber(selector.number, pr.child('number'));
   }
-  if (service !== undefined) {
-    out.service = service;
-    pending.destinations.set(out, { service, port, at: r });
-  }
-  if (d.subset !== undefined) out.subset = d.subset;
-  return out;
-}
-
-/** A TCP port number, or undefined with an issue. */
-function portNumber(value: unknown, r: ResourceReader): number | undefined {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535) return value;
-  r.issue(`must be a port number (1-65535), got ${JSON.stringify(value)}`);
-  return undefined;
+  const rest: Raw = d.subset !== undefined ? { subset: d.subset } : {};
+  return service === undefined ? rest : pending.destination(service, port, r, rest);
 }
