@@ -364,6 +364,61 @@ test('a Service name used in two namespaces serves both, each under its own qual
   }
 }, 60_000);
 
+test("a Gateway API HTTPRoute bound to a Service routes it; another namespace's route only that namespace's clients", async () => {
+  const producer = {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: 'profiles', namespace: 'default' },
+    spec: {
+      parentRefs: [{ group: '', kind: 'Service', name: 'profiles', port: 9080 }],
+      rules: [
+        { backendRefs: [{ name: 'profiles', port: 9080 }] },
+        { matches: [{ path: { type: 'PathPrefix', value: '/details' } }], backendRefs: [{ name: 'details', port: 9080 }] },
+      ],
+    },
+  };
+  const consumer = {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: 'profiles-from-backend', namespace: 'backend' },
+    spec: {
+      parentRefs: [{ kind: 'Service', name: 'profiles', namespace: 'default' }],
+      // Its own namespace's copy of the Service: backendRefs resolve in the route's namespace.
+      rules: [{ backendRefs: [{ name: 'profiles', port: 9080 }] }],
+    },
+  };
+  errors.length = 0;
+  await apply([producer, consumer].map((o) => stringify(o)).join('---\n'));
+  const got = await kubectl(kc.path, ['get', 'httproutes', '-A', '-o', 'name']);
+  expect(got.stdout.trim().split('\n').sort()).toEqual(['httproute.gateway.networking.k8s.io/profiles', 'httproute.gateway.networking.k8s.io/profiles-from-backend']);
+  const inNamespace = (ns: string) =>
+    createMesh({
+      env: { MESH_XDS_SERVER: `127.0.0.1:${cp.port}`, MESH_XDS_LISTENERS: 'profiles.default.svc.cluster.local:9080', MESH_NAMESPACE: ns },
+      logger: { info() {}, warn() {}, error() {} },
+    });
+  const client = inNamespace('default');
+  const backendClient = inNamespace('backend');
+  try {
+    await Promise.all([client.ready(), backendClient.ready()]);
+    await until(async () => (await answersSeen(client, 'http://profiles:9080/details/x', 1))[0] === '200:details-web', 'the HTTPRoute to route', 30_000);
+    // Whole segments: /detailsx stays on the first rule.
+    expect(await answersSeen(client, 'http://profiles:9080/detailsx', 3)).toEqual(['200:profiles-default']);
+    expect(await answersSeen(client, 'http://profiles:9080/x', 3)).toEqual(['200:profiles-default']);
+    // The consumer route is for clients in backend only, and comes first for them.
+    await until(
+      async () => (await answersSeen(backendClient, 'http://profiles.default.svc.cluster.local:9080/x', 1))[0] === '200:profiles-backend',
+      'the consumer route to reach the backend client',
+      30_000,
+    );
+    expect(await answersSeen(backendClient, 'http://profiles.default.svc.cluster.local:9080/details/x', 3)).toEqual(['200:profiles-backend']);
+    expect(await answersSeen(client, 'http://profiles:9080/x', 3)).toEqual(['200:profiles-default']);
+    // (The VirtualService an earlier test left broken is tried again on every change, and refused again.)
+    expect(errors.join('\n')).not.toContain('HTTPRoute');
+  } finally {
+    await Promise.all([client.destroy(), backendClient.destroy()]);
+  }
+}, 60_000);
+
 test('RBAC denial fails start with a typed error naming the permission', async () => {
   const denied = writeKubeconfig(api, { token: FORBIDDEN_TOKEN });
   const plane = new ControlPlane({

@@ -29,6 +29,10 @@ export class HostIndex {
   readonly #clusterDomain: string;
   readonly #defaultNamespace: string;
 
+  get defaultNamespace(): string {
+    return this.#defaultNamespace;
+  }
+
   constructor(services: Raw, defaultNamespace: string, clusterDomain: string) {
     this.#clusterDomain = clusterDomain;
     this.#defaultNamespace = defaultNamespace;

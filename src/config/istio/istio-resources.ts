@@ -2,8 +2,8 @@
  * Istio networking and security resources in a config file, translated into
  * the config model's raw input before it is validated: ServiceEntry adds
  * services, DestinationRule sets their traffic policy and subsets,
- * VirtualService their routes, PeerAuthentication this workload's inbound
- * mTLS. The same file therefore configures a data plane reading it locally
+ * VirtualService (or the Gateway API's HTTPRoute, bound to a Service)
+ * their routes, PeerAuthentication this workload's inbound mTLS. The same file therefore configures a data plane reading it locally
  * and the control plane serving it over xDS.
  *
  * One source per setting: a service whose routes (or load balancer, ...)
@@ -13,12 +13,13 @@
 import { ConfigError, type ConfigIssue } from '../config-error.js';
 import { type DestinationPolicy, translateDestinationRule } from './destination-rule.js';
 import { HostIndex } from './host-index.js';
+import { orderedRoutes, type ServiceRoutes, translateHttpRoute } from './http-route.js';
 import { type PeerAuthenticationCandidate, resolvePeerAuthentication, translatePeerAuthentication } from './peer-authentication.js';
 import { isMap, type Raw, ResourceReader, resourceLabel } from './reader.js';
 import { translateServiceEntry } from './service-entry.js';
 import { translateVirtualService } from './virtual-service.js';
 
-export const ISTIO_KINDS = ['ServiceEntry', 'DestinationRule', 'VirtualService', 'PeerAuthentication'] as const;
+export const ISTIO_KINDS = ['ServiceEntry', 'DestinationRule', 'VirtualService', 'HTTPRoute', 'PeerAuthentication'] as const;
 
 export interface IstioDocument {
   /** Position in the file (0-based), for messages. */
@@ -84,6 +85,23 @@ export function applyIstioResources(own: Raw, docs: readonly IstioDocument[], so
     const t = translateVirtualService(doc, r, hosts);
     if (t === undefined) continue;
     for (const port of t.services) if (claim(port.service, 'routes', r)) patch(port.service, { routes: t.routesFor(port) });
+  }
+
+  // Every HTTPRoute of a Service is merged into its routes, in the Gateway API's precedence order.
+  const httpRoutes = new Map<string, ServiceRoutes[]>();
+  for (const { doc, r } of of('HTTPRoute')) {
+    for (const t of translateHttpRoute(doc, r, hosts)) {
+      const list = httpRoutes.get(t.service) ?? [];
+      list.push(t);
+      httpRoutes.set(t.service, list);
+    }
+  }
+  for (const [service, list] of httpRoutes) {
+    for (const port of hosts.ports(service)) {
+      if (!list.some((t) => t.port === undefined || t.port === port.port)) continue;
+      const claimer = list.find((t) => t.port === undefined || t.port === port.port)!;
+      if (claim(port.service, 'routes', claimer.at)) patch(port.service, { routes: orderedRoutes(list, port, hosts) });
+    }
   }
 
   const labels = isMap(mesh.labels) ? mesh.labels : {};

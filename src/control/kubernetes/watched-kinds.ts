@@ -13,7 +13,7 @@ export interface WatchedKind {
   readonly version: string;
   /** Plural, as in the URL and in RBAC rules. */
   readonly resource: string;
-  /** An Istio CRD: may not be installed (404), which reads as none of them. */
+  /** A CRD (Istio's, the Gateway API's): may not be installed (404), which reads as none of them. */
   readonly optional: boolean;
 }
 
@@ -25,6 +25,8 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
   { kind: 'ServiceEntry', group: 'networking.istio.io', version: 'v1', resource: 'serviceentries', optional: true },
   { kind: 'DestinationRule', group: 'networking.istio.io', version: 'v1', resource: 'destinationrules', optional: true },
   { kind: 'VirtualService', group: 'networking.istio.io', version: 'v1', resource: 'virtualservices', optional: true },
+  // The Gateway API's routes bound to Services (GAMMA); Gateways themselves are a gateway's business.
+  { kind: 'HTTPRoute', group: 'gateway.networking.k8s.io', version: 'v1', resource: 'httproutes', optional: true },
   { kind: 'PeerAuthentication', group: 'security.istio.io', version: 'v1', resource: 'peerauthentications', optional: true },
   // Served in each workload's inbound listener (control/inbound-resources.ts).
   { kind: 'AuthorizationPolicy', group: 'security.istio.io', version: 'v1', resource: 'authorizationpolicies', optional: true },

@@ -2,7 +2,8 @@
  * The resource types the fake API server knows, and the discovery documents
  * kubectl reads to map a manifest's kind to a URL: core v1 (Nodes among them), apps/v1,
  * discovery.k8s.io/v1, rbac.authorization.k8s.io/v1 and Istio's
- * networking.istio.io and security.istio.io (v1 and v1beta1).
+ * networking.istio.io and security.istio.io (v1 and v1beta1), and the
+ * Gateway API's HTTPRoute (gateway.networking.k8s.io v1 and v1beta1).
  */
 
 export interface ResourceType {
@@ -43,6 +44,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     rt('security.istio.io', v, 'authorizationpolicies', 'AuthorizationPolicy', true, ['ap']),
     rt('security.istio.io', v, 'requestauthentications', 'RequestAuthentication', true, ['ra']),
   ]),
+  ...['v1', 'v1beta1'].map((v) => rt('gateway.networking.k8s.io', v, 'httproutes', 'HTTPRoute')),
 ];
 
 export function groupVersion(t: { group: string; version: string }): string {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../../src/config/config-error.js';
 import { parseConfigText } from '../../../../src/config/file-source.js';
 import { checkRouteTargets } from '../../../../src/config/route-targets.js';
 import { validateConfig } from '../../../../src/config/validate.js';
+import { configProblems, loadConfigText } from '../../../helpers/config-text.js';
 
 const OWN = `
 mesh:
@@ -19,21 +19,8 @@ services:
     endpoints: ["10.0.1.1"]
 `;
 
-function load(text: string) {
-  const config = validateConfig(parseConfigText(text, 'file mesh.yaml'), 'file mesh.yaml');
-  expect(checkRouteTargets(config)).toEqual([]);
-  return config;
-}
-
-function problems(text: string): string {
-  try {
-    validateConfig(parseConfigText(text, 'file mesh.yaml'), 'file mesh.yaml');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).message;
-  }
-  throw new Error('expected the config to be rejected');
-}
+const load = loadConfigText;
+const problems = configProblems;
 
 /** OWN with a DestinationRule for reviews: `policy` is its trafficPolicy's body (indented four spaces), `subsets` its subsets block. */
 function reviewsRule(policy: string, subsets = ''): string {
@@ -525,7 +512,7 @@ spec: { hosts: [reviews.example.com], ports: [{ number: 80 }], resolution: STATI
 
   it('names an unsupported kind with the supported list', () => {
     expect(problems(`${OWN}\n---\nkind: EnvoyFilter\nmetadata: { name: lua }\n`)).toMatch(
-      /document 2: kind EnvoyFilter is not supported in a config file; supported: AuthorizationPolicy, RequestAuthentication, ServiceEntry, DestinationRule, VirtualService, PeerAuthentication \(and Gateway, which is skipped\)/,
+      /document 2: kind EnvoyFilter is not supported in a config file; supported: AuthorizationPolicy, RequestAuthentication, ServiceEntry, DestinationRule, VirtualService, HTTPRoute, PeerAuthentication \(and Gateway, which is skipped\)/,
     );
   });
 
