@@ -364,7 +364,7 @@ test('a Service name used in two namespaces serves both, each under its own qual
   }
 }, 60_000);
 
-test("a Gateway API HTTPRoute bound to a Service routes it; another namespace's route only that namespace's clients", async () => {
+test("Gateway API HTTPRoutes and GRPCRoutes bound to Services route them; another namespace's route only that namespace's clients", async () => {
   const producer = {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
@@ -387,13 +387,26 @@ test("a Gateway API HTTPRoute bound to a Service routes it; another namespace's 
       rules: [{ backendRefs: [{ name: 'profiles', port: 9080 }] }],
     },
   };
+  // A GRPCRoute's method match is a match on the call's path, which an HTTP request can carry as well.
+  const grpcRoute = {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'GRPCRoute',
+    metadata: { name: 'details-grpc', namespace: 'default' },
+    spec: {
+      parentRefs: [{ kind: 'Service', name: 'details', port: 9080 }],
+      rules: [{ backendRefs: [{ name: 'details', port: 9080 }] }, { matches: [{ method: { service: 'pkg.Profiles' } }], backendRefs: [{ name: 'profiles', port: 9080 }] }],
+    },
+  };
+  // details still has the VirtualService an earlier test broke, which would claim its routes too.
+  const del = await kubectl(kc.path, ['delete', 'virtualservice', 'details']);
+  expect(del.code, del.stderr).toBe(0);
   errors.length = 0;
-  await apply([producer, consumer].map((o) => stringify(o)).join('---\n'));
+  await apply([producer, consumer, grpcRoute].map((o) => stringify(o)).join('---\n'));
   const got = await kubectl(kc.path, ['get', 'httproutes', '-A', '-o', 'name']);
   expect(got.stdout.trim().split('\n').sort()).toEqual(['httproute.gateway.networking.k8s.io/profiles', 'httproute.gateway.networking.k8s.io/profiles-from-backend']);
-  const inNamespace = (ns: string) =>
+  const inNamespace = (ns: string, listeners = 'profiles.default.svc.cluster.local:9080') =>
     createMesh({
-      env: { MESH_XDS_SERVER: `127.0.0.1:${cp.port}`, MESH_XDS_LISTENERS: 'profiles.default.svc.cluster.local:9080', MESH_NAMESPACE: ns },
+      env: { MESH_XDS_SERVER: `127.0.0.1:${cp.port}`, MESH_XDS_LISTENERS: listeners, MESH_NAMESPACE: ns },
       logger: { info() {}, warn() {}, error() {} },
     });
   const client = inNamespace('default');
@@ -412,8 +425,15 @@ test("a Gateway API HTTPRoute bound to a Service routes it; another namespace's 
     );
     expect(await answersSeen(backendClient, 'http://profiles.default.svc.cluster.local:9080/details/x', 3)).toEqual(['200:profiles-backend']);
     expect(await answersSeen(client, 'http://profiles:9080/x', 3)).toEqual(['200:profiles-default']);
-    // (The VirtualService an earlier test left broken is tried again on every change, and refused again.)
-    expect(errors.join('\n')).not.toContain('HTTPRoute');
+    const detailsClient = inNamespace('default', 'details.default.svc.cluster.local:9080');
+    try {
+      await detailsClient.ready();
+      expect(await answersSeen(detailsClient, 'http://details:9080/pkg.Profiles/Get', 3)).toEqual(['200:profiles-default']);
+      expect(await answersSeen(detailsClient, 'http://details:9080/pkg.Other/Get', 3)).toEqual(['200:details-web']);
+    } finally {
+      await detailsClient.destroy();
+    }
+    expect(errors).toEqual([]);
   } finally {
     await Promise.all([client.destroy(), backendClient.destroy()]);
   }

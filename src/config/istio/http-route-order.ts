@@ -8,20 +8,15 @@
  * rank the spec leaves to implementations, comes after Exact and before
  * every PathPrefix.
  */
+import { compareOrigin, type MatchOrigin } from './mesh-route.js';
 
-export interface MatchRank {
+export interface MatchRank extends MatchOrigin {
   readonly path: 'exact' | 'regex' | 'prefix';
   /** The path's length: longer prefixes first. */
   readonly length: number;
   readonly method: boolean;
   readonly headers: number;
   readonly queryParams: number;
-  /** RFC 3339, as metadata.creationTimestamp; '' when unknown (a file), which sorts first. */
-  readonly created: string;
-  /** `namespace/name` of the route. */
-  readonly id: string;
-  readonly rule: number;
-  readonly match: number;
 }
 
 const PATH_ORDER = { exact: 0, regex: 1, prefix: 2 } as const;
@@ -38,9 +33,6 @@ export function compareRank(a: MatchRank, b: MatchRank): number {
     Number(b.method) - Number(a.method) ||
     b.headers - a.headers ||
     b.queryParams - a.queryParams ||
-    a.created.localeCompare(b.created) ||
-    a.id.localeCompare(b.id) ||
-    a.rule - b.rule ||
-    a.match - b.match
+    compareOrigin(a, b)
   );
 }

@@ -12,14 +12,16 @@
  */
 import { ConfigError, type ConfigIssue } from '../config-error.js';
 import { type DestinationPolicy, translateDestinationRule } from './destination-rule.js';
+import { translateGrpcRoute } from './grpc-route.js';
 import { HostIndex } from './host-index.js';
-import { orderedRoutes, type ServiceRoutes, translateHttpRoute } from './http-route.js';
+import { translateHttpRoute } from './http-route.js';
+import { orderedRoutes, type ServiceRoutes } from './mesh-route.js';
 import { type PeerAuthenticationCandidate, resolvePeerAuthentication, translatePeerAuthentication } from './peer-authentication.js';
 import { isMap, type Raw, ResourceReader, resourceLabel } from './reader.js';
 import { translateServiceEntry } from './service-entry.js';
 import { translateVirtualService } from './virtual-service.js';
 
-export const ISTIO_KINDS = ['ServiceEntry', 'DestinationRule', 'VirtualService', 'HTTPRoute', 'PeerAuthentication'] as const;
+export const ISTIO_KINDS = ['ServiceEntry', 'DestinationRule', 'VirtualService', 'HTTPRoute', 'GRPCRoute', 'PeerAuthentication'] as const;
 
 export interface IstioDocument {
   /** Position in the file (0-based), for messages. */
@@ -87,20 +89,22 @@ export function applyIstioResources(own: Raw, docs: readonly IstioDocument[], so
     for (const port of t.services) if (claim(port.service, 'routes', r)) patch(port.service, { routes: t.routesFor(port) });
   }
 
-  // Every HTTPRoute of a Service is merged into its routes, in the Gateway API's precedence order.
-  const httpRoutes = new Map<string, ServiceRoutes[]>();
-  for (const { doc, r } of of('HTTPRoute')) {
-    for (const t of translateHttpRoute(doc, r, hosts)) {
-      const list = httpRoutes.get(t.service) ?? [];
-      list.push(t);
-      httpRoutes.set(t.service, list);
+  // Every HTTPRoute of a Service is merged into its routes, in the Gateway API's precedence order; so is every
+  // GRPCRoute, and a Service with routes of both kinds is refused by its claim.
+  const routeKinds = [
+    ['HTTPRoute', translateHttpRoute],
+    ['GRPCRoute', translateGrpcRoute],
+  ] as const;
+  for (const [kind, translate] of routeKinds) {
+    const byService = new Map<string, ServiceRoutes<unknown>[]>();
+    for (const { doc, r } of of(kind)) {
+      for (const t of translate(doc, r, hosts) as ServiceRoutes<unknown>[]) byService.set(t.service, [...(byService.get(t.service) ?? []), t]);
     }
-  }
-  for (const [service, list] of httpRoutes) {
-    for (const port of hosts.ports(service)) {
-      if (!list.some((t) => t.port === undefined || t.port === port.port)) continue;
-      const claimer = list.find((t) => t.port === undefined || t.port === port.port)!;
-      if (claim(port.service, 'routes', claimer.at)) patch(port.service, { routes: orderedRoutes(list, port, hosts) });
+    for (const [service, list] of byService) {
+      for (const port of hosts.ports(service)) {
+        const claimer = list.find((t) => t.port === undefined || t.port === port.port);
+        if (claimer !== undefined && claim(port.service, 'routes', claimer.at)) patch(port.service, { routes: orderedRoutes(list, port, hosts) });
+      }
     }
   }
 

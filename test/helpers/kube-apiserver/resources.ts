@@ -3,7 +3,8 @@
  * kubectl reads to map a manifest's kind to a URL: core v1 (Nodes among them), apps/v1,
  * discovery.k8s.io/v1, rbac.authorization.k8s.io/v1 and Istio's
  * networking.istio.io and security.istio.io (v1 and v1beta1), and the
- * Gateway API's HTTPRoute (gateway.networking.k8s.io v1 and v1beta1).
+ * Gateway API's HTTPRoute (gateway.networking.k8s.io v1 and v1beta1) and
+ * GRPCRoute (v1).
  */
 
 export interface ResourceType {
@@ -45,6 +46,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     rt('security.istio.io', v, 'requestauthentications', 'RequestAuthentication', true, ['ra']),
   ]),
   ...['v1', 'v1beta1'].map((v) => rt('gateway.networking.k8s.io', v, 'httproutes', 'HTTPRoute')),
+  rt('gateway.networking.k8s.io', 'v1', 'grpcroutes', 'GRPCRoute'),
 ];
 
 export function groupVersion(t: { group: string; version: string }): string {
