@@ -42,10 +42,10 @@ export function routeConfigName(name: string): string {
  * is reached by that Service's names with its port
  * (`reviews.shop.svc.cluster.local:9901`, the canonical one); the entry
  * that answers for the Service (its first port) by the port-less names
- * too. The bare name (`reviews`, `reviews:9901`) is only the Service's
- * whose namespace has the entry of that name: a same-named Service of
- * another namespace is reached by its qualified names. Its own name stays
- * an alias, with and without the port.
+ * too, and so are the `hosts` it lists. The bare name (`reviews`,
+ * `reviews:9901`) is only the Service's whose namespace has the entry of
+ * that name: a same-named Service of another namespace is reached by its
+ * qualified names. Its own name stays an alias, with and without the port.
  */
 export function listenerNames(name: string, service: ServiceConfig, mesh: MeshSettings, services: Readonly<Record<string, ServiceConfig>>): string[] {
   const ns = service.namespace ?? mesh.namespace;
@@ -53,9 +53,9 @@ export function listenerNames(name: string, service: ServiceConfig, mesh: MeshSe
   const fqdn = serviceFqdn(name, service, mesh);
   const out = new Set<string>();
   const reportAs = service.reportAs;
+  const family = familiesOf(services, mesh.namespace).of(name);
+  const first = family === undefined || family.members[0] === name;
   if (reportAs !== undefined && reportAs !== name) {
-    const family = familiesOf(services, mesh.namespace).of(name);
-    const first = family?.members[0] === name;
     const hosts = [fqdn, `${reportAs}.${ns}`, `${reportAs}.${ns}.svc`];
     if (family?.ownsBareName !== false) hosts.push(reportAs);
     for (const host of hosts) {
@@ -63,8 +63,13 @@ export function listenerNames(name: string, service: ServiceConfig, mesh: MeshSe
       if (first) out.add(host);
     }
   }
-  for (const host of [name, `${name}.${ns}`, `${name}.${ns}.svc`, `${name}.${ns}.svc.${mesh.clusterDomain}`, ...(service.hosts ?? [])]) {
+  for (const host of [name, `${name}.${ns}`, `${name}.${ns}.svc`, `${name}.${ns}.svc.${mesh.clusterDomain}`]) {
     out.add(host);
+    out.add(`${host}:${port}`);
+  }
+  // The hosts every port of a Service lists (a ServiceEntry's): port-less, they are its first port's.
+  for (const host of service.hosts ?? []) {
+    if (first) out.add(host);
     out.add(`${host}:${port}`);
   }
   return [...out];

@@ -40,14 +40,14 @@ export function applyIstioResources(own: Raw, docs: readonly IstioDocument[], so
   const of = (kind: string) => docs.filter((d) => d.doc.kind === kind).map((d) => ({ ...d, r: new ResourceReader(issues, resourceLabel(d.index, d.doc)) }));
 
   for (const { doc, r } of of('ServiceEntry')) {
-    const t = translateServiceEntry(doc, r);
-    if (t === undefined) continue;
-    if (services[t.name] !== undefined) {
-      r.issue(`defines service "${t.name}", which ${origin.get(t.name) ?? 'the mesh config'} already defines`);
-      continue;
+    for (const t of translateServiceEntry(doc, r)) {
+      if (services[t.name] !== undefined) {
+        r.issue(`defines service "${t.name}", which ${origin.get(t.name) ?? 'the mesh config'} already defines`);
+        continue;
+      }
+      services[t.name] = t.service;
+      origin.set(t.name, r.at);
     }
-    services[t.name] = t.service;
-    origin.set(t.name, r.at);
   }
 
   const hosts = new HostIndex(services, namespace, clusterDomain);

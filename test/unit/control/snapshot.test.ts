@@ -269,5 +269,12 @@ describe('control plane resources', () => {
   b: { port: 81, hosts: [shared.example.com], endpoints: ["10.0.0.2:81"] }
 `),
     ).toThrow(/services\.b: is reached as "shared\.example\.com", which is already a name of service "a"/);
+    // Two ports of one Service (b reports as a): the port-less host is its first port's.
+    const ports = snapshotOf(`services:
+  a: { port: 80, hosts: [shared.example.com], endpoints: ["10.0.0.1:80"] }
+  b: { port: 81, reportAs: a, hosts: [shared.example.com], endpoints: ["10.0.0.2:81"] }
+`);
+    const listeners = [...ports.resources.get(TYPE_URL.listener)!.keys()];
+    expect(listeners).toEqual(expect.arrayContaining(['shared.example.com', 'shared.example.com:80', 'shared.example.com:81']));
   });
 });

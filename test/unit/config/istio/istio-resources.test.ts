@@ -505,7 +505,6 @@ metadata: { name: reviews }
 spec: { hosts: [reviews.example.com], ports: [{ number: 80 }], resolution: STATIC }
 `);
     expect(message).toContain('document 2 (ServiceEntry passthrough).spec.hosts[0]: wildcard host "*.example.com" is not supported');
-    expect(message).toContain('document 2 (ServiceEntry passthrough).spec.ports: a service has one port in proxyless');
     expect(message).toContain('document 2 (ServiceEntry passthrough).spec.resolution: resolution NONE');
     expect(message).toContain('document 3 (ServiceEntry reviews): defines service "reviews", which the mesh config already defines');
   });
@@ -684,5 +683,43 @@ ${vs('api', 'api', `    - name: backend-routes
     expect(config.services['api-backend']!.loadBalancer).toMatchObject({ policy: 'random' });
     expect(config.services['api-backend-admin']!.loadBalancer).toMatchObject({ policy: 'random' });
     expect(config.services.api!.loadBalancer).toBeUndefined();
+  });
+});
+
+describe('a ServiceEntry with several ports', () => {
+  it('becomes one service per port on the same hosts, the later ones reporting as the first, and Istio resources for its hosts reach every port', () => {
+    const config = load(`${OWN}
+---
+kind: ServiceEntry
+metadata: { name: api.example, namespace: shop }
+spec:
+  hosts: [api.example.com]
+  resolution: STATIC
+  ports: [{ number: 80, name: http }, { number: 9901, name: admin, targetPort: 19901 }, { number: 8443 }]
+  endpoints:
+    - { address: 192.0.2.10, ports: { http: 8080 } }
+    - { address: 192.0.2.11 }
+---
+kind: DestinationRule
+metadata: { name: api, namespace: shop }
+spec:
+  host: api.example.com
+  trafficPolicy:
+    loadBalancer: { simple: ROUND_ROBIN }
+    portLevelSettings: [{ port: { number: 9901 }, loadBalancer: { simple: RANDOM } }]
+${vs('api', 'api.example.com', `    - match: [{ port: 9901 }]
+      directResponse: { status: 403 }
+    - route: [{ destination: { host: api.example.com } }]
+`)}`);
+    expect(config.services['api-example']).toMatchObject({ port: 80, hosts: ['api.example.com'] });
+    expect(config.services['api-example']!.endpoints!.map((e) => `${e.address}:${e.port}`)).toEqual(['192.0.2.10:8080', '192.0.2.11:80']);
+    expect(config.services['api-example-admin']).toMatchObject({ port: 9901, reportAs: 'api-example', hosts: ['api.example.com'] });
+    expect(config.services['api-example-admin']!.endpoints!.map((e) => `${e.address}:${e.port}`)).toEqual(['192.0.2.10:19901', '192.0.2.11:19901']);
+    expect(config.services['api-example-8443']).toMatchObject({ port: 8443, reportAs: 'api-example' });
+    expect(config.services['api-example']!.loadBalancer).toMatchObject({ policy: 'round-robin' });
+    expect(config.services['api-example-admin']!.loadBalancer).toMatchObject({ policy: 'random' });
+    expect(config.services['api-example']!.routes!.map((r) => r.route?.[0]?.destination.service)).toEqual(['api-example']);
+    expect(config.services['api-example-admin']!.routes![0]!.directResponse).toEqual({ status: 403 });
+    expect(config.services['api-example-8443']!.routes![0]!.route![0]!.destination.service).toBe('api-example-8443');
   });
 });
