@@ -2,8 +2,9 @@
  * Which Istio objects a config problem concerns, when the translator could
  * not pin it on one (a route to a subset no DestinationRule defines is
  * found only when the whole config is validated, `services.reviews.routes[0]...`):
- * the VirtualServices whose hosts and the DestinationRules whose host name
- * a Service the problem is about, in that Service's namespace. A port's
+ * the VirtualServices whose hosts, the DestinationRules whose host and the
+ * HTTPRoutes and GRPCRoutes whose parents name a Service the problem is
+ * about, in that Service's namespace. A port's
  * entry (`reviews-admin`) or another namespace's copy of a name
  * (`api-backend`) counts as the Service it reports as.
  */
@@ -27,13 +28,23 @@ export function concernedObjects(
   }
   return ids.filter((id) => {
     const doc = docs.get(id);
-    const spec = doc?.spec as { hosts?: unknown; host?: unknown } | undefined;
-    const hosts = id.startsWith('VirtualService ') ? spec?.hosts : id.startsWith('DestinationRule ') ? [spec?.host] : undefined;
-    if (!Array.isArray(hosts)) return false;
     const ns = (doc?.metadata as { namespace?: unknown } | undefined)?.namespace;
     const own = typeof ns === 'string' ? ns : meshNamespace;
-    return hosts.some((h) => typeof h === 'string' && named.has(serviceOf(h, own)));
+    return servicesOf(id.slice(0, id.indexOf(' ')), doc?.spec, own).some((s) => named.has(s));
   });
+}
+
+/** `name.namespace` of each Service an object configures: a VirtualService's hosts, a DestinationRule's host, a route's Service parents. */
+function servicesOf(kind: string, spec: unknown, namespace: string): string[] {
+  const s = (typeof spec === 'object' && spec !== null ? spec : {}) as { hosts?: unknown; host?: unknown; parentRefs?: unknown };
+  const hosts = kind === 'VirtualService' ? s.hosts : kind === 'DestinationRule' ? [s.host] : undefined;
+  if (Array.isArray(hosts)) return hosts.flatMap((h) => (typeof h === 'string' ? [serviceOf(h, namespace)] : []));
+  if ((kind === 'HTTPRoute' || kind === 'GRPCRoute') && Array.isArray(s.parentRefs)) {
+    return s.parentRefs.flatMap((p: { kind?: unknown; name?: unknown; namespace?: unknown }) =>
+      p?.kind === 'Service' && typeof p.name === 'string' ? [`${p.name}.${typeof p.namespace === 'string' ? p.namespace : namespace}`] : [],
+    );
+  }
+  return [];
 }
 
 /** `reviews.shop` for host `reviews` in namespace shop, `reviews.shop.svc.cluster.local`, or `reviews.shop`. */
