@@ -2,9 +2,10 @@
  * Istio networking and security resources in a config file, translated into
  * the config model's raw input before it is validated: ServiceEntry adds
  * services, DestinationRule sets their traffic policy and subsets,
- * VirtualService (or the Gateway API's HTTPRoute, bound to a Service)
- * their routes, PeerAuthentication this workload's inbound mTLS. The same file therefore configures a data plane reading it locally
- * and the control plane serving it over xDS.
+ * VirtualService (or the Gateway API's HTTPRoute and GRPCRoute bound to a
+ * Service) their routes, PeerAuthentication this workload's inbound mTLS.
+ * The same file therefore configures a data plane reading it locally and
+ * the control plane serving it over xDS.
  *
  * One source per setting: a service whose routes (or load balancer, ...)
  * are written both in our format and in an Istio resource is an error
