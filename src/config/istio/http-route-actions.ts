@@ -55,6 +55,10 @@ export function ruleActions(rule: Raw, r: ResourceReader, namespace: string | un
   if (Object.keys(headers).length > 0) route.headers = headers;
   if (mirrors.length > 0) route.mirrors = mirrors;
   const backends = backendRefs(rule.backendRefs, r.child('backendRefs'), namespace, pending, hosts);
+  if (backends !== undefined && route.redirect !== undefined) {
+    r.issue('sets both a RequestRedirect filter and backendRefs; the Gateway API allows one of them', 'backendRefs');
+    return { route, rewrite, prefixRewrite };
+  }
   // Every weight 0: the spec answers 500 rather than pick one.
   if (backends?.every((b) => b.weight === 0)) route.directResponse = { status: 500 };
   else if (backends !== undefined) route.route = backends;

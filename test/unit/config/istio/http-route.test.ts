@@ -163,7 +163,9 @@ describe('HTTPRoute bound to a Service', () => {
     - matches: [{ path: { type: Exact, value: /x } }]
       filters: [{ type: URLRewrite, urlRewrite: { path: { type: ReplacePrefixMatch, replacePrefixMatch: /y } } }]
       backendRefs: [{ name: ratings, port: 9080 }]
-      sessionPersistence: { type: Cookie }`,
+      sessionPersistence: { type: Cookie }
+    - filters: [{ type: RequestRedirect, requestRedirect: { hostname: elsewhere } }]
+      backendRefs: [{ name: ratings, port: 9080 }]`,
     )}`);
     expect(message).toContain('HTTPRoute shop/bad).spec.parentRefs[1]: is a multicluster.x-k8s.io/ServiceImport; proxyless routes for parents of kind Service');
     expect(message).toContain('spec.parentRefs[2].name: names Service "shop/nowhere", which is not a configured service');
@@ -173,6 +175,7 @@ describe('HTTPRoute bound to a Service', () => {
     expect(message).toContain('spec.rules[1].filters[0].type: is not supported (proxyless takes RequestHeaderModifier');
     expect(message).toContain('spec.rules[2].matches[0]: URLRewrite ReplacePrefixMatch needs a PathPrefix match');
     expect(message).toContain('spec.rules[2].sessionPersistence: is not supported');
+    expect(message).toContain('spec.rules[3].backendRefs: sets both a RequestRedirect filter and backendRefs');
   });
 
   it('sends a rule without backendRefs on to the parent Service, on the port the request came to', () => {
