@@ -439,6 +439,29 @@ test("Gateway API HTTPRoutes and GRPCRoutes bound to Services route them; anothe
   }
 }, 60_000);
 
+test('an ExternalName Service is reached at the name it gives, on the port called', async () => {
+  const external = await startServer('external');
+  const alias = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'payments', namespace: 'default' },
+    spec: { type: 'ExternalName', externalName: '127.0.0.1', ports: [{ name: 'http', port: external.port }] },
+  };
+  await apply(stringify(alias));
+  const listener = `payments.default.svc.cluster.local:${external.port}`;
+  await until(() => cp.status().resources[TYPE_URL.listener]?.includes(listener) === true, 'the ExternalName Service to be served', 30_000);
+  const client = createMesh({
+    env: { MESH_XDS_SERVER: `127.0.0.1:${cp.port}`, MESH_XDS_LISTENERS: listener, MESH_NAMESPACE: 'default' },
+    logger: { info() {}, warn() {}, error() {} },
+  });
+  try {
+    await client.ready();
+    expect(await answersSeen(client, `http://payments:${external.port}/x`, 3)).toEqual(['200:external']);
+  } finally {
+    await client.destroy();
+  }
+}, 60_000);
+
 test('RBAC denial fails start with a typed error naming the permission', async () => {
   const denied = writeKubeconfig(api, { token: FORBIDDEN_TOKEN });
   const plane = new ControlPlane({

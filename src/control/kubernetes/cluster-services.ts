@@ -6,6 +6,8 @@
  *   reports as the Service (`reportAs`), so its xDS names are the Service's
  *   on that port (`reviews.shop.svc.cluster.local:9090`,
  *   `outbound|9090||reviews.shop.svc.cluster.local`, resource-names.ts);
+ * - an ExternalName Service resolves its `externalName` by DNS on each of
+ *   its ports (as a sidecar's DNS cluster for it does);
  * - endpoints from the slices with the data plane's own merge
  *   (slice-endpoints.ts: conditions, terminating, dual-stack, duplicates)
  *   and the port each slice carries for that Service port;
@@ -73,7 +75,7 @@ export function clusterServices(inputs: ClusterServiceInputs): ClusterServices {
     const ports = svc.spec?.ports ?? [];
     if (name === undefined) continue;
     if (ports.length === 0 || typeof ports[0]!.port !== 'number') {
-      skipped.push(`${ns}/${name} (no ports: an ExternalName or selector-less Service without ports)`);
+      skipped.push(`${ns}/${name} (no ports: an ExternalName or selector-less Service without ports; name the port callers use)`);
       continue;
     }
     own.push({ svc, ns, name });
@@ -129,6 +131,9 @@ function portService(
   slices: readonly ClusterSlice[],
   podLabels: ClusterServiceInputs['podLabels'],
 ): Raw {
+  // A DNS alias: callers reach the name it gives on the port they call, as through cluster DNS's CNAME.
+  const external = svc.spec?.type === 'ExternalName' ? svc.spec.externalName : undefined;
+  if (typeof external === 'string' && external !== '') return { namespace: ns, port: port.port, discovery: `dns:${external}:${port.port}` };
   const only = (svc.spec?.ports ?? []).length === 1;
   const match = resolvePort(only ? { kind: 'only' } : { kind: 'name', name: port.name ?? '' }, svc, slices);
   const endpoints = typeof match === 'string' ? [] : sliceEndpoints(slices, match, '');

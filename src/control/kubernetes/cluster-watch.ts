@@ -144,11 +144,16 @@ function describe(kind: WatchedKind, what: string, err: unknown, listed: boolean
 type Obj = { readonly metadata?: Record<string, unknown>; readonly [key: string]: unknown };
 
 /** What is kept per kind: only the fields translation reads, so a large cluster costs little memory. */
-function keeper(kind: WatchedKind): (object: unknown) => unknown {
+export function keeper(kind: WatchedKind): (object: unknown) => unknown {
   const meta = (o: Obj) => ({ name: o.metadata?.name, namespace: o.metadata?.namespace });
   switch (kind.kind) {
     case 'Service':
-      return (o) => ({ metadata: meta(o as Obj), spec: { ports: ((o as Obj).spec as Obj | undefined)?.ports } });
+      return (o) => {
+        const spec = (o as Obj).spec as Obj | undefined;
+        // An ExternalName Service is a DNS alias: its type and name are what it serves.
+        const alias = spec?.type === 'ExternalName' ? { type: spec.type, externalName: spec.externalName } : {};
+        return { metadata: meta(o as Obj), spec: { ports: spec?.ports, ...alias } };
+      };
     case 'EndpointSlice':
       return (o) => {
         const s = o as Obj;
@@ -157,7 +162,11 @@ function keeper(kind: WatchedKind): (object: unknown) => unknown {
     case 'Pod':
       return (o) => (o as Obj).metadata?.labels ?? {};
     default:
-      // Istio resources: what a manifest holds, without the server's bookkeeping.
-      return (o) => ({ apiVersion: (o as Obj).apiVersion, kind: kind.kind, metadata: meta(o as Obj), spec: (o as Obj).spec });
+      // Istio and Gateway API resources: what a manifest holds, without the server's bookkeeping but for the
+      // creation time, which orders Gateway API routes of equal precedence (oldest first).
+      return (o) => {
+        const created = (o as Obj).metadata?.creationTimestamp;
+        return { apiVersion: (o as Obj).apiVersion, kind: kind.kind, metadata: { ...meta(o as Obj), ...(created === undefined ? {} : { creationTimestamp: created }) }, spec: (o as Obj).spec };
+      };
   }
 }

@@ -33,7 +33,12 @@ export interface ServicePort {
 }
 
 export interface ServiceObject {
-  readonly spec?: { readonly ports?: readonly ServicePort[] };
+  readonly spec?: {
+    readonly ports?: readonly ServicePort[];
+    /** `ExternalName` for a DNS alias (`externalName`), which has no endpoints. */
+    readonly type?: string;
+    readonly externalName?: string;
+  };
 }
 
 /** A Node (v1): only its labels, which carry the zone. */

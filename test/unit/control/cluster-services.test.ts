@@ -82,3 +82,15 @@ test("a port's name never takes a Service's: a Service named so keeps it, and th
   expect(out.skipped).toEqual(['default/api port grpc (its name api-grpc is taken)']);
   expect(() => validateConfig({ services: out.services }, 'test')).not.toThrow();
 });
+
+test('an ExternalName Service resolves its name by DNS on each of its ports; one without ports is skipped, saying why', () => {
+  const alias = { ...service('payments', [{ name: 'https', port: 443 }, { name: 'http', port: 80 }], 'shop'), spec: { type: 'ExternalName', externalName: 'api.payments.example', ports: [{ name: 'https', port: 443 }, { name: 'http', port: 80 }] } };
+  const bare = { ...service('legacy', [], 'shop'), spec: { type: 'ExternalName', externalName: 'legacy.example' } };
+  const out = clusterServices({ services: [alias as ClusterService, bare as ClusterService], slices: [], podLabels: new Map(), meshNamespace: 'default' });
+  expect(out.services).toEqual({
+    payments: { namespace: 'shop', port: 443, discovery: 'dns:api.payments.example:443' },
+    'payments-http': { namespace: 'shop', port: 80, discovery: 'dns:api.payments.example:80', reportAs: 'payments' },
+  });
+  expect(out.skipped).toEqual(['shop/legacy (no ports: an ExternalName or selector-less Service without ports; name the port callers use)']);
+  expect(() => validateConfig({ services: out.services }, 'test')).not.toThrow();
+});
