@@ -383,8 +383,12 @@ test("Gateway API HTTPRoutes and GRPCRoutes bound to Services route them; anothe
     metadata: { name: 'profiles-from-backend', namespace: 'backend' },
     spec: {
       parentRefs: [{ kind: 'Service', name: 'profiles', namespace: 'default' }],
-      // Its own namespace's copy of the Service: backendRefs resolve in the route's namespace.
-      rules: [{ backendRefs: [{ name: 'profiles', port: 9080 }] }],
+      rules: [
+        // Its own namespace's copy of the Service: backendRefs resolve in the route's namespace.
+        { backendRefs: [{ name: 'profiles', port: 9080 }] },
+        // A Service of the parent's namespace, which that namespace's ReferenceGrant allows.
+        { matches: [{ path: { value: '/details' } }], backendRefs: [{ name: 'details', namespace: 'default', port: 9080 }] },
+      ],
     },
   };
   // A GRPCRoute's method match is a match on the call's path, which an HTTP request can carry as well.
@@ -401,7 +405,13 @@ test("Gateway API HTTPRoutes and GRPCRoutes bound to Services route them; anothe
   const del = await kubectl(kc.path, ['delete', 'virtualservice', 'details']);
   expect(del.code, del.stderr).toBe(0);
   errors.length = 0;
-  await apply([producer, consumer, grpcRoute].map((o) => stringify(o)).join('---\n'));
+  const grant = {
+    apiVersion: 'gateway.networking.k8s.io/v1beta1',
+    kind: 'ReferenceGrant',
+    metadata: { name: 'routes-from-backend', namespace: 'default' },
+    spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'backend' }], to: [{ group: '', kind: 'Service', name: 'details' }] },
+  };
+  await apply([producer, consumer, grpcRoute, grant].map((o) => stringify(o)).join('---\n'));
   const got = await kubectl(kc.path, ['get', 'httproutes', '-A', '-o', 'name']);
   expect(got.stdout.trim().split('\n').sort()).toEqual(['httproute.gateway.networking.k8s.io/profiles', 'httproute.gateway.networking.k8s.io/profiles-from-backend']);
   const inNamespace = (ns: string, listeners = 'profiles.default.svc.cluster.local:9080') =>
@@ -423,7 +433,7 @@ test("Gateway API HTTPRoutes and GRPCRoutes bound to Services route them; anothe
       'the consumer route to reach the backend client',
       30_000,
     );
-    expect(await answersSeen(backendClient, 'http://profiles.default.svc.cluster.local:9080/details/x', 3)).toEqual(['200:profiles-backend']);
+    expect(await answersSeen(backendClient, 'http://profiles.default.svc.cluster.local:9080/details/x', 3)).toEqual(['200:details-web']);
     expect(await answersSeen(client, 'http://profiles:9080/x', 3)).toEqual(['200:profiles-default']);
     const detailsClient = inNamespace('default', 'details.default.svc.cluster.local:9080');
     try {

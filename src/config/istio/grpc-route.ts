@@ -14,6 +14,7 @@ import type { HostIndex } from './host-index.js';
 import { ruleActions } from './http-route-actions.js';
 import { compareOrigin, type MatchOrigin, meshRoutes, nameValueMatches, type ServiceRoutes } from './mesh-route.js';
 import type { Raw, ResourceReader } from './reader.js';
+import type { ReferenceGrants } from './reference-grants.js';
 
 export interface GrpcRank extends MatchOrigin {
   readonly service: number;
@@ -26,12 +27,12 @@ export function compareGrpcRank(a: GrpcRank, b: GrpcRank): number {
   return b.service - a.service || b.method - a.method || b.headers - a.headers || compareOrigin(a, b);
 }
 
-export function translateGrpcRoute(doc: Raw, r: ResourceReader, hosts: HostIndex): ServiceRoutes<GrpcRank>[] {
+export function translateGrpcRoute(doc: Raw, r: ResourceReader, hosts: HostIndex, grants: ReferenceGrants): ServiceRoutes<GrpcRank>[] {
   return meshRoutes(doc, r, hosts, compareGrpcRank, (value, rr, index, base, source, pending) => {
     const written = rr.map(value, true) ?? {};
     rr.only(written, ['name', 'matches', 'filters', 'backendRefs'], { sessionPersistence: 'is not supported' });
     const name = `${base}.${typeof written.name === 'string' ? written.name : index}`;
-    const actions = ruleActions(written, rr, source.namespace, pending, hosts);
+    const actions = ruleActions(written, rr, { kind: 'GRPCRoute', namespace: source.namespace ?? hosts.defaultNamespace, pending, hosts, grants });
     if (actions.rewrite !== undefined || actions.prefixRewrite !== undefined || actions.route.redirect !== undefined) {
       rr.child('filters').issue('takes RequestHeaderModifier, ResponseHeaderModifier and RequestMirror on a GRPCRoute, as its schema does');
     }

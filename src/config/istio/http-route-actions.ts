@@ -1,13 +1,25 @@
 /**
  * What an HTTPRoute rule does with the requests it matches, in the config
  * model's terms: its filters (header changes, redirect, rewrite, mirrors),
- * its backends (Services in the route's namespace, bound per port by
- * route-binding.ts), its timeouts and retry. http-route.ts applies them to
+ * its backends (Services, bound per port by route-binding.ts; another
+ * namespace's with a ReferenceGrant), its timeouts and retry. http-route.ts applies them to
  * each of the rule's matches.
  */
 import type { HostIndex } from './host-index.js';
 import { isMap, type Raw, type ResourceReader } from './reader.js';
+import type { ReferenceGrants } from './reference-grants.js';
 import { type PendingRoutes, portNumber } from './route-binding.js';
+
+/** Where a route's backends are looked up, and who may be referred to. */
+export interface BackendScope {
+  /** The route's kind, as ReferenceGrants name it (`HTTPRoute`, `GRPCRoute`). */
+  readonly kind: string;
+  /** The route's namespace. */
+  readonly namespace: string;
+  readonly pending: PendingRoutes;
+  readonly hosts: HostIndex;
+  readonly grants: ReferenceGrants;
+}
 
 /** The filters proxyless takes, by type, with the field each one's settings are under. */
 const FILTER_FIELDS: Readonly<Record<string, string>> = {
@@ -27,7 +39,7 @@ export interface RuleActions {
   readonly prefixRewrite: string | undefined;
 }
 
-export function ruleActions(rule: Raw, r: ResourceReader, namespace: string | undefined, pending: PendingRoutes, hosts: HostIndex): RuleActions {
+export function ruleActions(rule: Raw, r: ResourceReader, scope: BackendScope): RuleActions {
   const route: Raw = {};
   let rewrite: Raw | undefined;
   let prefixRewrite: string | undefined;
@@ -50,11 +62,11 @@ export function ruleActions(rule: Raw, r: ResourceReader, namespace: string | un
     else if (type === 'ResponseHeaderModifier') headers.response = headerModifier(body, at.child(key));
     else if (type === 'RequestRedirect') route.redirect = redirect(body, at.child(key));
     else if (type === 'URLRewrite') ({ rewrite, prefixRewrite } = urlRewrite(body, at.child(key)));
-    else mirrors.push(mirror(body, at.child(key), namespace, pending, hosts));
+    else mirrors.push(mirror(body, at.child(key), scope));
   }
   if (Object.keys(headers).length > 0) route.headers = headers;
   if (mirrors.length > 0) route.mirrors = mirrors;
-  const backends = backendRefs(rule.backendRefs, r.child('backendRefs'), namespace, pending, hosts);
+  const backends = backendRefs(rule.backendRefs, r.child('backendRefs'), scope);
   if (backends !== undefined && route.redirect !== undefined) {
     r.issue('sets both a RequestRedirect filter and backendRefs; the Gateway API allows one of them', 'backendRefs');
     return { route, rewrite, prefixRewrite };
@@ -130,9 +142,9 @@ function pathModifier(value: unknown, r: ResourceReader): { type: 'ReplaceFullPa
   return undefined;
 }
 
-function mirror(body: Raw, r: ResourceReader, namespace: string | undefined, pending: PendingRoutes, hosts: HostIndex): Raw {
+function mirror(body: Raw, r: ResourceReader, scope: BackendScope): Raw {
   r.only(body, ['backendRef', 'percent', 'fraction']);
-  const out: Raw = { destination: backend(body.backendRef, r.child('backendRef'), namespace, pending, hosts) ?? {} };
+  const out: Raw = { destination: backend(body.backendRef, r.child('backendRef'), scope) ?? {} };
   if (body.percent !== undefined) out.percentage = body.percent;
   else if (isMap(body.fraction)) {
     const { numerator, denominator = 100 } = body.fraction as { numerator?: unknown; denominator?: unknown };
@@ -142,14 +154,14 @@ function mirror(body: Raw, r: ResourceReader, namespace: string | undefined, pen
   return out;
 }
 
-function backendRefs(value: unknown, r: ResourceReader, namespace: string | undefined, pending: PendingRoutes, hosts: HostIndex): Raw[] | undefined {
+function backendRefs(value: unknown, r: ResourceReader, scope: BackendScope): Raw[] | undefined {
   const list = r.list(value);
   if (list === undefined || list.length === 0) return undefined;
   return list.flatMap((v, i): Raw[] => {
     const br = r.child(i);
     const ref = br.map(v, true) ?? {};
     br.only(ref, ['group', 'kind', 'name', 'namespace', 'port', 'weight', 'filters']);
-    const destination = backend(ref, br, namespace, pending, hosts);
+    const destination = backend(ref, br, scope);
     if (destination === undefined) return [];
     // The Gateway API's default weight is 1.
     const out: Raw = { destination, weight: ref.weight ?? 1 };
@@ -167,8 +179,12 @@ function backendRefs(value: unknown, r: ResourceReader, namespace: string | unde
   });
 }
 
-/** A BackendObjectReference to a Service, as a destination bound per port; undefined with an issue otherwise. */
-function backend(value: unknown, r: ResourceReader, namespace: string | undefined, pending: PendingRoutes, hosts: HostIndex): Raw | undefined {
+/**
+ * A BackendObjectReference to a Service, as a destination bound per port;
+ * undefined with an issue otherwise. A Service of another namespace needs
+ * that namespace's ReferenceGrant.
+ */
+function backend(value: unknown, r: ResourceReader, scope: BackendScope): Raw | undefined {
   const ref = r.map(value, true) ?? {};
   const kind = ref.kind ?? 'Service';
   const group = ref.group ?? '';
@@ -178,17 +194,19 @@ function backend(value: unknown, r: ResourceReader, namespace: string | undefine
   }
   const name = r.child('name').string(ref.name, true);
   if (name === undefined) return undefined;
-  if (ref.namespace !== undefined && ref.namespace !== namespace) {
-    r.issue('names another namespace, which the Gateway API allows only with a ReferenceGrant; proxyless does not read ReferenceGrants', 'namespace');
+  const ns = typeof ref.namespace === 'string' ? ref.namespace : scope.namespace;
+  if (!scope.grants.allows(scope.kind, scope.namespace, ns, name)) {
+    r.issue(`names Service ${ns}/${name}, in another namespace: that needs a ReferenceGrant in ${ns} from ${scope.kind} in ${scope.namespace} to the Service`, 'namespace');
     return undefined;
   }
-  const service = hosts.resolve(name, namespace);
+  // In the route's own namespace a short name resolves as a VirtualService's host does; elsewhere only by that namespace.
+  const service = ns === scope.namespace ? scope.hosts.resolve(name, ns) : scope.hosts.resolve(`${name}.${ns}`, ns);
   if (service === undefined) {
-    r.issue(`names Service ${JSON.stringify(name)}, which is not a configured service; known: ${hosts.known().join(', ') || '(none)'}`, 'name');
+    r.issue(`names Service ${JSON.stringify(ns === scope.namespace ? name : `${ns}/${name}`)}, which is not a configured service; known: ${scope.hosts.known().join(', ') || '(none)'}`, 'name');
     return undefined;
   }
   const port = ref.port === undefined ? undefined : portNumber(ref.port, r.child('port'));
-  return pending.destination(service, port, r);
+  return scope.pending.destination(service, port, r);
 }
 
 /** `timeouts.request` is the route's timeout; `backendRequest` each try's. */

@@ -5,23 +5,25 @@
  * PathPrefix matches whole segments, as the spec requires.
  */
 import type { HostIndex } from './host-index.js';
-import { ruleActions } from './http-route-actions.js';
+import { type BackendScope, ruleActions } from './http-route-actions.js';
 import { compareRank, type MatchRank, matchRank } from './http-route-order.js';
 import { meshRoutes, nameValueMatches, type RankedRoute, type RouteSource, type ServiceRoutes } from './mesh-route.js';
 import type { Raw, ResourceReader } from './reader.js';
-import type { PendingRoutes } from './route-binding.js';
+import type { ReferenceGrants } from './reference-grants.js';
 
-export function translateHttpRoute(doc: Raw, r: ResourceReader, hosts: HostIndex): ServiceRoutes<MatchRank>[] {
-  return meshRoutes(doc, r, hosts, compareRank, (value, rr, index, base, source, pending) => rule(value, rr, index, base, source, pending, hosts));
+export function translateHttpRoute(doc: Raw, r: ResourceReader, hosts: HostIndex, grants: ReferenceGrants): ServiceRoutes<MatchRank>[] {
+  return meshRoutes(doc, r, hosts, compareRank, (value, rr, index, base, source, pending) =>
+    rule(value, rr, index, base, source, { kind: 'HTTPRoute', namespace: source.namespace ?? hosts.defaultNamespace, pending, hosts, grants }),
+  );
 }
 
 /** One rule: one route per match (the rule's actions on each), each with its precedence. */
-function rule(value: unknown, r: ResourceReader, index: number, base: string, source: RouteSource, pending: PendingRoutes, hosts: HostIndex): RankedRoute<MatchRank>[] {
+function rule(value: unknown, r: ResourceReader, index: number, base: string, source: RouteSource, scope: BackendScope): RankedRoute<MatchRank>[] {
   const written = r.map(value, true) ?? {};
   r.only(written, ['name', 'matches', 'filters', 'backendRefs', 'timeouts', 'retry'], { sessionPersistence: 'is not supported' });
   // Named by the rule's name when it has one (Gateway API 1.2), else its position.
   const ruleName = `${base}.${typeof written.name === 'string' ? written.name : index}`;
-  const actions = ruleActions(written, r, source.namespace, pending, hosts);
+  const actions = ruleActions(written, r, scope);
   const matches = written.matches === undefined ? [{}] : (r.list(written.matches) ?? []);
   const many = matches.length > 1;
   return matches.flatMap((m, j): RankedRoute<MatchRank>[] => {

@@ -19,10 +19,11 @@ import { translateHttpRoute } from './http-route.js';
 import { orderedRoutes, type ServiceRoutes } from './mesh-route.js';
 import { type PeerAuthenticationCandidate, resolvePeerAuthentication, translatePeerAuthentication } from './peer-authentication.js';
 import { isMap, type Raw, ResourceReader, resourceLabel } from './reader.js';
+import { ReferenceGrants } from './reference-grants.js';
 import { translateServiceEntry } from './service-entry.js';
 import { translateVirtualService } from './virtual-service.js';
 
-export const ISTIO_KINDS = ['ServiceEntry', 'DestinationRule', 'VirtualService', 'HTTPRoute', 'GRPCRoute', 'PeerAuthentication'] as const;
+export const ISTIO_KINDS = ['ServiceEntry', 'DestinationRule', 'VirtualService', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant', 'PeerAuthentication'] as const;
 
 export interface IstioDocument {
   /** Position in the file (0-based), for messages. */
@@ -92,6 +93,8 @@ export function applyIstioResources(own: Raw, docs: readonly IstioDocument[], so
 
   // Every HTTPRoute of a Service is merged into its routes, in the Gateway API's precedence order; so is every
   // GRPCRoute, and a Service with routes of both kinds is refused by its claim.
+  const grants = new ReferenceGrants();
+  for (const { doc, r } of of('ReferenceGrant')) grants.add(doc, r, namespace);
   const routeKinds = [
     ['HTTPRoute', translateHttpRoute],
     ['GRPCRoute', translateGrpcRoute],
@@ -99,7 +102,7 @@ export function applyIstioResources(own: Raw, docs: readonly IstioDocument[], so
   for (const [kind, translate] of routeKinds) {
     const byService = new Map<string, ServiceRoutes<unknown>[]>();
     for (const { doc, r } of of(kind)) {
-      for (const t of translate(doc, r, hosts) as ServiceRoutes<unknown>[]) byService.set(t.service, [...(byService.get(t.service) ?? []), t]);
+      for (const t of translate(doc, r, hosts, grants) as ServiceRoutes<unknown>[]) byService.set(t.service, [...(byService.get(t.service) ?? []), t]);
     }
     for (const [service, list] of byService) {
       for (const port of hosts.ports(service)) {

@@ -28,6 +28,8 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
   // The Gateway API's routes bound to Services (GAMMA); Gateways themselves are a gateway's business.
   { kind: 'HTTPRoute', group: 'gateway.networking.k8s.io', version: 'v1', resource: 'httproutes', optional: true },
   { kind: 'GRPCRoute', group: 'gateway.networking.k8s.io', version: 'v1', resource: 'grpcroutes', optional: true },
+  // A namespace's consent to other namespaces' routes sending to its Services.
+  { kind: 'ReferenceGrant', group: 'gateway.networking.k8s.io', version: 'v1beta1', resource: 'referencegrants', optional: true },
   { kind: 'PeerAuthentication', group: 'security.istio.io', version: 'v1', resource: 'peerauthentications', optional: true },
   // Served in each workload's inbound listener (control/inbound-resources.ts).
   { kind: 'AuthorizationPolicy', group: 'security.istio.io', version: 'v1', resource: 'authorizationpolicies', optional: true },

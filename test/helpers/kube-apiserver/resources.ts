@@ -3,8 +3,8 @@
  * kubectl reads to map a manifest's kind to a URL: core v1 (Nodes among them), apps/v1,
  * discovery.k8s.io/v1, rbac.authorization.k8s.io/v1 and Istio's
  * networking.istio.io and security.istio.io (v1 and v1beta1), and the
- * Gateway API's HTTPRoute (gateway.networking.k8s.io v1 and v1beta1) and
- * GRPCRoute (v1).
+ * Gateway API's HTTPRoute (gateway.networking.k8s.io v1 and v1beta1),
+ * GRPCRoute (v1) and ReferenceGrant (v1beta1).
  */
 
 export interface ResourceType {
@@ -47,6 +47,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   ]),
   ...['v1', 'v1beta1'].map((v) => rt('gateway.networking.k8s.io', v, 'httproutes', 'HTTPRoute')),
   rt('gateway.networking.k8s.io', 'v1', 'grpcroutes', 'GRPCRoute'),
+  rt('gateway.networking.k8s.io', 'v1beta1', 'referencegrants', 'ReferenceGrant', true, ['refgrant']),
 ];
 
 export function groupVersion(t: { group: string; version: string }): string {

@@ -170,7 +170,9 @@ describe('HTTPRoute bound to a Service', () => {
     expect(message).toContain('HTTPRoute shop/bad).spec.parentRefs[1]: is a multicluster.x-k8s.io/ServiceImport; proxyless routes for parents of kind Service');
     expect(message).toContain('spec.parentRefs[2].name: names Service "shop/nowhere", which is not a configured service');
     expect(message).toContain('spec.rules[0].matches[0].path.type: must be Exact, PathPrefix or RegularExpression, got "Glob"');
-    expect(message).toContain('spec.rules[1].backendRefs[0].namespace: names another namespace, which the Gateway API allows only with a ReferenceGrant');
+    expect(message).toContain(
+      'spec.rules[1].backendRefs[0].namespace: names Service other/ratings, in another namespace: that needs a ReferenceGrant in other from HTTPRoute in shop to the Service',
+    );
     expect(message).toContain('spec.rules[1].backendRefs[1].kind: is a Bucket; proxyless sends to Services');
     expect(message).toContain('spec.rules[1].filters[0].type: is not supported (proxyless takes RequestHeaderModifier');
     expect(message).toContain('spec.rules[2].matches[0]: URLRewrite ReplacePrefixMatch needs a PathPrefix match');
@@ -191,6 +193,38 @@ describe('HTTPRoute bound to a Service', () => {
       expect(route!.route).toEqual([{ destination: {}, weight: 100 }]);
       expect(route!.headers).toMatchObject({ request: { set: { 'x-mesh': '1' } } });
     }
+  });
+
+  it("sends to another namespace's Service when that namespace's ReferenceGrant allows the route's kind from the route's namespace", () => {
+    const services = `
+mesh: { namespace: shop }
+services:
+  reviews: { port: 9080, endpoints: ["10.0.0.1:9080"] }
+  reviews-next: { namespace: staging, port: 9080, endpoints: ["10.0.9.1:9080"] }
+  secret: { namespace: staging, port: 9080, endpoints: ["10.0.9.2:9080"] }
+`;
+    const grant = (to: string) => `
+---
+apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: { name: from-shop, namespace: staging }
+spec:
+  from: [{ group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: shop }, { group: gateway.networking.k8s.io, kind: GRPCRoute, namespace: other }]
+  to: [${to}]
+`;
+    const route = (backend: string) =>
+      httpRoute('to-staging', 'shop', `  parentRefs: [{ kind: Service, name: reviews }]\n  rules: [{ backendRefs: [{ name: reviews, port: 9080, weight: 9 }, { name: ${backend}, namespace: staging, port: 9080, weight: 1 }] }]`);
+    const config = load(`${services}${grant('{ group: "", kind: Service, name: reviews-next }')}${route('reviews-next')}`);
+    expect(config.services.reviews!.routes![0]!.route!.map((d) => [d.destination.service, d.weight])).toEqual([
+      ['reviews', 9],
+      ['reviews-next', 1],
+    ]);
+    // The grant names one Service; another of that namespace stays out of reach, and so does a grant for another kind or namespace.
+    expect(problems(`${services}${grant('{ group: "", kind: Service, name: reviews-next }')}${route('secret')}`)).toContain(
+      'names Service staging/secret, in another namespace: that needs a ReferenceGrant in staging from HTTPRoute in shop',
+    );
+    expect(load(`${services}${grant('{ group: "", kind: Service }')}${route('secret')}`).services.reviews!.routes![0]!.route![1]!.destination.service).toBe('secret');
+    expect(problems(`${services}${grant('{ group: "", kind: Secret }')}${route('reviews-next')}`)).toContain('needs a ReferenceGrant in staging');
   });
 
   it('refuses an HTTPRoute and a VirtualService that both set one service’s routes', () => {

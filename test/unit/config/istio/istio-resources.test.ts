@@ -511,7 +511,7 @@ spec: { hosts: [reviews.example.com], ports: [{ number: 80 }], resolution: STATI
 
   it('names an unsupported kind with the supported list', () => {
     expect(problems(`${OWN}\n---\nkind: EnvoyFilter\nmetadata: { name: lua }\n`)).toMatch(
-      /document 2: kind EnvoyFilter is not supported in a config file; supported: AuthorizationPolicy, RequestAuthentication, ServiceEntry, DestinationRule, VirtualService, HTTPRoute, GRPCRoute, PeerAuthentication \(and Gateway, which is skipped\)/,
+      /document 2: kind EnvoyFilter is not supported in a config file; supported: AuthorizationPolicy, RequestAuthentication, ServiceEntry, DestinationRule, VirtualService, HTTPRoute, GRPCRoute, ReferenceGrant, PeerAuthentication \(and Gateway, which is skipped\)/,
     );
   });
 
