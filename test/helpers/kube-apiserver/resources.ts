@@ -5,6 +5,11 @@
  * networking.istio.io and security.istio.io (v1 and v1beta1), and the
  * Gateway API's HTTPRoute (gateway.networking.k8s.io v1 and v1beta1),
  * GRPCRoute (v1) and ReferenceGrant (v1beta1).
+ *
+ * The types that have a `status` subresource in a real cluster say so
+ * (`statusSubresource`): discovery then lists `<resource>/status` beside
+ * them, as kubectl and RBAC see it. ReferenceGrant, RBAC types, ConfigMaps,
+ * ServiceAccounts and EndpointSlices have none there, so none here.
  */
 
 export interface ResourceType {
@@ -16,37 +21,45 @@ export interface ResourceType {
   readonly kind: string;
   readonly namespaced: boolean;
   readonly shortNames?: readonly string[];
+  /** Whether `.../<resource>/<name>/status` exists, and so whether `.status` is written only there. */
+  readonly statusSubresource: boolean;
 }
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+/** A status subresource can only be read and written, never listed, watched, created or deleted. */
+const STATUS_VERBS = ['get', 'patch', 'update'];
 
 function rt(group: string, version: string, resource: string, kind: string, namespaced = true, shortNames?: string[]): ResourceType {
-  return { group, version, resource, singular: kind.toLowerCase(), kind, namespaced, ...(shortNames ? { shortNames } : {}) };
+  return { group, version, resource, singular: kind.toLowerCase(), kind, namespaced, ...(shortNames ? { shortNames } : {}), statusSubresource: false };
+}
+
+function withStatus(t: ResourceType): ResourceType {
+  return { ...t, statusSubresource: true };
 }
 
 export const RESOURCE_TYPES: readonly ResourceType[] = [
-  rt('', 'v1', 'namespaces', 'Namespace', false, ['ns']),
-  rt('', 'v1', 'nodes', 'Node', false, ['no']),
-  rt('', 'v1', 'services', 'Service', true, ['svc']),
+  withStatus(rt('', 'v1', 'namespaces', 'Namespace', false, ['ns'])),
+  withStatus(rt('', 'v1', 'nodes', 'Node', false, ['no'])),
+  withStatus(rt('', 'v1', 'services', 'Service', true, ['svc'])),
   rt('', 'v1', 'serviceaccounts', 'ServiceAccount', true, ['sa']),
   rt('', 'v1', 'configmaps', 'ConfigMap', true, ['cm']),
-  rt('', 'v1', 'pods', 'Pod', true, ['po']),
-  rt('apps', 'v1', 'deployments', 'Deployment', true, ['deploy']),
+  withStatus(rt('', 'v1', 'pods', 'Pod', true, ['po'])),
+  withStatus(rt('apps', 'v1', 'deployments', 'Deployment', true, ['deploy'])),
   rt('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice'),
   rt('rbac.authorization.k8s.io', 'v1', 'roles', 'Role'),
   rt('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding'),
   rt('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
   rt('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
   ...['v1', 'v1beta1'].flatMap((v) => [
-    rt('networking.istio.io', v, 'virtualservices', 'VirtualService', true, ['vs']),
-    rt('networking.istio.io', v, 'destinationrules', 'DestinationRule', true, ['dr']),
-    rt('networking.istio.io', v, 'serviceentries', 'ServiceEntry', true, ['se']),
-    rt('security.istio.io', v, 'peerauthentications', 'PeerAuthentication', true, ['pa']),
-    rt('security.istio.io', v, 'authorizationpolicies', 'AuthorizationPolicy', true, ['ap']),
-    rt('security.istio.io', v, 'requestauthentications', 'RequestAuthentication', true, ['ra']),
+    withStatus(rt('networking.istio.io', v, 'virtualservices', 'VirtualService', true, ['vs'])),
+    withStatus(rt('networking.istio.io', v, 'destinationrules', 'DestinationRule', true, ['dr'])),
+    withStatus(rt('networking.istio.io', v, 'serviceentries', 'ServiceEntry', true, ['se'])),
+    withStatus(rt('security.istio.io', v, 'peerauthentications', 'PeerAuthentication', true, ['pa'])),
+    withStatus(rt('security.istio.io', v, 'authorizationpolicies', 'AuthorizationPolicy', true, ['ap'])),
+    withStatus(rt('security.istio.io', v, 'requestauthentications', 'RequestAuthentication', true, ['ra'])),
   ]),
-  ...['v1', 'v1beta1'].map((v) => rt('gateway.networking.k8s.io', v, 'httproutes', 'HTTPRoute')),
-  rt('gateway.networking.k8s.io', 'v1', 'grpcroutes', 'GRPCRoute'),
+  ...['v1', 'v1beta1'].map((v) => withStatus(rt('gateway.networking.k8s.io', v, 'httproutes', 'HTTPRoute'))),
+  withStatus(rt('gateway.networking.k8s.io', 'v1', 'grpcroutes', 'GRPCRoute')),
   rt('gateway.networking.k8s.io', 'v1beta1', 'referencegrants', 'ReferenceGrant', true, ['refgrant']),
 ];
 
@@ -87,14 +100,18 @@ export function discoveryDocument(path: string): unknown {
     kind: 'APIResourceList',
     apiVersion: 'v1',
     groupVersion: groupVersion({ group, version }),
-    resources: types.map((t) => ({
-      name: t.resource,
-      singularName: t.singular,
-      namespaced: t.namespaced,
-      kind: t.kind,
-      verbs: VERBS,
-      ...(t.shortNames ? { shortNames: t.shortNames } : {}),
-    })),
+    resources: types.flatMap((t) => [
+      {
+        name: t.resource,
+        singularName: t.singular,
+        namespaced: t.namespaced,
+        kind: t.kind,
+        verbs: VERBS,
+        ...(t.shortNames ? { shortNames: t.shortNames } : {}),
+      },
+      // The real server's entry for a subresource: no singular name, no short names, its own verbs.
+      ...(t.statusSubresource ? [{ name: `${t.resource}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: STATUS_VERBS }] : []),
+    ]),
   };
 }
 

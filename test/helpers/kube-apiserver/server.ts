@@ -4,7 +4,9 @@
  * behaves like the real one for what the mesh and kubectl use: discovery
  * documents, get/list/create/replace/patch/delete, watch with
  * resourceVersion semantics and bookmarks, 410 Gone after compaction,
- * bearer-token authentication and RBAC denials as 403 Status objects.
+ * bearer-token authentication and RBAC denials as 403 Status objects, and
+ * the status subresource (subresources.ts) with resourceVersion
+ * preconditions on every update and patch.
  * hold() makes it slow on chosen paths, as a loaded API server is.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -16,13 +18,14 @@ import { discoveryDocument, findType, type ResourceType } from './resources.js';
 import { matchesFields, matchesLabels, parseSelector } from './selectors.js';
 import { sendJson, sendStatus } from './status.js';
 import { type KubeObject, ObjectStore, qualified, StoreError } from './store.js';
+import { created, hasSubresource, rbacResource, SUBRESOURCE_VERBS, updated } from './subresources.js';
 import { serverCertificate } from './tls.js';
 import { WatchStream } from './watch.js';
 
 export const ADMIN_TOKEN = 'admin-token';
 export const FORBIDDEN_TOKEN = 'forbidden-token';
 
-/** What a bearer token may do: everything, nothing, or only the listed resources. */
+/** What a bearer token may do: everything, nothing, or only the listed resources (a subresource as `httproutes/status`, as RBAC names it). */
 export type TokenRole = 'admin' | 'forbidden' | { readonly allow: readonly string[] };
 
 export interface FakeApiServerOptions {
@@ -144,17 +147,22 @@ export class FakeKubeApiServer {
       sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource');
       return;
     }
-    const { type, namespace, name } = route;
+    const { type, namespace, name, subresource } = route;
     const verb = verbOf(req.method ?? 'GET', name, url.searchParams);
-    if (!allowed(role, type)) {
+    if (!allowed(role, type, subresource)) {
       const where = namespace === undefined ? 'at the cluster scope' : `in the namespace "${namespace}"`;
       sendStatus(
         res,
         403,
         'Forbidden',
-        `${qualified(type)}${name ? ` "${name}"` : ''} is forbidden: User "system:serviceaccount:${namespace ?? 'default'}:${token}" cannot ${verb} resource "${type.resource}" in API group "${type.group}" ${where}`,
+        `${qualified(type)}${name ? ` "${name}"` : ''} is forbidden: User "system:serviceaccount:${namespace ?? 'default'}:${token}" cannot ${verb} resource "${rbacResource(type, subresource)}" in API group "${type.group}" ${where}`,
         statusDetails(type, name),
       );
+      return;
+    }
+    // As on the real server, authorization comes first: only then is a subresource the type lacks a 404.
+    if (subresource !== undefined && !hasSubresource(type, subresource)) {
+      sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource');
       return;
     }
     if (this.outage !== undefined) {
@@ -163,7 +171,7 @@ export class FakeKubeApiServer {
     }
     const dryRun = url.searchParams.get('dryRun') === 'All';
     try {
-      await this.#serve(req, res, verb, type, namespace, name, url.searchParams, dryRun);
+      await this.#serve(req, res, verb, route, url.searchParams, dryRun);
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
       sendStatus(res, err.status, err.reason, err.message, statusDetails(type, name));
@@ -174,14 +182,12 @@ export class FakeKubeApiServer {
     req: IncomingMessage,
     res: ServerResponse,
     verb: string,
-    type: ResourceType,
-    namespace: string | undefined,
-    name: string | undefined,
+    { type, namespace, name, subresource }: ResourceRoute,
     query: URLSearchParams,
     dryRun: boolean,
   ): Promise<void> {
     const store = this.store;
-    switch (verb) {
+    switch (subresource !== undefined && !SUBRESOURCE_VERBS.includes(verb) ? 'unsupported' : verb) {
       case 'watch': {
         const timeout = query.get('timeoutSeconds');
         const stream = new WatchStream(res, {
@@ -210,24 +216,25 @@ export class FakeKubeApiServer {
         return;
       }
       case 'get':
+        // The status subresource's GET answers the whole object, as the real one does.
         sendJson(res, 200, store.get(type, namespace, name!));
         return;
       case 'create':
-        sendJson(res, 201, store.create(type, namespace, (await readJson(req)) as KubeObject, dryRun));
+        sendJson(res, 201, store.create(type, namespace, created(type, (await readJson(req)) as KubeObject), dryRun));
         return;
       case 'update':
-        sendJson(res, 200, store.replace(type, namespace, name!, (await readJson(req)) as KubeObject, dryRun));
-        return;
       case 'patch': {
-        const current = store.get(type, namespace, name!);
         const contentType = req.headers['content-type'] ?? '';
-        if (!/merge-patch\+json/.test(contentType)) {
+        if (verb === 'patch' && !/merge-patch\+json/.test(contentType)) {
           sendStatus(res, 415, 'UnsupportedMediaType', `the fake API server does not support patch type ${contentType}`);
           return;
         }
-        const patched = mergePatch(current, await readJson(req)) as KubeObject;
-        patched.metadata = { ...patched.metadata, resourceVersion: current.metadata.resourceVersion };
-        sendJson(res, 200, store.replace(type, namespace, name!, patched, dryRun));
+        const body = await readJson(req);
+        // Nothing awaits from here on, so no other write lands between reading the stored object and replacing it.
+        const current = store.get(type, namespace, name!);
+        // A patch keeps the stored resourceVersion unless it names one: then that one is a precondition (409 if stale).
+        const proposed = (verb === 'patch' ? mergePatch(current, body) : body) as KubeObject;
+        sendJson(res, 200, store.replace(type, namespace, name!, updated(type, subresource, current, proposed), dryRun));
         return;
       }
       case 'delete': {
@@ -245,9 +252,11 @@ interface ResourceRoute {
   readonly type: ResourceType;
   readonly namespace: string | undefined;
   readonly name: string | undefined;
+  /** `status` in `.../NAME/status`; whether the type has it is checked after authorization. */
+  readonly subresource: string | undefined;
 }
 
-/** `/api/v1[/namespaces/NS]/RESOURCE[/NAME]` and `/apis/GROUP/VERSION[/namespaces/NS]/RESOURCE[/NAME]`. */
+/** `/api/v1[/namespaces/NS]/RESOURCE[/NAME[/SUBRESOURCE]]` and `/apis/GROUP/VERSION[/namespaces/NS]/RESOURCE[/NAME[/SUBRESOURCE]]`. */
 function parseResourcePath(path: string): ResourceRoute | undefined {
   const parts = path.split('/').filter((p) => p !== '').map(decodeURIComponent);
   let group: string;
@@ -268,14 +277,14 @@ function parseResourcePath(path: string): ResourceRoute | undefined {
     rest = rest.slice(2);
   }
   const type = findType(group, version, rest[0]!);
-  if (type === undefined || rest.length > 2) {
-    // `/api/v1/namespaces/NAME` itself is a cluster-scoped get.
-    if (namespace !== undefined && rest.length === 0) {
-      return { type: findType('', 'v1', 'namespaces')!, namespace: undefined, name: namespace };
+  if (type === undefined || rest.length > 3) {
+    // `/api/v1/namespaces/NAME` (and its `/status`) is the cluster-scoped Namespace itself.
+    if (namespace !== undefined && (rest.length === 0 || (rest.length === 1 && rest[0] === 'status'))) {
+      return { type: findType('', 'v1', 'namespaces')!, namespace: undefined, name: namespace, subresource: rest[0] };
     }
     return undefined;
   }
-  return { type, namespace: type.namespaced ? namespace : undefined, name: rest[1] };
+  return { type, namespace: type.namespaced ? namespace : undefined, name: rest[1], subresource: rest[2] };
 }
 
 /** A Status's `details`, as the real server writes them: the core group's '' is left out (omitempty). */
@@ -293,10 +302,12 @@ function verbOf(method: string, name: string | undefined, query: URLSearchParams
   return 'unsupported';
 }
 
-function allowed(role: TokenRole, type: ResourceType): boolean {
+/** RBAC's match: a subresource needs a rule of its own (`httproutes/status`, or a wildcard); `httproutes` alone does not grant it. */
+function allowed(role: TokenRole, type: ResourceType, subresource: string | undefined): boolean {
   if (role === 'admin') return true;
   if (role === 'forbidden') return false;
-  return role.allow.includes(type.resource);
+  const wanted = rbacResource(type, subresource);
+  return role.allow.some((r) => r === '*' || r === wanted || (subresource !== undefined && r === `*/${subresource}`));
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

@@ -2,9 +2,12 @@
  * The fake API server's object store: one resourceVersion counter for all
  * objects (as etcd's revision), a change history that watches replay from a
  * resourceVersion, and compaction that makes older resourceVersions answer
- * 410 Gone.
+ * 410 Gone. Writes here are what reaches etcd: which fields a request may
+ * change (the status subresource's split) is decided before, in
+ * subresources.ts; tests may call the store directly to seed objects.
  */
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { ResourceType } from './resources.js';
 
 export interface KubeObject {
@@ -107,8 +110,10 @@ export class ObjectStore {
     const stored = this.#stamp(type, namespace, obj, {
       uid: current.metadata.uid,
       creationTimestamp: current.metadata.creationTimestamp,
-      generation: (current.metadata.generation ?? 1) + 1,
+      generation: (current.metadata.generation ?? 1) + (specChanged(type, current, obj) ? 1 : 0),
     }, dryRun);
+    // A write that changes nothing is not written (etcd sees the same bytes): same resourceVersion, no watch event.
+    if (isDeepStrictEqual({ ...stored, metadata: { ...stored.metadata, resourceVersion: current.metadata.resourceVersion } }, current)) return current;
     if (!dryRun) this.#commit(key, 'MODIFIED', type, stored);
     return stored;
   }
@@ -167,6 +172,17 @@ export class ObjectStore {
     this.#history.push(e);
     for (const l of this.#listeners) l(e);
   }
+}
+
+/**
+ * Whether a write changes the object's desired state, which is what
+ * `metadata.generation` counts: not metadata, and not status where the type
+ * has a status subresource (a controller's report is not a new spec).
+ */
+function specChanged(type: ResourceType, current: KubeObject, next: KubeObject): boolean {
+  const ignored = new Set(['apiVersion', 'kind', 'metadata', ...(type.statusSubresource ? ['status'] : [])]);
+  const desired = (o: KubeObject) => Object.fromEntries(Object.entries(o).filter(([k]) => !ignored.has(k)));
+  return !isDeepStrictEqual(desired(current), desired(next));
 }
 
 function keyOf(type: ResourceType, namespace: string | undefined, name: string): string {
