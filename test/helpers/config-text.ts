@@ -16,11 +16,20 @@ export function loadConfigText(text: string) {
 }
 
 export function configProblems(text: string): string {
+  return configRejection(text).message;
+}
+
+/** The refusal's issues, each with its path, as a blame or a status reads them. */
+export function configIssues(text: string): ConfigError['issues'] {
+  return configRejection(text).issues;
+}
+
+function configRejection(text: string): ConfigError {
   try {
     validateConfig(parseConfigText(text, 'file mesh.yaml'), 'file mesh.yaml');
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).message;
+    return err as ConfigError;
   }
   throw new Error('expected the config to be rejected');
 }

@@ -449,6 +449,84 @@ test("Gateway API HTTPRoutes and GRPCRoutes bound to Services route them; anothe
   }
 }, 60_000);
 
+/** Our entry in a route's status.parents, as kubectl shows it. */
+async function routeStatus(kind: string, name: string, ns = 'default') {
+  const got = await kubectl(kc.path, ['get', kind, name, '-n', ns, '-o', 'json']);
+  expect(got.code, got.stderr).toBe(0);
+  const route = JSON.parse(got.stdout) as {
+    metadata: { generation: number };
+    status?: { parents?: { controllerName: string; parentRef: Record<string, unknown>; conditions: { type: string; status: string; reason: string; message: string; observedGeneration: number }[] }[] };
+  };
+  const parents = route.status?.parents ?? [];
+  const mine = parents.find((p) => p.controllerName === 'proxyless.dev/control-plane');
+  const conditions = Object.fromEntries((mine?.conditions ?? []).map((c) => [c.type, c]));
+  return { generation: route.metadata.generation, parents, mine, conditions };
+}
+
+const statusPatches = () => api.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith('/status')).length;
+
+test('each route’s status says whether its generation is served and why not, beside other controllers’ entries', async () => {
+  // The routes of the previous test, accepted.
+  await until(async () => (await routeStatus('httproute', 'profiles')).conditions.Accepted?.status === 'True', 'profiles to be Accepted', 30_000);
+  const accepted = await routeStatus('httproute', 'profiles');
+  expect(accepted.mine?.parentRef).toEqual({ group: '', kind: 'Service', name: 'profiles', port: 9080 });
+  expect(accepted.conditions.Accepted).toMatchObject({ reason: 'Accepted', observedGeneration: accepted.generation });
+  expect(accepted.conditions.ResolvedRefs).toMatchObject({ status: 'True', reason: 'ResolvedRefs' });
+  await until(async () => (await routeStatus('grpcroute', 'details-grpc')).conditions.Accepted?.status === 'True', 'the GRPCRoute to be Accepted', 30_000);
+  await until(async () => (await routeStatus('httproute', 'profiles-from-backend', 'backend')).conditions.Accepted?.status === 'True', 'the consumer route to be Accepted', 30_000);
+
+  // A gateway's entry for its own parent: kept as it is when ours change.
+  const gatewayEntry = { parentRef: { name: 'edge' }, controllerName: 'example.net/gateway', conditions: [] };
+  const patched = await kubectl(kc.path, ['patch', 'httproute', 'profiles', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { parents: [gatewayEntry, accepted.mine] } })]);
+  expect(patched.code, patched.stderr).toBe(0);
+
+  // A new generation that sends to another namespace's Service without its grant: refused, the last good one serving.
+  errors.length = 0;
+  const client = createMesh({
+    env: { MESH_XDS_SERVER: `127.0.0.1:${cp.port}`, MESH_XDS_LISTENERS: 'profiles.default.svc.cluster.local:9080', MESH_NAMESPACE: 'default' },
+    logger: { info() {}, warn() {}, error() {} },
+  });
+  try {
+    await client.ready();
+    const bad = {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'profiles', namespace: 'default' },
+      spec: {
+        parentRefs: [{ group: '', kind: 'Service', name: 'profiles', port: 9080 }],
+        rules: [{ backendRefs: [{ name: 'profiles', namespace: 'backend', port: 9080 }] }],
+      },
+    };
+    await apply(stringify(bad));
+    await until(async () => (await routeStatus('httproute', 'profiles')).conditions.Accepted?.status === 'False', 'the refusal to show in the status', 30_000);
+    const refused = await routeStatus('httproute', 'profiles');
+    expect(refused.generation).toBe(accepted.generation + 1);
+    expect(refused.conditions.Accepted).toMatchObject({ reason: 'UnsupportedValue', observedGeneration: refused.generation });
+    expect(refused.conditions.Accepted!.message).toContain(`Generation ${accepted.generation} keeps being served until it is fixed.`);
+    expect(refused.conditions.ResolvedRefs).toMatchObject({ status: 'False', reason: 'RefNotPermitted', observedGeneration: refused.generation });
+    expect(refused.conditions.ResolvedRefs!.message).toContain('that needs a ReferenceGrant in backend from HTTPRoute in default');
+    expect(refused.parents[0]).toEqual(gatewayEntry);
+    expect(await answersSeen(client, 'http://profiles:9080/details/x', 3)).toEqual(['200:details-web']);
+    expect(errors.some((e) => e.includes('HTTPRoute default/profiles rejected'))).toBe(true);
+
+    // Fixed: accepted again at the new generation; its traffic moves.
+    await apply(stringify({ ...bad, spec: { ...bad.spec, rules: [{ backendRefs: [{ name: 'details', port: 9080 }] }] } }));
+    await until(async () => (await routeStatus('httproute', 'profiles')).conditions.Accepted?.status === 'True', 'the fixed route to be Accepted', 30_000);
+    const fixed = await routeStatus('httproute', 'profiles');
+    expect(fixed.conditions.Accepted).toMatchObject({ observedGeneration: refused.generation + 1 });
+    expect(fixed.parents[0]).toEqual(gatewayEntry);
+    await until(async () => (await answersSeen(client, 'http://profiles:9080/x', 1))[0] === '200:details-web', 'the fixed route to route', 30_000);
+  } finally {
+    await client.destroy();
+  }
+
+  // Settled: a rebuild for an unrelated change writes no status (our own writes do not feed back).
+  const before = statusPatches();
+  await apply(stringify(service('status-idle', [{ name: 'http', port: 9080 }])));
+  await until(() => cp.status().resources[TYPE_URL.listener]?.includes('status-idle.default.svc.cluster.local:9080') === true, 'the unrelated change to be served', 30_000);
+  expect(statusPatches()).toBe(before);
+}, 90_000);
+
 test('an ExternalName Service is reached at the name it gives, on the port called', async () => {
   const external = await startServer('external');
   const alias = {

@@ -88,7 +88,7 @@ describe('examples/kubernetes', () => {
     }
   });
 
-  it('runs the control plane in Kubernetes mode with read access to Services, EndpointSlices and Istio CRDs', () => {
+  it('runs the control plane in Kubernetes mode with read access to Services, EndpointSlices and Istio CRDs, and patch on route status', () => {
     const deploy = findManifest<DeploymentShape>('Deployment', 'proxyless-control-plane');
     expect(deploy.spec.template.spec.containers[0]?.args?.slice(0, 2)).toEqual(['control-plane', '--kubernetes']);
     const role = findManifest<RuleShape>('ClusterRole', 'proxyless-control-plane');
@@ -97,6 +97,9 @@ describe('examples/kubernetes', () => {
       ['get', 'list', 'watch'].every((v) => r.verbs.includes(v)) ? r.apiGroups.flatMap((g) => r.resources.map((res) => `${g}/${res}`)) : [],
     );
     expect(granted.sort()).toEqual(WATCHED_KINDS.map((k) => `${k.group}/${k.resource}`).sort());
+    // And patch on the status of the routes it reports on, nothing else writable.
+    const written = role.rules.flatMap((r) => (r.verbs.some((v) => !['get', 'list', 'watch'].includes(v)) ? r.apiGroups.flatMap((g) => r.resources.map((res) => `${g}/${res}:${r.verbs.join(',')}`)) : []));
+    expect(written.sort()).toEqual(WATCHED_KINDS.filter((k) => k.writesStatus).map((k) => `${k.group}/${k.resource}/status:patch`).sort());
   });
 });
 

@@ -163,10 +163,15 @@ export function keeper(kind: WatchedKind): (object: unknown) => unknown {
       return (o) => (o as Obj).metadata?.labels ?? {};
     default:
       // Istio and Gateway API resources: what a manifest holds, without the server's bookkeeping but for the
-      // creation time, which orders Gateway API routes of equal precedence (oldest first).
+      // creation time, which orders Gateway API routes of equal precedence (oldest first), and, for the kinds whose
+      // status is written, the generation it describes, the version it is written against and the status itself.
       return (o) => {
-        const created = (o as Obj).metadata?.creationTimestamp;
-        return { apiVersion: (o as Obj).apiVersion, kind: kind.kind, metadata: { ...meta(o as Obj), ...(created === undefined ? {} : { creationTimestamp: created }) }, spec: (o as Obj).spec };
+        const m = (o as Obj).metadata;
+        const created = m?.creationTimestamp;
+        const metadata = { ...meta(o as Obj), ...(created === undefined ? {} : { creationTimestamp: created }) };
+        const base = { apiVersion: (o as Obj).apiVersion, kind: kind.kind, metadata, spec: (o as Obj).spec };
+        if (kind.writesStatus !== true) return base;
+        return { ...base, metadata: { ...metadata, generation: m?.generation, resourceVersion: m?.resourceVersion }, status: (o as Obj).status };
       };
   }
 }

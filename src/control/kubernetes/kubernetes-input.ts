@@ -10,6 +10,10 @@
  * field), its last accepted version keeps being used (or, if it never had
  * one, it is left out), and everything else, endpoints included, keeps
  * following the cluster. Fixing the object brings it back.
+ *
+ * What became of each Gateway API route is written to its `status`
+ * (route-status.ts): accepted, or refused with the reason and whether an
+ * earlier generation keeps serving.
  */
 import { ConfigError, type ConfigIssue } from '../../config/config-error.js';
 import { applyIstioResources, type IstioDocument } from '../../config/istio/istio-resources.js';
@@ -22,6 +26,8 @@ import { type ClusterService, type ClusterSlice, clusterServices } from './clust
 import { ClusterWatch } from './cluster-watch.js';
 import { concernedObjects } from './concerned-objects.js';
 import { blamePolicies, policyLists } from './policy-lists.js';
+import type { RouteVerdict } from './route-status.js';
+import { type KeptRoute, RouteStatusWriter } from './route-status-writer.js';
 import { WATCHED_KINDS } from './watched-kinds.js';
 
 export interface KubernetesInputOptions {
@@ -40,6 +46,7 @@ export interface KubernetesInputOptions {
 }
 
 const ISTIO_KINDS = WATCHED_KINDS.filter((k) => k.optional).map((k) => k.kind);
+const STATUS_KINDS = WATCHED_KINDS.filter((k) => k.writesStatus === true);
 
 export class KubernetesInput implements ConfigInput {
   readonly description: string;
@@ -51,8 +58,11 @@ export class KubernetesInput implements ConfigInput {
   #sink: ConfigInputSink | undefined;
   /** Istio objects as last served, by `Kind namespace/name`. */
   #accepted = new Map<string, Raw>();
-  /** Objects rejected as they are now (JSON), so an unchanged bad object is not reported on every rebuild. */
-  readonly #rejected = new Map<string, string>();
+  /** Objects rejected as they are now (JSON), so an unchanged bad object is not reported on every rebuild, and why. */
+  readonly #rejected = new Map<string, { readonly json: string; readonly issues: readonly ConfigIssue[] }>();
+  /** The generation of each route as last served (routes only: their status names it). */
+  #acceptedGenerations = new Map<string, number>();
+  readonly #status: RouteStatusWriter;
   #lastOffered: string | undefined;
   #context: string | undefined;
   #skippedReported = '';
@@ -74,6 +84,7 @@ export class KubernetesInput implements ConfigInput {
         }
       },
     });
+    this.#status = new RouteStatusWriter({ client: () => this.#clientOnce(), logger: options.logger });
   }
 
   async start(sink: ConfigInputSink): Promise<void> {
@@ -84,6 +95,7 @@ export class KubernetesInput implements ConfigInput {
 
   close(): void {
     this.#sink = undefined;
+    this.#status.close();
     this.#watch.close();
     void this.#client?.then((c) => c.destroy()).catch(() => {});
   }
@@ -111,7 +123,7 @@ export class KubernetesInput implements ConfigInput {
       meshNamespace,
     });
     this.#reportSkipped(base.skipped);
-    const current: [string, Raw][] = ISTIO_KINDS.flatMap((kind) => [...this.#watch.objects<Raw>(kind)].map(([key, doc]): [string, Raw] => [`${kind} ${key}`, doc]));
+    const current: [string, Raw][] = ISTIO_KINDS.flatMap((kind) => [...this.#watch.objects<Raw>(kind)].map(([key, doc]): [string, Raw] => [`${kind} ${key}`, manifest(doc)]));
     // A rejection holds while the object and what it refers to stay as they were; any other Istio object or a
     // Service coming or going retries them all (re-creating a deleted DestinationRule brings its VirtualService back).
     const context = JSON.stringify([Object.keys(base.services), current]);
@@ -120,7 +132,7 @@ export class KubernetesInput implements ConfigInput {
     const docs = new Map<string, Raw>();
     for (const [id, doc] of current) {
       // Still the version that was rejected: use the last good one without reporting it again.
-      if (this.#rejected.get(id) === JSON.stringify(doc)) this.#substitute(docs, id);
+      if (this.#rejected.get(id)?.json === JSON.stringify(doc)) this.#substitute(docs, id);
       else docs.set(id, doc);
     }
     // Each failed attempt takes at least one object out, so this ends.
@@ -147,7 +159,10 @@ export class KubernetesInput implements ConfigInput {
         continue;
       }
       const text = JSON.stringify(raw);
-      if (text === this.#lastOffered) return;
+      if (text === this.#lastOffered) {
+        this.#reportRoutes();
+        return;
+      }
       try {
         sink.offer(raw);
       } catch (err) {
@@ -174,6 +189,8 @@ export class KubernetesInput implements ConfigInput {
       }
       this.#lastOffered = text;
       this.#accepted = new Map(docs);
+      this.#acceptedGenerations = this.#servedGenerations(docs);
+      this.#reportRoutes();
       return;
     }
     this.#give(sink, new ConfigError(this.description, [{ path: '', message: 'no consistent set of Istio resources was found' }]), first);
@@ -194,8 +211,8 @@ export class KubernetesInput implements ConfigInput {
   }
 
   #reject(docs: Map<string, Raw>, id: string, issues: readonly ConfigIssue[], sink: ConfigInputSink, tried: Set<string>): void {
-    const current = this.#watch.objects<Raw>(id.slice(0, id.indexOf(' '))).get(id.slice(id.indexOf(' ') + 1));
-    if (current !== undefined) this.#rejected.set(id, JSON.stringify(current));
+    const current = this.#kept(id);
+    if (current !== undefined) this.#rejected.set(id, { json: JSON.stringify(manifest(current)), issues });
     // Rejected twice in one rebuild: its last good version no longer fits the cluster either (its host went away).
     const again = tried.has(id);
     tried.add(id);
@@ -208,6 +225,42 @@ export class KubernetesInput implements ConfigInput {
     sink.rejected(err);
     if (again) docs.delete(id);
     else this.#substitute(docs, id);
+  }
+
+  /** The object `Kind namespace/name` as the watch keeps it. */
+  #kept(id: string): Raw | undefined {
+    const space = id.indexOf(' ');
+    return this.#watch.objects<Raw>(id.slice(0, space)).get(id.slice(space + 1));
+  }
+
+  /** Each served route's generation: the watched one if served as it is now, else the one it had when accepted. */
+  #servedGenerations(docs: ReadonlyMap<string, Raw>): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const kind of STATUS_KINDS) {
+      for (const [key, route] of this.#watch.objects<KeptRoute>(kind.kind)) {
+        const id = `${kind.kind} ${key}`;
+        const served = docs.get(id);
+        if (served === undefined) continue;
+        const generation = JSON.stringify(served) === JSON.stringify(manifest(route as unknown as Raw)) ? route.metadata.generation : this.#acceptedGenerations.get(id);
+        if (generation !== undefined) out.set(id, generation);
+      }
+    }
+    return out;
+  }
+
+  /** Writes each route's status for what this rebuild made of it (the writer skips those whose status is unchanged). */
+  #reportRoutes(): void {
+    for (const kind of STATUS_KINDS) {
+      for (const [key, route] of this.#watch.objects<KeptRoute>(kind.kind)) {
+        const id = `${kind.kind} ${key}`;
+        const rejected = this.#rejected.get(id);
+        const verdict: RouteVerdict =
+          rejected !== undefined && rejected.json === JSON.stringify(manifest(route as unknown as Raw))
+            ? { accepted: false, issues: rejected.issues, servingGeneration: this.#acceptedGenerations.get(id) }
+            : { accepted: true };
+        void this.#status.update(kind, route, verdict);
+      }
+    }
   }
 
   #substitute(docs: Map<string, Raw>, id: string): void {
@@ -227,4 +280,13 @@ export class KubernetesInput implements ConfigInput {
     this.#skippedReported = text;
     if (skipped.length > 0) this.#options.logger.warn('some Services are not served', { services: skipped });
   }
+}
+
+/** An object as its manifest holds it: what the translator reads, without the status and versions a route is kept with. */
+function manifest(doc: Raw): Raw {
+  const meta = doc.metadata as Raw | undefined;
+  if (!('status' in doc) && (meta === undefined || (!('generation' in meta) && !('resourceVersion' in meta)))) return doc;
+  const { generation: _g, resourceVersion: _v, ...metadata } = meta ?? {};
+  const { status: _s, ...rest } = doc;
+  return { ...rest, metadata };
 }

@@ -2,7 +2,8 @@
  * What the control plane reads from the cluster in Kubernetes mode: each
  * collection is listed then watched, in one namespace or in all. The RBAC
  * ClusterRole in docs/kubernetes.md and examples/kubernetes/control-plane.yaml
- * grants exactly these (get, list, watch).
+ * grants exactly these (get, list, watch), and patch on the status of the
+ * kinds whose status the control plane writes.
  */
 
 export interface WatchedKind {
@@ -15,6 +16,8 @@ export interface WatchedKind {
   readonly resource: string;
   /** A CRD (Istio's, the Gateway API's): may not be installed (404), which reads as none of them. */
   readonly optional: boolean;
+  /** The control plane writes these objects' `status` (route-status.ts). */
+  readonly writesStatus?: true;
 }
 
 export const WATCHED_KINDS: readonly WatchedKind[] = [
@@ -26,8 +29,8 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
   { kind: 'DestinationRule', group: 'networking.istio.io', version: 'v1', resource: 'destinationrules', optional: true },
   { kind: 'VirtualService', group: 'networking.istio.io', version: 'v1', resource: 'virtualservices', optional: true },
   // The Gateway API's routes bound to Services (GAMMA); Gateways themselves are a gateway's business.
-  { kind: 'HTTPRoute', group: 'gateway.networking.k8s.io', version: 'v1', resource: 'httproutes', optional: true },
-  { kind: 'GRPCRoute', group: 'gateway.networking.k8s.io', version: 'v1', resource: 'grpcroutes', optional: true },
+  { kind: 'HTTPRoute', group: 'gateway.networking.k8s.io', version: 'v1', resource: 'httproutes', optional: true, writesStatus: true },
+  { kind: 'GRPCRoute', group: 'gateway.networking.k8s.io', version: 'v1', resource: 'grpcroutes', optional: true, writesStatus: true },
   // A namespace's consent to other namespaces' routes sending to its Services.
   { kind: 'ReferenceGrant', group: 'gateway.networking.k8s.io', version: 'v1beta1', resource: 'referencegrants', optional: true },
   { kind: 'PeerAuthentication', group: 'security.istio.io', version: 'v1', resource: 'peerauthentications', optional: true },

@@ -1,6 +1,7 @@
 /**
- * A lean Kubernetes API client on undici: GET for lists and objects, and
- * watch streams read as newline-delimited JSON. It has its own Pool with the
+ * A lean Kubernetes API client on undici: GET for lists and objects, watch
+ * streams read as newline-delimited JSON, and merge patches (the control
+ * plane writes the status of the routes it serves). It has its own Pool with the
  * cluster's CA (never the mesh's dispatcher, so API traffic is not routed,
  * retried or counted as application traffic) and every request runs with
  * tracing suppressed.
@@ -57,6 +58,19 @@ export class KubeApiClient {
   }
 
   /**
+   * PATCH `path` with a JSON merge patch and return the object the server
+   * stored; throws KubeApiError for a non-2xx answer (409 when the patch
+   * names a resourceVersion that is no longer current).
+   */
+  async mergePatch(path: string, patch: unknown, signal: AbortSignal): Promise<unknown> {
+    const body = JSON.stringify(patch);
+    const res = await this.#send(path, signal, HEADERS_TIMEOUT_MS, undefined, body);
+    const text = await readBody(res.body, MAX_BODY_BYTES);
+    if (res.statusCode >= 300) throw KubeApiError.fromStatus(res.statusCode, parseOrUndefined(text));
+    return parseOrUndefined(text);
+  }
+
+  /**
    * Open a watch. Resolves once the server answered 200, with the events
    * as they arrive; the iteration ends when the server ends the stream and
    * throws when the connection fails. `idleMs` bounds silence on the stream.
@@ -78,24 +92,30 @@ export class KubeApiClient {
     return this.#pool.destroy();
   }
 
-  async #send(path: string, signal: AbortSignal, headersTimeout: number, bodyTimeout?: number): Promise<Dispatcher.ResponseData> {
-    let res = await this.#request(path, signal, headersTimeout, bodyTimeout);
+  /** GET `path`, or PATCH it with `patch` (a merge patch's JSON). */
+  async #send(path: string, signal: AbortSignal, headersTimeout: number, bodyTimeout?: number, patch?: string): Promise<Dispatcher.ResponseData> {
+    let res = await this.#request(path, signal, headersTimeout, bodyTimeout, patch);
     if (res.statusCode === 401 && this.#token.rotates) {
       // The token may have rotated since it was read: read it again, once.
       await discard(res.body);
       this.#token.invalidate();
-      res = await this.#request(path, signal, headersTimeout, bodyTimeout);
+      res = await this.#request(path, signal, headersTimeout, bodyTimeout, patch);
     }
     return res;
   }
 
-  async #request(path: string, signal: AbortSignal, headersTimeout: number, bodyTimeout?: number): Promise<Dispatcher.ResponseData> {
+  async #request(path: string, signal: AbortSignal, headersTimeout: number, bodyTimeout: number | undefined, patch: string | undefined): Promise<Dispatcher.ResponseData> {
     const authorization = await this.#token.header();
     return withoutTracing(() =>
       this.#pool.request({
         path: `${this.#basePath}${path}`,
-        method: 'GET',
-        headers: { accept: 'application/json', ...(authorization !== undefined ? { authorization } : {}) },
+        method: patch === undefined ? 'GET' : 'PATCH',
+        headers: {
+          accept: 'application/json',
+          ...(patch === undefined ? {} : { 'content-type': 'application/merge-patch+json' }),
+          ...(authorization !== undefined ? { authorization } : {}),
+        },
+        ...(patch === undefined ? {} : { body: patch }),
         signal,
         headersTimeout,
         ...(bodyTimeout !== undefined ? { bodyTimeout } : {}),
