@@ -131,9 +131,8 @@ const backoffSchema = z
 export const retriesSchema = z.strictObject({
   /** Retries after the first try (Istio's meaning), so 2 means up to 3 tries. */
   attempts: wholeNumber(0, 10, ' (retries after the first try)').optional(),
-  perTryTimeout: duration
-    .refine((ms) => ms > 0, { error: 'must be longer than 0 (leave it out for no per-try timeout)' })
-    .optional(),
+  /** 0 is none, and overrides a less specific level's (a Linkerd route's retries replace its Service's whole). */
+  perTryTimeout: duration.optional(),
   retryOn: retryOnSchema.optional(),
   retriableStatusCodes: z.array(httpStatus).optional(),
   backoff: backoffSchema.optional(),

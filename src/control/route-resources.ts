@@ -196,7 +196,7 @@ function retryPolicy(layers: ReadonlyArray<RetriesInput | undefined>): Obj | und
     retry_on: [...new Set([...DEFAULT_RETRY_ON, ...retryOn])].join(','),
     num_retries: { value: attempts },
   };
-  if (perTry !== undefined) policy.per_try_timeout = durationOf(perTry);
+  if (perTry !== undefined && perTry > 0) policy.per_try_timeout = durationOf(perTry);
   if (codes !== undefined) policy.retriable_status_codes = [...codes];
   if (base !== undefined || max !== undefined) {
     const b = base ?? DEFAULT_BACKOFF_BASE_MS;

@@ -110,7 +110,8 @@ export function compileRetryPolicy(layers: ReadonlyArray<RetriesInput | undefine
     codes !== undefined || conditions.includes('retriable-status-codes') ? new Set(codes ?? [503]) : undefined;
   return {
     maxRetries: attempts,
-    perTryTimeoutMs: perTry,
+    // 0 is none, written to override a less specific level's.
+    perTryTimeoutMs: perTry === 0 ? undefined : perTry,
     backoffBaseMs: base,
     backoffMaxMs: Math.max(max ?? base * 10, base),
     retryNonIdempotent: nonIdempotent,

@@ -15,6 +15,7 @@ import {
   timeoutSchema,
 } from '../../../src/config/resilience-schema.js';
 import { toConfigIssues, validateConfig } from '../../../src/config/validate.js';
+import { compileRetryPolicy } from '../../../src/resilience/retry-policy.js';
 
 const ALLOWED = RETRY_CONDITIONS.join(', ');
 const DURATION_HINT = 'write milliseconds as a number or a string like "250ms", "5s", "1m30s"';
@@ -63,6 +64,13 @@ describe('retriesSchema', () => {
     expect(parsed(retriesSchema, { retryOn: '' }).retryOn).toEqual([]);
   });
 
+  it('takes a perTryTimeout of 0 as none, overriding a less specific level’s', () => {
+    const service = parsed(retriesSchema, { perTryTimeout: '500ms' });
+    const route = parsed(retriesSchema, { perTryTimeout: 0 });
+    expect(compileRetryPolicy([service]).perTryTimeoutMs).toBe(500);
+    expect(compileRetryPolicy([service, route]).perTryTimeoutMs).toBeUndefined();
+  });
+
   it('accepts every documented condition', () => {
     expect(parsed(retriesSchema, { retryOn: RETRY_CONDITIONS.join(',') }).retryOn).toEqual([...RETRY_CONDITIONS]);
   });
@@ -71,7 +79,6 @@ describe('retriesSchema', () => {
     [{ attempts: 11 }, 'attempts', 'must be a whole number from 0 to 10 (retries after the first try), got 11'],
     [{ attempts: -1 }, 'attempts', 'must be a whole number from 0 to 10 (retries after the first try), got -1'],
     [{ attempts: 1.5 }, 'attempts', 'must be a whole number from 0 to 10 (retries after the first try), got 1.5'],
-    [{ perTryTimeout: 0 }, 'perTryTimeout', 'must be longer than 0 (leave it out for no per-try timeout)'],
     [{ perTryTimeout: 'soon' }, 'perTryTimeout', `"soon" is not a duration; ${DURATION_HINT}`],
     [
       { retryOn: '5xx,gatway-error' },
