@@ -6,6 +6,8 @@
  * by. A kubectl edit of the weights moves the traffic; a bad VirtualService
  * is rejected by name and field while the last good routes keep serving.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { stringify } from 'yaml';
 import { runControlPlaneCommand } from '../../src/control/cli.js';
@@ -15,7 +17,7 @@ import { TYPE_URL, unpackAny } from '../../src/discovery/xds/envoy-protos.js';
 import { createMesh, isMeshError, type Mesh } from '../../src/index.js';
 import type { MeshLogger } from '../../src/telemetry/logger.js';
 import { answersSeen } from '../helpers/answers.js';
-import { FakeKubeApiServer, FORBIDDEN_TOKEN, kubectl, service, writeKubeconfig } from '../helpers/kube-apiserver/index.js';
+import { endpointSlice, FakeKubeApiServer, FORBIDDEN_TOKEN, kubectl, service, writeKubeconfig } from '../helpers/kube-apiserver/index.js';
 import { closeServers, startServer, type TestServer } from '../helpers/versioned-server.js';
 
 const LISTENER = 'reviews.default.svc.cluster.local:9080';
@@ -525,6 +527,53 @@ test('each route’s status says whether its generation is served and why not, b
   await apply(stringify(service('status-idle', [{ name: 'http', port: 9080 }])));
   await until(() => cp.status().resources[TYPE_URL.listener]?.includes('status-idle.default.svc.cluster.local:9080') === true, 'the unrelated change to be served', 30_000);
   expect(statusPatches()).toBe(before);
+}, 90_000);
+
+test("Linkerd's retry and timeout annotations on a Service reach every client: a 500 is retried once annotated, and a route's own replace them", async () => {
+  // Every other request fails: the first try of each call, with one retry allowed.
+  let served = 0;
+  const flaky = createServer((_req, res) => {
+    served++;
+    res.statusCode = served % 2 === 1 ? 500 : 200;
+    res.end(served % 2 === 1 ? 'busy' : 'ok');
+  });
+  await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', r));
+  const port = (flaky.address() as AddressInfo).port;
+  const listener = `flaky.default.svc.cluster.local:${port}`;
+  await apply([service('flaky', [{ name: 'http', port }]), endpointSlice('flaky-1', 'flaky', ['127.0.0.1'], [{ name: 'http', port }])].map((o) => stringify(o)).join('---\n'));
+  await until(() => cp.status().resources[TYPE_URL.listener]?.includes(listener) === true, 'the flaky Service to be served', 30_000);
+  const client = createMesh({
+    env: { MESH_XDS_SERVER: `127.0.0.1:${cp.port}`, MESH_XDS_LISTENERS: listener, MESH_NAMESPACE: 'default' },
+    logger: { info() {}, warn() {}, error() {} },
+  });
+  try {
+    await client.ready();
+    // Unannotated, a 500 is an answer (istiod's default retries only connect failures, refused streams and 503).
+    expect(await answersSeen(client, `http://flaky:${port}/`, 4)).toEqual(['200:ok', '500:busy']);
+    const annotate = await kubectl(kc.path, ['annotate', 'service', 'flaky', 'retry.linkerd.io/http=500', 'retry.linkerd.io/limit=1', 'timeout.linkerd.io/request=5s']);
+    expect(annotate.code, annotate.stderr).toBe(0);
+    await until(async () => (await answersSeen(client, `http://flaky:${port}/`, 4)).join() === '200:ok', 'the annotation to reach the client', 30_000);
+    expect(await answersSeen(client, `http://flaky:${port}/`, 10)).toEqual(['200:ok']);
+    // An HTTPRoute's own retry annotations replace the Service's whole: no retry of a 500 on it.
+    const own = {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'flaky', namespace: 'default', annotations: { 'retry.linkerd.io/http': '502' } },
+      spec: { parentRefs: [{ kind: 'Service', name: 'flaky' }], rules: [{ backendRefs: [{ name: 'flaky', port }] }] },
+    };
+    await apply(stringify(own));
+    await until(async () => (await answersSeen(client, `http://flaky:${port}/`, 4)).includes('500:busy'), "the route's annotations to replace the Service's", 30_000);
+    await until(async () => (await routeStatus('httproute', 'flaky')).conditions.Accepted?.status === 'True', 'the route to be Accepted', 30_000);
+    // A timeout annotation proxyless cannot honour refuses the route's new generation, and its status says why.
+    await apply(stringify({ ...own, metadata: { ...own.metadata, annotations: { 'timeout.linkerd.io/idle': '1m' } } }));
+    await until(async () => (await routeStatus('httproute', 'flaky')).conditions.Accepted?.status === 'False', 'the refusal to show in the status', 30_000);
+    expect((await routeStatus('httproute', 'flaky')).conditions.Accepted!.message).toContain(
+      'HTTPRoute default/flaky.metadata.annotations["timeout.linkerd.io/idle"]: is not supported',
+    );
+  } finally {
+    await client.destroy();
+    flaky.close();
+  }
 }, 90_000);
 
 test('an ExternalName Service is reached at the name it gives, on the port called', async () => {

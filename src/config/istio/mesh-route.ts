@@ -11,6 +11,7 @@
  * of its own, sorted by it.
  */
 import type { HostIndex, ServicePort } from './host-index.js';
+import { type LinkerdPolicy, linkerdPolicy } from './linkerd-policy.js';
 import { isMap, type Raw, type ResourceReader } from './reader.js';
 import { PendingRoutes, portNumber } from './route-binding.js';
 
@@ -83,9 +84,17 @@ export function meshRoutes<R>(doc: Raw, r: ResourceReader, hosts: HostIndex, com
   const pending = new PendingRoutes();
   const source: RouteSource = { id: `${namespace ?? ''}/${name}`, created, namespace };
   const rules = s.list(spec.rules) ?? [{}];
-  const entries = rules.flatMap((value, i) => rule(value, s.child('rules').child(i), i, name, source, pending));
+  const policy = linkerdPolicy(meta.annotations, r.child('metadata').child('annotations'), doc.kind === 'GRPCRoute' ? 'GRPCRoute' : 'HTTPRoute');
+  const entries = rules.flatMap((value, i) => rule(value, s.child('rules').child(i), i, name, source, pending)).map((e) => withLinkerdPolicy(e, policy));
   const own = namespace ?? hosts.defaultNamespace;
   return parents.map((p) => ({ service: p.service, port: p.port, consumer: (p.namespace ?? own) !== own, namespace: own, entries, compare, pending, at: r }));
+}
+
+/** Linkerd's annotations on the route win over its rules' own timeouts and retry, as in Linkerd; a redirect or a fixed answer has neither. */
+function withLinkerdPolicy<R>(entry: RankedRoute<R>, policy: LinkerdPolicy): RankedRoute<R> {
+  const { retries, timeout } = policy;
+  if ((retries === undefined && timeout === undefined) || entry.route.route === undefined) return entry;
+  return { ...entry, route: { ...entry.route, ...(retries === undefined ? {} : { retries }), ...(timeout === undefined ? {} : { timeout }) } };
 }
 
 const MESH_PARENT_KINDS = new Set(['Service']);

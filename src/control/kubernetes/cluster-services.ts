@@ -12,7 +12,10 @@
  *   (slice-endpoints.ts: conditions, terminating, dual-stack, duplicates)
  *   and the port each slice carries for that Service port;
  * - each endpoint's pod labels (read from the Pod its targetRef names), so
- *   DestinationRule subsets select by label as in Istio.
+ *   DestinationRule subsets select by label as in Istio;
+ * - Linkerd's retry and timeout annotations on the Service as the service's
+ *   `retries` and `timeout` (istio/linkerd-policy.ts), on each of its ports;
+ *   one that cannot be honoured is reported and the rest applied.
  * The model keys services by name: a Service whose name another namespace
  * already took (the mesh namespace first, then alphabetical) is keyed
  * `<name>-<namespace>` and reports as its name (`api-backend`, reporting as
@@ -20,7 +23,10 @@
  * (`api.backend.svc.cluster.local:8080`); only when that key is taken too
  * is it skipped and reported, never merged.
  */
-import type { Raw } from '../../config/istio/reader.js';
+
+import type { ConfigIssue } from '../../config/config-error.js';
+import { linkerdPolicy } from '../../config/istio/linkerd-policy.js';
+import { type Raw, ResourceReader } from '../../config/istio/reader.js';
 import { DNS_LABEL } from '../../config/label-schema.js';
 import { portInSlice, resolvePort, type SlicePortMatch } from '../../discovery/kubernetes/ports.js';
 import type { EndpointSliceObject, ServiceObject, ServicePort, SliceEndpoint } from '../../discovery/kubernetes/resources.js';
@@ -30,6 +36,8 @@ export interface ObjectMeta {
   readonly name?: string;
   readonly namespace?: string;
   readonly labels?: Readonly<Record<string, string>>;
+  /** Only Linkerd's retry and timeout ones are kept (cluster-watch.ts). */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 export type ClusterService = ServiceObject & { readonly metadata?: ObjectMeta };
@@ -51,6 +59,8 @@ export interface ClusterServices {
   readonly services: Raw;
   /** `namespace/name` of Services left out, with why. */
   readonly skipped: readonly string[];
+  /** Annotations of Services that are served without them, each `Service ns/name.metadata.annotations[...]: why`. */
+  readonly ignored: readonly string[];
 }
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -68,6 +78,7 @@ export function clusterServices(inputs: ClusterServiceInputs): ClusterServices {
   const ordered = [...inputs.services].sort((a, b) => rank(a, inputs.meshNamespace).localeCompare(rank(b, inputs.meshNamespace)));
   const services: Raw = {};
   const skipped: string[] = [];
+  const issues: ConfigIssue[] = [];
   const own: { svc: ClusterService; ns: string; name: string }[] = [];
   for (const svc of ordered) {
     const name = svc.metadata?.name;
@@ -90,7 +101,7 @@ export function clusterServices(inputs: ClusterServiceInputs): ClusterServices {
       renamed.push(entry);
       continue;
     }
-    services[entry.name] = portService(entry.svc, entry.ns, entry.svc.spec!.ports![0]!, slicesFor(entry.ns, entry.name), inputs.podLabels);
+    services[entry.name] = portService(entry.svc, entry.ns, entry.svc.spec!.ports![0]!, slicesFor(entry.ns, entry.name), inputs.podLabels, issues);
     keyed.push({ ...entry, key: entry.name });
   }
   for (const entry of renamed) {
@@ -101,7 +112,7 @@ export function clusterServices(inputs: ClusterServiceInputs): ClusterServices {
       skipped.push(`${entry.ns}/${entry.name} (the name is taken by the Service in namespace ${other}, and ${why})`);
       continue;
     }
-    services[key] = { ...portService(entry.svc, entry.ns, entry.svc.spec!.ports![0]!, slicesFor(entry.ns, entry.name), inputs.podLabels), reportAs: entry.name };
+    services[key] = { ...portService(entry.svc, entry.ns, entry.svc.spec!.ports![0]!, slicesFor(entry.ns, entry.name), inputs.podLabels, issues), reportAs: entry.name };
     keyed.push({ ...entry, key });
   }
   for (const { svc, ns, name, key: base } of keyed) {
@@ -117,10 +128,10 @@ export function clusterServices(inputs: ClusterServiceInputs): ClusterServices {
         skipped.push(`${what} (its name ${key} is taken)`);
         continue;
       }
-      services[key] = { ...portService(svc, ns, port, slicesFor(ns, name), inputs.podLabels), reportAs: name };
+      services[key] = { ...portService(svc, ns, port, slicesFor(ns, name), inputs.podLabels, []), reportAs: name };
     }
   }
-  return { services, skipped };
+  return { services, skipped, ignored: issues.map((i) => `${i.path}: ${i.message}`) };
 }
 
 /** One port of a Service as a config service: that port's endpoints, from each slice's port of the same name. */
@@ -130,10 +141,15 @@ function portService(
   port: ServicePort,
   slices: readonly ClusterSlice[],
   podLabels: ClusterServiceInputs['podLabels'],
+  /** Where a bad annotation is reported: each Service's first port reports, the others apply the same policy quietly. */
+  issues: ConfigIssue[],
 ): Raw {
+  const reader = new ResourceReader(issues, `Service ${ns}/${svc.metadata?.name ?? ''}.metadata.annotations`);
+  const { retries, timeout } = linkerdPolicy(svc.metadata?.annotations, reader, 'Service');
+  const policy = { ...(retries === undefined ? {} : { retries }), ...(timeout === undefined ? {} : { timeout }) };
   // A DNS alias: callers reach the name it gives on the port they call, as through cluster DNS's CNAME.
   const external = svc.spec?.type === 'ExternalName' ? svc.spec.externalName : undefined;
-  if (typeof external === 'string' && external !== '') return { namespace: ns, port: port.port, discovery: `dns:${external}:${port.port}` };
+  if (typeof external === 'string' && external !== '') return { namespace: ns, port: port.port, discovery: `dns:${external}:${port.port}`, ...policy };
   const only = (svc.spec?.ports ?? []).length === 1;
   const match = resolvePort(only ? { kind: 'only' } : { kind: 'name', name: port.name ?? '' }, svc, slices);
   const endpoints = typeof match === 'string' ? [] : sliceEndpoints(slices, match, '');
@@ -141,6 +157,7 @@ function portService(
   return {
     namespace: ns,
     port: port.port,
+    ...policy,
     endpoints: endpoints.map((ep) => {
       const l = labels.get(`${ep.address} ${ep.port}`);
       return { address: ep.address, port: ep.port, ...(ep.zone !== '' ? { zone: ep.zone } : {}), ...(l !== undefined ? { labels: l } : {}) };

@@ -11,6 +11,7 @@
  * backoff while the last objects keep being served.
  */
 
+import { isLinkerdPolicyAnnotation } from '../../config/istio/linkerd-policy.js';
 import type { KubeApiClient } from '../../discovery/kubernetes/api-client.js';
 import { KubeApiError } from '../../discovery/kubernetes/api-error.js';
 import { DEFAULT_KUBE_BACKOFF } from '../../discovery/kubernetes/provider.js';
@@ -143,6 +144,13 @@ function describe(kind: WatchedKind, what: string, err: unknown, listed: boolean
 
 type Obj = { readonly metadata?: Record<string, unknown>; readonly [key: string]: unknown };
 
+/** An object's Linkerd retry and timeout annotations, the only ones translation reads; undefined when it has none. */
+function linkerdAnnotations(annotations: unknown): Record<string, unknown> | undefined {
+  if (typeof annotations !== 'object' || annotations === null) return undefined;
+  const kept = Object.entries(annotations).filter(([key]) => isLinkerdPolicyAnnotation(key));
+  return kept.length === 0 ? undefined : Object.fromEntries(kept);
+}
+
 /** What is kept per kind: only the fields translation reads, so a large cluster costs little memory. */
 export function keeper(kind: WatchedKind): (object: unknown) => unknown {
   const meta = (o: Obj) => ({ name: o.metadata?.name, namespace: o.metadata?.namespace });
@@ -152,7 +160,8 @@ export function keeper(kind: WatchedKind): (object: unknown) => unknown {
         const spec = (o as Obj).spec as Obj | undefined;
         // An ExternalName Service is a DNS alias: its type and name are what it serves.
         const alias = spec?.type === 'ExternalName' ? { type: spec.type, externalName: spec.externalName } : {};
-        return { metadata: meta(o as Obj), spec: { ports: spec?.ports, ...alias } };
+        const annotations = linkerdAnnotations((o as Obj).metadata?.annotations);
+        return { metadata: { ...meta(o as Obj), ...(annotations === undefined ? {} : { annotations }) }, spec: { ports: spec?.ports, ...alias } };
       };
     case 'EndpointSlice':
       return (o) => {
@@ -162,13 +171,15 @@ export function keeper(kind: WatchedKind): (object: unknown) => unknown {
     case 'Pod':
       return (o) => (o as Obj).metadata?.labels ?? {};
     default:
-      // Istio and Gateway API resources: what a manifest holds, without the server's bookkeeping but for the
-      // creation time, which orders Gateway API routes of equal precedence (oldest first), and, for the kinds whose
+      // Istio and Gateway API resources: what a manifest holds (of its annotations, Linkerd's policy ones), without
+      // the server's bookkeeping but for the creation time, which orders Gateway API routes of equal precedence (oldest first), and, for the kinds whose
       // status is written, the generation it describes, the version it is written against and the status itself.
       return (o) => {
         const m = (o as Obj).metadata;
         const created = m?.creationTimestamp;
-        const metadata = { ...meta(o as Obj), ...(created === undefined ? {} : { creationTimestamp: created }) };
+        // Linkerd's retry and timeout annotations configure a route as much as its spec does.
+        const annotations = linkerdAnnotations(m?.annotations);
+        const metadata = { ...meta(o as Obj), ...(created === undefined ? {} : { creationTimestamp: created }), ...(annotations === undefined ? {} : { annotations }) };
         const base = { apiVersion: (o as Obj).apiVersion, kind: kind.kind, metadata, spec: (o as Obj).spec };
         if (kind.writesStatus !== true) return base;
         return { ...base, metadata: { ...metadata, generation: m?.generation, resourceVersion: m?.resourceVersion }, status: (o as Obj).status };

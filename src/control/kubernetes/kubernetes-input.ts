@@ -66,6 +66,7 @@ export class KubernetesInput implements ConfigInput {
   #lastOffered: string | undefined;
   #context: string | undefined;
   #skippedReported = '';
+  #ignoredReported = '';
 
   constructor(options: KubernetesInputOptions) {
     this.#options = options;
@@ -123,6 +124,7 @@ export class KubernetesInput implements ConfigInput {
       meshNamespace,
     });
     this.#reportSkipped(base.skipped);
+    this.#reportIgnored(base.ignored);
     const current: [string, Raw][] = ISTIO_KINDS.flatMap((kind) => [...this.#watch.objects<Raw>(kind)].map(([key, doc]): [string, Raw] => [`${kind} ${key}`, manifest(doc)]));
     // A rejection holds while the object and what it refers to stay as they were; any other Istio object or a
     // Service coming or going retries them all (re-creating a deleted DestinationRule brings its VirtualService back).
@@ -272,6 +274,13 @@ export class KubernetesInput implements ConfigInput {
   #give(sink: ConfigInputSink, err: unknown, first: boolean): void {
     if (first) throw err;
     sink.rejected(err);
+  }
+
+  #reportIgnored(ignored: readonly string[]): void {
+    const text = ignored.join('\n');
+    if (text === this.#ignoredReported) return;
+    this.#ignoredReported = text;
+    if (ignored.length > 0) this.#options.logger.warn('some Service annotations are not honoured; the Services are served without them', { annotations: ignored });
   }
 
   #reportSkipped(skipped: readonly string[]): void {
