@@ -32,6 +32,7 @@ export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface StoreEvent {
   readonly rv: number;
   readonly type: EventType;
+  /** The resource qualified by its group (`services`, `httproutes.gateway.networking.k8s.io`): watches follow one. */
   readonly resource: string;
   readonly object: KubeObject;
 }
@@ -125,11 +126,11 @@ export class ObjectStore {
     if (dryRun) return current;
     const gone = { ...current, metadata: { ...current.metadata, resourceVersion: String(++this.#rv) } };
     this.#objects.delete(key);
-    this.#record({ rv: this.#rv, type: 'DELETED', resource: type.resource, object: gone });
+    this.#record({ rv: this.#rv, type: 'DELETED', resource: qualified(type), object: gone });
     return gone;
   }
 
-  /** Events after `rv` for one resource, or 'gone' when compaction dropped some of them. */
+  /** Events after `rv` for one resource (qualified by its group, `httproutes.policy.linkerd.io`), or 'gone' when compaction dropped some of them. */
   since(rv: number, resource: string): StoreEvent[] | 'gone' {
     if (rv < this.#compactedRv) return 'gone';
     return this.#history.filter((e) => e.rv > rv && e.resource === resource);
@@ -165,7 +166,7 @@ export class ObjectStore {
   #commit(key: string, type: EventType, rt: ResourceType, obj: KubeObject): void {
     this.#rv++;
     this.#objects.set(key, obj);
-    this.#record({ rv: this.#rv, type, resource: rt.resource, object: obj });
+    this.#record({ rv: this.#rv, type, resource: qualified(rt), object: obj });
   }
 
   #record(e: StoreEvent): void {

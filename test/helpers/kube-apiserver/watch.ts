@@ -9,7 +9,7 @@ import type { ServerResponse } from 'node:http';
 import type { ResourceType } from './resources.js';
 import { matchesFields, matchesLabels, parseSelector } from './selectors.js';
 import { statusBody } from './status.js';
-import type { KubeObject, ObjectStore, StoreEvent } from './store.js';
+import { type KubeObject, type ObjectStore, qualified, type StoreEvent } from './store.js';
 
 export interface WatchParams {
   readonly type: ResourceType;
@@ -59,7 +59,7 @@ export class WatchStream {
       for (const obj of store.list(this.#params.type, this.#params.namespace)) this.#send('ADDED', obj);
     } else {
       const rv = Number(rvText);
-      const events = store.since(rv, this.#params.type.resource);
+      const events = store.since(rv, qualified(this.#params.type));
       if (events === 'gone') {
         this.#write({
           type: 'ERROR',
@@ -71,7 +71,8 @@ export class WatchStream {
       for (const e of events) this.#deliver(e);
     }
     this.#unsubscribe = store.subscribe((e) => {
-      if (e.resource === this.#params.type.resource) this.#deliver(e);
+      // By group too: two groups may have a resource of one name (HTTPRoute: the Gateway API's and Linkerd's).
+      if (e.resource === qualified(this.#params.type)) this.#deliver(e);
     });
     if (this.#params.timeoutSeconds !== undefined) {
       this.#timer = setTimeout(() => this.end(), this.#params.timeoutSeconds * 1000);
