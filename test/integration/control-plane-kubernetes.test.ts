@@ -413,7 +413,8 @@ test("Gateway API HTTPRoutes and GRPCRoutes bound to Services route them; anothe
     metadata: { name: 'routes-from-backend', namespace: 'default' },
     spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'backend' }], to: [{ group: '', kind: 'Service', name: 'details' }] },
   };
-  await apply([producer, consumer, grpcRoute, grant].map((o) => stringify(o)).join('---\n'));
+  // The grant first: a rebuild between the two would refuse the consumer route, rightly, for want of it.
+  await apply([grant, producer, consumer, grpcRoute].map((o) => stringify(o)).join('---\n'));
   const got = await kubectl(kc.path, ['get', 'httproutes', '-A', '-o', 'name']);
   expect(got.stdout.trim().split('\n').sort()).toEqual(['httproute.gateway.networking.k8s.io/profiles', 'httproute.gateway.networking.k8s.io/profiles-from-backend']);
   const inNamespace = (ns: string, listeners = 'profiles.default.svc.cluster.local:9080') =>
@@ -570,11 +571,68 @@ test("Linkerd's retry and timeout annotations on a Service reach every client: a
     expect((await routeStatus('httproute', 'flaky')).conditions.Accepted!.message).toContain(
       'HTTPRoute default/flaky.metadata.annotations["timeout.linkerd.io/idle"]: is not supported',
     );
+    const removed = await kubectl(kc.path, ['delete', 'httproute', 'flaky']);
+    expect(removed.code, removed.stderr).toBe(0);
   } finally {
     await client.destroy();
     flaky.close();
   }
 }, 90_000);
+
+test("Linkerd's own HTTPRoute (policy.linkerd.io) is watched beside the Gateway API's of the same name; its Server parents are left to the server", async () => {
+  const svc = (name: string, server: TestServer) => [
+    service(name, [{ name: 'http', port: server.port }]),
+    endpointSlice(`${name}-1`, name, ['127.0.0.1'], [{ name: 'http', port: server.port }]),
+  ];
+  await apply([...svc('books', v1), ...svc('books-v2', v2)].map((o) => stringify(o)).join('---\n'));
+  const linkerdRoute = {
+    apiVersion: 'policy.linkerd.io/v1beta3',
+    kind: 'HTTPRoute',
+    metadata: { name: 'books', namespace: 'default' },
+    spec: {
+      parentRefs: [
+        { group: 'core', kind: 'Service', name: 'books', port: v1.port },
+        { group: 'policy.linkerd.io', kind: 'Server', name: 'books-http' },
+      ],
+      rules: [
+        { matches: [{ headers: [{ name: 'x-v2', value: '1' }] }], backendRefs: [{ name: 'books-v2', port: v2.port }], timeouts: { request: '5s' } },
+        { backendRefs: [{ name: 'books', port: v1.port }] },
+      ],
+    },
+  };
+  // The Gateway API's route of the same name and namespace: a different object.
+  const gatewayRoute = {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: 'books', namespace: 'default' },
+    spec: { parentRefs: [{ kind: 'Service', name: 'books' }], rules: [{ matches: [{ path: { value: '/gw' } }], backendRefs: [{ name: 'books-v2', port: v2.port }] }] },
+  };
+  errors.length = 0;
+  await apply([linkerdRoute, gatewayRoute].map((o) => stringify(o)).join('---\n'));
+  const listener = `books.default.svc.cluster.local:${v1.port}`;
+  const client = createMesh({
+    env: { MESH_XDS_SERVER: `127.0.0.1:${cp.port}`, MESH_XDS_LISTENERS: listener, MESH_NAMESPACE: 'default' },
+    logger: { info() {}, warn() {}, error() {} },
+  });
+  try {
+    await client.ready();
+    const get = async (path: string, headers: Record<string, string> = {}) => {
+      const res = await client.request(`http://books:${v1.port}${path}`, { headers });
+      return `${res.statusCode}:${await res.body.text()}`;
+    };
+    await until(async () => (await get('/x', { 'x-v2': '1' })) === '200:v2', "Linkerd's route to route", 30_000);
+    await until(async () => (await get('/gw')) === '200:v2', "the Gateway API's route to route", 30_000);
+    expect(await get('/x')).toBe('200:v1');
+    // Status for its Service parent only, written to Linkerd's object.
+    await until(async () => (await routeStatus('httproutes.policy.linkerd.io', 'books')).conditions.Accepted?.status === 'True', "Linkerd's route to be Accepted", 30_000);
+    const { parents } = await routeStatus('httproutes.policy.linkerd.io', 'books');
+    expect(parents.map((p) => p.parentRef.kind)).toEqual(['Service']);
+    await until(async () => (await routeStatus('httproutes.gateway.networking.k8s.io', 'books')).conditions.Accepted?.status === 'True', "the Gateway API's route to be Accepted", 30_000);
+    expect(errors).toEqual([]);
+  } finally {
+    await client.destroy();
+  }
+}, 60_000);
 
 test('an ExternalName Service is reached at the name it gives, on the port called', async () => {
   const external = await startServer('external');

@@ -75,7 +75,9 @@ export function meshRoutes<R>(doc: Raw, r: ResourceReader, hosts: HostIndex, com
   const meta = isMap(doc.metadata) ? doc.metadata : {};
   const namespace = typeof meta.namespace === 'string' ? meta.namespace : undefined;
   const created = typeof meta.creationTimestamp === 'string' ? meta.creationTimestamp : '';
-  const name = typeof meta.name === 'string' ? meta.name : String(doc.kind).toLowerCase();
+  const written = typeof meta.name === 'string' ? meta.name : String(doc.kind).toLowerCase();
+  // Linkerd's HTTPRoute may share a namespace and name with the Gateway API's: its routes are named apart ('@' is in no object name).
+  const name = typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith('policy.linkerd.io/') ? `${written}@policy.linkerd.io` : written;
   const parents = meshParents(spec.parentRefs, s.child('parentRefs'), namespace, hosts);
   // Bound only to Gateways: the gateway's business, as a gateway-only VirtualService is.
   if (parents.length === 0) return [];
@@ -113,6 +115,9 @@ function meshParents(value: unknown, r: ResourceReader, namespace: string | unde
     const kind = typeof ref.kind === 'string' ? ref.kind : 'Gateway';
     const group = typeof ref.group === 'string' ? ref.group : kind === 'Gateway' ? 'gateway.networking.k8s.io' : '';
     if (kind === 'Gateway' && group === 'gateway.networking.k8s.io') return [];
+    // Linkerd's inbound policy routes (parent: a Server) describe a server's side, which Linkerd's Servers and
+    // AuthorizationPolicies govern; proxyless's inbound policy is Istio's (authorization.md).
+    if (kind === 'Server' && group === 'policy.linkerd.io') return [];
     if (!MESH_PARENT_KINDS.has(kind) || (group !== '' && group !== 'core')) {
       pr.issue(`is a ${group === '' ? '' : `${group}/`}${kind}; proxyless routes for parents of kind Service (core group) and leaves Gateways to the gateway`);
       return [];

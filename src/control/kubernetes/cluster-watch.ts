@@ -51,7 +51,7 @@ export class ClusterWatch {
     });
     for (const kind of WATCHED_KINDS) {
       this.#reflectors.set(
-        kind.kind,
+        kind.name,
         new Reflector<unknown>({
           client: this.#options.client,
           path: collectionPath(kind, this.#options.namespace),
@@ -67,9 +67,9 @@ export class ClusterWatch {
     return done;
   }
 
-  /** The objects of `kind` as kept (see keeper()), by `namespace/name`. */
-  objects<T>(kind: string): ReadonlyMap<string, T> {
-    return (this.#reflectors.get(kind)?.objects ?? new Map()) as ReadonlyMap<string, T>;
+  /** The objects of the kind named `name` (WatchedKind.name) as kept (see keeper()), by `namespace/name`. */
+  objects<T>(name: string): ReadonlyMap<string, T> {
+    return (this.#reflectors.get(name)?.objects ?? new Map()) as ReadonlyMap<string, T>;
   }
 
   close(): void {
@@ -80,7 +80,7 @@ export class ClusterWatch {
   }
 
   #changed(kind: WatchedKind): void {
-    this.#absent.delete(kind.kind);
+    this.#absent.delete(kind.name);
     if (!this.#open) return;
     if (!this.#isReady) {
       this.#checkReady();
@@ -96,7 +96,7 @@ export class ClusterWatch {
 
   #checkReady(): void {
     for (const kind of WATCHED_KINDS) {
-      if (!this.#reflectors.get(kind.kind)?.listed && !this.#absent.has(kind.kind)) return;
+      if (!this.#reflectors.get(kind.name)?.listed && !this.#absent.has(kind.name)) return;
     }
     this.#isReady = true;
     const ready = this.#ready;
@@ -108,9 +108,9 @@ export class ClusterWatch {
     if (!this.#open) return;
     const what = `${qualifiedResource(kind)} in ${this.#options.namespace === undefined ? 'all namespaces' : `namespace ${this.#options.namespace}`}`;
     if (err instanceof KubeApiError && err.status === 404 && kind.optional && !listed) {
-      if (!this.#absent.has(kind.kind)) {
-        this.#absent.add(kind.kind);
-        this.#options.logger.warn(`the cluster has no ${kind.kind} resources (CRD not installed?); serving without them and checking again`, { resource: what });
+      if (!this.#absent.has(kind.name)) {
+        this.#absent.add(kind.name);
+        this.#options.logger.warn(`the cluster has no ${kind.name} resources (CRD not installed?); serving without them and checking again`, { resource: what });
         if (!this.#isReady) this.#checkReady();
       }
       return;

@@ -30,7 +30,9 @@ export function concernedObjects(
     const doc = docs.get(id);
     const ns = (doc?.metadata as { namespace?: unknown } | undefined)?.namespace;
     const own = typeof ns === 'string' ? ns : meshNamespace;
-    return servicesOf(id.slice(0, id.indexOf(' ')), doc?.spec, own).some((s) => named.has(s));
+    // The object's own kind: an id names its collection, which for Linkerd's HTTPRoute is `HTTPRoute.policy.linkerd.io`.
+    const kind = typeof doc?.kind === 'string' ? doc.kind : id.slice(0, id.indexOf(' '));
+    return servicesOf(kind, doc?.spec, own).some((s) => named.has(s));
   });
 }
 

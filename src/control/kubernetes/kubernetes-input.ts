@@ -45,7 +45,7 @@ export interface KubernetesInputOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-const ISTIO_KINDS = WATCHED_KINDS.filter((k) => k.optional).map((k) => k.kind);
+const ISTIO_KINDS = WATCHED_KINDS.filter((k) => k.optional).map((k) => k.name);
 const STATUS_KINDS = WATCHED_KINDS.filter((k) => k.writesStatus === true);
 
 export class KubernetesInput implements ConfigInput {
@@ -239,8 +239,8 @@ export class KubernetesInput implements ConfigInput {
   #servedGenerations(docs: ReadonlyMap<string, Raw>): Map<string, number> {
     const out = new Map<string, number>();
     for (const kind of STATUS_KINDS) {
-      for (const [key, route] of this.#watch.objects<KeptRoute>(kind.kind)) {
-        const id = `${kind.kind} ${key}`;
+      for (const [key, route] of this.#watch.objects<KeptRoute>(kind.name)) {
+        const id = `${kind.name} ${key}`;
         const served = docs.get(id);
         if (served === undefined) continue;
         const generation = JSON.stringify(served) === JSON.stringify(manifest(route as unknown as Raw)) ? route.metadata.generation : this.#acceptedGenerations.get(id);
@@ -253,8 +253,8 @@ export class KubernetesInput implements ConfigInput {
   /** Writes each route's status for what this rebuild made of it (the writer skips those whose status is unchanged). */
   #reportRoutes(): void {
     for (const kind of STATUS_KINDS) {
-      for (const [key, route] of this.#watch.objects<KeptRoute>(kind.kind)) {
-        const id = `${kind.kind} ${key}`;
+      for (const [key, route] of this.#watch.objects<KeptRoute>(kind.name)) {
+        const id = `${kind.name} ${key}`;
         const rejected = this.#rejected.get(id);
         const verdict: RouteVerdict =
           rejected !== undefined && rejected.json === JSON.stringify(manifest(route as unknown as Raw))

@@ -49,7 +49,7 @@ export class RouteStatusWriter {
   update(kind: WatchedKind, route: KeptRoute, verdict: RouteVerdict): Promise<void> | undefined {
     const { name, namespace, resourceVersion } = route.metadata;
     if (name === undefined || namespace === undefined) return undefined;
-    const id = `${kind.kind} ${namespace}/${name}`;
+    const id = `${kind.name} ${namespace}/${name}`;
     if (this.#controller.signal.aborted) return undefined;
     if (this.#writing.has(id)) {
       this.#next.set(id, () => void this.update(kind, route, verdict));

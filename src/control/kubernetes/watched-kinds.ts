@@ -9,6 +9,12 @@
 export interface WatchedKind {
   /** The kind as manifests spell it. */
   readonly kind: string;
+  /**
+   * How the control plane names the collection (its object ids, `Kind
+   * namespace/name`, and its logs): the kind, unless another group has a
+   * kind of that name too (`HTTPRoute.policy.linkerd.io`).
+   */
+  readonly name: string;
   /** API group ('' for core). */
   readonly group: string;
   readonly version: string;
@@ -21,22 +27,24 @@ export interface WatchedKind {
 }
 
 export const WATCHED_KINDS: readonly WatchedKind[] = [
-  { kind: 'Service', group: '', version: 'v1', resource: 'services', optional: false },
-  { kind: 'EndpointSlice', group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', optional: false },
+  { kind: 'Service', name: 'Service', group: '', version: 'v1', resource: 'services', optional: false },
+  { kind: 'EndpointSlice', name: 'EndpointSlice', group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', optional: false },
   // Pod labels, for DestinationRule subsets: slices name each endpoint's pod but carry no labels.
-  { kind: 'Pod', group: '', version: 'v1', resource: 'pods', optional: false },
-  { kind: 'ServiceEntry', group: 'networking.istio.io', version: 'v1', resource: 'serviceentries', optional: true },
-  { kind: 'DestinationRule', group: 'networking.istio.io', version: 'v1', resource: 'destinationrules', optional: true },
-  { kind: 'VirtualService', group: 'networking.istio.io', version: 'v1', resource: 'virtualservices', optional: true },
+  { kind: 'Pod', name: 'Pod', group: '', version: 'v1', resource: 'pods', optional: false },
+  { kind: 'ServiceEntry', name: 'ServiceEntry', group: 'networking.istio.io', version: 'v1', resource: 'serviceentries', optional: true },
+  { kind: 'DestinationRule', name: 'DestinationRule', group: 'networking.istio.io', version: 'v1', resource: 'destinationrules', optional: true },
+  { kind: 'VirtualService', name: 'VirtualService', group: 'networking.istio.io', version: 'v1', resource: 'virtualservices', optional: true },
   // The Gateway API's routes bound to Services (GAMMA); Gateways themselves are a gateway's business.
-  { kind: 'HTTPRoute', group: 'gateway.networking.k8s.io', version: 'v1', resource: 'httproutes', optional: true, writesStatus: true },
-  { kind: 'GRPCRoute', group: 'gateway.networking.k8s.io', version: 'v1', resource: 'grpcroutes', optional: true, writesStatus: true },
+  { kind: 'HTTPRoute', name: 'HTTPRoute', group: 'gateway.networking.k8s.io', version: 'v1', resource: 'httproutes', optional: true, writesStatus: true },
+  { kind: 'GRPCRoute', name: 'GRPCRoute', group: 'gateway.networking.k8s.io', version: 'v1', resource: 'grpcroutes', optional: true, writesStatus: true },
+  // Linkerd's own HTTPRoute, the Gateway API's with GEP-1742 timeouts: read the same; its Server parents (inbound policy) are skipped.
+  { kind: 'HTTPRoute', name: 'HTTPRoute.policy.linkerd.io', group: 'policy.linkerd.io', version: 'v1beta3', resource: 'httproutes', optional: true, writesStatus: true },
   // A namespace's consent to other namespaces' routes sending to its Services.
-  { kind: 'ReferenceGrant', group: 'gateway.networking.k8s.io', version: 'v1beta1', resource: 'referencegrants', optional: true },
-  { kind: 'PeerAuthentication', group: 'security.istio.io', version: 'v1', resource: 'peerauthentications', optional: true },
+  { kind: 'ReferenceGrant', name: 'ReferenceGrant', group: 'gateway.networking.k8s.io', version: 'v1beta1', resource: 'referencegrants', optional: true },
+  { kind: 'PeerAuthentication', name: 'PeerAuthentication', group: 'security.istio.io', version: 'v1', resource: 'peerauthentications', optional: true },
   // Served in each workload's inbound listener (control/inbound-resources.ts).
-  { kind: 'AuthorizationPolicy', group: 'security.istio.io', version: 'v1', resource: 'authorizationpolicies', optional: true },
-  { kind: 'RequestAuthentication', group: 'security.istio.io', version: 'v1', resource: 'requestauthentications', optional: true },
+  { kind: 'AuthorizationPolicy', name: 'AuthorizationPolicy', group: 'security.istio.io', version: 'v1', resource: 'authorizationpolicies', optional: true },
+  { kind: 'RequestAuthentication', name: 'RequestAuthentication', group: 'security.istio.io', version: 'v1', resource: 'requestauthentications', optional: true },
 ];
 
 /** The collection's URL path, in `namespace` or across all namespaces. */

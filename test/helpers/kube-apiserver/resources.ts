@@ -4,7 +4,8 @@
  * discovery.k8s.io/v1, rbac.authorization.k8s.io/v1 and Istio's
  * networking.istio.io and security.istio.io (v1 and v1beta1), and the
  * Gateway API's HTTPRoute (gateway.networking.k8s.io v1 and v1beta1),
- * GRPCRoute (v1) and ReferenceGrant (v1beta1).
+ * GRPCRoute (v1) and ReferenceGrant (v1beta1), and Linkerd's HTTPRoute
+ * (policy.linkerd.io v1beta3).
  *
  * The types that have a `status` subresource in a real cluster say so
  * (`statusSubresource`): discovery then lists `<resource>/status` beside
@@ -61,6 +62,8 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   ...['v1', 'v1beta1'].map((v) => withStatus(rt('gateway.networking.k8s.io', v, 'httproutes', 'HTTPRoute'))),
   withStatus(rt('gateway.networking.k8s.io', 'v1', 'grpcroutes', 'GRPCRoute')),
   rt('gateway.networking.k8s.io', 'v1beta1', 'referencegrants', 'ReferenceGrant', true, ['refgrant']),
+  // Linkerd's HTTPRoute: a second kind of that name, listed after the Gateway API's, so a bare `kubectl get httproute` means theirs.
+  withStatus(rt('policy.linkerd.io', 'v1beta3', 'httproutes', 'HTTPRoute')),
 ];
 
 export function groupVersion(t: { group: string; version: string }): string {

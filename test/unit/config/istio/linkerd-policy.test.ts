@@ -89,6 +89,18 @@ describe("Linkerd's retry and timeout annotations", () => {
     expect(problems).toContain(message);
   });
 
+  it('Linkerd’s own HTTPRoute beside the Gateway API’s of the same name: both routes, named apart; a Server parent is skipped', () => {
+    const linkerd = route('HTTPRoute', {}, '[{ matches: [{ path: { value: /l } }], backendRefs: [{ name: ratings, port: 9080 }] }]')
+      .replace('gateway.networking.k8s.io/v1', 'policy.linkerd.io/v1beta3')
+      .replace('parentRefs: [{ kind: Service, name: ratings }]', 'parentRefs: [{ kind: Service, name: ratings }, { group: policy.linkerd.io, kind: Server, name: ratings-http }]');
+    const config = loadConfigText(`${SERVICES}${linkerd}${route('HTTPRoute', {}, '[{ matches: [{ path: { value: /g } }], backendRefs: [{ name: ratings, port: 9080 }] }]')}`);
+    expect(config.services.ratings!.routes!.map((r) => r.name).sort()).toEqual(['ratings.0', 'ratings@policy.linkerd.io.0']);
+    // Only Linkerd's Server kind is skipped; another group's parent is still an error.
+    expect(configProblems(`${SERVICES}${linkerd.replace('group: policy.linkerd.io, kind: Server', 'group: example.com, kind: Server')}`)).toContain(
+      'is a example.com/Server; proxyless routes for parents of kind Service',
+    );
+  });
+
   it('on a Service (Kubernetes mode): every port’s service; what cannot be honoured is reported and the rest applied', () => {
     const svc = (name: string, annotations: Record<string, string>) => ({
       metadata: { name, namespace: 'shop', annotations },
