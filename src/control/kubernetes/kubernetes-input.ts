@@ -162,6 +162,9 @@ export class KubernetesInput implements ConfigInput {
       }
       const text = JSON.stringify(raw);
       if (text === this.#lastOffered) {
+        // The same config: these objects are what serves now (a new generation may translate as the last did).
+        this.#accepted = new Map(docs);
+        this.#acceptedGenerations = this.#servedGenerations(docs);
         this.#reportRoutes();
         return;
       }
