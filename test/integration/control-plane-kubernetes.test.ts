@@ -115,6 +115,14 @@ function caughtUp(): boolean {
   });
 }
 
+/** A mesh on the control plane, subscribed to `listeners`, in `namespace`. */
+function xdsClient(listeners: string, namespace = 'default'): Mesh {
+  return createMesh({
+    env: { MESH_XDS_SERVER: `127.0.0.1:${cp.port}`, MESH_XDS_LISTENERS: listeners, MESH_NAMESPACE: namespace },
+    logger: { info() {}, warn() {}, error() {} },
+  });
+}
+
 async function body(url: string): Promise<string> {
   try {
     const res = await mesh.request(url);
@@ -258,10 +266,7 @@ test("every port of a Service is served under the Service's names on that port, 
   expect(cp.status().resources[TYPE_URL.cluster]).toEqual(
     expect.arrayContaining(['outbound|9080||details.default.svc.cluster.local', 'outbound|9901||details.default.svc.cluster.local']),
   );
-  const both = createMesh({
-    env: { MESH_XDS_SERVER: `127.0.0.1:${cp.port}`, MESH_XDS_LISTENERS: `details.default.svc.cluster.local:9080,${admins}`, MESH_NAMESPACE: 'default' },
-    logger: { info() {}, warn() {}, error() {} },
-  });
+  const both = xdsClient(`details.default.svc.cluster.local:9080,${admins}`);
   try {
     await both.ready();
     expect(await answersSeen(both, 'http://details:9080/x', 5)).toEqual(['200:details-web']);
@@ -348,10 +353,7 @@ test('a Service name used in two namespaces serves both, each under its own qual
   );
   // The bare name stays the mesh namespace's.
   expect(cp.status().resources[TYPE_URL.listener]).toEqual(expect.arrayContaining(['profiles:9080', 'profiles.backend:9080', 'profiles.backend.svc.cluster.local']));
-  const client = createMesh({
-    env: { MESH_XDS_SERVER: `127.0.0.1:${cp.port}`, MESH_XDS_LISTENERS: `profiles.default.svc.cluster.local:9080,${backend}`, MESH_NAMESPACE: 'default' },
-    logger: { info() {}, warn() {}, error() {} },
-  });
+  const client = xdsClient(`profiles.default.svc.cluster.local:9080,${backend}`);
   try {
     await client.ready();
     await until(async () => (await answersSeen(client, 'http://profiles.backend:9080/closed', 1))[0] === '503:', 'the backend routes', 10_000);
@@ -417,13 +419,8 @@ test("Gateway API HTTPRoutes and GRPCRoutes bound to Services route them; anothe
   await apply([grant, producer, consumer, grpcRoute].map((o) => stringify(o)).join('---\n'));
   const got = await kubectl(kc.path, ['get', 'httproutes', '-A', '-o', 'name']);
   expect(got.stdout.trim().split('\n').sort()).toEqual(['httproute.gateway.networking.k8s.io/profiles', 'httproute.gateway.networking.k8s.io/profiles-from-backend']);
-  const inNamespace = (ns: string, listeners = 'profiles.default.svc.cluster.local:9080') =>
-    createMesh({
-      env: { MESH_XDS_SERVER: `127.0.0.1:${cp.port}`, MESH_XDS_LISTENERS: listeners, MESH_NAMESPACE: ns },
-      logger: { info() {}, warn() {}, error() {} },
-    });
-  const client = inNamespace('default');
-  const backendClient = inNamespace('backend');
+  const client = xdsClient('profiles.default.svc.cluster.local:9080');
+  const backendClient = xdsClient('profiles.default.svc.cluster.local:9080', 'backend');
   try {
     await Promise.all([client.ready(), backendClient.ready()]);
     await until(async () => (await answersSeen(client, 'http://profiles:9080/details/x', 1))[0] === '200:details-web', 'the HTTPRoute to route', 30_000);
@@ -438,7 +435,7 @@ test("Gateway API HTTPRoutes and GRPCRoutes bound to Services route them; anothe
     );
     expect(await answersSeen(backendClient, 'http://profiles.default.svc.cluster.local:9080/details/x', 3)).toEqual(['200:details-web']);
     expect(await answersSeen(client, 'http://profiles:9080/x', 3)).toEqual(['200:profiles-default']);
-    const detailsClient = inNamespace('default', 'details.default.svc.cluster.local:9080');
+    const detailsClient = xdsClient('details.default.svc.cluster.local:9080');
     try {
       await detailsClient.ready();
       expect(await answersSeen(detailsClient, 'http://details:9080/pkg.Profiles/Get', 3)).toEqual(['200:profiles-default']);
@@ -485,10 +482,7 @@ test('each route’s status says whether its generation is served and why not, b
 
   // A new generation that sends to another namespace's Service without its grant: refused, the last good one serving.
   errors.length = 0;
-  const client = createMesh({
-    env: { MESH_XDS_SERVER: `127.0.0.1:${cp.port}`, MESH_XDS_LISTENERS: 'profiles.default.svc.cluster.local:9080', MESH_NAMESPACE: 'default' },
-    logger: { info() {}, warn() {}, error() {} },
-  });
+  const client = xdsClient('profiles.default.svc.cluster.local:9080');
   try {
     await client.ready();
     const bad = {
@@ -543,10 +537,7 @@ test("Linkerd's retry and timeout annotations on a Service reach every client: a
   const listener = `flaky.default.svc.cluster.local:${port}`;
   await apply([service('flaky', [{ name: 'http', port }]), endpointSlice('flaky-1', 'flaky', ['127.0.0.1'], [{ name: 'http', port }])].map((o) => stringify(o)).join('---\n'));
   await until(() => cp.status().resources[TYPE_URL.listener]?.includes(listener) === true, 'the flaky Service to be served', 30_000);
-  const client = createMesh({
-    env: { MESH_XDS_SERVER: `127.0.0.1:${cp.port}`, MESH_XDS_LISTENERS: listener, MESH_NAMESPACE: 'default' },
-    logger: { info() {}, warn() {}, error() {} },
-  });
+  const client = xdsClient(listener);
   try {
     await client.ready();
     // Unannotated, a 500 is an answer (istiod's default retries only connect failures, refused streams and 503).
@@ -610,10 +601,7 @@ test("Linkerd's own HTTPRoute (policy.linkerd.io) is watched beside the Gateway 
   errors.length = 0;
   await apply([linkerdRoute, gatewayRoute].map((o) => stringify(o)).join('---\n'));
   const listener = `books.default.svc.cluster.local:${v1.port}`;
-  const client = createMesh({
-    env: { MESH_XDS_SERVER: `127.0.0.1:${cp.port}`, MESH_XDS_LISTENERS: listener, MESH_NAMESPACE: 'default' },
-    logger: { info() {}, warn() {}, error() {} },
-  });
+  const client = xdsClient(listener);
   try {
     await client.ready();
     const get = async (path: string, headers: Record<string, string> = {}) => {
@@ -645,10 +633,7 @@ test('an ExternalName Service is reached at the name it gives, on the port calle
   await apply(stringify(alias));
   const listener = `payments.default.svc.cluster.local:${external.port}`;
   await until(() => cp.status().resources[TYPE_URL.listener]?.includes(listener) === true, 'the ExternalName Service to be served', 30_000);
-  const client = createMesh({
-    env: { MESH_XDS_SERVER: `127.0.0.1:${cp.port}`, MESH_XDS_LISTENERS: listener, MESH_NAMESPACE: 'default' },
-    logger: { info() {}, warn() {}, error() {} },
-  });
+  const client = xdsClient(listener);
   try {
     await client.ready();
     expect(await answersSeen(client, `http://payments:${external.port}/x`, 3)).toEqual(['200:external']);
