@@ -116,7 +116,7 @@ function meshParents(value: unknown, r: ResourceReader, namespace: string | unde
     const group = typeof ref.group === 'string' ? ref.group : kind === 'Gateway' ? 'gateway.networking.k8s.io' : '';
     if (kind === 'Gateway' && group === 'gateway.networking.k8s.io') return [];
     // Linkerd's inbound policy routes (parent: a Server) describe a server's side, which Linkerd's Servers and
-    // AuthorizationPolicies govern; proxyless's inbound policy is Istio's (authorization.md).
+    // AuthorizationPolicies govern; proxyless's inbound policy is Istio's (docs/security.md).
     if (kind === 'Server' && group === 'policy.linkerd.io') return [];
     if (!MESH_PARENT_KINDS.has(kind) || (group !== '' && group !== 'core')) {
       pr.issue(`is a ${group === '' ? '' : `${group}/`}${kind}; proxyless routes for parents of kind Service (core group) and leaves Gateways to the gateway`);
