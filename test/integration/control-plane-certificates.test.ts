@@ -154,10 +154,12 @@ describe('provider control-plane', () => {
     await cp.close();
     ({ plane: cp } = await startControlPlane(NEW_TOKEN, port));
     const warningsBefore = logs.warnings.length;
-    const refusals = () => logs.warnings.slice(warningsBefore).filter((w) => w.includes('certificate renewal failed'));
+    const failures = () => logs.warnings.slice(warningsBefore).filter((w) => w.includes('certificate renewal failed'));
+    const refusals = () => failures().filter((w) => w.includes('bootstrap token is not known'));
     // Renewal is due within ~3 s of the last one; the certificates in force stay valid ~3 s beyond that.
     // Every request must succeed, before and after the first refusal; how many land before it is
-    // timing (the refusal can come while the control plane restarts), so only the ones after count.
+    // timing, so only the ones after count. A renewal tried while the control plane restarts finds
+    // nobody listening and is retried a second later: the refusal is the retry's answer.
     let afterRefusal = 0;
     while (afterRefusal < 20) {
       const res = await frontend.request('http://backend/who');
@@ -166,6 +168,6 @@ describe('provider control-plane', () => {
       if (refusals().length > 0) afterRefusal++;
       else await new Promise((r) => setTimeout(r, 20));
     }
-    expect(refusals().join('\n')).toContain('bootstrap token is not known');
+    for (const f of failures()) expect(f).toMatch(/bootstrap token is not known|cannot reach the control-plane CA/);
   }, 30_000);
 });
